@@ -1,0 +1,61 @@
+/*
+ * access.h - the access-token decision, SPEC §3 steps 1-5.
+ *
+ * rvk_access_verify runs every check in the SPEC's order and returns the
+ * first reason that fails. Step 6 (revocations) is the caller's: it runs on
+ * every request, cached or not (cache/revtable.h).
+ *
+ * Step 5, in order: exp present (missing exp), iat present (missing iat),
+ * now < exp + leeway (token expired), nbf <= now + leeway (token not yet
+ * valid), iat <= now + leeway (issued in the future), exp - iat <=
+ * max_token_lifetime (token lifetime too long), aud contains one of the
+ * issuer's audiences when it has any (invalid audience), typ among the
+ * issuer's token_types and no `events` or `nonce` claim (wrong token type),
+ * jti present unless require_jti is false (missing jti).
+ *
+ * Threads: rvk_access_verify inside an RCU read section; the result belongs
+ * to the calling thread.
+ */
+#ifndef RVK_AUTH_ACCESS_H
+#define RVK_AUTH_ACCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/issuer.h"
+#include "auth/jws.h"
+#include "base/reason.h"
+
+typedef struct rvk_policy {
+	int64_t leeway;              /* seconds */
+	size_t max_token_bytes;
+	int64_t max_token_lifetime;  /* seconds */
+	bool require_jti;
+} rvk_policy_t;
+
+typedef struct rvk_access {
+	rvk_jws_t jws;                /* owned: claims borrow from it */
+	const rvk_issuer_t *issuer;   /* borrowed: lives as long as the config */
+	uint64_t key_load_id;         /* of the key that verified the signature */
+	char *key_kid;                /* owned copy of that key's kid, or NULL */
+} rvk_access_t;
+
+/*
+ * Requires: inside an RCU read section; token need not be NUL-terminated and
+ * must outlive *out.
+ * Returns: RVK_REASON_OK with *out filled (release with rvk_access_fini), or
+ * the first failing reason with *out left empty.
+ */
+rvk_reason_t rvk_access_verify(const rvk_issuers_t *issuers,
+                               const rvk_policy_t *policy, const char *token,
+                               size_t len, int64_t now, rvk_access_t *out);
+void rvk_access_fini(rvk_access_t *acc);
+
+/*
+ * The time checks that a cached verification repeats on every hit.
+ * Returns: RVK_REASON_OK, RVK_REASON_EXPIRED or RVK_REASON_NOT_YET_VALID.
+ */
+rvk_reason_t rvk_access_check_times(const rvk_policy_t *policy, int64_t exp,
+                                    bool has_nbf, int64_t nbf, int64_t now);
+
+#endif

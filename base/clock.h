@@ -1,0 +1,25 @@
+/*
+ * clock.h - time, read in one place.
+ *
+ * The core (auth/, cache/) never reads a clock: its functions take `now`
+ * (Unix seconds) as an argument, so tests inject any time they like. Only
+ * api/, store/ and service/ call these.
+ *
+ * Threads: thread-safe.
+ */
+#ifndef RVK_BASE_CLOCK_H
+#define RVK_BASE_CLOCK_H
+
+#include <stdint.h>
+
+/* A time that never comes: expires_at of a `key` revocation. */
+#define RVK_NEVER INT64_MAX
+
+/* Returns: wall-clock Unix time in seconds. */
+int64_t rvk_clock_now(void);
+/* Returns: wall-clock Unix time in milliseconds. */
+int64_t rvk_clock_now_ms(void);
+/* Returns: a monotonic time in nanoseconds, for durations. */
+uint64_t rvk_clock_mono_ns(void);
+
+#endif

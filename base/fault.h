@@ -1,0 +1,46 @@
+/*
+ * fault.h - fault points: make the Nth call of a named operation fail.
+ *
+ * Following SQLite's FAULTSIM habit, code that can fail in production for
+ * reasons a test cannot otherwise provoke (an allocation a peer sized, an
+ * SQLite step, an fsync, a curl transfer, a Redis command) asks
+ * RVK_FAULT("name") first and takes its failure path when it answers true.
+ *
+ * Arming: rvk_fault_arm("name", n, count) from a unit test, or the
+ * environment of the server process: REVOKD_FAULTS="name:N[:COUNT],..."
+ * read once by rvk_fault_init_from_env(). The Nth call (1-based) of that
+ * point and the COUNT-1 calls after it fail (COUNT 0 means "forever").
+ * Unarmed points cost one relaxed atomic load.
+ *
+ * Names in use: "alloc" (rvk_trymalloc), "store.step", "store.commit",
+ * "store.fsync" (see store/), later "curl", "redis".
+ *
+ * Threads: arming is not thread-safe (do it before starting threads);
+ * RVK_FAULT may be called from any thread.
+ * Build: -Dfault_injection=false compiles every point to false.
+ */
+#ifndef RVK_BASE_FAULT_H
+#define RVK_BASE_FAULT_H
+
+#include <stdbool.h>
+
+#ifdef RVK_FAULT_INJECTION
+extern int rvk_fault_armed;
+bool rvk_fault_hit(const char *name);
+#define RVK_FAULT(name)                                                       \
+	(__builtin_expect(__atomic_load_n(&rvk_fault_armed, __ATOMIC_RELAXED), 0) \
+	 && rvk_fault_hit(name))
+#else
+#define RVK_FAULT(name) false
+#endif
+
+/* Requires: name non-NULL; nth >= 1. Re-arming a name resets its counter. */
+void rvk_fault_arm(const char *name, unsigned long nth, unsigned long count);
+/* Disarms every point. */
+void rvk_fault_reset(void);
+/* Returns: 0, or -1 when REVOKD_FAULTS is malformed (message on stderr). */
+int rvk_fault_init_from_env(void);
+/* Returns: how many times the point fired since it was armed. */
+unsigned long rvk_fault_fired(const char *name);
+
+#endif

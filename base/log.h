@@ -1,0 +1,50 @@
+/*
+ * log.h - one line per event on standard error.
+ *
+ * JSON lines by default: {"ts":"2026-11-26T23:18:49.123Z","level":"info",
+ * "msg":"...", "<key>":"<value>", ...}; or text for people at a terminal:
+ * "2026-11-26T23:18:49.123Z info msg key=value ...". Each line is written with
+ * one write(2), so lines of concurrent threads never interleave.
+ *
+ * Fields are string pairs ended by NULL:
+ *     rvk_log(RVK_LOG_INFO, "revocation taken", "source", "webhook",
+ *             "type", "token", NULL);
+ * Never pass a secret or a whole token (log a jti or rvk_log_digest()).
+ *
+ * Threads: rvk_log* may be called from any thread; the setters only before
+ * threads start.
+ */
+#ifndef RVK_BASE_LOG_H
+#define RVK_BASE_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum rvk_log_level {
+	RVK_LOG_DEBUG = 0,
+	RVK_LOG_INFO,
+	RVK_LOG_WARN,
+	RVK_LOG_ERROR,
+} rvk_log_level_t;
+
+typedef enum rvk_log_format {
+	RVK_LOG_JSON = 0,
+	RVK_LOG_TEXT,
+} rvk_log_format_t;
+
+void rvk_log_set_level(rvk_log_level_t level);
+void rvk_log_set_format(rvk_log_format_t format);
+/* Returns: true and *out on a known name ("debug", "info", "warn", "error"). */
+bool rvk_log_level_parse(const char *name, rvk_log_level_t *out);
+bool rvk_log_format_parse(const char *name, rvk_log_format_t *out);
+/* Returns: whether a line at this level would be written. */
+bool rvk_log_enabled(rvk_log_level_t level);
+
+void rvk_log(rvk_log_level_t level, const char *msg, ...)
+	__attribute__((sentinel));
+
+/* Writes the first 12 hex digits of SHA-256(data) into out[13]: a token's
+ * name in logs that does not reveal the token. */
+void rvk_log_digest(const void *data, size_t len, char out[13]);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * rcu.h - the only file of revokd that includes liburcu.
+ *
+ * Flavour: memb (sys_membarrier), the cheapest read side that does not need
+ * quiescent-state announcements (qsbr would stall grace periods behind an MHD
+ * worker blocked in epoll). memb readers MUST be registered, or grace periods
+ * do not wait for them (DEPENDENCIES.md §6: a silent use-after-free). Threads
+ * of libmicrohttpd's pool are not ours, so rvk_rcu_read_lock() registers the
+ * calling thread lazily, on its first read section; a pthread key destructor
+ * unregisters it when the thread exits. The check is one thread-local load.
+ *
+ * Readers: rvk_rcu_read_lock() / rvk_rcu_read_unlock() around every lookup;
+ * nothing found inside may be used after the unlock. Read sections nest.
+ * Writers: publish with rvk_rcu_assign_pointer(), free old objects with
+ * rvk_rcu_call() (deferred, after a grace period) or after
+ * rvk_rcu_synchronize(). Call rvk_rcu_barrier() before exit so deferred
+ * frees have run (LeakSanitizer, clean shutdown).
+ *
+ * Threads: every function may be called from any thread. rvk_rcu_synchronize
+ * and rvk_rcu_barrier must not be called inside a read section.
+ */
+#ifndef RVK_BASE_RCU_H
+#define RVK_BASE_RCU_H
+
+#define _LGPL_SOURCE 1
+#include <urcu/urcu-memb.h>
+#include <urcu/rculfhash.h>
+#include <urcu/compiler.h>
+#include <urcu/uatomic.h>
+
+extern __thread int rvk_rcu_registered;
+void rvk_rcu_register_slow(void);
+
+static inline void
+rvk_rcu_read_lock(void)
+{
+	if (__builtin_expect(!rvk_rcu_registered, 0))
+		rvk_rcu_register_slow();
+	urcu_memb_read_lock();
+}
+
+static inline void
+rvk_rcu_read_unlock(void)
+{
+	urcu_memb_read_unlock();
+}
+
+/* Registers the calling thread now (for threads we own, at start). */
+static inline void
+rvk_rcu_thread_online(void)
+{
+	if (!rvk_rcu_registered)
+		rvk_rcu_register_slow();
+}
+
+#define rvk_rcu_dereference(p) rcu_dereference(p)
+#define rvk_rcu_assign_pointer(p, v) rcu_assign_pointer(p, v)
+#define rvk_rcu_xchg_pointer(p, v) rcu_xchg_pointer(p, v)
+
+typedef struct rcu_head rvk_rcu_head_t;
+
+static inline void
+rvk_rcu_call(rvk_rcu_head_t *head, void (*fn)(rvk_rcu_head_t *))
+{
+	rvk_rcu_thread_online();
+	urcu_memb_call_rcu(head, fn);
+}
+
+static inline void
+rvk_rcu_synchronize(void)
+{
+	rvk_rcu_thread_online();
+	urcu_memb_synchronize_rcu();
+}
+
+static inline void
+rvk_rcu_barrier(void)
+{
+	rvk_rcu_thread_online();
+	urcu_memb_barrier();
+}
+
+/* The flavour table handed to cds_lfht_new_flavor(). */
+#define RVK_RCU_FLAVOR (&urcu_memb_flavor)
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * revtable.h - every live revocation, in memory (SPEC §3 step 6, §4).
+ *
+ * Built on cache/syncmap.h: lock-free reads, entries keyed by
+ * (type, issuer, id), each holding revoked_at and expires_at. A `key`
+ * revocation's expires_at is RVK_NEVER. After expires_at + leeway an entry
+ * denies nothing and the sweeper may remove it.
+ *
+ * Semantics (SPEC §4): rvk_revtable_put of an existing key keeps the later
+ * revoked_at and the later expires_at. rvk_revtable_check denies, in order:
+ * (iss, jti) present -> token revoked; (iss, sid) with revoked_at >= iat ->
+ * session revoked; (iss, sub) likewise -> subject revoked; (iss) likewise ->
+ * issuer revoked; (iss, kid of the verifying key) present -> key revoked.
+ *
+ * Threads: rvk_revtable_check and rvk_revtable_get from any thread, without
+ * locks (they take an RCU read section themselves). rvk_revtable_put and
+ * rvk_revtable_delete only from the store's writer thread (so the table sees
+ * changes in commit order) — or, before the store exists, from a single
+ * thread. rvk_revtable_sweep from the sweeper thread; it removes an entry only
+ * if it is still the node it judged expired.
+ * Resources: see syncmap.h for bytes per entry.
+ */
+#ifndef RVK_CACHE_REVTABLE_H
+#define RVK_CACHE_REVTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/reason.h"
+
+typedef enum rvk_rev_type {
+	RVK_REV_TOKEN = 0,
+	RVK_REV_SESSION,
+	RVK_REV_SUBJECT,
+	RVK_REV_ISSUER,
+	RVK_REV_KEY,
+	RVK_REV_TYPE_COUNT
+} rvk_rev_type_t;
+
+/* Returns: "token", "session", "subject", "issuer", "key". */
+const char *rvk_rev_type_name(rvk_rev_type_t type);
+/* Returns: true and *out for one of the names above (exact). */
+bool rvk_rev_type_parse(const char *name, rvk_rev_type_t *out);
+
+typedef struct rvk_revtable rvk_revtable_t;
+
+/* The claims step 6 looks at; strings are (pointer, length), NULL if absent. */
+typedef struct rvk_rev_query {
+	const char *iss; size_t iss_len;
+	const char *jti; size_t jti_len;
+	const char *sid; size_t sid_len;
+	const char *sub; size_t sub_len;
+	const char *kid; size_t kid_len;   /* of the key that verified the token */
+	int64_t iat;
+} rvk_rev_query_t;
+
+/* Returns: a table presized for about `expected` entries. leeway in seconds. */
+rvk_revtable_t *rvk_revtable_new(size_t expected, int64_t leeway);
+/* Requires: no other thread uses the table. Frees every entry. */
+void rvk_revtable_free(rvk_revtable_t *t);
+
+/*
+ * Adds or merges a revocation. For RVK_REV_ISSUER, id is "" (id_len 0).
+ * Returns: true when the entry is new, false when it merged into one.
+ */
+bool rvk_revtable_put(rvk_revtable_t *t, rvk_rev_type_t type, const char *iss,
+                      size_t iss_len, const char *id, size_t id_len,
+                      int64_t revoked_at, int64_t expires_at);
+/* Returns: true when an entry was removed. */
+bool rvk_revtable_delete(rvk_revtable_t *t, rvk_rev_type_t type,
+                         const char *iss, size_t iss_len, const char *id,
+                         size_t id_len);
+/* Returns: true and the times when the entry exists (expired or not). */
+bool rvk_revtable_get(rvk_revtable_t *t, rvk_rev_type_t type, const char *iss,
+                      size_t iss_len, const char *id, size_t id_len,
+                      int64_t *revoked_at, int64_t *expires_at);
+
+/* Step 6. Returns: RVK_REASON_OK or the first revocation reason that applies. */
+rvk_reason_t rvk_revtable_check(rvk_revtable_t *t, const rvk_rev_query_t *q,
+                                int64_t now);
+
+/* Removes entries with expires_at + leeway < now. Returns: how many. */
+size_t rvk_revtable_sweep(rvk_revtable_t *t, int64_t now);
+
+/* Returns: live entries of one type (an atomic counter, no walk). */
+size_t rvk_revtable_count(rvk_revtable_t *t, rvk_rev_type_t type);
+
+#endif

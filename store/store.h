@@ -1,0 +1,145 @@
+/*
+ * store.h - durable revocations: SQLite with group commit, and the ledger.
+ *
+ * DESIGN: one writer thread owns the SQLite write connection. Handlers call
+ * rvk_store_record(), which queues the batch and waits; the writer drains
+ * everything queued into one transaction (WAL, synchronous=FULL), commits,
+ * then applies each batch to the revocation table in commit order, then wakes
+ * the waiters. So a 2xx is only ever sent after the commit (durable) and the
+ * apply (visible), and a burst of N concurrent requests costs a few fsyncs.
+ * A batch is all or nothing: if its transaction fails, nothing of it is in
+ * the database or the table, and every waiter of that transaction gets
+ * RVK_EIO. The writer is the only thread that changes the table (besides the
+ * sweeper's expiry), so a delete and a re-revoke never swap.
+ *
+ * Merge rule (SPEC §4): recording an existing (type, iss, id) keeps the later
+ * revoked_at, the later expires_at (RVK_NEVER wins), and the latest reason
+ * and source.
+ *
+ * Schema: versioned with PRAGMA user_version, migrated on open.
+ *
+ * Threads: every function is thread-safe except open/close. record, delete
+ * and purge block the caller until the writer has done the work; get and
+ * list read on a per-call read connection (WAL readers never block the
+ * writer).
+ * Resources: a batch may hold at most RVK_STORE_MAX_BATCH revocations.
+ */
+#ifndef RVK_STORE_STORE_H
+#define RVK_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/result.h"
+#include "cache/revtable.h"
+
+#define RVK_STORE_MAX_BATCH 10000
+
+typedef enum rvk_source {
+	RVK_SRC_WEBHOOK = 0,
+	RVK_SRC_SET,
+	RVK_SRC_BACKCHANNEL,
+	RVK_SRC_KEYCLOAK,
+	RVK_SRC_RFC7009,
+	RVK_SRC_ADMIN,
+	RVK_SRC_REPLICA,
+	RVK_SRC_COUNT
+} rvk_source_t;
+
+/* Returns: "webhook", "set", "backchannel", "keycloak", "rfc7009", "admin",
+ * "replica". */
+const char *rvk_source_name(rvk_source_t source);
+bool rvk_source_parse(const char *name, rvk_source_t *out);
+
+typedef struct rvk_revocation {
+	rvk_rev_type_t type;
+	char *iss;              /* "" never: always an issuer */
+	char *id;               /* "" for RVK_REV_ISSUER */
+	int64_t revoked_at;
+	int64_t expires_at;     /* RVK_NEVER for RVK_REV_KEY */
+	char *reason;           /* NULL when none was given */
+	rvk_source_t source;
+} rvk_revocation_t;
+
+/* Frees the strings of r (not r itself). */
+void rvk_revocation_fini(rvk_revocation_t *r);
+
+typedef struct rvk_store rvk_store_t;
+
+typedef struct rvk_store_opts {
+	int64_t leeway;         /* purge rows with expires_at + leeway < now */
+	/* Called on the writer thread after each commit (metrics); may be NULL. */
+	void (*on_commit)(void *arg, double seconds, size_t rows, bool ok);
+	void *on_commit_arg;
+} rvk_store_opts_t;
+
+/*
+ * Opens (creating when absent) data_dir/revokd.db, migrates it, loads every
+ * unexpired revocation into table, and starts the writer thread.
+ * Requires: data_dir exists or can be created; table is empty.
+ * Returns: RVK_OK and *out; RVK_EPERM (read-only dir), RVK_EIO (corrupt or
+ * unreadable database) with a message naming the path in err.
+ */
+rvk_result_t rvk_store_open(const char *data_dir, rvk_revtable_t *table,
+                            const rvk_store_opts_t *opts, int64_t now,
+                            rvk_store_t **out, char *err, size_t errlen);
+
+/* Flushes and stops the writer, closes the database. NULL is fine. */
+void rvk_store_close(rvk_store_t *store);
+
+/*
+ * Commits n revocations (borrowed) in one transaction, then applies them to
+ * the table. Blocks until both are done.
+ * Requires: 1 <= n <= RVK_STORE_MAX_BATCH; each revocation well-formed.
+ * Returns: RVK_OK (durable and visible), RVK_EIO (nothing recorded),
+ * RVK_ESHUTDOWN.
+ */
+rvk_result_t rvk_store_record(rvk_store_t *store, const rvk_revocation_t *revs,
+                              size_t n);
+
+/*
+ * Deletes one revocation from the database and the table. When only_source
+ * is not NULL, deletes only if the stored source equals *only_source (a
+ * Keycloak notBefore of 0 removes only what Keycloak set).
+ * Returns: RVK_OK with *deleted, RVK_EIO.
+ */
+rvk_result_t rvk_store_delete(rvk_store_t *store, rvk_rev_type_t type,
+                              const char *iss, const char *id,
+                              const rvk_source_t *only_source, bool *deleted);
+
+/* Returns: RVK_OK and *out (owned: rvk_revocation_fini), RVK_ENOTFOUND, RVK_EIO. */
+rvk_result_t rvk_store_get(rvk_store_t *store, rvk_rev_type_t type,
+                           const char *iss, const char *id,
+                           rvk_revocation_t *out);
+
+/* Position in the list order (type, iss, id); all NULL/-1 = from the start. */
+typedef struct rvk_store_pos {
+	int type;               /* -1: start */
+	const char *iss;
+	const char *id;
+} rvk_store_pos_t;
+
+/*
+ * Lists up to limit revocations after pos in (type, iss, id) order, filtered
+ * by type (-1: any) and iss (NULL: any).
+ * Returns: RVK_OK, *items (owned array: free each with rvk_revocation_fini,
+ * then free()), *n, and *more when further items exist.
+ */
+rvk_result_t rvk_store_list(rvk_store_t *store, int type, const char *iss,
+                            const rvk_store_pos_t *after, size_t limit,
+                            rvk_revocation_t **items, size_t *n, bool *more);
+
+/* Deletes rows that can deny nothing any more (writer thread does it).
+ * Returns: RVK_OK and *purged. */
+rvk_result_t rvk_store_purge(rvk_store_t *store, int64_t now, size_t *purged);
+
+typedef struct rvk_store_stats {
+	uint64_t commits, rows_written, failed_commits;
+	uint64_t rows;          /* rows in the database at the last count */
+	bool healthy;           /* the last commit succeeded */
+} rvk_store_stats_t;
+
+void rvk_store_stats(rvk_store_t *store, rvk_store_stats_t *out);
+
+#endif
