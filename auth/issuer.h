@@ -24,7 +24,9 @@ typedef struct rvk_issuer {
 	char **audiences;             /* owned; n_audiences == 0: aud not checked */
 	size_t n_audiences;
 	rvk_algset_t algorithms;      /* the allow-list */
-	char **token_types;           /* owned, as configured ("JWT", "at+jwt") */
+	char **token_types;           /* owned, as configured ("JWT", "at+jwt");
+	                               * n_token_types == 0: the SPEC default
+	                               * {"JWT", "at+jwt"} */
 	size_t n_token_types;
 	char *backchannel_client_id;  /* owned, may be NULL */
 	rvk_keyring_t *keyring;       /* RCU-protected; never NULL once built */
@@ -56,7 +58,8 @@ const rvk_issuer_t *rvk_issuers_find(const rvk_issuers_t *set, const char *iss,
                                      size_t n);
 
 /* Returns: whether typ (n bytes) is one of the issuer's token_types, compared
- * case-insensitively after removing an "application/" prefix (any case). */
+ * case-insensitively after removing an "application/" prefix (any case).
+ * typ NULL (the token has none) is accepted. */
 bool rvk_issuer_accepts_typ(const rvk_issuer_t *issuer, const char *typ,
                             size_t n);
 

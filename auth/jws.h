@@ -6,7 +6,10 @@
  * JSON objects with no duplicate members; registered claims have the types
  * RFC 7519 gives them (iss, sub, jti, sid strings; exp, iat, nbf numbers;
  * aud a string or an array of strings), else "malformed token"; header alg,
- * kid, typ are strings when present.
+ * kid, typ are strings when present, and alg is present (a header without
+ * alg is "malformed token"; an alg string that is not a canonical name is
+ * "unsupported algorithm" at step 3). exp/iat/nbf may be integers or reals
+ * (truncated), finite and within int64.
  * Steps 3-4 (rvk_jws_verify): alg in the issuer's allow-list (exact,
  * case-sensitive), key chosen by keyring.h's rules, `crit` rejected, the
  * signature verified by OpenSSL over the signing input as received.

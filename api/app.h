@@ -1,0 +1,50 @@
+/*
+ * app.h - everything a request handler may use, built once by service/.
+ *
+ * The app owns nothing it did not build: service/ creates the issuers, the
+ * tables and the store, fills an rvk_app_t, starts the server, and tears
+ * them down in the reverse order after the server stopped.
+ *
+ * Threads: every field is set before the server starts and is read-only
+ * afterwards (the objects they point to have their own thread rules).
+ */
+#ifndef RVK_API_APP_H
+#define RVK_API_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "auth/access.h"
+#include "auth/issuer.h"
+#include "cache/revtable.h"
+#include "cache/vcache.h"
+#include "service/config.h"
+#include "store/store.h"
+
+struct MHD_Response;
+
+typedef struct rvk_app {
+	const rvk_config_t *cfg;
+	rvk_issuers_t *issuers;
+	rvk_policy_t policy;
+	rvk_revtable_t *revtable;
+	rvk_vcache_t *vcache;
+	rvk_store_t *store;           /* NULL only in tests of /auth alone */
+	char *admin_token;            /* NULL: admin API answers 403 */
+	size_t admin_token_len;
+	unsigned char *webhook_secret;/* decoded whsec_; NULL: /v1/events 403 */
+	size_t webhook_secret_len;
+	bool ready_store;             /* the store loaded everything */
+	/* Prepared responses, built by rvk_api_prepare(). */
+	struct MHD_Response *deny[RVK_REASON_COUNT];
+	struct MHD_Response *no_token;
+} rvk_app_t;
+
+/* Builds the shared responses. Requires: cfg set. */
+void rvk_api_prepare(rvk_app_t *app);
+/* Frees them. */
+void rvk_api_release(rvk_app_t *app);
+/* The destructor of the values /auth keeps in the verified cache. */
+void rvk_api_vcache_free(void *value);
+
+#endif

@@ -1,0 +1,304 @@
+/*
+ * /auth: the decision, SPEC §3, on every request of every API behind the
+ * gateway. So this file is written for the cache hit:
+ *
+ *   token from the request (pointers into MHD's header storage, no copy)
+ *   SHA-256 of the whole token on the stack -> verified-cache lookup (RCU)
+ *   hit: key still loaded? exp/nbf again, step 6, queue the allow response
+ *        built when the token was first verified (kept in the cache entry)
+ *   miss: steps 1-5 (auth/access.c), step 6, build the entry and cache it
+ *   deny: queue the prepared 401 for that reason
+ *
+ * A hit allocates nothing and takes no lock: the cache entry's response is
+ * queued inside the RCU read section that found it (req->rcu_held), so the
+ * entry cannot be freed before MHD holds its own reference.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "api/handler.h"
+#include "base/check.h"
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/rcu.h"
+
+struct verified {
+	const rvk_issuer_t *issuer;
+	uint64_t load_id;
+	int64_t exp, nbf;
+	bool has_nbf;
+	rvk_rev_query_t q;           /* strings point into strs */
+	struct MHD_Response *allow;
+	char strs[];
+};
+
+void
+rvk_api_vcache_free(void *p)
+{
+	struct verified *v = p;
+	if (v->allow)
+		MHD_destroy_response(v->allow);
+	free(v);
+}
+
+
+/* Returns: true with the token when the request carries one (SPEC §3). */
+static bool
+find_token(rvk_req_t *req, const char **tok, size_t *len)
+{
+	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	                                            MHD_HTTP_HEADER_AUTHORIZATION);
+	if (h) {
+		while (*h == ' ' || *h == '\t')
+			h++;
+		if (strncasecmp(h, "Bearer", 6) == 0 && (h[6] == ' ' || h[6] == '\t')) {
+			const char *p = h + 7;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			size_t n = strlen(p);
+			while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+				n--;
+			if (n) {
+				*tok = p;
+				*len = n;
+				return true;
+			}
+		}
+	}
+	const char *cookie = req->app->cfg->token_cookie;
+	if (cookie) {
+		const char *c = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, cookie);
+		if (c && *c) {
+			*tok = c;
+			*len = strlen(c);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+header_safe(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* A claim as a header value: strings and numbers as they are, arrays of
+ * strings joined by spaces; anything else, or control characters: none. */
+static char *
+claim_value(json_t *v)
+{
+	if (json_is_string(v)) {
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return NULL;
+		return rvk_strdup(json_string_value(v));
+	}
+	if (json_is_integer(v)) {
+		char b[32];
+		snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
+		return rvk_strdup(b);
+	}
+	if (json_is_real(v))
+		return json_dumps(v, JSON_ENCODE_ANY);
+	if (json_is_array(v) && json_array_size(v) > 0) {
+		rvk_buf_t b = RVK_BUF_INIT;
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e) {
+			if (!json_is_string(e) ||
+			    strlen(json_string_value(e)) != json_string_length(e)) {
+				rvk_buf_fini(&b);
+				return NULL;
+			}
+			if (i)
+				rvk_buf_puts(&b, " ");
+			rvk_buf_puts(&b, json_string_value(e));
+		}
+		return rvk_buf_steal(&b);
+	}
+	return NULL;
+}
+
+static void
+add_header(struct MHD_Response *r, const char *name, const char *value)
+{
+	if (value && header_safe(value))
+		MHD_add_response_header(r, name, value);
+}
+
+static struct MHD_Response *
+build_allow(const rvk_app_t *app, const rvk_access_t *acc)
+{
+	const rvk_jws_t *j = &acc->jws;
+	struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+	char exp[32];
+	snprintf(exp, sizeof(exp), "%lld", (long long)j->exp);
+	add_header(r, "X-Auth-Subject", j->sub);
+	add_header(r, "X-Auth-Issuer", j->iss);
+	add_header(r, "X-Auth-Token-Id", j->jti);
+	add_header(r, "X-Auth-Expires", exp);
+	static const char *const fixed[] = { "X-Auth-Subject", "X-Auth-Issuer",
+	                                     "X-Auth-Token-Id", "X-Auth-Expires",
+	                                     "Cache-Control" };
+	for (size_t i = 0; i < app->cfg->n_forward_claims; i++) {
+		const rvk_config_pair_t *fc = &app->cfg->forward_claims[i];
+		bool dup = false;
+		for (size_t k = 0; k < RVK_ARRAY_LEN(fixed); k++)
+			if (strcasecmp(fixed[k], fc->value) == 0)
+				dup = true;
+		if (dup)
+			continue;
+		char *v = claim_value(json_object_get(j->payload, fc->name));
+		add_header(r, fc->value, v);
+		free(v);
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return r;
+}
+
+static char *
+put_str(char **cursor, const char *s, size_t *len)
+{
+	if (!s) {
+		*len = 0;
+		return NULL;
+	}
+	size_t n = strlen(s);
+	char *d = *cursor;
+	memcpy(d, s, n + 1);
+	*cursor += n + 1;
+	*len = n;
+	return d;
+}
+
+static struct verified *
+build_verified(const rvk_app_t *app, const rvk_access_t *acc)
+{
+	const rvk_jws_t *j = &acc->jws;
+	const char *strs[] = { j->iss, j->jti, j->sid, j->sub, acc->key_kid };
+	size_t total = 0;
+	for (size_t i = 0; i < RVK_ARRAY_LEN(strs); i++)
+		total += strs[i] ? strlen(strs[i]) + 1 : 0;
+	struct verified *v = rvk_calloc(1, sizeof(*v) + total);
+	v->issuer = acc->issuer;
+	v->load_id = acc->key_load_id;
+	v->exp = j->exp;
+	v->nbf = j->nbf;
+	v->has_nbf = j->has_nbf;
+	v->q.iat = j->iat;
+	char *c = v->strs;
+	v->q.iss = put_str(&c, j->iss, &v->q.iss_len);
+	v->q.jti = put_str(&c, j->jti, &v->q.jti_len);
+	v->q.sid = put_str(&c, j->sid, &v->q.sid_len);
+	v->q.sub = put_str(&c, j->sub, &v->q.sub_len);
+	v->q.kid = put_str(&c, acc->key_kid, &v->q.kid_len);
+	v->allow = build_allow(app, acc);
+	return v;
+}
+
+static void
+deny(rvk_req_t *req, rvk_reason_t r)
+{
+	rvk_metrics_decision(r);
+	rvk_reply_shared(req, MHD_HTTP_UNAUTHORIZED, req->app->deny[r]);
+}
+
+void
+rvk_handle_auth(rvk_req_t *req)
+{
+	rvk_app_t *app = req->app;
+	const char *tok;
+	size_t len;
+	if (!find_token(req, &tok, &len)) {
+		rvk_metrics_decision(RVK_DECISION_NO_TOKEN);
+		rvk_reply_shared(req, MHD_HTTP_UNAUTHORIZED, app->no_token);
+		return;
+	}
+	int64_t now = rvk_clock_now();
+	unsigned char digest[RVK_VCACHE_DIGEST_LEN];
+	if (len <= app->policy.max_token_bytes)
+		rvk_vcache_digest(tok, len, digest);
+
+	rvk_rcu_read_lock();
+	struct verified *v = NULL;
+	if (len <= app->policy.max_token_bytes)
+		v = rvk_vcache_get(app->vcache, digest, now);
+	if (v && !rvk_keyring_has_load(rvk_issuer_keyring(v->issuer), v->load_id))
+		v = NULL; /* its key left or was replaced: verify from step 1 */
+	rvk_reason_t r;
+	if (v) {
+		rvk_metrics_vcache(true);
+		r = rvk_access_check_times(&app->policy, v->exp, v->has_nbf, v->nbf, now);
+		if (r == RVK_REASON_OK)
+			r = rvk_revtable_check(app->revtable, &v->q, now);
+	} else {
+		rvk_access_t acc;
+		rvk_metrics_vcache(false);
+		r = rvk_access_verify(app->issuers, &app->policy, tok, len, now, &acc);
+		if (r == RVK_REASON_OK) {
+			v = build_verified(app, &acc);
+			rvk_access_fini(&acc);
+			int64_t until = now + app->cfg->vcache_ttl;
+			if (v->exp < until)
+				until = v->exp;
+			r = rvk_revtable_check(app->revtable, &v->q, now);
+			/* The cache owns v from here; it frees values only after a
+			 * grace period, and we are inside a read section. */
+			rvk_vcache_put(app->vcache, digest, v, until, now);
+		}
+	}
+	if (r != RVK_REASON_OK) {
+		rvk_rcu_read_unlock();
+		deny(req, r);
+		return;
+	}
+	rvk_metrics_decision(RVK_REASON_OK);
+	rvk_reply_shared(req, MHD_HTTP_OK, v->allow);
+	req->rcu_held = true;
+}
+
+static struct MHD_Response *
+prepared_401(const char *www, const char *body)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, www);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	return r;
+}
+
+void
+rvk_api_prepare(rvk_app_t *app)
+{
+	app->no_token = prepared_401("Bearer realm=\"revokd\"",
+	                             "{\"error\":\"invalid_request\",\"error_description\":\"no token\"}");
+	for (int i = 1; i < RVK_REASON_COUNT; i++) {
+		char www[160], body[160];
+		const char *reason = rvk_reason_str((rvk_reason_t)i);
+		snprintf(www, sizeof(www),
+		         "Bearer realm=\"revokd\", error=\"invalid_token\", error_description=\"%s\"",
+		         reason);
+		snprintf(body, sizeof(body),
+		         "{\"error\":\"invalid_token\",\"error_description\":\"%s\"}", reason);
+		app->deny[i] = prepared_401(www, body);
+	}
+}
+
+void
+rvk_api_release(rvk_app_t *app)
+{
+	if (app->no_token)
+		MHD_destroy_response(app->no_token);
+	app->no_token = NULL;
+	for (int i = 0; i < RVK_REASON_COUNT; i++) {
+		if (app->deny[i])
+			MHD_destroy_response(app->deny[i]);
+		app->deny[i] = NULL;
+	}
+}

@@ -1,0 +1,93 @@
+/*
+ * handler.h - what a route handler sees and how it answers.
+ *
+ * A handler reads the request (method, path, headers through MHD, the body)
+ * and answers by setting status and resp. resp is destroyed after queueing
+ * unless resp_shared is set (prepared responses that live in the app or in a
+ * verified-cache entry). Handlers never call MHD_queue_response themselves.
+ *
+ * Threads: a handler runs on an MHD worker thread, or on a waiter thread
+ * when its route is `blocking`; one request is never handled on two threads.
+ */
+#ifndef RVK_API_HANDLER_H
+#define RVK_API_HANDLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+#include "api/app.h"
+#include "api/metrics.h"
+
+typedef struct rvk_req {
+	int kind;                        /* internal: request vs route marker */
+	const struct rvk_route *route;
+	struct MHD_Connection *conn;
+	rvk_app_t *app;
+	const char *method;
+	const char *url;                 /* path only, percent-decoding not done */
+	bool admin_listener;
+	char *body;                      /* NUL-terminated, may contain NULs */
+	size_t body_len;
+	/* The answer. */
+	unsigned status;
+	struct MHD_Response *resp;
+	bool resp_shared;
+	/* Set when resp lives in an RCU-protected object (a verified-cache
+	 * entry): the handler returns inside an RCU read section and the
+	 * dispatcher leaves it after MHD took its own reference (queueing). */
+	bool rcu_held;
+	/* internal */
+	size_t body_cap;
+	bool body_too_large, over_budget, done;
+	uint64_t t0;
+} rvk_req_t;
+
+typedef void (*rvk_handler_fn)(rvk_req_t *req);
+
+/* The first int of a route row: tells a route marker from a request. */
+#define RVK_ROUTE_KIND 0x52544552
+
+enum {
+	RVK_M_GET = 1, RVK_M_HEAD = 2, RVK_M_POST = 4, RVK_M_DELETE = 8,
+	RVK_M_PUT = 16, RVK_M_ANY = 0xff,
+};
+
+typedef struct rvk_route {
+	int kind;                        /* internal marker, keep first */
+	const char *path;
+	bool prefix;                     /* path matches itself and path + "/..." */
+	unsigned methods;
+	enum { RVK_ON_PUBLIC, RVK_ON_ADMIN, RVK_ON_BOTH } listener;
+	size_t max_body;                 /* 0: the body is read and discarded */
+	bool blocking;
+	rvk_route_id_t metric;
+	rvk_handler_fn handle;
+} rvk_route_t;
+
+/* The route table, ended by a row with path NULL (routes.c). */
+extern const rvk_route_t rvk_routes[];
+
+/* Answer helpers (respond.c). The JSON bodies carry
+ * Content-Type: application/json. */
+void rvk_reply_json(rvk_req_t *req, unsigned status, const char *json);
+/* {"error":"<error>","error_description":"<desc>"}; desc may be NULL. */
+void rvk_reply_error(rvk_req_t *req, unsigned status, const char *error,
+                     const char *desc);
+void rvk_reply_text(rvk_req_t *req, unsigned status, const char *ctype,
+                    const char *text, size_t len);
+void rvk_reply_empty(rvk_req_t *req, unsigned status);
+void rvk_reply_shared(rvk_req_t *req, unsigned status, struct MHD_Response *r);
+
+/* Returns: a JSON string literal of s (quoted, escaped); owned. */
+char *rvk_json_quote(const char *s);
+
+/* The handlers. */
+void rvk_handle_auth(rvk_req_t *req);
+void rvk_handle_healthz(rvk_req_t *req);
+void rvk_handle_readyz(rvk_req_t *req);
+void rvk_handle_metrics(rvk_req_t *req);
+
+#endif

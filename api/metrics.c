@@ -1,0 +1,232 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "api/metrics.h"
+#include "base/mem.h"
+
+/* Bucket upper bounds in seconds, as Prometheus client libraries default. */
+static const double bounds[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5 };
+#define NB (sizeof(bounds) / sizeof(bounds[0]))
+
+struct hist {
+	uint64_t buckets[NB + 1];   /* last: +Inf */
+	uint64_t sum_ns;
+};
+
+struct block {
+	struct block *next;
+	uint64_t decisions[RVK_DECISION_COUNT];
+	uint64_t vc_hits, vc_misses;
+	uint64_t taken[RVK_METRICS_SOURCES];
+	struct hist req[RVK_ROUTE_COUNT];
+	struct hist commit;
+} __attribute__((aligned(64)));
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct block *blocks;
+static __thread struct block *mine;
+
+static const char *const route_names[RVK_ROUTE_COUNT] = {
+	"auth", "events", "backchannel", "keycloak", "revoke", "introspect",
+	"admin", "ops",
+};
+static const char *const source_names[RVK_METRICS_SOURCES] = {
+	"webhook", "set", "backchannel", "keycloak", "rfc7009", "admin", "replica",
+};
+static const char *const type_names[5] = { "token", "session", "subject", "issuer", "key" };
+
+static struct block *
+get(void)
+{
+	if (__builtin_expect(mine != NULL, 1))
+		return mine;
+	struct block *b;
+	if (posix_memalign((void **)&b, 64, sizeof(*b)) != 0)
+		abort();
+	*b = (struct block){ 0 };
+	pthread_mutex_lock(&lock);
+	b->next = blocks;
+	__atomic_store_n(&blocks, b, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&lock);
+	mine = b;
+	return b;
+}
+
+static inline void
+inc(uint64_t *p, uint64_t n)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static void
+observe(struct hist *h, uint64_t nanos)
+{
+	double s = (double)nanos / 1e9;
+	size_t i = 0;
+	while (i < NB && s > bounds[i])
+		i++;
+	inc(&h->buckets[i], 1);
+	inc(&h->sum_ns, nanos);
+}
+
+void
+rvk_metrics_decision(unsigned decision)
+{
+	if (decision < RVK_DECISION_COUNT)
+		inc(&get()->decisions[decision], 1);
+}
+
+void
+rvk_metrics_vcache(bool hit)
+{
+	struct block *b = get();
+	inc(hit ? &b->vc_hits : &b->vc_misses, 1);
+}
+
+void
+rvk_metrics_request(rvk_route_id_t route, uint64_t nanos)
+{
+	if ((unsigned)route < RVK_ROUTE_COUNT)
+		observe(&get()->req[route], nanos);
+}
+
+void
+rvk_metrics_taken(unsigned source, uint64_t n)
+{
+	if (source < RVK_METRICS_SOURCES)
+		inc(&get()->taken[source], n);
+}
+
+void
+rvk_metrics_commit(uint64_t nanos)
+{
+	observe(&get()->commit, nanos);
+}
+
+static uint64_t
+ld(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void
+sum_hist(struct hist *out, const struct hist *h)
+{
+	for (size_t i = 0; i <= NB; i++)
+		out->buckets[i] += ld(&h->buckets[i]);
+	out->sum_ns += ld(&h->sum_ns);
+}
+
+static void
+render_hist(rvk_buf_t *out, const char *name, const char *label,
+            const struct hist *h)
+{
+	uint64_t cum = 0;
+	const char *sep = label ? "," : "";
+	for (size_t i = 0; i <= NB; i++) {
+		cum += h->buckets[i];
+		if (i < NB)
+			rvk_buf_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name,
+			               label ? label : "", sep, bounds[i],
+			               (unsigned long long)cum);
+		else
+			rvk_buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name,
+			               label ? label : "", sep, (unsigned long long)cum);
+	}
+	if (label) {
+		rvk_buf_printf(out, "%s_sum{%s} %.9f\n", name, label, (double)h->sum_ns / 1e9);
+		rvk_buf_printf(out, "%s_count{%s} %llu\n", name, label, (unsigned long long)cum);
+	} else {
+		rvk_buf_printf(out, "%s_sum %.9f\n", name, (double)h->sum_ns / 1e9);
+		rvk_buf_printf(out, "%s_count %llu\n", name, (unsigned long long)cum);
+	}
+}
+
+void
+rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g)
+{
+	struct block total = { 0 };
+	for (struct block *b = __atomic_load_n(&blocks, __ATOMIC_ACQUIRE); b; b = b->next) {
+		for (size_t i = 0; i < RVK_DECISION_COUNT; i++)
+			total.decisions[i] += ld(&b->decisions[i]);
+		total.vc_hits += ld(&b->vc_hits);
+		total.vc_misses += ld(&b->vc_misses);
+		for (size_t i = 0; i < RVK_METRICS_SOURCES; i++)
+			total.taken[i] += ld(&b->taken[i]);
+		for (size_t r = 0; r < RVK_ROUTE_COUNT; r++)
+			sum_hist(&total.req[r], &b->req[r]);
+		sum_hist(&total.commit, &b->commit);
+	}
+
+	rvk_buf_puts(out, "# HELP revokd_decisions_total Decisions of /auth by result.\n"
+	                  "# TYPE revokd_decisions_total counter\n");
+	for (size_t i = 0; i < RVK_DECISION_COUNT; i++)
+		rvk_buf_printf(out, "revokd_decisions_total{result=\"%s\"} %llu\n",
+		               i == RVK_DECISION_NO_TOKEN ? "no_token" : rvk_reason_metric((rvk_reason_t)i),
+		               (unsigned long long)total.decisions[i]);
+
+	rvk_buf_puts(out, "# HELP revokd_request_duration_seconds Time spent answering a request, by route.\n"
+	                  "# TYPE revokd_request_duration_seconds histogram\n");
+	for (size_t r = 0; r < RVK_ROUTE_COUNT; r++) {
+		char label[64];
+		snprintf(label, sizeof(label), "route=\"%s\"", route_names[r]);
+		render_hist(out, "revokd_request_duration_seconds", label, &total.req[r]);
+	}
+
+	rvk_buf_printf(out, "# HELP revokd_verified_cache_hits_total Tokens whose verification came from the cache.\n"
+	                    "# TYPE revokd_verified_cache_hits_total counter\n"
+	                    "revokd_verified_cache_hits_total %llu\n"
+	                    "# HELP revokd_verified_cache_misses_total Tokens verified from scratch.\n"
+	                    "# TYPE revokd_verified_cache_misses_total counter\n"
+	                    "revokd_verified_cache_misses_total %llu\n"
+	                    "# HELP revokd_verified_cache_entries Entries in the verified-token cache.\n"
+	                    "# TYPE revokd_verified_cache_entries gauge\n"
+	                    "revokd_verified_cache_entries %zu\n",
+	               (unsigned long long)total.vc_hits,
+	               (unsigned long long)total.vc_misses, g->vcache_entries);
+
+	rvk_buf_puts(out, "# HELP revokd_revocations Live revocations in memory, by type.\n"
+	                  "# TYPE revokd_revocations gauge\n");
+	for (size_t i = 0; i < 5; i++)
+		rvk_buf_printf(out, "revokd_revocations{type=\"%s\"} %zu\n", type_names[i],
+		               g->revocations[i]);
+
+	rvk_buf_puts(out, "# HELP revokd_revocations_taken_total Revocations acknowledged, by source.\n"
+	                  "# TYPE revokd_revocations_taken_total counter\n");
+	for (size_t i = 0; i < RVK_METRICS_SOURCES; i++)
+		rvk_buf_printf(out, "revokd_revocations_taken_total{source=\"%s\"} %llu\n",
+		               source_names[i], (unsigned long long)total.taken[i]);
+
+	rvk_buf_puts(out, "# HELP revokd_store_commit_duration_seconds Time of one group commit to SQLite.\n"
+	                  "# TYPE revokd_store_commit_duration_seconds histogram\n");
+	render_hist(out, "revokd_store_commit_duration_seconds", NULL, &total.commit);
+
+	if (g->cluster) {
+		rvk_buf_printf(out, "# HELP revokd_replication_outbox Revocations waiting to be published to Redis.\n"
+		                    "# TYPE revokd_replication_outbox gauge\n"
+		                    "revokd_replication_outbox %zu\n"
+		                    "# HELP revokd_replication_lag_seconds How far this replica is behind the stream's head.\n"
+		                    "# TYPE revokd_replication_lag_seconds gauge\n"
+		                    "revokd_replication_lag_seconds %.3f\n",
+		               g->replication_outbox, g->replication_lag_seconds);
+	}
+	if (g->extra)
+		rvk_buf_puts(out, g->extra);
+}
+
+void
+rvk_metrics_fini(void)
+{
+	pthread_mutex_lock(&lock);
+	struct block *b = blocks;
+	blocks = NULL;
+	pthread_mutex_unlock(&lock);
+	while (b) {
+		struct block *n = b->next;
+		free(b);
+		b = n;
+	}
+	mine = NULL;
+}

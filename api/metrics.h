@@ -1,0 +1,66 @@
+/*
+ * metrics.h - Prometheus counters and histograms, per thread on the hot path.
+ *
+ * DESIGN: every thread that counts gets its own block of counters (made on
+ * its first count and linked into a global list under a mutex, once). A
+ * count is a relaxed atomic add to a cache line no other thread writes, so
+ * /auth never contends on a shared counter. /metrics sums the blocks at
+ * scrape time. Blocks outlive their threads (their counts must not vanish);
+ * rvk_metrics_fini frees them at exit.
+ *
+ * Threads: the count functions from any thread; rvk_metrics_render from any
+ * thread (reads are relaxed atomic loads: a scrape sees each counter at some
+ * recent value).
+ */
+#ifndef RVK_API_METRICS_H
+#define RVK_API_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/reason.h"
+
+typedef enum rvk_route_id {
+	RVK_ROUTE_AUTH = 0,
+	RVK_ROUTE_EVENTS,
+	RVK_ROUTE_BACKCHANNEL,
+	RVK_ROUTE_KEYCLOAK,
+	RVK_ROUTE_REVOKE,
+	RVK_ROUTE_INTROSPECT,
+	RVK_ROUTE_ADMIN,
+	RVK_ROUTE_OPS,
+	RVK_ROUTE_COUNT
+} rvk_route_id_t;
+
+/* The decision results: every reason, plus "no_token". */
+#define RVK_DECISION_NO_TOKEN RVK_REASON_COUNT
+#define RVK_DECISION_COUNT (RVK_REASON_COUNT + 1)
+
+/* Sources of revocations (store.h's rvk_source_t values). */
+#define RVK_METRICS_SOURCES 7
+
+void rvk_metrics_decision(unsigned decision);
+void rvk_metrics_vcache(bool hit);
+void rvk_metrics_request(rvk_route_id_t route, uint64_t nanos);
+void rvk_metrics_taken(unsigned source, uint64_t n);
+void rvk_metrics_commit(uint64_t nanos);
+
+/* Gauges and other values read at scrape time come from the caller. */
+typedef struct rvk_metrics_gauges {
+	size_t revocations[5];          /* by rvk_rev_type_t */
+	size_t vcache_entries;
+	bool cluster;
+	size_t replication_outbox;
+	double replication_lag_seconds;
+	/* jwks fetches: rendered by the caller-provided text, may be NULL */
+	const char *extra;
+} rvk_metrics_gauges_t;
+
+/* Appends the whole exposition (text format 0.0.4) to out. */
+void rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g);
+
+void rvk_metrics_fini(void);
+
+#endif

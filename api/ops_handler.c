@@ -1,0 +1,71 @@
+/*
+ * /healthz, /readyz, /metrics (SPEC §6), served on every listener.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api/handler.h"
+#include "base/rcu.h"
+
+void
+rvk_handle_healthz(rvk_req_t *req)
+{
+	rvk_reply_text(req, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok", 2);
+}
+
+/* Returns: "ok", or an owned description of what is wrong. */
+static char *
+keys_check(const rvk_app_t *app)
+{
+	char *bad = NULL;
+	rvk_rcu_read_lock();
+	for (size_t i = 0; i < app->issuers->n && !bad; i++) {
+		const rvk_issuer_t *is = app->issuers->v[i];
+		if (rvk_issuer_keyring(is)->n == 0) {
+			size_t n = strlen(is->iss) + 32;
+			bad = malloc(n);
+			if (bad)
+				snprintf(bad, n, "issuer %s has no key", is->iss);
+		}
+	}
+	rvk_rcu_read_unlock();
+	return bad;
+}
+
+void
+rvk_handle_readyz(rvk_req_t *req)
+{
+	const rvk_app_t *app = req->app;
+	char *keys = keys_check(app);
+	bool store_ok = app->ready_store;
+	bool ready = store_ok && !keys;
+	json_t *checks = json_object();
+	json_object_set_new(checks, "store", json_string(store_ok ? "ok" : "not loaded"));
+	json_object_set_new(checks, "keys", json_string(keys ? keys : "ok"));
+	json_object_set_new(checks, "replication", json_string("disabled"));
+	json_t *o = json_object();
+	json_object_set_new(o, "status", json_string(ready ? "ready" : "not ready"));
+	json_object_set_new(o, "checks", checks);
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	free(keys);
+	rvk_reply_json(req, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, s);
+	free(s);
+}
+
+void
+rvk_handle_metrics(rvk_req_t *req)
+{
+	const rvk_app_t *app = req->app;
+	rvk_metrics_gauges_t g = { 0 };
+	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
+		g.revocations[t] = rvk_revtable_count(app->revtable, (rvk_rev_type_t)t);
+	g.vcache_entries = rvk_vcache_len(app->vcache);
+	rvk_buf_t b = RVK_BUF_INIT;
+	rvk_metrics_render(&b, &g);
+	rvk_reply_text(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+	               b.data, b.len);
+	rvk_buf_fini(&b);
+}

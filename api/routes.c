@@ -1,0 +1,19 @@
+/*
+ * The route table: adding an endpoint is one row here and one handler.
+ * Order matters only between overlapping prefixes (first match wins).
+ */
+#include "api/handler.h"
+
+#define ROUTE RVK_ROUTE_KIND
+
+const rvk_route_t rvk_routes[] = {
+	{ ROUTE, "/auth", true, RVK_M_ANY, RVK_ON_PUBLIC, 0, false, RVK_ROUTE_AUTH,
+	  rvk_handle_auth },
+	{ ROUTE, "/healthz", false, RVK_M_GET | RVK_M_HEAD, RVK_ON_BOTH, 0, false,
+	  RVK_ROUTE_OPS, rvk_handle_healthz },
+	{ ROUTE, "/readyz", false, RVK_M_GET | RVK_M_HEAD, RVK_ON_BOTH, 0, false,
+	  RVK_ROUTE_OPS, rvk_handle_readyz },
+	{ ROUTE, "/metrics", false, RVK_M_GET | RVK_M_HEAD, RVK_ON_BOTH, 0, false,
+	  RVK_ROUTE_OPS, rvk_handle_metrics },
+	{ 0, NULL, false, 0, RVK_ON_BOTH, 0, false, RVK_ROUTE_OPS, NULL },
+};

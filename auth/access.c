@@ -1,0 +1,125 @@
+/*
+ * access.c - SPEC §3 steps 1-5 for an access token, in the SPEC's order.
+ *
+ * Time arithmetic saturates: exp, iat and nbf come from the token and may be
+ * anywhere in int64, so exp + leeway or exp - iat must not overflow (signed
+ * overflow is undefined, and a wrapped sum could turn "expired" into
+ * "valid").
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/access.h"
+#include "base/check.h"
+#include "base/mem.h"
+
+static int64_t
+sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+rvk_reason_t
+rvk_access_check_times(const rvk_policy_t *policy, int64_t exp, bool has_nbf,
+                       int64_t nbf, int64_t now)
+{
+	RVK_REQUIRE(policy != NULL);
+	if (now >= sat_add(exp, policy->leeway))
+		return RVK_REASON_EXPIRED;
+	if (has_nbf && nbf > sat_add(now, policy->leeway))
+		return RVK_REASON_NOT_YET_VALID;
+	return RVK_REASON_OK;
+}
+
+static bool
+aud_matches(const rvk_issuer_t *issuer, json_t *aud)
+{
+	if (issuer->n_audiences == 0)
+		return true;
+	for (size_t i = 0; i < issuer->n_audiences; i++) {
+		const char *want = issuer->audiences[i];
+		if (json_is_string(aud) && strcmp(json_string_value(aud), want) == 0)
+			return true;
+		size_t k;
+		json_t *v;
+		json_array_foreach(aud, k, v) {
+			if (strcmp(json_string_value(v), want) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static rvk_reason_t
+check_claims(const rvk_issuer_t *issuer, const rvk_policy_t *policy,
+             const rvk_jws_t *j, int64_t now)
+{
+	if (!j->has_exp)
+		return RVK_REASON_MISSING_EXP;
+	if (!j->has_iat)
+		return RVK_REASON_MISSING_IAT;
+	rvk_reason_t r = rvk_access_check_times(policy, j->exp, j->has_nbf,
+	                                        j->nbf, now);
+	if (r != RVK_REASON_OK)
+		return r;
+	if (j->iat > sat_add(now, policy->leeway))
+		return RVK_REASON_ISSUED_IN_FUTURE;
+	int64_t life;
+	if (__builtin_sub_overflow(j->exp, j->iat, &life)
+	    || life > policy->max_token_lifetime)
+		return RVK_REASON_LIFETIME_TOO_LONG;
+	if (!aud_matches(issuer, json_object_get(j->payload, "aud")))
+		return RVK_REASON_BAD_AUDIENCE;
+	/* A logout token or SET carries `events`, an ID token a `nonce`: none
+	 * of them is an access token, whatever their typ says. */
+	if ((j->typ != NULL && !rvk_issuer_accepts_typ(issuer, j->typ, strlen(j->typ)))
+	    || json_object_get(j->payload, "events") != NULL
+	    || json_object_get(j->payload, "nonce") != NULL)
+		return RVK_REASON_WRONG_TYPE;
+	if (policy->require_jti && j->jti == NULL)
+		return RVK_REASON_MISSING_JTI;
+	return RVK_REASON_OK;
+}
+
+rvk_reason_t
+rvk_access_verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
+                  const char *token, size_t len, int64_t now, rvk_access_t *out)
+{
+	RVK_REQUIRE(issuers != NULL && policy != NULL && out != NULL);
+	memset(out, 0, sizeof(*out));
+	rvk_jws_t j;
+	rvk_reason_t r = rvk_jws_parse(token, len, policy->max_token_bytes, &j);
+	if (r != RVK_REASON_OK)
+		return r;
+	const rvk_issuer_t *issuer = j.iss
+		? rvk_issuers_find(issuers, j.iss, strlen(j.iss)) : NULL;
+	const rvk_key_t *key = NULL;
+	if (issuer == NULL)
+		r = RVK_REASON_UNKNOWN_ISSUER;
+	else
+		r = rvk_jws_verify(&j, issuer, &key);
+	if (r == RVK_REASON_OK)
+		r = check_claims(issuer, policy, &j, now);
+	if (r != RVK_REASON_OK) {
+		rvk_jws_fini(&j);
+		return r;
+	}
+	out->jws = j;
+	out->issuer = issuer;
+	out->key_load_id = rvk_key_load_id(key);
+	out->key_kid = rvk_key_kid(key) ? rvk_strdup(rvk_key_kid(key)) : NULL;
+	return RVK_REASON_OK;
+}
+
+void
+rvk_access_fini(rvk_access_t *acc)
+{
+	if (acc == NULL)
+		return;
+	rvk_jws_fini(&acc->jws);
+	free(acc->key_kid);
+	memset(acc, 0, sizeof(*acc));
+}

@@ -1,0 +1,230 @@
+/*
+ * jws.c - step 1 (format) and steps 3-4 (key, algorithm, signature) of a
+ * compact JWS.
+ *
+ * Order inside step 1, cheapest and most restrictive first: the size, then
+ * every character (so no decoder ever sees a byte outside the base64url
+ * alphabet, and "a.b.c.d" or a padded segment fails before any allocation),
+ * then strict base64url decoding (base/b64.h: one accepted encoding per
+ * byte string), then jansson with JSON_REJECT_DUPLICATES (and without
+ * JSON_ALLOW_NUL, so a NUL byte anywhere in a document is malformed), then
+ * the types of the members revokd reads.
+ *
+ * Decisions the SPEC leaves open (written down in docs/ARCHITECTURE.md):
+ * - a header without `alg`, or whose `alg` is not a string, is "malformed
+ *   token" (RFC 7515 §4.1.1 makes alg mandatory); an `alg` that is a string
+ *   but not a canonical name is "unsupported algorithm" (step 3);
+ * - exp, iat, nbf may be integers or reals; a real is truncated toward zero
+ *   and must lie within int64; anything else is malformed;
+ * - an allocation failure while decoding (rvk_trymalloc) is "malformed
+ *   token": a deny, never an allow.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/jws.h"
+#include "base/b64.h"
+#include "base/check.h"
+#include "base/mem.h"
+
+static bool
+b64url_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+	       || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Decodes one segment into a fresh buffer (peer-sized: rvk_trymalloc). */
+static unsigned char *
+decode_segment(const char *s, size_t n, size_t *out_len)
+{
+	unsigned char *buf = rvk_trymalloc(rvk_b64_decoded_max(n));
+	if (buf == NULL)
+		return NULL;
+	if (!rvk_b64url_decode(s, n, buf, out_len)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static json_t *
+decode_object(const char *s, size_t n)
+{
+	size_t len = 0;
+	unsigned char *buf = decode_segment(s, n, &len);
+	if (buf == NULL)
+		return NULL;
+	json_error_t jerr;
+	json_t *obj = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES,
+	                         &jerr);
+	free(buf);
+	if (obj != NULL && !json_is_object(obj)) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/* A string member: absent is fine (*out NULL); present must be a string. */
+static bool
+opt_string(json_t *obj, const char *name, const char **out, size_t *len)
+{
+	json_t *v = json_object_get(obj, name);
+	*out = NULL;
+	if (len)
+		*len = 0;
+	if (v == NULL)
+		return true;
+	if (!json_is_string(v))
+		return false;
+	*out = json_string_value(v);
+	if (len)
+		*len = json_string_length(v);
+	return true;
+}
+
+/* A NumericDate (RFC 7519 §2): integer or real, finite, within int64. */
+static bool
+opt_time(json_t *obj, const char *name, bool *has, int64_t *out)
+{
+	json_t *v = json_object_get(obj, name);
+	*has = false;
+	*out = 0;
+	if (v == NULL)
+		return true;
+	if (json_is_integer(v)) {
+		/* jansson refuses integers beyond json_int_t when parsing. */
+		_Static_assert(sizeof(json_int_t) == sizeof(int64_t),
+		               "json_int_t is 64 bits");
+		*out = (int64_t)json_integer_value(v);
+	} else if (json_is_real(v)) {
+		double d = json_real_value(v);
+		/* 2^63 is exactly representable; every double below it fits. */
+		if (!isfinite(d) || d >= 9223372036854775808.0
+		    || d < -9223372036854775808.0)
+			return false;
+		*out = (int64_t)d;
+	} else {
+		return false;
+	}
+	*has = true;
+	return true;
+}
+
+static bool
+valid_aud(json_t *payload)
+{
+	json_t *aud = json_object_get(payload, "aud");
+	if (aud == NULL || json_is_string(aud))
+		return true;
+	if (!json_is_array(aud))
+		return false;
+	size_t i;
+	json_t *v;
+	json_array_foreach(aud, i, v) {
+		if (!json_is_string(v))
+			return false;
+	}
+	return true;
+}
+
+static bool
+read_members(rvk_jws_t *j)
+{
+	size_t unused;
+	return opt_string(j->header, "alg", &j->alg, &unused) && j->alg != NULL
+	       && opt_string(j->header, "kid", &j->kid, &j->kid_len)
+	       && opt_string(j->header, "typ", &j->typ, NULL)
+	       && opt_string(j->payload, "iss", &j->iss, NULL)
+	       && opt_string(j->payload, "sub", &j->sub, NULL)
+	       && opt_string(j->payload, "jti", &j->jti, NULL)
+	       && opt_string(j->payload, "sid", &j->sid, NULL)
+	       && opt_time(j->payload, "exp", &j->has_exp, &j->exp)
+	       && opt_time(j->payload, "iat", &j->has_iat, &j->iat)
+	       && opt_time(j->payload, "nbf", &j->has_nbf, &j->nbf)
+	       && valid_aud(j->payload);
+}
+
+rvk_reason_t
+rvk_jws_parse(const char *token, size_t len, size_t max_bytes, rvk_jws_t *out)
+{
+	RVK_REQUIRE(out != NULL && (token != NULL || len == 0));
+	memset(out, 0, sizeof(*out));
+	if (len > max_bytes)
+		return RVK_REASON_TOO_LARGE;
+
+	size_t dot[2], ndots = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)token[i];
+		if (c == '.') {
+			if (ndots == 2)
+				return RVK_REASON_MALFORMED;
+			dot[ndots++] = i;
+		} else if (!b64url_char(c)) {
+			return RVK_REASON_MALFORMED;
+		}
+	}
+	if (ndots != 2)
+		return RVK_REASON_MALFORMED;
+
+	rvk_jws_t j = { .token = token, .len = len, .signing_input_len = dot[1] };
+	j.header = decode_object(token, dot[0]);
+	if (j.header == NULL)
+		goto malformed;
+	j.payload = decode_object(token + dot[0] + 1, dot[1] - dot[0] - 1);
+	if (j.payload == NULL)
+		goto malformed;
+	j.sig = decode_segment(token + dot[1] + 1, len - dot[1] - 1, &j.sig_len);
+	if (j.sig == NULL)
+		goto malformed;
+	if (!read_members(&j))
+		goto malformed;
+	j.has_crit = json_object_get(j.header, "crit") != NULL;
+	*out = j;
+	return RVK_REASON_OK;
+
+malformed:
+	rvk_jws_fini(&j);
+	return RVK_REASON_MALFORMED;
+}
+
+void
+rvk_jws_fini(rvk_jws_t *jws)
+{
+	if (jws == NULL)
+		return;
+	json_decref(jws->header);
+	json_decref(jws->payload);
+	free(jws->sig);
+	memset(jws, 0, sizeof(*jws));
+}
+
+rvk_reason_t
+rvk_jws_verify(const rvk_jws_t *jws, const rvk_issuer_t *issuer,
+               const rvk_key_t **used)
+{
+	RVK_REQUIRE(jws != NULL && jws->header != NULL && jws->alg != NULL);
+	RVK_REQUIRE(issuer != NULL && used != NULL);
+	rvk_alg_t alg;
+	if (!rvk_alg_parse(jws->alg, strlen(jws->alg), &alg)
+	    || !(issuer->algorithms & RVK_ALGSET(alg)))
+		return RVK_REASON_UNSUPPORTED_ALG;
+	const rvk_key_t *key = NULL;
+	rvk_reason_t r = rvk_keyring_select(rvk_issuer_keyring(issuer), alg,
+	                                    jws->kid, jws->kid_len, &key);
+	if (r != RVK_REASON_OK)
+		return r;
+	/* RFC 7515 §4.1.11: revokd understands no extension, so any crit is
+	 * one it must refuse. */
+	if (jws->has_crit)
+		return RVK_REASON_UNSUPPORTED_CRIT;
+	/* The key, not the token, fixed the algorithm; they agree here. */
+	RVK_REQUIRE(rvk_key_alg(key) == alg);
+	if (!rvk_key_verify(key, (const unsigned char *)jws->token,
+	                    jws->signing_input_len, jws->sig, jws->sig_len))
+		return RVK_REASON_BAD_SIGNATURE;
+	*used = key;
+	return RVK_REASON_OK;
+}

@@ -1,0 +1,302 @@
+/*
+ * key.c - one verification key, parsed once, its algorithm pinned.
+ *
+ * Design: the OpenSSL object is built when the key is loaded (PEM parse,
+ * curve and size checks, or an HMAC context keyed with the secret) and is
+ * only read afterwards. Each verification makes its own short-lived context
+ * from it (EVP_MD_CTX for RS/ES, a dup of the pre-keyed EVP_MAC_CTX for HS),
+ * so one key serves any number of threads without locks (openssl-threads(7):
+ * a built EVP_PKEY may be shared by calls that do not modify it).
+ */
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "auth/key.h"
+#include "base/check.h"
+#include "base/mem.h"
+
+struct rvk_key {
+	char *kid;            /* owned, NULL when the key has none */
+	rvk_alg_t alg;
+	uint64_t load_id;
+	EVP_PKEY *pkey;       /* RS*, ES* */
+	EVP_MAC_CTX *mac;     /* HS*: keyed once, duplicated per call */
+};
+
+static atomic_uint_fast64_t next_load_id = 1;
+
+static const char *
+md_name(rvk_alg_t alg)
+{
+	switch (alg) {
+	case RVK_ALG_HS256: case RVK_ALG_RS256: case RVK_ALG_ES256:
+		return "SHA256";
+	case RVK_ALG_HS384: case RVK_ALG_RS384: case RVK_ALG_ES384:
+		return "SHA384";
+	case RVK_ALG_HS512: case RVK_ALG_RS512: case RVK_ALG_ES512:
+		return "SHA512";
+	default:
+		RVK_UNREACHABLE();
+	}
+}
+
+static const EVP_MD *
+md_of(rvk_alg_t alg)
+{
+	switch (alg) {
+	case RVK_ALG_HS256: case RVK_ALG_RS256: case RVK_ALG_ES256:
+		return EVP_sha256();
+	case RVK_ALG_HS384: case RVK_ALG_RS384: case RVK_ALG_ES384:
+		return EVP_sha384();
+	case RVK_ALG_HS512: case RVK_ALG_RS512: case RVK_ALG_ES512:
+		return EVP_sha512();
+	default:
+		RVK_UNREACHABLE();
+	}
+}
+
+/* The OpenSSL group name and JOSE field size (RFC 7518 §3.4) of an ES alg. */
+static const char *
+ec_group(rvk_alg_t alg, size_t *field, const char **label)
+{
+	switch (alg) {
+	case RVK_ALG_ES256:
+		*field = 32;
+		*label = "P-256";
+		return "prime256v1";
+	case RVK_ALG_ES384:
+		*field = 48;
+		*label = "P-384";
+		return "secp384r1";
+	case RVK_ALG_ES512:
+		*field = 66;
+		*label = "P-521";
+		return "secp521r1";
+	default:
+		RVK_UNREACHABLE();
+	}
+}
+
+static rvk_key_t *
+key_new(const char *kid, rvk_alg_t alg)
+{
+	rvk_key_t *key = rvk_calloc(1, sizeof(*key));
+	key->kid = kid ? rvk_strdup(kid) : NULL;
+	key->alg = alg;
+	key->load_id = atomic_fetch_add(&next_load_id, 1);
+	return key;
+}
+
+static rvk_result_t
+fail(char *err, size_t errlen, const char *msg, const char *arg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, msg, arg);
+	return RVK_EINVAL;
+}
+
+/* Checks that pkey may verify alg: type, RSA size, EC curve. */
+static rvk_result_t
+check_pkey(rvk_alg_t alg, EVP_PKEY *pkey, char *err, size_t errlen)
+{
+	if (rvk_alg_is_rsa(alg)) {
+		/* EVP_PKEY_RSA only: an RSA-PSS key would change the padding. */
+		if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
+			return fail(err, errlen, "not an RSA key (%s)", rvk_alg_name(alg));
+		if (EVP_PKEY_get_bits(pkey) < 2048)
+			return fail(err, errlen, "%s", "RSA key shorter than 2048 bits");
+		return RVK_OK;
+	}
+	size_t field;
+	const char *label;
+	const char *group = ec_group(alg, &field, &label);
+	char name[64];
+	size_t name_len = 0;
+	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC
+	    || !EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+	                                       name, sizeof(name), &name_len)
+	    || strcmp(name, group) != 0)
+		return fail(err, errlen, "not an EC %s key", label);
+	return RVK_OK;
+}
+
+rvk_result_t
+rvk_key_from_pkey(const char *kid, rvk_alg_t alg, EVP_PKEY *pkey,
+                  rvk_key_t **out, char *err, size_t errlen)
+{
+	RVK_REQUIRE(pkey != NULL && out != NULL);
+	RVK_REQUIRE(rvk_alg_is_rsa(alg) || rvk_alg_is_ec(alg));
+	rvk_result_t r = check_pkey(alg, pkey, err, errlen);
+	if (r != RVK_OK)
+		return r;
+	rvk_key_t *key = key_new(kid, alg);
+	key->pkey = pkey;
+	*out = key;
+	return RVK_OK;
+}
+
+rvk_result_t
+rvk_key_from_pem(const char *kid, rvk_alg_t alg, const char *pem,
+                 size_t pem_len, rvk_key_t **out, char *err, size_t errlen)
+{
+	RVK_REQUIRE(pem != NULL && out != NULL);
+	RVK_REQUIRE(rvk_alg_is_rsa(alg) || rvk_alg_is_ec(alg));
+	if (pem_len > INT_MAX)
+		return fail(err, errlen, "%s", "PEM too large");
+	BIO *bio = BIO_new_mem_buf(pem, (int)pem_len);
+	RVK_REQUIRE(bio != NULL);
+	EVP_PKEY *pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (pkey == NULL)
+		return fail(err, errlen, "%s",
+		            "not a PEM public key (-----BEGIN PUBLIC KEY-----)");
+	rvk_result_t r = rvk_key_from_pkey(kid, alg, pkey, out, err, errlen);
+	if (r != RVK_OK)
+		EVP_PKEY_free(pkey);
+	return r;
+}
+
+rvk_result_t
+rvk_key_from_secret(const char *kid, rvk_alg_t alg, const unsigned char *secret,
+                    size_t len, rvk_key_t **out, char *err, size_t errlen)
+{
+	RVK_REQUIRE(out != NULL && rvk_alg_is_hmac(alg));
+	if (secret == NULL || len == 0)
+		return fail(err, errlen, "%s", "empty HMAC secret");
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	RVK_REQUIRE(mac != NULL);
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac);
+	RVK_REQUIRE(ctx != NULL);
+	OSSL_PARAM params[2] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+		                                 (char *)md_name(alg), 0),
+		OSSL_PARAM_construct_end(),
+	};
+	if (!EVP_MAC_init(ctx, secret, len, params)) {
+		EVP_MAC_CTX_free(ctx);
+		return fail(err, errlen, "%s", "HMAC key rejected by OpenSSL");
+	}
+	rvk_key_t *key = key_new(kid, alg);
+	key->mac = ctx;
+	*out = key;
+	return RVK_OK;
+}
+
+void
+rvk_key_free(rvk_key_t *key)
+{
+	if (key == NULL)
+		return;
+	EVP_PKEY_free(key->pkey);
+	EVP_MAC_CTX_free(key->mac);
+	free(key->kid);
+	free(key);
+}
+
+const char *
+rvk_key_kid(const rvk_key_t *key)
+{
+	return key->kid;
+}
+
+rvk_alg_t
+rvk_key_alg(const rvk_key_t *key)
+{
+	return key->alg;
+}
+
+uint64_t
+rvk_key_load_id(const rvk_key_t *key)
+{
+	return key->load_id;
+}
+
+static bool
+verify_hmac(const rvk_key_t *key, const unsigned char *input, size_t input_len,
+            const unsigned char *sig, size_t sig_len)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	size_t mac_len = 0;
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(key->mac);
+	if (ctx == NULL)
+		return false;
+	bool ok = EVP_MAC_update(ctx, input, input_len)
+	          && EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac));
+	EVP_MAC_CTX_free(ctx);
+	/* The length is public (it is the digest size); the bytes are not. */
+	ok = ok && sig_len == mac_len && CRYPTO_memcmp(mac, sig, mac_len) == 0;
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return ok;
+}
+
+/* JOSE r||s (two big-endian integers of the field size) to DER. */
+static unsigned char *
+ecdsa_der(rvk_alg_t alg, const unsigned char *sig, size_t sig_len,
+          size_t *der_len)
+{
+	size_t field;
+	const char *label;
+	(void)ec_group(alg, &field, &label);
+	if (sig_len != 2 * field)
+		return NULL;
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(sig, (int)field, NULL);
+	BIGNUM *s = BN_bin2bn(sig + field, (int)field, NULL);
+	if (es == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(es, r, s)) {
+		ECDSA_SIG_free(es);
+		BN_free(r);
+		BN_free(s);
+		return NULL;
+	}
+	unsigned char *der = NULL;
+	int n = i2d_ECDSA_SIG(es, &der);
+	ECDSA_SIG_free(es);
+	if (n <= 0)
+		return NULL;
+	*der_len = (size_t)n;
+	return der;
+}
+
+bool
+rvk_key_verify(const rvk_key_t *key, const unsigned char *input,
+               size_t input_len, const unsigned char *sig, size_t sig_len)
+{
+	RVK_REQUIRE(key != NULL && (input != NULL || input_len == 0));
+	if (sig == NULL && sig_len != 0)
+		return false;
+	if (rvk_alg_is_hmac(key->alg))
+		return verify_hmac(key, input, input_len, sig, sig_len);
+
+	unsigned char *der = NULL;
+	const unsigned char *s = sig;
+	size_t s_len = sig_len;
+	if (rvk_alg_is_ec(key->alg)) {
+		der = ecdsa_der(key->alg, sig, sig_len, &s_len);
+		if (der == NULL)
+			return false;
+		s = der;
+	} else if (sig_len != (size_t)EVP_PKEY_get_size(key->pkey)) {
+		/* RFC 7518 §3.3: the signature is exactly the modulus size. */
+		return false;
+	}
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok = ctx != NULL
+	          && EVP_DigestVerifyInit(ctx, NULL, md_of(key->alg), NULL,
+	                                  key->pkey) == 1
+	          && EVP_DigestVerify(ctx, s, s_len, input, input_len) == 1;
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_free(der);
+	return ok;
+}

@@ -1,0 +1,271 @@
+/*
+ * revokd: one binary, several subcommands (SPEC §1). This file only parses
+ * the command line and hands over: `serve` to runtime.c, the admin client
+ * commands to client.c, `check` to check.c.
+ *
+ * Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "base/fault.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "service/commands.h"
+#include "service/runtime.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: revokd [SUBCOMMAND] [OPTIONS]\n"
+	      "\n"
+	      "Subcommands:\n"
+	      "  serve     run the service (the default)\n"
+	      "  check     decide one token offline, print the decision as JSON\n"
+	      "  revoke    revoke a token, session, subject, issuer or key (admin API)\n"
+	      "  unrevoke  remove a revocation (admin API)\n"
+	      "  list      list revocations (admin API)\n"
+	      "  version   print versions of revokd and its libraries\n"
+	      "\n"
+	      "`revokd SUBCOMMAND --help` describes the options of each.\n", f);
+}
+
+static void
+serve_usage(FILE *f)
+{
+	fputs("usage: revokd serve [--config FILE] [OPTIONS]\n"
+	      "       revokd serve --dev [--data-dir DIR]\n"
+	      "\n"
+	      "  -c, --config FILE          JSON configuration (SPEC §2)\n"
+	      "      --dev                  zero-config demo: keys, secrets and a token in DIR\n"
+	      "      --listen ADDR:PORT     public listener (default 127.0.0.1:8080)\n"
+	      "      --admin-listen ADDR:PORT  admin listener (default: the public one)\n"
+	      "      --data-dir DIR         where the SQLite database lives\n"
+	      "      --threads N            HTTP worker threads (0: one per CPU)\n"
+	      "      --log-format json|text\n"
+	      "      --log-level debug|info|warn|error\n"
+	      "      --redis-url URL        cluster mode (or REVOKD_REDIS_URL)\n"
+	      "  -h, --help\n"
+	      "\n"
+	      "Flags override the configuration file. Secrets may come from\n"
+	      "REVOKD_ADMIN_TOKEN and REVOKD_WEBHOOK_SECRET.\n", f);
+}
+
+enum {
+	OPT_DEV = 256, OPT_LISTEN, OPT_ADMIN_LISTEN, OPT_DATA_DIR, OPT_THREADS,
+	OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_REDIS_URL,
+};
+
+static int
+serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dev", no_argument, NULL, OPT_DEV },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "admin-listen", required_argument, NULL, OPT_ADMIN_LISTEN },
+		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "redis-url", required_argument, NULL, OPT_REDIS_URL },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *listen = NULL, *admin_listen = NULL,
+	           *data_dir = NULL, *threads = NULL, *log_format = NULL,
+	           *log_level = NULL, *redis_url = getenv("REVOKD_REDIS_URL");
+	bool dev = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case OPT_DEV: dev = true; break;
+		case OPT_LISTEN: listen = optarg; break;
+		case OPT_ADMIN_LISTEN: admin_listen = optarg; break;
+		case OPT_DATA_DIR: data_dir = optarg; break;
+		case OPT_THREADS: threads = optarg; break;
+		case OPT_LOG_FORMAT: log_format = optarg; break;
+		case OPT_LOG_LEVEL: log_level = optarg; break;
+		case OPT_REDIS_URL: redis_url = optarg; break;
+		case 'h': serve_usage(stdout); return 0;
+		default: serve_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "revokd: serve: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	if (dev && config) {
+		fprintf(stderr, "revokd: serve: --dev and --config exclude each other\n");
+		return 2;
+	}
+
+	char err[1024];
+	rvk_config_t *cfg = NULL;
+	if (dev) {
+		int code = rvk_dev_prepare(data_dir ? data_dir : "./var", &cfg);
+		if (code)
+			return code;
+	} else if (config) {
+		if (rvk_config_parse_file(config, &cfg, err, sizeof(err)) != RVK_OK) {
+			fprintf(stderr, "revokd: %s\n", err);
+			return 2;
+		}
+	} else {
+		cfg = rvk_config_new_defaults();
+	}
+	const char *name = cfg->path ? cfg->path : "(flags)";
+	if (listen) {
+		free(cfg->listen);
+		cfg->listen = rvk_strdup(listen);
+	}
+	if (admin_listen) {
+		free(cfg->admin_listen);
+		cfg->admin_listen = rvk_strdup(admin_listen);
+	}
+	if (data_dir && !dev) {
+		free(cfg->data_dir);
+		cfg->data_dir = rvk_config_path(NULL, data_dir);
+	}
+	if (threads) {
+		char *end;
+		long n = strtol(threads, &end, 10);
+		if (*end || n < 0 || n > 1024) {
+			fprintf(stderr, "revokd: --threads: \"%s\" is not 0 to 1024\n", threads);
+			rvk_config_free(cfg);
+			return 2;
+		}
+		cfg->threads = (int)n;
+	}
+	if (log_format && !rvk_log_format_parse(log_format, &cfg->log_format)) {
+		fprintf(stderr, "revokd: --log-format: must be json or text\n");
+		rvk_config_free(cfg);
+		return 2;
+	}
+	if (log_level && !rvk_log_level_parse(log_level, &cfg->log_level)) {
+		fprintf(stderr, "revokd: --log-level: must be debug, info, warn or error\n");
+		rvk_config_free(cfg);
+		return 2;
+	}
+	if (redis_url && *redis_url) {
+		free(cfg->redis_url);
+		cfg->redis_url = rvk_strdup(redis_url);
+	}
+	if (rvk_config_validate(cfg, err, sizeof(err)) != RVK_OK) {
+		fprintf(stderr, "revokd: %s\n", err);
+		rvk_config_free(cfg);
+		return 2;
+	}
+	if (cfg->n_issuers == 0) {
+		fprintf(stderr, "revokd: config %s: issuers: at least one issuer is required\n", name);
+		rvk_config_free(cfg);
+		return 2;
+	}
+	if (cfg->redis_url) {
+		fprintf(stderr, "revokd: config %s: redis: cluster mode is not available in this build yet\n", name);
+		rvk_config_free(cfg);
+		return 2;
+	}
+	rvk_log_set_format(cfg->log_format);
+	rvk_log_set_level(cfg->log_level);
+
+	/* Block the signals before any thread starts, so they all inherit the
+	 * mask and only sigwait() below receives them (DEPENDENCIES.md §5). */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rvk_runtime_t *rt = NULL;
+	int code = rvk_runtime_start(cfg, &rt);
+	if (code) {
+		rvk_config_free(cfg);
+		return code;
+	}
+	if (dev)
+		rvk_dev_announce(cfg, rvk_runtime_port(rt, 0));
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			rvk_log(RVK_LOG_INFO, "SIGHUP: reloading keys", NULL);
+			rvk_runtime_reload(rt);
+			continue;
+		}
+		rvk_log(RVK_LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+		break;
+	}
+	rvk_runtime_stop(rt);
+	rvk_log(RVK_LOG_INFO, "stopped", NULL);
+	rvk_config_free(cfg);
+	return 0;
+}
+
+static int
+version(void)
+{
+	curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	printf("revokd %s\n", REVOKD_VERSION);
+	printf("libjwt %s\n", REVOKD_LIBJWT_VERSION);
+	printf("libmicrohttpd %s\n", MHD_get_version());
+	printf("jansson %s\n", jansson_version_str());
+	printf("libcurl %s\n", cv->version);
+	printf("sqlite %s\n", rvk_version_sqlite());
+	printf("liburcu %s\n", REVOKD_URCU_VERSION);
+	printf("hiredis %s\n", REVOKD_HIREDIS_VERSION);
+	printf("openssl %s\n", rvk_version_openssl());
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (rvk_fault_init_from_env() != 0)
+		return 2;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int code;
+	const char *cmd = argc > 1 ? argv[1] : "serve";
+	if (argc > 1 && argv[1][0] == '-' ) {
+		if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+			usage(stdout);
+			code = 0;
+		} else if (strcmp(argv[1], "--version") == 0) {
+			code = version();
+		} else {
+			code = serve(argc, argv); /* flags of the default subcommand */
+		}
+	} else if (strcmp(cmd, "serve") == 0) {
+		code = serve(argc - (argc > 1), argv + (argc > 1));
+	} else if (strcmp(cmd, "check") == 0) {
+		code = rvk_cmd_check(argc - 1, argv + 1);
+	} else if (strcmp(cmd, "revoke") == 0 || strcmp(cmd, "unrevoke") == 0 ||
+	           strcmp(cmd, "list") == 0) {
+		code = rvk_cmd_client(cmd, argc - 1, argv + 1);
+	} else if (strcmp(cmd, "version") == 0) {
+		code = version();
+	} else if (strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		code = 0;
+	} else {
+		fprintf(stderr, "revokd: unknown subcommand \"%s\"\n", cmd);
+		usage(stderr);
+		code = 2;
+	}
+	curl_global_cleanup();
+	return code;
+}

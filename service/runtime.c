@@ -1,0 +1,268 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "api/metrics.h"
+#include "base/b64.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/rcu.h"
+#include "service/runtime.h"
+
+#define SWEEP_INTERVAL_MS 1000
+#define PURGE_EVERY_SWEEPS 60
+
+struct rvk_runtime {
+	rvk_config_t *cfg;
+	rvk_app_t app;
+	rvk_server_t *server;
+	pthread_t sweeper;
+	bool sweeper_running;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stopping;
+};
+
+static void
+on_commit(void *arg, double seconds, size_t rows, bool ok)
+{
+	(void)arg;
+	(void)rows;
+	(void)ok;
+	rvk_metrics_commit((uint64_t)(seconds * 1e9));
+}
+
+/*
+ * The sweeper: expired entries leave both tables every second, and rows that
+ * can deny nothing leave the database every minute, so with no traffic
+ * memory returns to its baseline.
+ */
+static void *
+sweeper_main(void *arg)
+{
+	rvk_runtime_t *rt = arg;
+	rvk_rcu_thread_online();
+	unsigned n = 0;
+	pthread_mutex_lock(&rt->mu);
+	while (!rt->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += SWEEP_INTERVAL_MS / 1000;
+		pthread_cond_timedwait(&rt->cv, &rt->mu, &ts);
+		if (rt->stopping)
+			break;
+		pthread_mutex_unlock(&rt->mu);
+		int64_t now = rvk_clock_now();
+		rvk_revtable_sweep(rt->app.revtable, now);
+		rvk_vcache_sweep(rt->app.vcache, now);
+		if (++n % PURGE_EVERY_SWEEPS == 0 && rt->app.store) {
+			size_t purged = 0;
+			if (rvk_store_purge(rt->app.store, now, &purged) == RVK_OK && purged) {
+				char num[32];
+				snprintf(num, sizeof(num), "%zu", purged);
+				rvk_log(RVK_LOG_INFO, "expired revocations purged", "rows", num, NULL);
+			}
+		}
+		pthread_mutex_lock(&rt->mu);
+	}
+	pthread_mutex_unlock(&rt->mu);
+	return NULL;
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+rvk_runtime_load_secrets(const rvk_config_t *cfg, rvk_app_t *app)
+{
+	char err[600];
+	const char *env = getenv("REVOKD_ADMIN_TOKEN");
+	if (env && *env) {
+		app->admin_token = rvk_strdup(env);
+		app->admin_token_len = strlen(env);
+	} else if (cfg->admin_token_file) {
+		if (rvk_config_read_secret(cfg->admin_token_file, &app->admin_token,
+		                           &app->admin_token_len, err, sizeof(err)) != RVK_OK) {
+			fprintf(stderr, "revokd: config %s: admin.token_file: %s\n",
+			        cfg->path ? cfg->path : "(none)", err);
+			return 2;
+		}
+	}
+	char *wh = NULL;
+	size_t whlen = 0;
+	env = getenv("REVOKD_WEBHOOK_SECRET");
+	if (env && *env) {
+		wh = rvk_strdup(env);
+		whlen = strlen(env);
+	} else if (cfg->webhook_secret_file) {
+		if (rvk_config_read_secret(cfg->webhook_secret_file, &wh, &whlen, err,
+		                           sizeof(err)) != RVK_OK) {
+			fprintf(stderr, "revokd: config %s: webhook.secret_file: %s\n",
+			        cfg->path ? cfg->path : "(none)", err);
+			return 2;
+		}
+	}
+	if (wh) {
+		/* Standard Webhooks: "whsec_" + base64 of the key bytes. */
+		const char *b = strncmp(wh, "whsec_", 6) == 0 ? wh + 6 : NULL;
+		unsigned char *key = b ? rvk_malloc(rvk_b64_decoded_max(strlen(b))) : NULL;
+		size_t klen = 0;
+		if (!b || !rvk_b64_decode(b, strlen(b), key, &klen) || klen < 16) {
+			fprintf(stderr, "revokd: config %s: webhook.secret_file: not a Standard "
+			        "Webhooks secret (whsec_ + base64 of at least 16 bytes)\n",
+			        cfg->path ? cfg->path : "(none)");
+			rvk_memzero(wh, whlen);
+			free(wh);
+			free(key);
+			return 2;
+		}
+		app->webhook_secret = key;
+		app->webhook_secret_len = klen;
+		rvk_memzero(wh, whlen);
+		free(wh);
+	}
+	return 0;
+}
+
+int
+rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
+{
+	char err[1024];
+	rvk_runtime_t *rt = rvk_calloc(1, sizeof(*rt));
+	rt->cfg = cfg;
+	pthread_mutex_init(&rt->mu, NULL);
+	pthread_cond_init(&rt->cv, NULL);
+	rvk_app_t *app = &rt->app;
+	app->cfg = cfg;
+	app->policy = (rvk_policy_t){
+		.leeway = cfg->leeway,
+		.max_token_bytes = (size_t)cfg->max_token_bytes,
+		.max_token_lifetime = cfg->max_token_lifetime,
+		.require_jti = cfg->require_jti,
+	};
+	raise_fd_limit();
+	rvk_rcu_thread_online();
+
+	int code = 2;
+	if (rvk_config_build_issuers(cfg, &app->issuers, err, sizeof(err)) != RVK_OK) {
+		fprintf(stderr, "revokd: %s\n", err);
+		goto fail;
+	}
+	if ((code = rvk_runtime_load_secrets(cfg, app)) != 0)
+		goto fail;
+	code = 1;
+	app->revtable = rvk_revtable_new(1u << 16, cfg->leeway);
+	rvk_store_opts_t so = { .leeway = cfg->leeway, .on_commit = on_commit };
+	rvk_result_t r = rvk_store_open(cfg->data_dir, app->revtable, &so,
+	                                rvk_clock_now(), &app->store, err, sizeof(err));
+	if (r != RVK_OK) {
+		fprintf(stderr, "revokd: %s\n", err);
+		goto fail;
+	}
+	app->ready_store = true;
+	app->vcache = rvk_vcache_new((size_t)cfg->vcache_max_entries, rvk_api_vcache_free);
+	rvk_api_prepare(app);
+	if (rvk_server_start(app, &rt->server, err, sizeof(err)) != RVK_OK) {
+		fprintf(stderr, "revokd: %s\n", err);
+		goto fail;
+	}
+	if (pthread_create(&rt->sweeper, NULL, sweeper_main, rt) == 0)
+		rt->sweeper_running = true;
+
+	char port[16], threads[16];
+	snprintf(port, sizeof(port), "%u", rvk_server_port(rt->server, 0));
+	snprintf(threads, sizeof(threads), "%d", rvk_config_threads(cfg));
+	rvk_log(RVK_LOG_INFO, "revokd listening", "listen", cfg->listen, "port", port,
+	        "admin_listen", cfg->admin_listen ? cfg->admin_listen : "(same)",
+	        "threads", threads, "data_dir", cfg->data_dir, NULL);
+	*out = rt;
+	return 0;
+fail:
+	rvk_runtime_stop(rt);
+	return code;
+}
+
+void
+rvk_runtime_reload(rvk_runtime_t *rt)
+{
+	char err[1024];
+	rvk_issuers_t *fresh = NULL;
+	if (rvk_config_build_issuers(rt->cfg, &fresh, err, sizeof(err)) != RVK_OK) {
+		rvk_log(RVK_LOG_ERROR, "key reload failed; the old keys stay", "error", err, NULL);
+		return;
+	}
+	/* The issuer objects stay (requests and cache entries point to them);
+	 * only their keyrings are swapped. */
+	for (size_t i = 0; i < fresh->n && i < rt->app.issuers->n; i++) {
+		rvk_keyring_t *ring = fresh->v[i]->keyring;
+		fresh->v[i]->keyring = rvk_keyring_new(NULL, 0);
+		rvk_issuer_swap_keyring(rt->app.issuers->v[i], ring);
+		char n[16];
+		snprintf(n, sizeof(n), "%zu", ring->n);
+		rvk_log(RVK_LOG_INFO, "keys reloaded", "issuer", rt->app.issuers->v[i]->iss,
+		        "keys", n, NULL);
+	}
+	rvk_issuers_free(fresh);
+}
+
+void
+rvk_runtime_stop(rvk_runtime_t *rt)
+{
+	if (!rt)
+		return;
+	rvk_server_stop(rt->server);
+	rt->server = NULL;
+	if (rt->sweeper_running) {
+		pthread_mutex_lock(&rt->mu);
+		rt->stopping = true;
+		pthread_cond_signal(&rt->cv);
+		pthread_mutex_unlock(&rt->mu);
+		pthread_join(rt->sweeper, NULL);
+	}
+	rvk_app_t *app = &rt->app;
+	rvk_store_close(app->store);
+	rvk_rcu_barrier();
+	if (app->vcache)
+		rvk_vcache_free(app->vcache);
+	if (app->revtable)
+		rvk_revtable_free(app->revtable);
+	rvk_api_release(app);
+	if (app->issuers)
+		rvk_issuers_free(app->issuers);
+	rvk_rcu_barrier();
+	if (app->admin_token) {
+		rvk_memzero(app->admin_token, app->admin_token_len);
+		free(app->admin_token);
+	}
+	if (app->webhook_secret) {
+		rvk_memzero(app->webhook_secret, app->webhook_secret_len);
+		free(app->webhook_secret);
+	}
+	pthread_mutex_destroy(&rt->mu);
+	pthread_cond_destroy(&rt->cv);
+	free(rt);
+}
+
+rvk_app_t *
+rvk_runtime_app(rvk_runtime_t *rt)
+{
+	return &rt->app;
+}
+
+unsigned
+rvk_runtime_port(rvk_runtime_t *rt, int admin)
+{
+	return rvk_server_port(rt->server, admin);
+}

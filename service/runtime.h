@@ -1,0 +1,36 @@
+/*
+ * runtime.h - the running service: every module built from a config, wired
+ * together, started, and torn down in the reverse order.
+ *
+ * Start order: issuers (keys) -> revocation table -> store (loads every live
+ * revocation) -> verified cache -> listeners -> sweeper. Stop order: stop
+ * listeners (drain <= 5 s) -> sweeper -> flush and close the store -> RCU
+ * barrier -> free.
+ *
+ * Threads: main thread only.
+ */
+#ifndef RVK_SERVICE_RUNTIME_H
+#define RVK_SERVICE_RUNTIME_H
+
+#include "api/app.h"
+#include "api/server.h"
+#include "service/config.h"
+
+typedef struct rvk_runtime rvk_runtime_t;
+
+/*
+ * Builds everything and starts serving.
+ * Returns: 0, or the process exit code (1 runtime failure, 2 configuration
+ * error) after printing "revokd: <what>" to stderr.
+ */
+int rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out);
+/* SIGHUP: reloads key files; logs what changed. */
+void rvk_runtime_reload(rvk_runtime_t *rt);
+void rvk_runtime_stop(rvk_runtime_t *rt);
+rvk_app_t *rvk_runtime_app(rvk_runtime_t *rt);
+unsigned rvk_runtime_port(rvk_runtime_t *rt, int admin);
+
+/* Reads the admin token / webhook secret from env or files (SPEC §2). */
+int rvk_runtime_load_secrets(const rvk_config_t *cfg, rvk_app_t *app);
+
+#endif

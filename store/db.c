@@ -1,0 +1,256 @@
+/*
+ * Opening, migrating and loading the database file.
+ *
+ * Corruption at open: "not a database" shows at the first statement (the
+ * journal_mode pragma); a damaged page of the revocations table shows
+ * during the load, which reads every page of that table anyway. PRAGMA
+ * quick_check additionally walks the expires_at index and the free list;
+ * it is run on open because it is cheap enough (see ARCHITECTURE.md for the
+ * figures on 1M rows).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/check.h"
+#include "base/clock.h"
+#include "store/db.h"
+
+static const char *const schema_v1 =
+	"CREATE TABLE revocations ("
+	" type INTEGER NOT NULL,"
+	" iss TEXT NOT NULL,"
+	" id TEXT NOT NULL,"
+	" revoked_at INTEGER NOT NULL,"
+	" expires_at INTEGER NULL," /* NULL = never */
+	" reason TEXT NULL,"
+	" source TEXT NOT NULL,"
+	" PRIMARY KEY (type, iss, id)) WITHOUT ROWID;"
+	"CREATE INDEX revocations_expires ON revocations(expires_at);"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+	"PRAGMA user_version = 1;";
+
+/* Migrations: migrations[v] takes a database from version v to v + 1. */
+static const char *const migrations[RVK_DB_VERSION] = { schema_v1 };
+
+static rvk_result_t
+classify(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return RVK_EPERM;
+	default:
+		return RVK_EIO;
+	}
+}
+
+static rvk_result_t
+fail(sqlite3 *db, int rc, const char *path, const char *what, char *err,
+     size_t errlen)
+{
+	snprintf(err, errlen, "database %s: %s: %s", path, what,
+	         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	return classify(rc);
+}
+
+/* Runs a pragma that answers one text row; copies it into out. */
+static int
+pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		snprintf(out, outlen, "%s", t ? (const char *)t : "");
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		out[0] = '\0';
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static rvk_result_t
+migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	char buf[32];
+	int rc = pragma_text(db, "PRAGMA user_version", buf, sizeof(buf));
+	if (rc != SQLITE_OK)
+		return fail(db, rc, path, "reading the schema version", err, errlen);
+	long version = strtol(buf, NULL, 10);
+	if (version > RVK_DB_VERSION) {
+		snprintf(err, errlen,
+		         "database %s: schema version %ld is newer than this "
+		         "revokd knows (%d); upgrade revokd", path, version,
+		         RVK_DB_VERSION);
+		return RVK_EIO;
+	}
+	if (version < 0) {
+		snprintf(err, errlen, "database %s: bad schema version %ld",
+		         path, version);
+		return RVK_EIO;
+	}
+	for (long v = version; v < RVK_DB_VERSION; v++) {
+		/* Each step in its own transaction, the version bump included,
+		 * so a crash mid-migration leaves the previous version. */
+		rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, migrations[v], NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			rvk_result_t r = fail(db, rc, path, "migrating the schema",
+			                      err, errlen);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return r;
+		}
+	}
+	return RVK_OK;
+}
+
+rvk_result_t
+rvk_db_open_write(const char *path, sqlite3 **out, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	char buf[256];
+	rvk_result_t r;
+	int rc = sqlite3_open_v2(path, &db,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                         SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		r = fail(db, rc, path, "cannot open", err, errlen);
+		goto cleanup;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, 5000);
+	/* The first statement reads the header: "not a database" shows here. */
+	rc = pragma_text(db, "PRAGMA journal_mode = WAL", buf, sizeof(buf));
+	if (rc != SQLITE_OK) {
+		r = fail(db, rc, path, "cannot use", err, errlen);
+		goto cleanup;
+	}
+	if (strcmp(buf, "wal") != 0) {
+		snprintf(err, errlen, "database %s: cannot switch to WAL "
+		         "(journal mode is %s)", path, buf);
+		r = RVK_EPERM;
+		goto cleanup;
+	}
+	/* FULL: a commit survives power loss, not only a crash (SPEC §4).
+	 * journal_size_limit: a big group commit grows the WAL; give the
+	 * space back after the next checkpoint. */
+	rc = sqlite3_exec(db, "PRAGMA synchronous = FULL;"
+	                  "PRAGMA journal_size_limit = 67108864", NULL, NULL,
+	                  NULL);
+	if (rc != SQLITE_OK) {
+		r = fail(db, rc, path, "setting synchronous=FULL", err, errlen);
+		goto cleanup;
+	}
+	rc = pragma_text(db, "PRAGMA quick_check", buf, sizeof(buf));
+	if (rc != SQLITE_OK) {
+		r = fail(db, rc, path, "integrity check", err, errlen);
+		goto cleanup;
+	}
+	if (strcmp(buf, "ok") != 0) {
+		/* quick_check answers several lines: keep one line. */
+		for (char *c = buf; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
+		snprintf(err, errlen, "database %s: integrity check failed: %s",
+		         path, buf);
+		r = RVK_EIO;
+		goto cleanup;
+	}
+	r = migrate(db, path, err, errlen);
+	if (r != RVK_OK)
+		goto cleanup;
+	*out = db;
+	return RVK_OK;
+cleanup:
+	sqlite3_close(db);
+	return r;
+}
+
+rvk_result_t
+rvk_db_open_read(const char *path, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(path, &db,
+	                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
+		return RVK_EIO;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, 5000);
+	*out = db;
+	return RVK_OK;
+}
+
+int64_t
+rvk_db_column_expires(sqlite3_stmt *stmt, int col)
+{
+	if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
+		return RVK_NEVER;
+	return sqlite3_column_int64(stmt, col);
+}
+
+rvk_result_t
+rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
+            int64_t leeway, size_t *loaded, size_t *total, char *err,
+            size_t errlen)
+{
+	/* A full scan in primary-key order, filtered in C: reads each page of
+	 * the table once and gives the row count for free. */
+	static const char *const sql =
+		"SELECT type, iss, id, revoked_at, expires_at FROM revocations";
+	sqlite3_stmt *st = NULL;
+	size_t n = 0, all = 0;
+	rvk_result_t r = RVK_OK;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(db, rc, path, "loading revocations", err, errlen);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		all++;
+		int64_t type = sqlite3_column_int64(st, 0);
+		int64_t expires = rvk_db_column_expires(st, 4);
+		if (type < 0 || type >= RVK_REV_TYPE_COUNT) {
+			snprintf(err, errlen, "database %s: row with unknown "
+			         "revocation type %lld", path, (long long)type);
+			r = RVK_EIO;
+			goto cleanup;
+		}
+		/* expires + leeway >= now, written so it cannot overflow. */
+		if (expires != RVK_NEVER && expires < now - leeway)
+			continue;
+		const char *iss = (const char *)sqlite3_column_text(st, 1);
+		int iss_len = sqlite3_column_bytes(st, 1);
+		const char *id = (const char *)sqlite3_column_text(st, 2);
+		int id_len = sqlite3_column_bytes(st, 2);
+		if (!iss || !id) {
+			snprintf(err, errlen, "database %s: row without issuer "
+			         "or id", path);
+			r = RVK_EIO;
+			goto cleanup;
+		}
+		rvk_revtable_put(table, (rvk_rev_type_t)type, iss,
+		                 (size_t)iss_len, id, (size_t)id_len,
+		                 sqlite3_column_int64(st, 3), expires);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = fail(db, rc, path, "loading revocations", err, errlen);
+		goto cleanup;
+	}
+	*loaded = n;
+	*total = all;
+cleanup:
+	sqlite3_finalize(st);
+	return r;
+}

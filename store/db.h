@@ -1,0 +1,56 @@
+/*
+ * db.h - the SQLite file of store/: opening, schema migration, loading.
+ *
+ * Internal to store/ (not a contract for other modules).
+ *
+ * Schema (PRAGMA user_version):
+ *   1  revocations(type, iss, id, revoked_at, expires_at NULL = never,
+ *      reason NULL, source) WITHOUT ROWID, PRIMARY KEY (type, iss, id);
+ *      index on expires_at (purge); meta(key, value) for later use
+ *      (replication stream position).
+ * A database with a newer user_version than RVK_DB_VERSION is refused: an
+ * older binary must not write rows it does not understand.
+ *
+ * Threads: a connection belongs to one thread at a time (opened NOMUTEX).
+ */
+#ifndef RVK_STORE_DB_H
+#define RVK_STORE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "base/result.h"
+#include "cache/revtable.h"
+
+#define RVK_DB_VERSION 1
+#define RVK_DB_FILE "revokd.db"
+
+/*
+ * Opens path for writing (creating it), switches it to WAL with
+ * synchronous=FULL and migrates the schema.
+ * Returns: RVK_OK and *out; RVK_EPERM when the file cannot be created or
+ * written, RVK_EIO when it is not a database, corrupt or too new; err names
+ * the path.
+ */
+rvk_result_t rvk_db_open_write(const char *path, sqlite3 **out, char *err,
+                               size_t errlen);
+
+/* Opens path read-only (for get/list). Returns: RVK_OK and *out, RVK_EIO. */
+rvk_result_t rvk_db_open_read(const char *path, sqlite3 **out);
+
+/*
+ * Puts every row with expires_at NULL or expires_at + leeway >= now into
+ * table, with one full scan (which also reads every page of the table, so
+ * a corrupt page surfaces here as RVK_EIO).
+ * Returns: RVK_OK, *loaded and *total (rows in the file); RVK_EIO with err.
+ */
+rvk_result_t rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table,
+                         int64_t now, int64_t leeway, size_t *loaded,
+                         size_t *total, char *err, size_t errlen);
+
+/* SQLite's NULL expires_at is RVK_NEVER in memory. */
+int64_t rvk_db_column_expires(sqlite3_stmt *stmt, int col);
+
+#endif

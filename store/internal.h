@@ -1,0 +1,53 @@
+/*
+ * internal.h - the store object, shared by store.c (lifecycle, writer) and
+ * query.c (get, list). Not a contract for other modules.
+ */
+#ifndef RVK_STORE_INTERNAL_H
+#define RVK_STORE_INTERNAL_H
+
+#include <pthread.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Idle read connections kept for get/list; more callers open more, and the
+ * ones beyond this are closed when returned. */
+#define RVK_STORE_READERS 4
+
+struct reader {
+	sqlite3 *db;
+	struct reader *next;
+};
+
+struct job;
+
+struct rvk_store {
+	char *path;                     /* data_dir/revokd.db */
+	rvk_revtable_t *table;          /* borrowed */
+	rvk_store_opts_t opts;
+
+	/* Writer thread only (after open). */
+	sqlite3 *wdb;
+	sqlite3_stmt *st_begin, *st_commit, *st_rollback;
+	sqlite3_stmt *st_upsert, *st_delete, *st_delete_src, *st_purge;
+	pthread_t writer;
+
+	/* Guarded by mu: the queue, the stop flag, the statistics. */
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv;         /* writer waits for jobs */
+	pthread_cond_t done_cv;         /* callers wait for their job */
+	struct job *head, *tail;
+	bool stopping;
+	rvk_store_stats_t stats;
+
+	/* Guarded by rmu: idle read connections. */
+	pthread_mutex_t rmu;
+	struct reader *idle;
+	int nidle;
+};
+
+/* Closes every idle read connection (close only). */
+void rvk_store_readers_fini(rvk_store_t *store);
+
+#endif

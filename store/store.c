@@ -1,0 +1,534 @@
+/*
+ * The store's lifecycle and its writer thread (group commit).
+ *
+ * DESIGN: callers build a job on their own stack, append it to the queue
+ * and sleep on done_cv. The writer takes the whole queue at once (a
+ * "group"), runs it as one transaction - BEGIN IMMEDIATE, one prepared
+ * statement step per row, COMMIT - and only after the commit applies the
+ * group to the revocation table, in queue order, which is the order of the
+ * statements in the transaction. So what the table shows is always a prefix
+ * of what is durable, and a delete and a re-revoke never swap. Any failure
+ * inside the transaction rolls all of it back: nothing of the group reaches
+ * the table, and each of its callers gets RVK_EIO.
+ *
+ * The merge rule (SPEC §4) is one UPSERT; its RETURNING clause hands back
+ * the merged times, which are what the table gets (the table merges again,
+ * which is idempotent).
+ *
+ * Fault points: "store.step" before each step of a write statement (BEGIN
+ * included), "store.commit" before COMMIT; a fired point behaves as if
+ * SQLite had returned SQLITE_IOERR.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/check.h"
+#include "base/clock.h"
+#include "base/fault.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "store/db.h"
+#include "store/internal.h"
+
+enum job_kind { JOB_RECORD, JOB_DELETE, JOB_PURGE };
+
+struct merged {
+	int64_t revoked_at, expires_at;
+};
+
+struct job {
+	enum job_kind kind;
+	/* JOB_RECORD */
+	const rvk_revocation_t *revs;
+	size_t n;
+	struct merged *merged;          /* n entries, filled by the writer */
+	/* JOB_DELETE */
+	rvk_rev_type_t type;
+	const char *iss, *id;
+	const rvk_source_t *only_source;
+	bool deleted;
+	/* JOB_PURGE */
+	int64_t before;                 /* delete expires_at < before */
+	size_t purged;
+
+	rvk_result_t result;
+	bool done;
+	struct job *next;
+};
+
+static const char *const sql_upsert =
+	"INSERT INTO revocations (type, iss, id, revoked_at, expires_at,"
+	" reason, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	" ON CONFLICT (type, iss, id) DO UPDATE SET"
+	"  revoked_at = max(revoked_at, excluded.revoked_at),"
+	"  expires_at = CASE WHEN expires_at IS NULL"
+	"                      OR excluded.expires_at IS NULL THEN NULL"
+	"                    ELSE max(expires_at, excluded.expires_at) END,"
+	"  reason = excluded.reason,"
+	"  source = excluded.source"
+	" RETURNING revoked_at, expires_at";
+
+static int
+step_write(sqlite3_stmt *st)
+{
+	if (RVK_FAULT("store.step"))
+		return SQLITE_IOERR;
+	return sqlite3_step(st);
+}
+
+static int
+run_simple(sqlite3_stmt *st)
+{
+	int rc = step_write(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int
+run_record(rvk_store_t *s, struct job *j)
+{
+	sqlite3_stmt *st = s->st_upsert;
+	for (size_t i = 0; i < j->n; i++) {
+		const rvk_revocation_t *r = &j->revs[i];
+		sqlite3_bind_int(st, 1, (int)r->type);
+		sqlite3_bind_text(st, 2, r->iss, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, r->revoked_at);
+		if (r->expires_at == RVK_NEVER)
+			sqlite3_bind_null(st, 5);
+		else
+			sqlite3_bind_int64(st, 5, r->expires_at);
+		if (r->reason)
+			sqlite3_bind_text(st, 6, r->reason, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 6);
+		sqlite3_bind_text(st, 7, rvk_source_name(r->source), -1,
+		                  SQLITE_STATIC);
+		int rc = step_write(st);
+		if (rc == SQLITE_ROW) {
+			j->merged[i].revoked_at = sqlite3_column_int64(st, 0);
+			j->merged[i].expires_at = rvk_db_column_expires(st, 1);
+			/* RETURNING made every change on the first step. */
+			rc = sqlite3_step(st);
+		}
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc != SQLITE_DONE)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+static int
+run_delete(rvk_store_t *s, struct job *j)
+{
+	sqlite3_stmt *st = j->only_source ? s->st_delete_src : s->st_delete;
+	sqlite3_bind_int(st, 1, (int)j->type);
+	sqlite3_bind_text(st, 2, j->iss, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, j->id, -1, SQLITE_STATIC);
+	if (j->only_source)
+		sqlite3_bind_text(st, 4, rvk_source_name(*j->only_source), -1,
+		                  SQLITE_STATIC);
+	int rc = step_write(st);
+	if (rc == SQLITE_DONE)
+		j->deleted = sqlite3_changes(s->wdb) > 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int
+run_purge(rvk_store_t *s, struct job *j)
+{
+	sqlite3_stmt *st = s->st_purge;
+	sqlite3_bind_int64(st, 1, j->before);
+	int rc = step_write(st);
+	if (rc == SQLITE_DONE)
+		j->purged = (size_t)sqlite3_changes(s->wdb);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* After the commit: the table learns the group, in transaction order.
+ * Returns: how many table entries are new, minus how many were deleted. */
+static int64_t
+apply(rvk_store_t *s, struct job *group)
+{
+	int64_t delta = 0;
+	for (struct job *j = group; j; j = j->next) {
+		switch (j->kind) {
+		case JOB_RECORD:
+			for (size_t i = 0; i < j->n; i++) {
+				const rvk_revocation_t *r = &j->revs[i];
+				if (rvk_revtable_put(s->table, r->type, r->iss,
+				                     strlen(r->iss), r->id,
+				                     strlen(r->id),
+				                     j->merged[i].revoked_at,
+				                     j->merged[i].expires_at))
+					delta++;
+			}
+			break;
+		case JOB_DELETE:
+			if (j->deleted) {
+				rvk_revtable_delete(s->table, j->type, j->iss,
+				                    strlen(j->iss), j->id,
+				                    strlen(j->id));
+				delta--;
+			}
+			break;
+		case JOB_PURGE:
+			/* The sweeper clears the table itself. */
+			delta -= (int64_t)j->purged;
+			break;
+		}
+	}
+	return delta;
+}
+
+/* Runs one group as one transaction. Returns: whether it committed. */
+static bool
+run_group(rvk_store_t *s, struct job *group, size_t *rows)
+{
+	const char *what = "begin";
+	int rc = run_simple(s->st_begin);
+	for (struct job *j = group; j && rc == SQLITE_OK; j = j->next) {
+		switch (j->kind) {
+		case JOB_RECORD:
+			what = "insert";
+			rc = run_record(s, j);
+			*rows += j->n;
+			break;
+		case JOB_DELETE:
+			what = "delete";
+			rc = run_delete(s, j);
+			*rows += 1;
+			break;
+		case JOB_PURGE:
+			what = "purge";
+			rc = run_purge(s, j);
+			*rows += j->purged;
+			break;
+		}
+	}
+	if (rc == SQLITE_OK) {
+		what = "commit";
+		if (RVK_FAULT("store.commit")) {
+			rc = SQLITE_IOERR;
+		} else {
+			rc = sqlite3_step(s->st_commit);
+			sqlite3_reset(s->st_commit);
+			if (rc == SQLITE_DONE)
+				rc = SQLITE_OK;
+		}
+	}
+	if (rc == SQLITE_OK)
+		return true;
+	rvk_log(RVK_LOG_ERROR, "store transaction failed", "path", s->path,
+	        "step", what, "error", sqlite3_errstr(rc), NULL);
+	if (!sqlite3_get_autocommit(s->wdb)) {
+		int rrc = sqlite3_step(s->st_rollback);
+		sqlite3_reset(s->st_rollback);
+		if (rrc != SQLITE_DONE)
+			rvk_log(RVK_LOG_ERROR, "store rollback failed", "path",
+			        s->path, "error", sqlite3_errstr(rrc), NULL);
+	}
+	return false;
+}
+
+static void *
+writer_main(void *arg)
+{
+	rvk_store_t *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->head && !s->stopping)
+			pthread_cond_wait(&s->work_cv, &s->mu);
+		if (!s->head)
+			break;          /* stopping, and the queue is flushed */
+		struct job *group = s->head;
+		s->head = s->tail = NULL;
+		pthread_mutex_unlock(&s->mu);
+
+		uint64_t t0 = rvk_clock_mono_ns();
+		size_t rows = 0;
+		bool ok = run_group(s, group, &rows);
+		int64_t delta = ok ? apply(s, group) : 0;
+		double secs = (double)(rvk_clock_mono_ns() - t0) / 1e9;
+		if (s->opts.on_commit)
+			s->opts.on_commit(s->opts.on_commit_arg, secs, rows, ok);
+
+		pthread_mutex_lock(&s->mu);
+		if (ok) {
+			s->stats.commits++;
+			s->stats.rows_written += rows;
+			if (delta < 0 && (uint64_t)-delta > s->stats.rows)
+				s->stats.rows = 0;
+			else
+				s->stats.rows += (uint64_t)delta;
+		} else {
+			s->stats.failed_commits++;
+		}
+		s->stats.healthy = ok;
+		for (struct job *j = group, *next; j; j = next) {
+			next = j->next;         /* j dies once done is seen */
+			j->result = ok ? RVK_OK : RVK_EIO;
+			j->done = true;
+		}
+		pthread_cond_broadcast(&s->done_cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Queues j and waits for the writer. Returns: j's result. */
+static rvk_result_t
+submit(rvk_store_t *s, struct job *j)
+{
+	j->done = false;
+	j->next = NULL;
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		return RVK_ESHUTDOWN;
+	}
+	if (s->tail)
+		s->tail->next = j;
+	else
+		s->head = j;
+	s->tail = j;
+	pthread_cond_signal(&s->work_cv);
+	while (!j->done)
+		pthread_cond_wait(&s->done_cv, &s->mu);
+	rvk_result_t r = j->result;
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+static bool
+well_formed(const rvk_revocation_t *r)
+{
+	return (unsigned)r->type < RVK_REV_TYPE_COUNT && r->iss && r->iss[0]
+	       && r->id && (r->type != RVK_REV_ISSUER || r->id[0] == '\0')
+	       && (unsigned)r->source < RVK_SRC_COUNT;
+}
+
+rvk_result_t
+rvk_store_record(rvk_store_t *store, const rvk_revocation_t *revs, size_t n)
+{
+	RVK_REQUIRE(store && revs);
+	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH);
+	for (size_t i = 0; i < n; i++)
+		RVK_REQUIRE(well_formed(&revs[i]));
+	struct job j = { .kind = JOB_RECORD, .revs = revs, .n = n };
+	j.merged = rvk_malloc(n * sizeof(*j.merged));
+	rvk_result_t r = submit(store, &j);
+	free(j.merged);
+	return r;
+}
+
+rvk_result_t
+rvk_store_delete(rvk_store_t *store, rvk_rev_type_t type, const char *iss,
+                 const char *id, const rvk_source_t *only_source,
+                 bool *deleted)
+{
+	RVK_REQUIRE(store && iss && id && deleted);
+	RVK_REQUIRE((unsigned)type < RVK_REV_TYPE_COUNT);
+	RVK_REQUIRE(!only_source || (unsigned)*only_source < RVK_SRC_COUNT);
+	struct job j = { .kind = JOB_DELETE, .type = type, .iss = iss,
+	                 .id = id, .only_source = only_source };
+	rvk_result_t r = submit(store, &j);
+	if (r == RVK_OK)
+		*deleted = j.deleted;
+	return r;
+}
+
+rvk_result_t
+rvk_store_purge(rvk_store_t *store, int64_t now, size_t *purged)
+{
+	RVK_REQUIRE(store && purged);
+	/* expires_at + leeway < now, without overflow for a huge leeway. */
+	int64_t leeway = store->opts.leeway;
+	struct job j = { .kind = JOB_PURGE,
+	                 .before = now < INT64_MIN + leeway ? INT64_MIN
+	                                                    : now - leeway };
+	rvk_result_t r = submit(store, &j);
+	if (r == RVK_OK)
+		*purged = j.purged;
+	return r;
+}
+
+void
+rvk_store_stats(rvk_store_t *store, rvk_store_stats_t *out)
+{
+	RVK_REQUIRE(store && out);
+	pthread_mutex_lock(&store->mu);
+	*out = store->stats;
+	pthread_mutex_unlock(&store->mu);
+}
+
+static rvk_result_t
+check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat sb;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "data_dir %s: cannot create: %s", dir,
+		         strerror(errno));
+		return RVK_EPERM;
+	}
+	if (stat(dir, &sb) != 0) {
+		snprintf(err, errlen, "data_dir %s: %s", dir, strerror(errno));
+		return RVK_EPERM;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "data_dir %s: not a directory", dir);
+		return RVK_EPERM;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(err, errlen, "data_dir %s: not writable: %s", dir,
+		         strerror(errno));
+		return RVK_EPERM;
+	}
+	return RVK_OK;
+}
+
+static void
+finalize_all(rvk_store_t *s)
+{
+	sqlite3_stmt **sts[] = { &s->st_begin, &s->st_commit, &s->st_rollback,
+	                         &s->st_upsert, &s->st_delete,
+	                         &s->st_delete_src, &s->st_purge };
+	for (size_t i = 0; i < RVK_ARRAY_LEN(sts); i++) {
+		sqlite3_finalize(*sts[i]);
+		*sts[i] = NULL;
+	}
+}
+
+static int
+prepare_all(rvk_store_t *s)
+{
+	struct {
+		sqlite3_stmt **st;
+		const char *sql;
+	} list[] = {
+		{ &s->st_begin, "BEGIN IMMEDIATE" },
+		{ &s->st_commit, "COMMIT" },
+		{ &s->st_rollback, "ROLLBACK" },
+		{ &s->st_upsert, sql_upsert },
+		{ &s->st_delete, "DELETE FROM revocations"
+		  " WHERE type = ?1 AND iss = ?2 AND id = ?3" },
+		{ &s->st_delete_src, "DELETE FROM revocations"
+		  " WHERE type = ?1 AND iss = ?2 AND id = ?3 AND source = ?4" },
+		{ &s->st_purge, "DELETE FROM revocations WHERE expires_at < ?1" },
+	};
+	for (size_t i = 0; i < RVK_ARRAY_LEN(list); i++) {
+		int rc = sqlite3_prepare_v3(s->wdb, list[i].sql, -1,
+		                            SQLITE_PREPARE_PERSISTENT,
+		                            list[i].st, NULL);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+rvk_result_t
+rvk_store_open(const char *data_dir, rvk_revtable_t *table,
+               const rvk_store_opts_t *opts, int64_t now, rvk_store_t **out,
+               char *err, size_t errlen)
+{
+	RVK_REQUIRE(data_dir && table && out && err && errlen > 0);
+	size_t live = 0;
+	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
+		live += rvk_revtable_count(table, (rvk_rev_type_t)t);
+	RVK_REQUIRE(live == 0);
+	err[0] = '\0';
+
+	rvk_result_t r = check_dir(data_dir, err, errlen);
+	if (r != RVK_OK)
+		return r;
+
+	rvk_store_t *s = rvk_calloc(1, sizeof(*s));
+	size_t plen = strlen(data_dir) + sizeof("/" RVK_DB_FILE);
+	s->path = rvk_malloc(plen);
+	snprintf(s->path, plen, "%s/%s", data_dir, RVK_DB_FILE);
+	s->table = table;
+	if (opts)
+		s->opts = *opts;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work_cv, NULL);
+	pthread_cond_init(&s->done_cv, NULL);
+	pthread_mutex_init(&s->rmu, NULL);
+
+	r = rvk_db_open_write(s->path, &s->wdb, err, errlen);
+	if (r != RVK_OK)
+		goto cleanup;
+	int rc = prepare_all(s);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "database %s: %s", s->path,
+		         sqlite3_errmsg(s->wdb));
+		r = RVK_EIO;
+		goto cleanup;
+	}
+	uint64_t t0 = rvk_clock_mono_ns();
+	size_t loaded = 0, total = 0;
+	r = rvk_db_load(s->wdb, s->path, table, now, s->opts.leeway, &loaded,
+	                &total, err, errlen);
+	if (r != RVK_OK)
+		goto cleanup;
+	char nbuf[24], lbuf[24], msbuf[24];
+	snprintf(nbuf, sizeof(nbuf), "%zu", total);
+	snprintf(lbuf, sizeof(lbuf), "%zu", loaded);
+	snprintf(msbuf, sizeof(msbuf), "%.1f",
+	         (double)(rvk_clock_mono_ns() - t0) / 1e6);
+	rvk_log(RVK_LOG_INFO, "store opened", "path", s->path, "rows", nbuf,
+	        "loaded", lbuf, "load_ms", msbuf, NULL);
+	s->stats.rows = total;
+	s->stats.healthy = true;
+
+	rc = pthread_create(&s->writer, NULL, writer_main, s);
+	if (rc != 0) {
+		snprintf(err, errlen, "store: cannot start the writer: %s",
+		         strerror(rc));
+		r = RVK_EIO;
+		goto cleanup;
+	}
+	*out = s;
+	return RVK_OK;
+cleanup:
+	finalize_all(s);
+	sqlite3_close(s->wdb);
+	pthread_mutex_destroy(&s->rmu);
+	pthread_cond_destroy(&s->done_cv);
+	pthread_cond_destroy(&s->work_cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s->path);
+	free(s);
+	return r;
+}
+
+void
+rvk_store_close(rvk_store_t *store)
+{
+	if (!store)
+		return;
+	pthread_mutex_lock(&store->mu);
+	store->stopping = true;
+	pthread_cond_signal(&store->work_cv);
+	pthread_mutex_unlock(&store->mu);
+	pthread_join(store->writer, NULL);
+
+	rvk_store_readers_fini(store);
+	finalize_all(store);
+	if (sqlite3_close(store->wdb) != SQLITE_OK)
+		rvk_log(RVK_LOG_ERROR, "store close failed", "path", store->path,
+		        "error", sqlite3_errmsg(store->wdb), NULL);
+	pthread_mutex_destroy(&store->rmu);
+	pthread_cond_destroy(&store->done_cv);
+	pthread_cond_destroy(&store->work_cv);
+	pthread_mutex_destroy(&store->mu);
+	free(store->path);
+	free(store);
+}

@@ -1,0 +1,209 @@
+/* Step 1 of SPEC §3: size, characters, segments, base64url, JSON, types. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/alg.h"
+#include "auth/jws.h"
+#include "tests/support/tap.h"
+#include "tests/unit/auth/keys.h"
+
+#define HDR "{\"alg\":\"HS256\"}"
+#define PAY "{\"iss\":\"i\",\"exp\":100,\"iat\":50}"
+
+static rvk_reason_t
+parse(const char *t)
+{
+	rvk_jws_t j;
+	rvk_reason_t r = rvk_jws_parse(t, strlen(t), 8192, &j);
+	if (r == RVK_REASON_OK)
+		rvk_jws_fini(&j);
+	else
+		TAP_CHECK(j.header == NULL && j.payload == NULL && j.sig == NULL);
+	return r;
+}
+
+static rvk_reason_t
+parse_parts(const char *h, const char *p, const char *sig)
+{
+	char *t = tk_token(h, p, sig);
+	rvk_reason_t r = parse(t);
+	free(t);
+	return r;
+}
+
+TAP_TEST(alg_names_are_exact)
+{
+	rvk_alg_t a;
+	TAP_CHECK(rvk_alg_parse("RS256", 5, &a) && a == RVK_ALG_RS256);
+	TAP_CHECK(rvk_alg_parse("ES512", 5, &a) && a == RVK_ALG_ES512);
+	TAP_CHECK(rvk_alg_parse("HS384", 5, &a) && a == RVK_ALG_HS384);
+	TAP_CHECK(!rvk_alg_parse("rs256", 5, &a));
+	TAP_CHECK(!rvk_alg_parse("none", 4, &a));
+	TAP_CHECK(!rvk_alg_parse("None", 4, &a));
+	TAP_CHECK(!rvk_alg_parse("RS2560", 6, &a));
+	TAP_CHECK(!rvk_alg_parse("RS25", 4, &a));
+	TAP_CHECK(!rvk_alg_parse("PS256", 5, &a));
+	for (int i = 0; i < RVK_ALG_COUNT; i++) {
+		const char *n = rvk_alg_name((rvk_alg_t)i);
+		TAP_CHECK(rvk_alg_parse(n, strlen(n), &a) && a == (rvk_alg_t)i);
+		int kinds = rvk_alg_is_hmac(a) + rvk_alg_is_rsa(a) + rvk_alg_is_ec(a);
+		TAP_CHECK_INT(kinds, 1);
+	}
+}
+
+TAP_TEST(well_formed_token_fills_fields)
+{
+	char *t = tk_token("{\"alg\":\"ES256\",\"kid\":\"k1\",\"typ\":\"at+jwt\"}",
+	                   "{\"iss\":\"https://i\",\"sub\":\"u\",\"jti\":\"j\","
+	                   "\"sid\":\"s\",\"exp\":1.9e9,\"iat\":1700000000,"
+	                   "\"nbf\":-5.7,\"aud\":[\"a\",\"b\"]}",
+	                   "AAEC");
+	rvk_jws_t j;
+	TAP_CHECK_INT(rvk_jws_parse(t, strlen(t), 8192, &j), RVK_REASON_OK);
+	TAP_CHECK_STR(j.alg, "ES256");
+	TAP_CHECK_STR(j.kid, "k1");
+	TAP_CHECK_INT(j.kid_len, 2);
+	TAP_CHECK_STR(j.typ, "at+jwt");
+	TAP_CHECK_STR(j.iss, "https://i");
+	TAP_CHECK_STR(j.sub, "u");
+	TAP_CHECK_STR(j.jti, "j");
+	TAP_CHECK_STR(j.sid, "s");
+	TAP_CHECK(j.has_exp && j.exp == 1900000000);
+	TAP_CHECK(j.has_iat && j.iat == 1700000000);
+	TAP_CHECK(j.has_nbf && j.nbf == -5);
+	TAP_CHECK(!j.has_crit);
+	TAP_CHECK_INT(j.sig_len, 3);
+	TAP_CHECK(j.sig[0] == 0 && j.sig[1] == 1 && j.sig[2] == 2);
+	TAP_CHECK_INT(j.signing_input_len, strrchr(t, '.') - t);
+	TAP_CHECK(j.token == t && j.len == strlen(t));
+	rvk_jws_fini(&j);
+	TAP_CHECK(j.header == NULL);
+	free(t);
+}
+
+TAP_TEST(size_is_checked_first)
+{
+	char *t = tk_token(HDR, PAY, "");
+	size_t n = strlen(t);
+	rvk_jws_t j;
+	TAP_CHECK_INT(rvk_jws_parse(t, n, n - 1, &j), RVK_REASON_TOO_LARGE);
+	TAP_CHECK_INT(rvk_jws_parse(t, n, n, &j), RVK_REASON_OK);
+	rvk_jws_fini(&j);
+	free(t);
+	/* Too large wins over malformed. */
+	TAP_CHECK_INT(rvk_jws_parse("!!!!", 4, 3, &j), RVK_REASON_TOO_LARGE);
+}
+
+TAP_TEST(segments_and_characters)
+{
+	char *h = tk_b64(HDR, strlen(HDR)), *p = tk_b64(PAY, strlen(PAY));
+	char buf[512];
+	const char *fmts[] = {
+		"%s.%s",          /* two segments */
+		"%s.%s.sig.x",    /* four segments */
+		"%s%s",           /* one */
+		"%s.%s.ab+c",     /* base64 (not url) character */
+		"%s.%s.ab/c",
+		"%s.%s.abc=",     /* padding */
+		"%s.%s.ab c",     /* space */
+		"%s.%s.abc\n",
+		" %s.%s.abc",
+		"%s.%s.a",        /* impossible length */
+		"%s.%s.QR",       /* leftover bits */
+		"%s=.%s.abc",
+	};
+	for (size_t i = 0; i < RVK_ARRAY_LEN(fmts); i++) {
+		snprintf(buf, sizeof(buf), fmts[i], h, p);
+		if (parse(buf) != RVK_REASON_MALFORMED)
+			TAP_FAIL_AT("not malformed: %s", fmts[i]);
+	}
+	snprintf(buf, sizeof(buf), "%s.%s.", h, p); /* empty signature parses */
+	TAP_CHECK_INT(parse(buf), RVK_REASON_OK);
+	snprintf(buf, sizeof(buf), ".%s.", p);
+	TAP_CHECK_INT(parse(buf), RVK_REASON_MALFORMED);
+	snprintf(buf, sizeof(buf), "%s..", h);
+	TAP_CHECK_INT(parse(buf), RVK_REASON_MALFORMED);
+	TAP_CHECK_INT(parse(""), RVK_REASON_MALFORMED);
+	TAP_CHECK_INT(parse(".."), RVK_REASON_MALFORMED);
+	/* A NUL byte inside the token (len covers it). */
+	snprintf(buf, sizeof(buf), "%s.%s.abc", h, p);
+	size_t n = strlen(buf);
+	buf[3] = '\0';
+	rvk_jws_t j;
+	TAP_CHECK_INT(rvk_jws_parse(buf, n, 8192, &j), RVK_REASON_MALFORMED);
+	/* A high byte. */
+	snprintf(buf, sizeof(buf), "%s.%s.ab\xc3\xa9", h, p);
+	TAP_CHECK_INT(parse(buf), RVK_REASON_MALFORMED);
+	free(h);
+	free(p);
+}
+
+TAP_TEST(json_documents)
+{
+	const char *bad_headers[] = {
+		"[\"alg\",\"HS256\"]", "\"HS256\"", "{\"alg\":\"HS256\"", "",
+		"{\"alg\":\"HS256\",\"alg\":\"HS256\"}",       /* duplicate */
+		"{\"alg\":\"HS256\"} x",                        /* trailing */
+		"{\"alg\":\"HS256\",\"k\":\"a\\u0000b\"}",      /* NUL */
+		"{\"typ\":\"JWT\"}",                            /* no alg */
+		"{\"alg\":null}", "{\"alg\":256}", "{\"alg\":[\"HS256\"]}",
+		"{\"alg\":\"HS256\",\"kid\":1}", "{\"alg\":\"HS256\",\"typ\":{}}",
+		"{\"alg\":\"HS256\",\"x\":\"\xff\"}",           /* not UTF-8 */
+	};
+	for (size_t i = 0; i < RVK_ARRAY_LEN(bad_headers); i++)
+		if (parse_parts(bad_headers[i], PAY, "") != RVK_REASON_MALFORMED)
+			TAP_FAIL_AT("header accepted: %s", bad_headers[i]);
+	const char *bad_payloads[] = {
+		"[]", "1", "null", "{", "{\"iss\":\"i\",\"iss\":\"i\"}",
+		"{\"iss\":1}", "{\"sub\":true}", "{\"jti\":[]}", "{\"sid\":{}}",
+		"{\"exp\":\"100\"}", "{\"iat\":null}", "{\"nbf\":true}",
+		"{\"exp\":1e19}", "{\"exp\":-1e19}", "{\"exp\":9223372036854775808}",
+		"{\"exp\":1e400}", "{\"aud\":1}", "{\"aud\":[\"a\",1]}",
+		"{\"aud\":{}}", "{\"x\":\"\\u0000\"}",
+	};
+	for (size_t i = 0; i < RVK_ARRAY_LEN(bad_payloads); i++)
+		if (parse_parts(HDR, bad_payloads[i], "") != RVK_REASON_MALFORMED)
+			TAP_FAIL_AT("payload accepted: %s", bad_payloads[i]);
+	const char *good_payloads[] = {
+		"{}", "{\"exp\":9223372036854775807}", "{\"exp\":-9.2e18}",
+		"{\"aud\":[]}", "{\"aud\":\"a\"}", "{\"nested\":{\"a\":[1,2]}}",
+		"{\"iss\":\"\xc3\xa9\"}",
+	};
+	for (size_t i = 0; i < RVK_ARRAY_LEN(good_payloads); i++)
+		if (parse_parts(HDR, good_payloads[i], "") != RVK_REASON_OK)
+			TAP_FAIL_AT("payload refused: %s", good_payloads[i]);
+	/* Unknown algorithm names are a step-3 matter, not malformed. */
+	TAP_CHECK_INT(parse_parts("{\"alg\":\"none\"}", PAY, ""), RVK_REASON_OK);
+	TAP_CHECK_INT(parse_parts("{\"alg\":\"\"}", PAY, ""), RVK_REASON_OK);
+}
+
+TAP_TEST(crit_is_recorded)
+{
+	char *t = tk_token("{\"alg\":\"HS256\",\"crit\":[\"exp\"]}", PAY, "");
+	rvk_jws_t j;
+	TAP_CHECK_INT(rvk_jws_parse(t, strlen(t), 8192, &j), RVK_REASON_OK);
+	TAP_CHECK(j.has_crit);
+	rvk_jws_fini(&j);
+	free(t);
+}
+
+TAP_TEST(real_times_truncate)
+{
+	char *t = tk_token(HDR, "{\"exp\":100.99,\"iat\":-0.5,\"nbf\":7}", "");
+	rvk_jws_t j;
+	TAP_CHECK_INT(rvk_jws_parse(t, strlen(t), 8192, &j), RVK_REASON_OK);
+	TAP_CHECK_INT(j.exp, 100);
+	TAP_CHECK_INT(j.iat, 0);
+	TAP_CHECK_INT(j.nbf, 7);
+	rvk_jws_fini(&j);
+	free(t);
+}
+
+int
+main(void)
+{
+	return tap_main(TAP_LIST(alg_names_are_exact, well_formed_token_fills_fields,
+	                         size_is_checked_first, segments_and_characters,
+	                         json_documents, crit_is_recorded,
+	                         real_times_truncate));
+}

@@ -1,0 +1,387 @@
+/*
+ * Concurrent stress of cache/syncmap and cache/vcache (suites unit and tsan).
+ *
+ * syncmap: each main key has one owner thread, which stores, deletes,
+ * load_or_stores and load_and_deletes it and publishes, per key, an atomic
+ * state word (sequence number, present, pending). Readers bracket a load
+ * between two reads of that word; when both reads agree and no operation was
+ * pending, nothing changed during the load, so the load must show exactly
+ * the published state: an acknowledged store must be there (not lost, not an
+ * older value) and a deleted key must be absent (no reappearance). Values
+ * are heap objects freed by the map after a grace period; every reader
+ * dereferences them and checks a magic word, so a use after free is an ASan
+ * error (and a magic mismatch otherwise). A range thread walks everything, a
+ * sweeper sweeps ephemeral keys (and resizes the table, presized far too
+ * small), and a foreign deleter races the owners on those ephemeral keys.
+ *
+ * Nothing about timing is asserted: the run lasts a fixed wall time and
+ * only correctness is checked.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/rcu.h"
+#include "cache/syncmap.h"
+#include "cache/vcache.h"
+#include "tests/support/tap.h"
+
+#define NKEYS 4096
+#define NEPH 512
+#define OWNERS 2
+#define READERS 2
+#define MAGIC 0x5eed5eedu
+#define RUN_MS 2500
+#define FAR 1000000     /* expiry of main keys: never swept at now = 10 */
+
+struct val {
+	uint64_t seq;
+	uint32_t key_id;
+	uint32_t magic;
+};
+
+/* state: seq << 2 | PENDING | PRESENT */
+#define PRESENT 1u
+#define PENDING 2u
+
+static atomic_uint_least64_t state[NKEYS];
+static atomic_int stop;
+static atomic_long failures, checked, allocs, frees;
+static rvk_syncmap_t *map;
+
+static void
+fail(const char *what)
+{
+	if (atomic_fetch_add(&failures, 1) < 10)
+		fprintf(stdout, "# stress failure: %s\n", what);
+}
+
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static size_t
+key_of(uint32_t id, char *buf)
+{
+	/* 36 bytes, like a UUID jti; ephemeral keys have their own prefix. */
+	return (size_t)snprintf(buf, 40, "%s-%08x-0000-4000-8000-00000000",
+	                        id >= NKEYS ? "ephe" : "main", id);
+}
+
+static void
+free_val(void *p)
+{
+	struct val *v = p;
+	if (v->magic != MAGIC)
+		fail("double free or corrupt value");
+	v->magic = 0xdeadu;
+	atomic_fetch_add(&frees, 1);
+	free(v);
+}
+
+static rvk_syncmap_value_t
+mk(uint32_t id, uint64_t seq)
+{
+	struct val *v = malloc(sizeof(*v));
+	v->seq = seq;
+	v->key_id = id;
+	v->magic = MAGIC;
+	atomic_fetch_add(&allocs, 1);
+	return (rvk_syncmap_value_t){ .ptr = v };
+}
+
+/* Requires: read section. Returns: the value's seq after checking it. */
+static uint64_t
+check_val(const rvk_syncmap_entry_t *e, uint32_t id)
+{
+	const struct val *v = e->value.ptr;
+	if (v->magic != MAGIC)
+		fail("value freed while visible");
+	if (v->key_id != id)
+		fail("value under the wrong key");
+	return v->seq;
+}
+
+static void *
+owner_main(void *arg)
+{
+	uint32_t me = (uint32_t)(uintptr_t)arg;
+	uint64_t r = 0x9e3779b97f4a7c15ULL * (me + 1);
+	char k[40];
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		uint32_t id = (uint32_t)(rnd(&r) % (NKEYS / OWNERS)) * OWNERS + me;
+		size_t kl = key_of(id, k);
+		uint64_t cur = atomic_load(&state[id]);
+		uint64_t seq = (cur >> 2) + 1;
+		bool present = cur & PRESENT, now_present = present;
+		rvk_syncmap_entry_t e;
+		atomic_store(&state[id], seq << 2 | PENDING);
+		switch (rnd(&r) % 5) {
+		case 0:
+		case 1:
+			if (rvk_syncmap_store(map, k, kl, mk(id, seq), FAR + (int64_t)(seq % 7)) == present)
+				fail("store: wrong new/replaced answer");
+			now_present = true;
+			break;
+		case 2: {
+			rvk_syncmap_value_t v = mk(id, seq);
+			rvk_rcu_read_lock();
+			bool loaded = rvk_syncmap_load_or_store(map, k, kl, v, FAR, &e);
+			if (loaded != present)
+				fail("load_or_store: wrong loaded answer");
+			if (loaded && check_val(&e, id) != cur >> 2)
+				fail("load_or_store: stale actual");
+			rvk_rcu_read_unlock();
+			if (loaded) {
+				free_val(v.ptr);        /* not taken by the map */
+				seq = cur >> 2;         /* the value keeps its seq */
+			}
+			now_present = true;
+			break;
+		}
+		case 3:
+			if (rvk_syncmap_delete(map, k, kl) != present)
+				fail("delete: wrong answer");
+			now_present = false;
+			break;
+		default:
+			rvk_rcu_read_lock();
+			if (rvk_syncmap_load_and_delete(map, k, kl, &e) != present)
+				fail("load_and_delete: wrong answer");
+			else if (present && check_val(&e, id) != cur >> 2)
+				fail("load_and_delete: stale value");
+			rvk_rcu_read_unlock();
+			now_present = false;
+			break;
+		}
+		/* The state word's seq is the value's seq when present; it must
+		 * still change on every operation, so keep a separate counter in
+		 * the high bits when load_or_store kept an old value. */
+		uint64_t pub = ((cur >> 2) + 1) << 2 | (now_present ? PRESENT : 0);
+		(void)seq;
+		atomic_store(&state[id], pub);
+		/* Ephemeral keys: expired on arrival, for the sweeper and the
+		 * foreign deleter to race over. */
+		uint32_t eid = NKEYS + (uint32_t)(rnd(&r) % NEPH);
+		kl = key_of(eid, k);
+		rvk_syncmap_store(map, k, kl, mk(eid, 0), 5);
+	}
+	return NULL;
+}
+
+static void *
+reader_main(void *arg)
+{
+	uint64_t r = 0x2545F4914F6CDD1DULL * ((uintptr_t)arg + 7);
+	char k[40];
+	long n = 0;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		uint32_t id = (uint32_t)(rnd(&r) % (NKEYS + NEPH));
+		size_t kl = key_of(id, k);
+		uint64_t s1 = id < NKEYS ? atomic_load(&state[id]) : 0;
+		rvk_syncmap_entry_t e;
+		rvk_rcu_read_lock();
+		bool found = rvk_syncmap_load(map, k, kl, &e);
+		uint64_t seq = found ? check_val(&e, id) : 0;
+		rvk_rcu_read_unlock();
+		if (id >= NKEYS)
+			continue;
+		uint64_t s2 = atomic_load(&state[id]);
+		if (s1 != s2 || (s1 & PENDING))
+			continue;
+		n++;
+		if ((s1 & PRESENT) && !found)
+			fail("acknowledged store lost");
+		if (!(s1 & PRESENT) && found)
+			fail("deleted entry reappeared");
+		(void)seq;
+	}
+	atomic_fetch_add(&checked, n);
+	return NULL;
+}
+
+static bool
+range_fn(const rvk_syncmap_entry_t *e, void *arg)
+{
+	char k[40];
+	const struct val *v = e->value.ptr;
+	if (v->magic != MAGIC) {
+		fail("range: freed value");
+		return true;
+	}
+	size_t kl = key_of(v->key_id, k);
+	if (kl != e->key_len || memcmp(k, e->key, kl) != 0)
+		fail("range: key and value disagree");
+	(*(long *)arg)++;
+	return true;
+}
+
+static void *
+range_main(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		long n = 0;
+		rvk_rcu_read_lock();
+		rvk_syncmap_range(map, range_fn, &n);
+		rvk_rcu_read_unlock();
+	}
+	return NULL;
+}
+
+static void *
+sweeper_main(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		rvk_syncmap_sweep(map, 10);
+		usleep(1000);
+	}
+	return NULL;
+}
+
+static void *
+eph_deleter_main(void *arg)
+{
+	uint64_t r = 0x1234567ULL;
+	char k[40];
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		uint32_t eid = NKEYS + (uint32_t)(rnd(&r) % NEPH);
+		size_t kl = key_of(eid, k);
+		rvk_syncmap_entry_t e;
+		rvk_rcu_read_lock();
+		if (rvk_syncmap_load_and_delete(map, k, kl, &e))
+			check_val(&e, eid);
+		rvk_rcu_read_unlock();
+	}
+	return NULL;
+}
+
+static void
+run_for(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+	atomic_store(&stop, 1);
+}
+
+TAP_TEST(syncmap_survives_concurrent_everything)
+{
+	pthread_t th[OWNERS + READERS + 3];
+	int nt = 0;
+	/* Presized far too small on purpose: the sweeper's maintain resizes
+	 * while everything else runs. */
+	map = rvk_syncmap_new(16, free_val);
+	atomic_store(&stop, 0);
+	for (uintptr_t i = 0; i < OWNERS; i++)
+		pthread_create(&th[nt++], NULL, owner_main, (void *)i);
+	for (uintptr_t i = 0; i < READERS; i++)
+		pthread_create(&th[nt++], NULL, reader_main, (void *)i);
+	pthread_create(&th[nt++], NULL, range_main, NULL);
+	pthread_create(&th[nt++], NULL, sweeper_main, NULL);
+	pthread_create(&th[nt++], NULL, eph_deleter_main, NULL);
+	run_for(RUN_MS);
+	for (int i = 0; i < nt; i++)
+		pthread_join(th[i], NULL);
+
+	TAP_CHECK_INT(atomic_load(&failures), 0);
+	printf("# %ld consistent reads checked\n", atomic_load(&checked));
+	TAP_CHECK(atomic_load(&checked) > 0);
+	/* Quiescent: every main key shows exactly its published state. */
+	size_t present = 0, agree = 0;
+	char k[40];
+	for (uint32_t id = 0; id < NKEYS; id++) {
+		uint64_t s = atomic_load(&state[id]);
+		bool found = rvk_syncmap_load(map, k, key_of(id, k), NULL);
+		present += (s & PRESENT) != 0;
+		agree += found == ((s & PRESENT) != 0);
+	}
+	TAP_CHECK_INT(agree, NKEYS);
+	rvk_syncmap_sweep(map, 10);
+	TAP_CHECK_INT(rvk_syncmap_len(map), present);
+	rvk_syncmap_free(map);
+	TAP_CHECK_INT(atomic_load(&frees), atomic_load(&allocs));
+	TAP_CHECK_INT(atomic_load(&failures), 0);
+}
+
+/* vcache: many putters over a small cap, a reader watching len. */
+#define VCAP 64
+static rvk_vcache_t *vc;
+static atomic_long vputs, vfrees, vover;
+
+static void
+vfree(void *p)
+{
+	atomic_fetch_add(&vfrees, 1);
+	free(p);
+}
+
+static void *
+vput_main(void *arg)
+{
+	uint64_t r = 0xabcdefULL + (uintptr_t)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		unsigned char d[RVK_VCACHE_DIGEST_LEN] = { 0 };
+		uint32_t id = (uint32_t)(rnd(&r) % 1000);
+		memcpy(d, &id, sizeof(id));
+		uint32_t *v = malloc(sizeof(*v));
+		*v = id;
+		atomic_fetch_add(&vputs, 1);
+		int64_t now = (int64_t)(rnd(&r) % 100);
+		rvk_vcache_put(vc, d, v, now + 1 + (int64_t)(rnd(&r) % 50), now);
+		if (rvk_vcache_len(vc) > VCAP)
+			atomic_fetch_add(&vover, 1);
+		rvk_rcu_read_lock();
+		const uint32_t *got = rvk_vcache_get(vc, d, 0);
+		if (got && *got != id)
+			fail("vcache: value under the wrong digest");
+		rvk_rcu_read_unlock();
+	}
+	return NULL;
+}
+
+static void *
+vsweep_main(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		if (rvk_vcache_len(vc) > VCAP)
+			atomic_fetch_add(&vover, 1);
+		rvk_vcache_sweep(vc, 40);
+	}
+	return NULL;
+}
+
+TAP_TEST(vcache_cap_holds_under_concurrent_puts)
+{
+	pthread_t th[4];
+	vc = rvk_vcache_new(VCAP, vfree);
+	atomic_store(&stop, 0);
+	for (uintptr_t i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, vput_main, (void *)i);
+	pthread_create(&th[3], NULL, vsweep_main, NULL);
+	run_for(RUN_MS / 5);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	TAP_CHECK_INT(atomic_load(&vover), 0);
+	TAP_CHECK(rvk_vcache_len(vc) <= VCAP);
+	rvk_vcache_free(vc);
+	TAP_CHECK_INT(atomic_load(&vfrees), atomic_load(&vputs));
+	TAP_CHECK_INT(atomic_load(&failures), 0);
+}
+
+int
+main(void)
+{
+	int rc = tap_main(TAP_LIST(syncmap_survives_concurrent_everything,
+	                           vcache_cap_holds_under_concurrent_puts));
+	rvk_rcu_barrier();
+	return rc;
+}

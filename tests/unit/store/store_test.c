@@ -1,0 +1,828 @@
+/*
+ * store/ against real SQLite files: one fresh temporary data dir per test.
+ * Time is injected (NOW), so nothing here depends on the wall clock.
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/fault.h"
+#include "base/log.h"
+#include "store/store.h"
+#include "tests/support/tap.h"
+
+#define NOW 1764190000
+#define LEEWAY 30
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static void
+rm_rf(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A fresh data dir, a table and an open store. */
+typedef struct fixture {
+	char dir[64];
+	rvk_revtable_t *table;
+	rvk_store_t *store;
+	rvk_store_opts_t opts;
+} fixture_t;
+
+static rvk_result_t
+fx_open(fixture_t *fx)
+{
+	char err[512];
+	fx->table = rvk_revtable_new(1024, LEEWAY);
+	rvk_result_t r = rvk_store_open(fx->dir, fx->table, &fx->opts, NOW,
+	                                &fx->store, err, sizeof(err));
+	if (r != RVK_OK)
+		printf("# open: %s\n", err);
+	return r;
+}
+
+static void
+fx_close(fixture_t *fx)
+{
+	rvk_store_close(fx->store);
+	rvk_revtable_free(fx->table);
+	fx->store = NULL;
+	fx->table = NULL;
+}
+
+static bool
+fx_init(fixture_t *fx)
+{
+	memset(fx, 0, sizeof(*fx));
+	strcpy(fx->dir, "/tmp/rvk_store_XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return false;
+	fx->opts.leeway = LEEWAY;
+	return fx_open(fx) == RVK_OK;
+}
+
+static void
+fx_fini(fixture_t *fx)
+{
+	fx_close(fx);
+	rm_rf(fx->dir);
+}
+
+static rvk_revocation_t
+rev(rvk_rev_type_t type, const char *iss, const char *id, int64_t at,
+    int64_t exp, const char *reason, rvk_source_t src)
+{
+	return (rvk_revocation_t){ .type = type, .iss = (char *)iss,
+	                           .id = (char *)id, .revoked_at = at,
+	                           .expires_at = exp, .reason = (char *)reason,
+	                           .source = src };
+}
+
+static bool
+table_get(fixture_t *fx, rvk_rev_type_t type, const char *iss,
+          const char *id, int64_t *at, int64_t *exp)
+{
+	return rvk_revtable_get(fx->table, type, iss, strlen(iss), id,
+	                        strlen(id), at, exp);
+}
+
+static size_t
+table_total(fixture_t *fx)
+{
+	size_t n = 0;
+	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
+		n += rvk_revtable_count(fx->table, (rvk_rev_type_t)t);
+	return n;
+}
+
+/* Expects (type, iss, id) in the database with these times; 0 = absent. */
+static void
+check_db(fixture_t *fx, rvk_rev_type_t type, const char *iss, const char *id,
+         int64_t at, int64_t exp, int line)
+{
+	rvk_revocation_t got;
+	rvk_result_t r = rvk_store_get(fx->store, type, iss, id, &got);
+	if (at == 0) {
+		if (r != RVK_ENOTFOUND)
+			TAP_FAIL_AT("line %d: %s/%s present (result %d)", line,
+			            iss, id, (int)r);
+		if (r == RVK_OK)
+			rvk_revocation_fini(&got);
+		return;
+	}
+	if (r != RVK_OK) {
+		TAP_FAIL_AT("line %d: %s/%s: result %d", line, iss, id, (int)r);
+		return;
+	}
+	if (got.revoked_at != at || got.expires_at != exp)
+		TAP_FAIL_AT("line %d: %s/%s: (%lld, %lld), expected (%lld, %lld)",
+		            line, iss, id, (long long)got.revoked_at,
+		            (long long)got.expires_at, (long long)at,
+		            (long long)exp);
+	rvk_revocation_fini(&got);
+}
+
+static void
+check_table(fixture_t *fx, rvk_rev_type_t type, const char *iss,
+            const char *id, int64_t at, int64_t exp, int line)
+{
+	int64_t a = 0, e = 0;
+	bool found = table_get(fx, type, iss, id, &a, &e);
+	if (at == 0) {
+		if (found)
+			TAP_FAIL_AT("line %d: %s/%s in the table", line, iss, id);
+		return;
+	}
+	if (!found || a != at || e != exp)
+		TAP_FAIL_AT("line %d: table %s/%s: found %d (%lld, %lld), "
+		            "expected (%lld, %lld)", line, iss, id, found,
+		            (long long)a, (long long)e, (long long)at,
+		            (long long)exp);
+}
+
+#define CHECK_BOTH(fx, t, iss, id, at, exp)                                   \
+	do {                                                                  \
+		check_db(fx, t, iss, id, at, exp, __LINE__);                  \
+		check_table(fx, t, iss, id, at, exp, __LINE__);               \
+	} while (0)
+
+TAP_TEST(sources_have_names)
+{
+	for (int i = 0; i < RVK_SRC_COUNT; i++) {
+		rvk_source_t s;
+		TAP_CHECK(rvk_source_parse(rvk_source_name((rvk_source_t)i), &s));
+		TAP_CHECK_INT(s, i);
+	}
+	rvk_source_t s;
+	TAP_CHECK(!rvk_source_parse("Webhook", &s));
+	TAP_CHECK_STR(rvk_source_name(RVK_SRC_KEYCLOAK), "keycloak");
+}
+
+TAP_TEST(record_and_get)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t revs[] = {
+		rev(RVK_REV_TOKEN, "https://a", "jti-1", NOW, NOW + 3600,
+		    "logout", RVK_SRC_WEBHOOK),
+		rev(RVK_REV_KEY, "https://a", "k1", NOW, RVK_NEVER, NULL,
+		    RVK_SRC_ADMIN),
+		rev(RVK_REV_ISSUER, "https://b", "", NOW - 5, NOW + 100, NULL,
+		    RVK_SRC_KEYCLOAK),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 3), RVK_OK);
+
+	rvk_revocation_t got;
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_TOKEN, "https://a",
+	                            "jti-1", &got), RVK_OK);
+	TAP_CHECK_INT(got.type, RVK_REV_TOKEN);
+	TAP_CHECK_STR(got.iss, "https://a");
+	TAP_CHECK_STR(got.id, "jti-1");
+	TAP_CHECK_INT(got.revoked_at, NOW);
+	TAP_CHECK_INT(got.expires_at, NOW + 3600);
+	TAP_CHECK_STR(got.reason, "logout");
+	TAP_CHECK_INT(got.source, RVK_SRC_WEBHOOK);
+	rvk_revocation_fini(&got);
+
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_KEY, "https://a", "k1",
+	                            &got), RVK_OK);
+	TAP_CHECK_INT(got.expires_at, RVK_NEVER);
+	TAP_CHECK(got.reason == NULL);
+	TAP_CHECK_INT(got.source, RVK_SRC_ADMIN);
+	rvk_revocation_fini(&got);
+
+	CHECK_BOTH(&fx, RVK_REV_ISSUER, "https://b", "", NOW - 5, NOW + 100);
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "https://a", "jti-1", NOW, NOW + 3600);
+	check_table(&fx, RVK_REV_KEY, "https://a", "k1", NOW, RVK_NEVER,
+	            __LINE__);
+	/* Same id, other type or issuer: different revocations. */
+	CHECK_BOTH(&fx, RVK_REV_SESSION, "https://a", "jti-1", 0, 0);
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "https://b", "jti-1", 0, 0);
+	TAP_CHECK_INT(table_total(&fx), 3);
+
+	rvk_store_stats_t st;
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.commits, 1);
+	TAP_CHECK_INT(st.rows_written, 3);
+	TAP_CHECK_INT(st.failed_commits, 0);
+	TAP_CHECK_INT(st.rows, 3);
+	TAP_CHECK(st.healthy);
+	fx_fini(&fx);
+}
+
+TAP_TEST(merge_rule)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t a = rev(RVK_REV_SESSION, "i", "s", 100, 200, "first",
+	                         RVK_SRC_WEBHOOK);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &a, 1), RVK_OK);
+
+	/* Earlier revoked_at, later expires_at, no reason: keeps 100, takes
+	 * 300, and the latest reason (none) and source. */
+	rvk_revocation_t b = rev(RVK_REV_SESSION, "i", "s", 50, 300, NULL,
+	                         RVK_SRC_ADMIN);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &b, 1), RVK_OK);
+	CHECK_BOTH(&fx, RVK_REV_SESSION, "i", "s", 100, 300);
+	rvk_revocation_t got;
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_SESSION, "i", "s", &got),
+	              RVK_OK);
+	TAP_CHECK(got.reason == NULL);
+	TAP_CHECK_INT(got.source, RVK_SRC_ADMIN);
+	rvk_revocation_fini(&got);
+
+	/* Later revoked_at, earlier expires_at. */
+	rvk_revocation_t c = rev(RVK_REV_SESSION, "i", "s", 150, 250, "third",
+	                         RVK_SRC_SET);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &c, 1), RVK_OK);
+	CHECK_BOTH(&fx, RVK_REV_SESSION, "i", "s", 150, 300);
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_SESSION, "i", "s", &got),
+	              RVK_OK);
+	TAP_CHECK_STR(got.reason, "third");
+	TAP_CHECK_INT(got.source, RVK_SRC_SET);
+	rvk_revocation_fini(&got);
+
+	/* Never wins over any time, and stays. */
+	rvk_revocation_t d[] = {
+		rev(RVK_REV_SESSION, "i", "s", 120, RVK_NEVER, NULL, RVK_SRC_SET),
+		rev(RVK_REV_SESSION, "i", "s", 130, 99999, NULL, RVK_SRC_SET),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, d, 2), RVK_OK);
+	CHECK_BOTH(&fx, RVK_REV_SESSION, "i", "s", 150, RVK_NEVER);
+
+	/* Two of the same key in one batch merge like two batches. */
+	rvk_revocation_t e[] = {
+		rev(RVK_REV_TOKEN, "i", "t", 10, 20, "x", RVK_SRC_SET),
+		rev(RVK_REV_TOKEN, "i", "t", 5, 40, "y", RVK_SRC_RFC7009),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, e, 2), RVK_OK);
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "t", 10, 40);
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_TOKEN, "i", "t", &got),
+	              RVK_OK);
+	TAP_CHECK_STR(got.reason, "y");
+	TAP_CHECK_INT(got.source, RVK_SRC_RFC7009);
+	rvk_revocation_fini(&got);
+	TAP_CHECK_INT(table_total(&fx), 2);
+	rvk_store_stats_t st;
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows, 2);
+	fx_fini(&fx);
+}
+
+/* 3 types x 3 issuers x 4 ids, recorded in scrambled order. */
+static void
+fill_grid(fixture_t *fx)
+{
+	static const rvk_rev_type_t types[] = { RVK_REV_SUBJECT, RVK_REV_TOKEN,
+	                                        RVK_REV_KEY };
+	static const char *const isss[] = { "iss-c", "iss-a", "iss-b" };
+	static const char *const ids[] = { "d", "b", "a", "c" };
+	rvk_revocation_t revs[36];
+	size_t n = 0;
+	for (int i = 0; i < 4; i++)
+		for (int s = 0; s < 3; s++)
+			for (int t = 0; t < 3; t++)
+				revs[n++] = rev(types[t], isss[s], ids[i], NOW,
+				                NOW + 60, NULL, RVK_SRC_ADMIN);
+	TAP_CHECK_INT(rvk_store_record(fx->store, revs, n), RVK_OK);
+}
+
+static int
+cmp_pos(const rvk_revocation_t *a, const rvk_revocation_t *b)
+{
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	int c = strcmp(a->iss, b->iss);
+	return c ? c : strcmp(a->id, b->id);
+}
+
+/* Pages through a listing; returns the number of items, checks order. */
+static size_t
+walk(fixture_t *fx, int type, const char *iss, size_t limit, size_t *pages)
+{
+	rvk_revocation_t prev = { 0 };
+	bool have_prev = false;
+	size_t total = 0;
+	*pages = 0;
+	for (;;) {
+		rvk_store_pos_t pos = { .type = -1 };
+		if (have_prev)
+			pos = (rvk_store_pos_t){ .type = (int)prev.type,
+			                         .iss = prev.iss, .id = prev.id };
+		rvk_revocation_t *items = NULL;
+		size_t n = 0;
+		bool more = false;
+		rvk_result_t r = rvk_store_list(fx->store, type, iss, &pos, limit,
+		                                &items, &n, &more);
+		TAP_CHECK_INT(r, RVK_OK);
+		if (r != RVK_OK)
+			break;
+		(*pages)++;
+		TAP_CHECK(n <= limit);
+		TAP_CHECK(!more || n == limit);
+		for (size_t i = 0; i < n; i++) {
+			if (have_prev)
+				TAP_CHECK(cmp_pos(&prev, &items[i]) < 0);
+			if (type >= 0)
+				TAP_CHECK_INT(items[i].type, type);
+			if (iss)
+				TAP_CHECK_STR(items[i].iss, iss);
+			rvk_revocation_fini(&prev);
+			prev = items[i];
+			have_prev = true;
+		}
+		free(items);
+		total += n;
+		if (!more)
+			break;
+	}
+	rvk_revocation_fini(&prev);
+	return total;
+}
+
+TAP_TEST(list_pages_and_filters)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	size_t pages;
+	TAP_CHECK_INT(walk(&fx, -1, NULL, 10, &pages), 0);
+	fill_grid(&fx);
+	TAP_CHECK_INT(walk(&fx, -1, NULL, 10, &pages), 36);
+	TAP_CHECK_INT(pages, 4);
+	TAP_CHECK_INT(walk(&fx, -1, NULL, 36, &pages), 36);
+	TAP_CHECK_INT(pages, 1);        /* exactly full: more is false */
+	TAP_CHECK_INT(walk(&fx, -1, NULL, 1, &pages), 36);
+	TAP_CHECK_INT(walk(&fx, RVK_REV_TOKEN, NULL, 5, &pages), 12);
+	TAP_CHECK_INT(walk(&fx, -1, "iss-b", 5, &pages), 12);
+	TAP_CHECK_INT(walk(&fx, RVK_REV_KEY, "iss-a", 3, &pages), 4);
+	TAP_CHECK_INT(pages, 2);
+	TAP_CHECK_INT(walk(&fx, RVK_REV_SESSION, NULL, 5, &pages), 0);
+	TAP_CHECK_INT(walk(&fx, -1, "nobody", 5, &pages), 0);
+
+	/* First item of the whole order, and resuming in the middle. */
+	rvk_revocation_t *items;
+	size_t n;
+	bool more;
+	TAP_CHECK_INT(rvk_store_list(fx.store, -1, NULL, NULL, 2, &items, &n,
+	                             &more), RVK_OK);
+	TAP_CHECK_INT(n, 2);
+	TAP_CHECK(more);
+	TAP_CHECK_INT(items[0].type, RVK_REV_TOKEN);
+	TAP_CHECK_STR(items[0].iss, "iss-a");
+	TAP_CHECK_STR(items[0].id, "a");
+	TAP_CHECK_STR(items[1].id, "b");
+	for (size_t i = 0; i < n; i++)
+		rvk_revocation_fini(&items[i]);
+	free(items);
+	/* A position that is not itself a row (deleted meanwhile). */
+	rvk_store_pos_t pos = { .type = RVK_REV_TOKEN, .iss = "iss-a",
+	                        .id = "bb" };
+	TAP_CHECK_INT(rvk_store_list(fx.store, -1, NULL, &pos, 1, &items, &n,
+	                             &more), RVK_OK);
+	TAP_CHECK_INT(n, 1);
+	TAP_CHECK_STR(items[0].id, "c");
+	rvk_revocation_fini(&items[0]);
+	free(items);
+	fx_fini(&fx);
+}
+
+TAP_TEST(delete_and_only_source)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t revs[] = {
+		rev(RVK_REV_SUBJECT, "i", "alice", NOW, NOW + 60, NULL,
+		    RVK_SRC_ADMIN),
+		rev(RVK_REV_ISSUER, "i", "", NOW, NOW + 60, NULL,
+		    RVK_SRC_KEYCLOAK),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 2), RVK_OK);
+	bool deleted = true;
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_SUBJECT, "i", "bob",
+	                               NULL, &deleted), RVK_OK);
+	TAP_CHECK(!deleted);
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_SUBJECT, "i", "alice",
+	                               NULL, &deleted), RVK_OK);
+	TAP_CHECK(deleted);
+	CHECK_BOTH(&fx, RVK_REV_SUBJECT, "i", "alice", 0, 0);
+
+	/* A Keycloak notBefore of 0 removes only what Keycloak set. */
+	rvk_source_t kc = RVK_SRC_KEYCLOAK, adm = RVK_SRC_ADMIN;
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_ISSUER, "i", "", &adm,
+	                               &deleted), RVK_OK);
+	TAP_CHECK(!deleted);
+	CHECK_BOTH(&fx, RVK_REV_ISSUER, "i", "", NOW, NOW + 60);
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_ISSUER, "i", "", &kc,
+	                               &deleted), RVK_OK);
+	TAP_CHECK(deleted);
+	CHECK_BOTH(&fx, RVK_REV_ISSUER, "i", "", 0, 0);
+	TAP_CHECK_INT(table_total(&fx), 0);
+
+	/* Deleted, then revoked again: present again (order kept). */
+	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 1), RVK_OK);
+	CHECK_BOTH(&fx, RVK_REV_SUBJECT, "i", "alice", NOW, NOW + 60);
+	rvk_store_stats_t st;
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows, 1);
+	fx_fini(&fx);
+}
+
+TAP_TEST(restart_reloads_live_rows)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t revs[] = {
+		rev(RVK_REV_TOKEN, "i", "live", NOW, NOW + 10, NULL, RVK_SRC_SET),
+		/* expires + leeway == now: can still deny, is loaded */
+		rev(RVK_REV_TOKEN, "i", "edge", NOW - 100, NOW - LEEWAY, NULL,
+		    RVK_SRC_SET),
+		rev(RVK_REV_TOKEN, "i", "gone", NOW - 100, NOW - LEEWAY - 1, NULL,
+		    RVK_SRC_SET),
+		rev(RVK_REV_KEY, "i", "k", 1, RVK_NEVER, "leak", RVK_SRC_ADMIN),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 4), RVK_OK);
+	TAP_CHECK_INT(table_total(&fx), 4);
+	fx_close(&fx);
+
+	TAP_CHECK_INT(fx_open(&fx), RVK_OK);
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "live", NOW, NOW + 10);
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "edge", NOW - 100, NOW - LEEWAY);
+	CHECK_BOTH(&fx, RVK_REV_KEY, "i", "k", 1, RVK_NEVER);
+	/* On disk still (until purged), not in memory. */
+	check_db(&fx, RVK_REV_TOKEN, "i", "gone", NOW - 100, NOW - LEEWAY - 1,
+	         __LINE__);
+	check_table(&fx, RVK_REV_TOKEN, "i", "gone", 0, 0, __LINE__);
+	TAP_CHECK_INT(table_total(&fx), 3);
+	rvk_store_stats_t st;
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows, 4);
+	TAP_CHECK_INT(st.commits, 0);
+	fx_fini(&fx);
+}
+
+TAP_TEST(purge_deletes_dead_rows_only)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t revs[] = {
+		rev(RVK_REV_TOKEN, "i", "a", NOW, NOW + 10, NULL, RVK_SRC_SET),
+		rev(RVK_REV_TOKEN, "i", "b", NOW, NOW - LEEWAY, NULL, RVK_SRC_SET),
+		rev(RVK_REV_TOKEN, "i", "c", NOW, NOW - LEEWAY - 1, NULL,
+		    RVK_SRC_SET),
+		rev(RVK_REV_SUBJECT, "i", "d", NOW, NOW - 5000, NULL, RVK_SRC_SET),
+		rev(RVK_REV_KEY, "i", "k", NOW, RVK_NEVER, NULL, RVK_SRC_ADMIN),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 5), RVK_OK);
+	size_t purged = 99;
+	TAP_CHECK_INT(rvk_store_purge(fx.store, NOW, &purged), RVK_OK);
+	TAP_CHECK_INT(purged, 2);
+	check_db(&fx, RVK_REV_TOKEN, "i", "a", NOW, NOW + 10, __LINE__);
+	check_db(&fx, RVK_REV_TOKEN, "i", "b", NOW, NOW - LEEWAY, __LINE__);
+	check_db(&fx, RVK_REV_TOKEN, "i", "c", 0, 0, __LINE__);
+	check_db(&fx, RVK_REV_SUBJECT, "i", "d", 0, 0, __LINE__);
+	check_db(&fx, RVK_REV_KEY, "i", "k", NOW, RVK_NEVER, __LINE__);
+	/* The table is the sweeper's job: purge leaves it alone. */
+	TAP_CHECK_INT(table_total(&fx), 5);
+	rvk_store_stats_t st;
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows, 3);
+	/* Far in the future: everything but the key goes. */
+	TAP_CHECK_INT(rvk_store_purge(fx.store, INT64_MAX, &purged), RVK_OK);
+	TAP_CHECK_INT(purged, 2);
+	check_db(&fx, RVK_REV_KEY, "i", "k", NOW, RVK_NEVER, __LINE__);
+	TAP_CHECK_INT(rvk_store_purge(fx.store, INT64_MAX, &purged), RVK_OK);
+	TAP_CHECK_INT(purged, 0);
+	fx_fini(&fx);
+}
+
+/* Concurrent recorders: each holds the writer on its first commit until
+ * every thread has started, so the queue fills and group commit shows. */
+#define THREADS 8
+#define PER_THREAD 200
+
+struct conc {
+	fixture_t *fx;
+	int idx;
+	int failures;
+};
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_started;
+static size_t commit_calls, commit_rows;
+
+static void
+on_commit_gate(void *arg, double seconds, size_t rows, bool ok)
+{
+	(void)arg;
+	(void)seconds;
+	pthread_mutex_lock(&gate_mu);
+	commit_calls++;
+	if (ok)
+		commit_rows += rows;
+	while (gate_started < THREADS)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	pthread_mutex_unlock(&gate_mu);
+}
+
+static void *
+recorder(void *arg)
+{
+	struct conc *c = arg;
+	pthread_mutex_lock(&gate_mu);
+	gate_started++;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	for (int i = 0; i < PER_THREAD; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "t%d-%d", c->idx, i);
+		rvk_revocation_t r = rev(RVK_REV_TOKEN, "iss", id, NOW + i,
+		                         NOW + 600, NULL, RVK_SRC_WEBHOOK);
+		if (rvk_store_record(c->fx->store, &r, 1) != RVK_OK)
+			c->failures++;
+	}
+	return NULL;
+}
+
+TAP_TEST(concurrent_recorders_share_commits)
+{
+	fixture_t fx;
+	memset(&fx, 0, sizeof(fx));
+	strcpy(fx.dir, "/tmp/rvk_store_XXXXXX");
+	TAP_CHECK(mkdtemp(fx.dir) != NULL);
+	fx.opts.leeway = LEEWAY;
+	fx.opts.on_commit = on_commit_gate;
+	TAP_CHECK_INT(fx_open(&fx), RVK_OK);
+
+	pthread_t th[THREADS];
+	struct conc cs[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		cs[i] = (struct conc){ .fx = &fx, .idx = i };
+		pthread_create(&th[i], NULL, recorder, &cs[i]);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		TAP_CHECK_INT(cs[i].failures, 0);
+	}
+	const size_t records = THREADS * PER_THREAD;
+	TAP_CHECK_INT(table_total(&fx), records);
+	size_t pages;
+	TAP_CHECK_INT(walk(&fx, RVK_REV_TOKEN, "iss", 500, &pages), records);
+	for (int t = 0; t < THREADS; t++) {
+		char id[32];
+		snprintf(id, sizeof(id), "t%d-%d", t, PER_THREAD - 1);
+		CHECK_BOTH(&fx, RVK_REV_TOKEN, "iss", id, NOW + PER_THREAD - 1,
+		           NOW + 600);
+	}
+	rvk_store_stats_t st;
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows_written, records);
+	TAP_CHECK_INT(st.rows, records);
+	TAP_CHECK(st.commits < records);
+	TAP_CHECK_INT(st.commits, commit_calls);
+	TAP_CHECK_INT(commit_rows, records);
+	printf("# %zu records in %llu commits\n", records,
+	       (unsigned long long)st.commits);
+	fx_fini(&fx);
+}
+
+#ifdef RVK_FAULT_INJECTION
+/* Fails the Nth step (then the Nth commit) of a batch, N = 1, 2, ... until
+ * the batch goes through; after each failure nothing of it may show. */
+TAP_TEST(fault_loop_leaves_nothing_behind)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t old = rev(RVK_REV_SESSION, "i", "s", 100, 200, "old",
+	                           RVK_SRC_WEBHOOK);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &old, 1), RVK_OK);
+	rvk_revocation_t batch[] = {
+		rev(RVK_REV_TOKEN, "i", "n1", 10, 20, NULL, RVK_SRC_SET),
+		rev(RVK_REV_SESSION, "i", "s", 150, 300, "new", RVK_SRC_SET),
+		rev(RVK_REV_TOKEN, "i", "n2", 10, 20, NULL, RVK_SRC_SET),
+		rev(RVK_REV_KEY, "i", "k", 10, RVK_NEVER, NULL, RVK_SRC_ADMIN),
+	};
+	const char *points[] = { "store.step", "store.commit" };
+	for (size_t p = 0; p < 2; p++) {
+		unsigned long nth;
+		rvk_result_t r = RVK_EIO;
+		for (nth = 1; nth < 100; nth++) {
+			rvk_fault_reset();
+			rvk_fault_arm(points[p], nth, 1);
+			rvk_store_stats_t before, after;
+			rvk_store_stats(fx.store, &before);
+			r = rvk_store_record(fx.store, batch, 4);
+			if (r == RVK_OK)
+				break;
+			TAP_CHECK_INT(r, RVK_EIO);
+			TAP_CHECK_INT(rvk_fault_fired(points[p]), 1);
+			CHECK_BOTH(&fx, RVK_REV_SESSION, "i", "s", 100, 200);
+			CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "n1", 0, 0);
+			CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "n2", 0, 0);
+			CHECK_BOTH(&fx, RVK_REV_KEY, "i", "k", 0, 0);
+			TAP_CHECK_INT(table_total(&fx), 1);
+			rvk_store_stats(fx.store, &after);
+			TAP_CHECK_INT(after.failed_commits,
+			              before.failed_commits + 1);
+			TAP_CHECK_INT(after.commits, before.commits);
+			TAP_CHECK(!after.healthy);
+			TAP_CHECK_INT(after.rows, 1);
+		}
+		rvk_fault_reset();
+		TAP_CHECK_INT(r, RVK_OK);
+		/* BEGIN + 4 upserts can fail; the 6th step does not exist. */
+		TAP_CHECK_INT(nth, p == 0 ? 6 : 2);
+		CHECK_BOTH(&fx, RVK_REV_SESSION, "i", "s", 150, 300);
+		CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "n1", 10, 20);
+		CHECK_BOTH(&fx, RVK_REV_KEY, "i", "k", 10, RVK_NEVER);
+		rvk_store_stats_t st;
+		rvk_store_stats(fx.store, &st);
+		TAP_CHECK(st.healthy);
+		TAP_CHECK_INT(st.rows, 4);
+		/* Undo, so the second point starts from the same state. */
+		bool del;
+		TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_TOKEN, "i", "n1",
+		                               NULL, &del), RVK_OK);
+		TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_TOKEN, "i", "n2",
+		                               NULL, &del), RVK_OK);
+		TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_KEY, "i", "k",
+		                               NULL, &del), RVK_OK);
+		TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_SESSION, "i", "s",
+		                               NULL, &del), RVK_OK);
+		TAP_CHECK_INT(rvk_store_record(fx.store, &old, 1), RVK_OK);
+	}
+
+	/* A failed delete keeps the row, in the file and in memory. */
+	bool del = true;
+	rvk_fault_arm("store.step", 2, 1);
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_SESSION, "i", "s",
+	                               NULL, &del), RVK_EIO);
+	TAP_CHECK(del);                 /* not written on failure */
+	CHECK_BOTH(&fx, RVK_REV_SESSION, "i", "s", 100, 200);
+	/* A failed purge deletes nothing. */
+	rvk_revocation_t dead = rev(RVK_REV_TOKEN, "i", "dead", 1, 2, NULL,
+	                            RVK_SRC_SET);
+	rvk_fault_reset();
+	TAP_CHECK_INT(rvk_store_record(fx.store, &dead, 1), RVK_OK);
+	size_t purged = 77;
+	rvk_fault_arm("store.commit", 1, 1);
+	TAP_CHECK_INT(rvk_store_purge(fx.store, NOW, &purged), RVK_EIO);
+	TAP_CHECK_INT(purged, 77);
+	check_db(&fx, RVK_REV_TOKEN, "i", "dead", 1, 2, __LINE__);
+	rvk_fault_reset();
+	TAP_CHECK_INT(rvk_store_purge(fx.store, NOW, &purged), RVK_OK);
+	TAP_CHECK_INT(purged, 2);       /* "dead", and "s" (expired at 200) */
+	check_db(&fx, RVK_REV_TOKEN, "i", "dead", 0, 0, __LINE__);
+	check_db(&fx, RVK_REV_SESSION, "i", "s", 0, 0, __LINE__);
+	fx_fini(&fx);
+}
+#else
+TAP_TEST(fault_loop_leaves_nothing_behind)
+{
+	printf("# fault points compiled out (-Dfault_injection=false)\n");
+}
+#endif
+
+static void
+write_file(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	TAP_CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	TAP_CHECK(write(fd, data, len) == (ssize_t)len);
+	close(fd);
+}
+
+/* Opens dir expecting want, with a message that names `names`. */
+static void
+expect_open_fails(const char *dir, rvk_result_t want, const char *names,
+                  const char *says, int line)
+{
+	char err[512] = "";
+	rvk_revtable_t *t = rvk_revtable_new(16, LEEWAY);
+	rvk_store_t *s = NULL;
+	rvk_store_opts_t opts = { .leeway = LEEWAY };
+	rvk_result_t r = rvk_store_open(dir, t, &opts, NOW, &s, err,
+	                                sizeof(err));
+	if (r != want)
+		TAP_FAIL_AT("line %d: %s: result %d, expected %d (%s)", line,
+		            dir, (int)r, (int)want, err);
+	if (!strstr(err, names) || (says && !strstr(err, says)))
+		TAP_FAIL_AT("line %d: message \"%s\" lacks \"%s\" / \"%s\"",
+		            line, err, names, says ? says : "");
+	else if (strchr(err, '\n'))
+		TAP_FAIL_AT("line %d: message has a line break", line);
+	else
+		printf("# %s\n", err);
+	if (r == RVK_OK)
+		rvk_store_close(s);
+	rvk_revtable_free(t);
+}
+
+TAP_TEST(unusable_data_dirs)
+{
+	/* Tests run as root, who writes anywhere: provoke EPERM with paths
+	 * that cannot be a directory or a database file instead. */
+	char base[] = "/tmp/rvk_store_XXXXXX";
+	TAP_CHECK(mkdtemp(base) != NULL);
+	char file[128], under[160], dbdir[128], dbpath[160];
+	snprintf(file, sizeof(file), "%s/plain", base);
+	write_file(file, "x", 1);
+	expect_open_fails(file, RVK_EPERM, file, "not a directory", __LINE__);
+	snprintf(under, sizeof(under), "%s/sub", file);
+	expect_open_fails(under, RVK_EPERM, under, "cannot create", __LINE__);
+	snprintf(dbdir, sizeof(dbdir), "%s/d", base);
+	TAP_CHECK(mkdir(dbdir, 0700) == 0);
+	snprintf(dbpath, sizeof(dbpath), "%s/revokd.db", dbdir);
+	TAP_CHECK(mkdir(dbpath, 0700) == 0);    /* the database is a folder */
+	expect_open_fails(dbdir, RVK_EPERM, dbpath, NULL, __LINE__);
+
+	/* A data dir that does not exist yet is created. */
+	char fresh[160];
+	snprintf(fresh, sizeof(fresh), "%s/new", base);
+	char err[256];
+	rvk_revtable_t *t = rvk_revtable_new(16, LEEWAY);
+	rvk_store_t *s = NULL;
+	TAP_CHECK_INT(rvk_store_open(fresh, t, NULL, NOW, &s, err, sizeof(err)),
+	              RVK_OK);
+	rvk_store_close(s);
+	rvk_revtable_free(t);
+	rm_rf(base);
+}
+
+TAP_TEST(corrupt_or_newer_database)
+{
+	char base[] = "/tmp/rvk_store_XXXXXX";
+	TAP_CHECK(mkdtemp(base) != NULL);
+	char dbpath[128];
+	snprintf(dbpath, sizeof(dbpath), "%s/revokd.db", base);
+
+	/* Garbage where the database should be. */
+	char junk[3 * 4096];
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)(i * 7 + 3);
+	write_file(dbpath, junk, 8192);
+	expect_open_fails(base, RVK_EIO, dbpath, "not a database", __LINE__);
+
+	/* A schema from a newer revokd. */
+	remove(dbpath);
+	sqlite3 *db;
+	TAP_CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK);
+	TAP_CHECK(sqlite3_exec(db, "CREATE TABLE x(y); PRAGMA user_version=7",
+	                       NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	expect_open_fails(base, RVK_EIO, dbpath, "newer", __LINE__);
+
+	/* A real store whose pages get overwritten in the middle. */
+	remove(dbpath);
+	fixture_t fx;
+	memset(&fx, 0, sizeof(fx));
+	strcpy(fx.dir, base);
+	fx.opts.leeway = LEEWAY;
+	TAP_CHECK_INT(fx_open(&fx), RVK_OK);
+	static rvk_revocation_t revs[2000];
+	static char ids[2000][40];
+	for (int i = 0; i < 2000; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "jti-%06d-padding-padding", i);
+		revs[i] = rev(RVK_REV_TOKEN, "i", ids[i], NOW, NOW + 60 + i,
+		              "some reason text", RVK_SRC_SET);
+	}
+	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 2000), RVK_OK);
+	fx_close(&fx);                  /* checkpoints: all in the main file */
+	struct stat sb;
+	TAP_CHECK(stat(dbpath, &sb) == 0);
+	TAP_CHECK(sb.st_size > 16 * 4096);
+	int fd = open(dbpath, O_WRONLY);
+	TAP_CHECK(fd >= 0);
+	TAP_CHECK(pwrite(fd, junk, 3 * 4096, 8 * 4096) == 3 * 4096);
+	close(fd);
+	expect_open_fails(base, RVK_EIO, dbpath, NULL, __LINE__);
+	rm_rf(base);
+}
+
+int
+main(void)
+{
+	rvk_log_set_level(RVK_LOG_ERROR);
+	return tap_main(TAP_LIST(sources_have_names, record_and_get, merge_rule,
+	                         list_pages_and_filters, delete_and_only_source,
+	                         restart_reloads_live_rows,
+	                         purge_deletes_dead_rows_only,
+	                         concurrent_recorders_share_commits,
+	                         fault_loop_leaves_nothing_behind,
+	                         unusable_data_dirs, corrupt_or_newer_database));
+}
