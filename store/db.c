@@ -15,6 +15,7 @@
 #include "base/check.h"
 #include "base/clock.h"
 #include "store/db.h"
+#include "store/faultvfs.h"
 
 static const char *const schema_v1 =
 	"CREATE TABLE revocations ("
@@ -123,7 +124,7 @@ rvk_db_open_write(const char *path, sqlite3 **out, char *err, size_t errlen)
 	rvk_result_t r;
 	int rc = sqlite3_open_v2(path, &db,
 	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                         SQLITE_OPEN_NOMUTEX, NULL);
+	                         SQLITE_OPEN_NOMUTEX, rvk_faultvfs_name());
 	if (rc != SQLITE_OK) {
 		r = fail(db, rc, path, "cannot open", err, errlen);
 		goto cleanup;

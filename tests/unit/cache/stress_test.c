@@ -46,6 +46,10 @@ struct val {
 #define PENDING 2u
 
 static atomic_uint_least64_t state[NKEYS];
+/* The seq of the value a present key holds: vseq_own is the owner's own
+ * copy, vseq_pub is published before the state word that acknowledges it. */
+static uint64_t vseq_own[NKEYS];
+static atomic_uint_least64_t vseq_pub[NKEYS];
 static atomic_int stop;
 static atomic_long failures, checked, allocs, frees;
 static rvk_syncmap_t *map;
@@ -127,6 +131,7 @@ owner_main(void *arg)
 		case 1:
 			if (rvk_syncmap_store(map, k, kl, mk(id, seq), FAR + (int64_t)(seq % 7)) == present)
 				fail("store: wrong new/replaced answer");
+			vseq_own[id] = seq;
 			now_present = true;
 			break;
 		case 2: {
@@ -135,13 +140,13 @@ owner_main(void *arg)
 			bool loaded = rvk_syncmap_load_or_store(map, k, kl, v, FAR, &e);
 			if (loaded != present)
 				fail("load_or_store: wrong loaded answer");
-			if (loaded && check_val(&e, id) != cur >> 2)
+			if (loaded && check_val(&e, id) != vseq_own[id])
 				fail("load_or_store: stale actual");
 			rvk_rcu_read_unlock();
-			if (loaded) {
+			if (loaded)
 				free_val(v.ptr);        /* not taken by the map */
-				seq = cur >> 2;         /* the value keeps its seq */
-			}
+			else
+				vseq_own[id] = seq;
 			now_present = true;
 			break;
 		}
@@ -154,18 +159,14 @@ owner_main(void *arg)
 			rvk_rcu_read_lock();
 			if (rvk_syncmap_load_and_delete(map, k, kl, &e) != present)
 				fail("load_and_delete: wrong answer");
-			else if (present && check_val(&e, id) != cur >> 2)
+			else if (present && check_val(&e, id) != vseq_own[id])
 				fail("load_and_delete: stale value");
 			rvk_rcu_read_unlock();
 			now_present = false;
 			break;
 		}
-		/* The state word's seq is the value's seq when present; it must
-		 * still change on every operation, so keep a separate counter in
-		 * the high bits when load_or_store kept an old value. */
-		uint64_t pub = ((cur >> 2) + 1) << 2 | (now_present ? PRESENT : 0);
-		(void)seq;
-		atomic_store(&state[id], pub);
+		atomic_store(&vseq_pub[id], vseq_own[id]);
+		atomic_store(&state[id], seq << 2 | (now_present ? PRESENT : 0));
 		/* Ephemeral keys: expired on arrival, for the sweeper and the
 		 * foreign deleter to race over. */
 		uint32_t eid = NKEYS + (uint32_t)(rnd(&r) % NEPH);
@@ -192,15 +193,17 @@ reader_main(void *arg)
 		rvk_rcu_read_unlock();
 		if (id >= NKEYS)
 			continue;
+		uint64_t vs = atomic_load(&vseq_pub[id]);
 		uint64_t s2 = atomic_load(&state[id]);
 		if (s1 != s2 || (s1 & PENDING))
 			continue;
 		n++;
 		if ((s1 & PRESENT) && !found)
 			fail("acknowledged store lost");
+		else if ((s1 & PRESENT) && seq != vs)
+			fail("a replaced (older) value came back");
 		if (!(s1 & PRESENT) && found)
 			fail("deleted entry reappeared");
-		(void)seq;
 	}
 	atomic_fetch_add(&checked, n);
 	return NULL;

@@ -1,0 +1,38 @@
+#!/bin/sh
+# tests/fuzz/run.sh SECONDS - runs every libFuzzer target for SECONDS each.
+#
+# Configures (once) a clang build in build-fuzz with libFuzzer, ASan and
+# UBSan, then runs each target on a copy of its seed folder (the seeds in
+# the tree are never modified; new corpus entries stay in build-fuzz/corpus).
+# A crash leaves its input in build-fuzz/artifacts/<target>/; copy it into
+# tests/fuzz/seeds/<target>/ once fixed so that every plain test run replays
+# it. Exit status: non-zero when any target found a crash.
+set -eu
+SECONDS_EACH=${1:-60}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD="$ROOT/build-fuzz"
+cd "$ROOT"
+if [ ! -f "$BUILD/build.ninja" ]; then
+	CC=clang meson setup "$BUILD" -Dfuzzing=true \
+		-Db_sanitize=address,undefined -Db_lundef=false
+fi
+TARGETS="fuzz_jws fuzz_differential"
+ninja -C "$BUILD" $(for t in $TARGETS; do printf 'tests/fuzz/%s ' "$t"; done)
+status=0
+for t in $TARGETS; do
+	corpus="$BUILD/corpus/$t"
+	artifacts="$BUILD/artifacts/$t"
+	mkdir -p "$corpus" "$artifacts"
+	cp -n "$ROOT/tests/fuzz/seeds/$t/"* "$corpus/" 2>/dev/null || true
+	echo "== $t: ${SECONDS_EACH}s"
+	if ! UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		"$BUILD/tests/fuzz/$t" -max_total_time="$SECONDS_EACH" \
+		-max_len=8192 -print_final_stats=1 \
+		-artifact_prefix="$artifacts/" "$corpus" 2>"$BUILD/$t.log"; then
+		status=1
+		echo "$t: CRASH, see $BUILD/$t.log and $artifacts/"
+	fi
+	grep -E '^stat::number_of_executed_units|^stat::average_exec_per_sec|^stat::peak_rss_mb' \
+		"$BUILD/$t.log" || tail -5 "$BUILD/$t.log"
+done
+exit $status

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs (as root, from Debian's packages) everything revokd needs to build,
+# test and benchmark. Safe to run again: it installs only what is missing.
+set -euo pipefail
+BUILD_PKGS=(build-essential meson ninja-build pkg-config
+  libjwt-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev
+  liburcu-dev libsqlite3-dev libhiredis-dev)
+TEST_PKGS=(clang libclang-rt-14-dev python3 python3-pytest python3-jwt
+  python3-jwcrypto python3-requests python3-cryptography sqlite3 curl
+  nginx-light redis-server)
+want=("${BUILD_PKGS[@]}")
+[ "${1:-}" = "--build-only" ] || want+=("${TEST_PKGS[@]}")
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,244 @@
+"""Fixtures shared by the integration and end-to-end tests.
+
+Every test talks to the real `revokd` binary (REVOKD_BIN, set by
+tests/run.sh; default build/service/revokd) started on a free loopback port
+with a configuration written into a temporary folder. Tokens are minted by
+independent libraries (PyJWT, jwcrypto), never by revokd itself.
+"""
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import uuid
+
+import jwt  # PyJWT
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+REVOKD = os.environ.get("REVOKD_BIN", os.path.join(ROOT, "build", "service", "revokd"))
+ISS = "https://idp.test/realms/main"
+ISS2 = "https://other.test"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pem_public(key):
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def pem_private(key):
+    return key.private_bytes(serialization.Encoding.PEM,
+                             serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+class Keys:
+    """One key of every family, made once per test session (RSA is slow)."""
+
+    def __init__(self):
+        self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.rsa_other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.ec256 = ec.generate_private_key(ec.SECP256R1())
+        self.ec384 = ec.generate_private_key(ec.SECP384R1())
+        self.ec_other = ec.generate_private_key(ec.SECP256R1())
+        self.hs = secrets.token_bytes(32)
+
+
+@pytest.fixture(scope="session")
+def keys():
+    return Keys()
+
+
+class Server:
+    def __init__(self, proc, port, admin_port, workdir, config, admin_token):
+        self.proc = proc
+        self.port = port
+        self.admin_port = admin_port
+        self.url = f"http://127.0.0.1:{port}"
+        self.admin_url = f"http://127.0.0.1:{admin_port or port}"
+        self.workdir = workdir
+        self.config = config
+        self.admin_token = admin_token
+        self.session = requests.Session()
+
+    def auth(self, token=None, headers=None, method="GET", path="/auth"):
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        return self.session.request(method, self.url + path, headers=h, timeout=10)
+
+    def admin(self, method, path, **kw):
+        h = kw.pop("headers", {})
+        h.setdefault("Authorization", f"Bearer {self.admin_token}")
+        return self.session.request(method, self.admin_url + path, headers=h,
+                                    timeout=30, **kw)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def stderr_text(self):
+        with open(os.path.join(self.workdir, "stderr.log"), errors="replace") as f:
+            return f.read()
+
+
+def base_config(workdir, keys, **over):
+    """A config with two issuers and every kind of static key."""
+    kd = os.path.join(workdir, "keys")
+    os.makedirs(kd, exist_ok=True)
+    files = {
+        "rsa.pem": pem_public(keys.rsa),
+        "ec256.pem": pem_public(keys.ec256),
+        "ec384.pem": pem_public(keys.ec384),
+        "hs.secret": keys.hs + b"\n",
+        "admin.token": b"test-admin-token-0123456789\n",
+    }
+    for name, data in files.items():
+        with open(os.path.join(kd, name), "wb") as f:
+            f.write(data)
+    cfg = {
+        "data_dir": "data",
+        "log_format": "json",
+        "threads": 2,
+        "forward_claims": {"sub": "X-Auth-Subject", "scope": "X-Auth-Scope",
+                           "email": "X-Auth-Email", "roles": "X-Auth-Roles"},
+        "issuers": [
+            {
+                "issuer": ISS,
+                "audiences": ["orders-api"],
+                "algorithms": ["RS256", "ES256", "ES384", "HS256"],
+                "keys": [
+                    {"kid": "rsa1", "alg": "RS256", "pem_file": "keys/rsa.pem"},
+                    {"kid": "ec1", "alg": "ES256", "pem_file": "keys/ec256.pem"},
+                    {"kid": "ec384", "alg": "ES384", "pem_file": "keys/ec384.pem"},
+                    {"kid": "hs1", "alg": "HS256", "secret_file": "keys/hs.secret"},
+                ],
+                "backchannel_client_id": "gateway",
+            },
+            {
+                "issuer": ISS2,
+                "algorithms": ["ES256"],
+                "keys": [{"alg": "ES256", "pem_file": "keys/ec256.pem"}],
+            },
+        ],
+        "admin": {"token_file": "keys/admin.token"},
+    }
+    cfg.update(over)
+    return cfg
+
+
+def start_server(workdir, config, extra_args=(), env=None, admin=False, wait=True):
+    port = free_port()
+    admin_port = free_port() if admin else None
+    if admin:
+        config = dict(config, admin_listen=f"127.0.0.1:{admin_port}")
+    path = os.path.join(workdir, "revokd.json")
+    with open(path, "w") as f:
+        json.dump(config, f)
+    args = [REVOKD, "serve", "--config", path, "--listen", f"127.0.0.1:{port}", *extra_args]
+    e = dict(os.environ)
+    e.update(env or {})
+    err = open(os.path.join(workdir, "stderr.log"), "ab")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, env=e)
+    token = "test-admin-token-0123456789"
+    srv = Server(proc, port, admin_port, workdir, config, token)
+    if wait:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"revokd exited {proc.returncode}: {srv.stderr_text()}")
+            try:
+                if requests.get(srv.url + "/readyz", timeout=1).status_code == 200:
+                    return srv
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        srv.stop(signal.SIGKILL)
+        raise RuntimeError("revokd did not become ready: " + srv.stderr_text())
+    return srv
+
+
+def assert_clean_exit(srv):
+    code = srv.stop()
+    text = srv.stderr_text()
+    assert "ERROR: AddressSanitizer" not in text, text[-4000:]
+    assert "runtime error:" not in text, text[-4000:]
+    assert "ERROR: LeakSanitizer" not in text, text[-4000:]
+    assert "WARNING: ThreadSanitizer" not in text, text[-4000:]
+    assert code == 0, f"exit {code}: {text[-2000:]}"
+
+
+@pytest.fixture
+def make_server(tmp_path, keys):
+    """Factory: make_server(**config_overrides) -> running Server."""
+    started = []
+
+    def make(extra_args=(), env=None, admin=False, **over):
+        cfg = base_config(str(tmp_path), keys, **over)
+        srv = start_server(str(tmp_path), cfg, extra_args, env, admin)
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        if srv.proc.poll() is None:
+            assert_clean_exit(srv)
+
+
+@pytest.fixture
+def server(make_server):
+    return make_server()
+
+
+class Minter:
+    """Mints tokens for the test issuers with PyJWT."""
+
+    def __init__(self, keys):
+        self.keys = keys
+
+    def claims(self, **over):
+        now = int(time.time())
+        c = {"iss": ISS, "sub": "alice", "aud": "orders-api", "iat": now,
+             "exp": now + 600, "jti": str(uuid.uuid4())}
+        for k, v in over.items():
+            if v is None:
+                c.pop(k, None)
+            else:
+                c[k] = v
+        return c
+
+    def token(self, alg="RS256", kid="default", headers=None, key=None, **claims):
+        key_for = {"RS256": self.keys.rsa, "ES256": self.keys.ec256,
+                   "ES384": self.keys.ec384, "HS256": self.keys.hs}
+        kid_for = {"RS256": "rsa1", "ES256": "ec1", "ES384": "ec384", "HS256": "hs1"}
+        h = dict(headers or {})
+        if kid == "default":
+            h["kid"] = kid_for.get(alg)
+        elif kid is not None:
+            h["kid"] = kid
+        k = key if key is not None else key_for[alg]
+        if not isinstance(k, bytes) and hasattr(k, "private_bytes"):
+            k = pem_private(k)
+        return jwt.encode(self.claims(**claims), k, algorithm=alg, headers=h)
+
+
+@pytest.fixture
+def mint(keys):
+    return Minter(keys)

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The one test command: installs what it needs, builds revokd plain, with
+# ASan+UBSan and with TSan, runs every test, and ends with the line
+# "N passed, N failed" (exit status non-zero on any failure).
+#
+#   tests/run.sh            everything
+#   QUICK=1 tests/run.sh    plain build only (for a fast local loop)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+REPORTS="$ROOT/build-reports"
+rm -rf "$REPORTS" && mkdir -p "$REPORTS"
+
+if [ "$(id -u)" = 0 ]; then
+  tests/install-deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+status=0
+step() { echo; echo "=== $*"; }
+
+# configure DIR [meson options...]: a fresh or reconfigured build dir.
+configure() {
+  local dir=$1; shift
+  if [ -d "$dir" ]; then
+    meson setup --reconfigure "$dir" "$@" >"$REPORTS/setup-$(basename "$dir").log" 2>&1
+  else
+    meson setup "$dir" "$@" >"$REPORTS/setup-$(basename "$dir").log" 2>&1
+  fi || { cat "$REPORTS/setup-$(basename "$dir").log"; return 1; }
+  ninja -C "$dir" >"$REPORTS/ninja-$(basename "$dir").log" 2>&1 ||
+    { tail -50 "$REPORTS/ninja-$(basename "$dir").log"; return 1; }
+}
+
+# unit DIR NAME SUITE: meson's tests of one suite, JUnit report kept.
+unit() {
+  local dir=$1 name=$2 suite=$3
+  step "unit tests ($name, suite $suite)"
+  meson test -C "$dir" --suite "$suite" --print-errorlogs --num-processes 2 \
+    --timeout-multiplier 3 | tail -25
+  cp "$dir/meson-logs/testlog.junit.xml" "$REPORTS/unit-$name.xml" 2>/dev/null || true
+}
+
+# integration NAME BIN: the pytest suites against one build of the server.
+integration() {
+  local name=$1 bin=$2
+  step "integration and end-to-end tests ($name)"
+  REVOKD_BIN="$bin" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+    --junitxml="$REPORTS/integration-$name.xml" -o junit_suite_name="$name" \
+    tests/integration tests/e2e 2>&1 | tail -30
+}
+
+reports=()
+step "build: plain (-Werror)"
+if configure build --werror; then
+  unit build plain unit; reports+=("$REPORTS/unit-plain.xml")
+  integration plain "$ROOT/build/service/revokd"; reports+=("$REPORTS/integration-plain.xml")
+else
+  status=1; echo "plain build failed"
+fi
+
+if [ -z "${QUICK:-}" ]; then
+  step "build: ASan+UBSan"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  export LSAN_OPTIONS="suppressions=$ROOT/tests/support/lsan.supp"
+  if configure build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false; then
+    unit build-asan asan unit; reports+=("$REPORTS/unit-asan.xml")
+    integration asan "$ROOT/build-asan/service/revokd"; reports+=("$REPORTS/integration-asan.xml")
+  else
+    status=1; echo "ASan build failed"
+  fi
+  unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+
+  step "build: TSan (clang)"
+  if CC=clang configure build-tsan -Db_sanitize=thread -Db_lundef=false; then
+    unit build-tsan tsan tsan; reports+=("$REPORTS/unit-tsan.xml")
+  else
+    status=1; echo "TSan build failed"
+  fi
+fi
+
+step "summary"
+out=$(/usr/bin/python3 tests/support/count.py "${reports[@]}") || status=1
+echo "$out" | head -n -1
+line=$(echo "$out" | tail -n 1)
+[ $status -eq 0 ] || case "$line" in *" 0 failed"*) line="${line/ 0 failed/ 1 failed}";; esac
+echo "$line"
+exit $status
