@@ -27,7 +27,7 @@
 #include "tests/unit/auth/keys.h"
 
 #define ALL_ALGS (RVK_ALGSET(RVK_ALG_COUNT) - 1)
-#define ROUNDS 70
+#define ROUNDS 60
 
 static rvk_issuer_t *issuer_of[RVK_ALG_COUNT]; /* variant-0 key, no kid */
 

@@ -1,4 +1,5 @@
 /* Step 1 of SPEC §3: size, characters, segments, base64url, JSON, types. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +165,25 @@ TAP_TEST(json_documents)
 	for (size_t i = 0; i < RVK_ARRAY_LEN(bad_payloads); i++)
 		if (parse_parts(HDR, bad_payloads[i], "") != RVK_REASON_MALFORMED)
 			TAP_FAIL_AT("payload accepted: %s", bad_payloads[i]);
+	/* Raw NUL bytes in a decoded document (jansson skips one after a
+	 * number; found by fuzz_differential). */
+	static const char nul_docs[][16] = {
+		"{\"a\":[1\0]}", "{\"a\":1\0}", "{\"a\":\"\0\"}", "{}\0",
+	};
+	static const size_t nul_lens[] = { 10, 8, 9, 3 };
+	for (size_t i = 0; i < RVK_ARRAY_LEN(nul_docs); i++) {
+		char *p = tk_b64(nul_docs[i], nul_lens[i]);
+		char *h = tk_b64(HDR, strlen(HDR));
+		char t[128];
+		snprintf(t, sizeof(t), "%s.%s.", h, p);
+		if (parse(t) != RVK_REASON_MALFORMED)
+			TAP_FAIL_AT("NUL document %zu accepted", i);
+		snprintf(t, sizeof(t), "%s.%s.", p, h);
+		if (parse(t) != RVK_REASON_MALFORMED)
+			TAP_FAIL_AT("NUL header %zu accepted", i);
+		free(p);
+		free(h);
+	}
 	const char *good_payloads[] = {
 		"{}", "{\"exp\":9223372036854775807}", "{\"exp\":-9.2e18}",
 		"{\"aud\":[]}", "{\"aud\":\"a\"}", "{\"nested\":{\"a\":[1,2]}}",
