@@ -33,6 +33,31 @@ struct node {
 
 typedef void (*free_value_fn)(void *);
 
+/*
+ * ThreadSanitizer cannot see liburcu 0.13's ordering (inline-asm cmpxchg in
+ * cds_lfht, rcu_dereference as a volatile load). Publishing a node is a
+ * release of everything written before it (the node and the value it
+ * points to) and finding one is the matching acquire: say so, so TSan
+ * checks everything else. The grace period before a free is left to
+ * tests/unit/cache/tsan.supp. No-ops in other builds.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_ANNOTATE 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_ANNOTATE 1
+#endif
+#endif
+#ifdef TSAN_ANNOTATE
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define PUBLISHED(n) __tsan_release(n)
+#define OBSERVED(n) __tsan_acquire(n)
+#else
+#define PUBLISHED(n) ((void)(n))
+#define OBSERVED(n) ((void)(n))
+#endif
+
 /* Owned-pointer maps: the node lives at offset PREFIX of its allocation. */
 #define PREFIX sizeof(free_value_fn)
 
@@ -54,8 +79,9 @@ struct lookup_key {
 static int
 match(struct cds_lfht_node *ln, const void *arg)
 {
-	const struct node *n = caa_container_of(ln, struct node, lfht);
+	struct node *n = caa_container_of(ln, struct node, lfht);
 	const struct lookup_key *k = arg;
+	OBSERVED(n);
 	return n->key_len == k->len && memcmp(n->key, k->p, k->len) == 0;
 }
 
@@ -94,6 +120,7 @@ node_new(const rvk_syncmap_t *m, const void *key, size_t len,
 	n->key_len = (uint32_t)len;
 	if (len)
 		memcpy(n->key, key, len);
+	PUBLISHED(n);
 	return n;
 }
 
@@ -107,7 +134,9 @@ node_discard(const rvk_syncmap_t *m, struct node *n)
 static void
 free_inline_cb(rvk_rcu_head_t *h)
 {
-	free(caa_container_of(h, struct node, rcu));
+	struct node *n = caa_container_of(h, struct node, rcu);
+	OBSERVED(n);
+	free(n);
 }
 
 static void
@@ -115,6 +144,7 @@ free_owned_cb(rvk_rcu_head_t *h)
 {
 	struct node *n = caa_container_of(h, struct node, rcu);
 	char *base = (char *)n - PREFIX;
+	OBSERVED(n);
 	free_value_fn fn;
 	memcpy(&fn, base, PREFIX);
 	fn(n->value.ptr);
@@ -321,6 +351,7 @@ rvk_syncmap_range(rvk_syncmap_t *m, rvk_syncmap_fn fn, void *arg)
 	rvk_syncmap_entry_t e;
 	rvk_rcu_read_lock();
 	cds_lfht_for_each_entry(m->ht, &it, pos, lfht) {
+		OBSERVED(pos);
 		fill(&e, pos, true);
 		if (!fn(&e, arg))
 			break;
@@ -339,6 +370,7 @@ rvk_syncmap_delete_where(rvk_syncmap_t *m, rvk_syncmap_fn pred,
 	rvk_rcu_read_lock();
 	/* Deleting the current node during the walk is allowed by cds_lfht. */
 	cds_lfht_for_each_entry(m->ht, &it, pos, lfht) {
+		OBSERVED(pos);
 		fill(&e, pos, true);
 		if (pred(&e, arg) && del_node(m, pos)) {
 			removed++;
@@ -359,6 +391,7 @@ rvk_syncmap_evict(rvk_syncmap_t *m, int64_t now, unsigned sample)
 	bool done = false;
 	rvk_rcu_read_lock();
 	cds_lfht_for_each_entry(m->ht, &it, pos, lfht) {
+		OBSERVED(pos);
 		if (pos->expires_at <= now) {
 			victim = pos;
 			break;

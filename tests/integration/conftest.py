@@ -242,3 +242,147 @@ class Minter:
 @pytest.fixture
 def mint(keys):
     return Minter(keys)
+
+
+# ---------------------------------------------------------------------------
+# Helpers for the /auth, configuration and `revokd check` suites
+# (test_auth_*.py, test_config.py, test_check_cmd.py).
+# ---------------------------------------------------------------------------
+import base64  # noqa: E402
+import hashlib  # noqa: E402
+import hmac as _hmac  # noqa: E402
+import re as _re  # noqa: E402
+
+from cryptography.hazmat.primitives import hashes as _hashes  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import padding as _padding  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import utils as _asym_utils  # noqa: E402
+
+_HASHES = {"256": (_hashes.SHA256, hashlib.sha256, 32),
+           "384": (_hashes.SHA384, hashlib.sha384, 48),
+           "512": (_hashes.SHA512, hashlib.sha512, 66)}
+
+
+def b64u(data):
+    """Unpadded base64url of bytes (str is encoded as UTF-8)."""
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def sign_raw(alg, key, signing_input):
+    """JWS signature of signing_input (bytes) for alg with key: an HMAC
+    secret (bytes), or a cryptography RSA / EC private key. Works for any
+    secret, including the PEM text of a public key (HS/RS confusion)."""
+    cls, hfun, size = _HASHES[alg[2:]]
+    if alg.startswith("HS"):
+        return _hmac.new(key, signing_input, hfun).digest()
+    if alg.startswith("RS"):
+        return key.sign(signing_input, _padding.PKCS1v15(), cls())
+    if alg.startswith("ES"):
+        from cryptography.hazmat.primitives.asymmetric import ec as _ec
+        der = key.sign(signing_input, _ec.ECDSA(cls()))
+        r, s = _asym_utils.decode_dss_signature(der)
+        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    raise ValueError(alg)
+
+
+def raw_token(header, payload, alg=None, key=None, sig=None):
+    """A compact JWS built by hand. header/payload: dict (compact JSON) or
+    bytes (used as they are). sig: bytes (encoded), str (used as it is), or
+    None: signed with alg/key when key is given, else an empty signature."""
+    def enc(part):
+        if isinstance(part, (dict, list)):
+            part = json.dumps(part, separators=(",", ":")).encode()
+        return b64u(part)
+    si = enc(header) + "." + enc(payload)
+    if sig is None:
+        sig = b64u(sign_raw(alg, key, si.encode())) if key is not None else ""
+    elif isinstance(sig, bytes):
+        sig = b64u(sig)
+    return si + "." + sig
+
+
+def www_invalid(reason):
+    return f'Bearer realm="revokd", error="invalid_token", error_description="{reason}"'
+
+
+def assert_deny(r, reason, head=False):
+    """The §3 answer for an invalid or revoked token, exactly."""
+    assert r.status_code == 401, (r.status_code, r.headers, r.content)
+    assert r.headers.get("WWW-Authenticate") == www_invalid(reason), r.headers
+    assert r.headers.get("Content-Type") == "application/json"
+    assert "X-Auth-Subject" not in r.headers
+    if not head:
+        body = ('{"error":"invalid_token","error_description":"%s"}' % reason).encode()
+        assert r.content == body, r.content
+    else:
+        assert r.content == b""
+
+
+def assert_no_token(r, head=False):
+    """The §3 answer when the request carries no token, exactly."""
+    assert r.status_code == 401, (r.status_code, r.headers, r.content)
+    assert r.headers.get("WWW-Authenticate") == 'Bearer realm="revokd"'
+    assert r.headers.get("Content-Type") == "application/json"
+    if not head:
+        assert r.content == b'{"error":"invalid_request","error_description":"no token"}'
+    else:
+        assert r.content == b""
+
+
+def assert_allow(r, head=False, **claims):
+    """The §3 allow answer; claims (sub, iss, jti, exp) give the X-Auth-*
+    values expected (None: the header must be absent)."""
+    assert r.status_code == 200, (r.status_code, r.headers, r.content)
+    assert r.content == b""
+    if not head:
+        assert r.headers.get("Content-Length") == "0"
+    assert r.headers.get("Cache-Control") == "no-store"
+    assert "WWW-Authenticate" not in r.headers
+    names = {"sub": "X-Auth-Subject", "iss": "X-Auth-Issuer",
+             "jti": "X-Auth-Token-Id", "exp": "X-Auth-Expires"}
+    for claim, value in claims.items():
+        h = names.get(claim, claim)
+        if value is None:
+            assert h not in r.headers, (h, r.headers)
+        else:
+            assert r.headers.get(h) == str(value), (h, r.headers)
+
+
+def metric_value(text, name, labels=None):
+    """Value of one sample in Prometheus text (0 when absent)."""
+    want = name
+    if labels:
+        want += "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        m = _re.match(r"^(\S+)\s+(\S+)", line)
+        if m and m.group(1) == want:
+            return float(m.group(2))
+    return 0.0
+
+
+def metrics_text(srv):
+    r = srv.session.get(srv.url + "/metrics", timeout=10)
+    assert r.status_code == 200
+    return r.text
+
+
+@pytest.fixture(scope="module")
+def module_make_server(tmp_path_factory, keys):
+    """Like make_server, but the servers live for the whole test module (one
+    start per module instead of per test). make(**config_overrides)."""
+    started = []
+
+    def make(extra_args=(), env=None, admin=False, **over):
+        d = str(tmp_path_factory.mktemp("revokd"))
+        cfg = base_config(d, keys, **over)
+        srv = start_server(d, cfg, extra_args, env, admin)
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        if srv.proc.poll() is None:
+            assert_clean_exit(srv)
