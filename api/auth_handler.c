@@ -242,15 +242,27 @@ rvk_handle_auth(rvk_req_t *req)
 		rvk_metrics_vcache(false);
 		r = rvk_access_verify(app->issuers, &app->policy, tok, len, now, &acc);
 		if (r == RVK_REASON_OK) {
-			v = build_verified(app, &acc);
-			rvk_access_fini(&acc);
+			struct verified *fresh = build_verified(app, &acc);
+			r = rvk_revtable_check(app->revtable, &fresh->q, now);
 			int64_t until = now + app->cfg->vcache_ttl;
-			if (v->exp < until)
-				until = v->exp;
-			r = rvk_revtable_check(app->revtable, &v->q, now);
-			/* The cache owns v from here; it frees values only after a
-			 * grace period, and we are inside a read section. */
-			rvk_vcache_put(app->vcache, digest, v, until, now);
+			if (fresh->exp < until)
+				until = fresh->exp;
+			/* The cache owns `fresh` from here and may free it at once
+			 * (full, or another thread stored the same token first), so
+			 * this request answers with a response of its own: one
+			 * extra header build on a miss, none on a hit. */
+			rvk_vcache_put(app->vcache, digest, fresh, until, now);
+			rvk_rcu_read_unlock();
+			if (r == RVK_REASON_OK) {
+				rvk_metrics_decision(RVK_REASON_OK);
+				req->status = MHD_HTTP_OK;
+				req->resp = build_allow(app, &acc);
+				req->resp_shared = false;
+			}
+			rvk_access_fini(&acc);
+			if (r != RVK_REASON_OK)
+				deny(req, r);
+			return;
 		}
 	}
 	if (r != RVK_REASON_OK) {
@@ -258,6 +270,8 @@ rvk_handle_auth(rvk_req_t *req)
 		deny(req, r);
 		return;
 	}
+	/* A hit: the entry's response is queued inside this read section
+	 * (see the top of this file). */
 	rvk_metrics_decision(RVK_REASON_OK);
 	rvk_reply_shared(req, MHD_HTTP_OK, v->allow);
 	req->rcu_held = true;

@@ -217,6 +217,18 @@ rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g)
 }
 
 void
+rvk_metrics_vcache_totals(uint64_t *hits, uint64_t *misses)
+{
+	uint64_t h = 0, m = 0;
+	for (struct block *b = __atomic_load_n(&blocks, __ATOMIC_ACQUIRE); b; b = b->next) {
+		h += ld(&b->vc_hits);
+		m += ld(&b->vc_misses);
+	}
+	*hits = h;
+	*misses = m;
+}
+
+void
 rvk_metrics_fini(void)
 {
 	pthread_mutex_lock(&lock);

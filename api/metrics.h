@@ -61,6 +61,10 @@ typedef struct rvk_metrics_gauges {
 /* Appends the whole exposition (text format 0.0.4) to out. */
 void rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g);
 
+/* Returns: the verified-cache hits and misses counted so far (summed over
+ * threads, relaxed reads; admin stats). */
+void rvk_metrics_vcache_totals(uint64_t *hits, uint64_t *misses);
+
 void rvk_metrics_fini(void);
 
 #endif

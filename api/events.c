@@ -1,0 +1,209 @@
+/*
+ * Event JSON -> revocations with SPEC §4 defaults; see events.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/events.h"
+#include "base/check.h"
+#include "base/clock.h"
+#include "base/mem.h"
+
+struct kind {
+	const char *name;
+	rvk_rev_type_t type;
+	const char *id_field;       /* NULL: the ID is empty (issuer) */
+};
+
+static const struct kind kinds[] = {
+	{ "token.revoked", RVK_REV_TOKEN, "jti" },
+	{ "session.revoked", RVK_REV_SESSION, "sid" },
+	{ "subject.revoked", RVK_REV_SUBJECT, "sub" },
+	{ "issuer.revoked", RVK_REV_ISSUER, NULL },
+	{ "key.revoked", RVK_REV_KEY, "kid" },
+};
+
+/* Writes "events[i].field: why" into err. Returns: RVK_EINVAL. */
+static rvk_result_t
+bad(char *err, size_t errlen, size_t i, const char *field, const char *why)
+{
+	snprintf(err, errlen, "events[%zu]%s%s: %s", i, field ? "." : "",
+	         field ? field : "", why);
+	return RVK_EINVAL;
+}
+
+/* Reads an optional integer member. Returns: 0 absent, 1 present, -1 mistyped. */
+static int
+opt_int(const json_t *ev, const char *field, int64_t *out)
+{
+	const json_t *v = json_object_get(ev, field);
+	if (!v)
+		return 0;
+	if (!json_is_integer(v))
+		return -1;
+	*out = (int64_t)json_integer_value(v);
+	return 1;
+}
+
+static rvk_result_t
+one(const json_t *ev, size_t i, const rvk_events_opts_t *o,
+    rvk_revocation_t *out, char *err, size_t errlen)
+{
+	if (!json_is_object(ev))
+		return bad(err, errlen, i, NULL, "not an object");
+	const json_t *t = json_object_get(ev, "type");
+	if (!t)
+		return bad(err, errlen, i, "type", "missing");
+	if (!json_is_string(t))
+		return bad(err, errlen, i, "type", "not a string");
+	const struct kind *k = NULL;
+	for (size_t j = 0; j < RVK_ARRAY_LEN(kinds); j++)
+		if (strcmp(json_string_value(t), kinds[j].name) == 0)
+			k = &kinds[j];
+	if (!k)
+		return bad(err, errlen, i, "type", "unknown event type");
+
+	const char *iss;
+	const json_t *iv = json_object_get(ev, "iss");
+	if (!iv) {
+		if (o->issuers->n != 1)
+			return bad(err, errlen, i, "iss",
+			           "missing (required when more than one issuer is configured)");
+		iss = o->issuers->v[0]->iss;
+	} else if (!json_is_string(iv)) {
+		return bad(err, errlen, i, "iss", "not a string");
+	} else {
+		iss = json_string_value(iv);
+		if (!rvk_issuers_find(o->issuers, iss, json_string_length(iv)))
+			return bad(err, errlen, i, "iss", "not a configured issuer");
+	}
+
+	const char *id = "";
+	if (k->id_field) {
+		const json_t *v = json_object_get(ev, k->id_field);
+		if (!v)
+			return bad(err, errlen, i, k->id_field, "missing");
+		if (!json_is_string(v))
+			return bad(err, errlen, i, k->id_field, "not a string");
+		if (json_string_length(v) == 0)
+			return bad(err, errlen, i, k->id_field, "empty");
+		if (json_string_length(v) > RVK_EVENTS_MAX_ID)
+			return bad(err, errlen, i, k->id_field, "too long");
+		id = json_string_value(v);
+	}
+
+	int64_t at = o->default_at;
+	int r = opt_int(ev, "at", &at);
+	if (r < 0)
+		return bad(err, errlen, i, "at", "not an integer (Unix seconds)");
+	if (at < 0)
+		return bad(err, errlen, i, "at", "negative");
+	if (at > o->now + o->leeway)
+		return bad(err, errlen, i, "at", "in the future");
+
+	int64_t expires = at + o->max_token_lifetime;
+	if (k->type == RVK_REV_KEY) {
+		expires = RVK_NEVER;
+	} else if (k->type == RVK_REV_TOKEN) {
+		int64_t exp = 0;
+		r = opt_int(ev, "exp", &exp);
+		if (r < 0)
+			return bad(err, errlen, i, "exp", "not an integer (Unix seconds)");
+		if (r > 0 && exp < 0)
+			return bad(err, errlen, i, "exp", "negative");
+		if (r > 0) {
+			int64_t cap = o->now + o->leeway + o->max_token_lifetime;
+			expires = exp < cap ? exp : cap;
+		}
+	}
+
+	const char *reason = NULL;
+	const json_t *rv = json_object_get(ev, "reason");
+	if (rv && !json_is_null(rv)) {
+		if (!json_is_string(rv))
+			return bad(err, errlen, i, "reason", "not a string");
+		if (json_string_length(rv) > RVK_EVENTS_MAX_REASON)
+			return bad(err, errlen, i, "reason", "too long");
+		reason = json_string_value(rv);
+	}
+
+	*out = (rvk_revocation_t){
+		.type = k->type,
+		.iss = rvk_strdup(iss),
+		.id = rvk_strdup(id),
+		.revoked_at = at,
+		.expires_at = expires,
+		.reason = reason ? rvk_strdup(reason) : NULL,
+		.source = o->source,
+	};
+	return RVK_OK;
+}
+
+rvk_result_t
+rvk_events_from_json(const json_t *root, const rvk_events_opts_t *opts,
+                     rvk_revocation_t **revs, size_t *n, char *err,
+                     size_t errlen)
+{
+	RVK_REQUIRE(opts && opts->issuers);
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "the body must be a JSON object");
+		return RVK_EINVAL;
+	}
+	const json_t *list = json_object_get(root, "events");
+	size_t count = 1;
+	if (list) {
+		if (!json_is_array(list)) {
+			snprintf(err, errlen, "events: not an array");
+			return RVK_EINVAL;
+		}
+		count = json_array_size(list);
+		if (count == 0) {
+			snprintf(err, errlen, "events: empty");
+			return RVK_EINVAL;
+		}
+		if (count > RVK_EVENTS_MAX) {
+			snprintf(err, errlen, "events: more than %d events in one request",
+			         RVK_EVENTS_MAX);
+			return RVK_EBUSY;
+		}
+	}
+	rvk_revocation_t *out = rvk_calloc(count, sizeof(*out));
+	for (size_t i = 0; i < count; i++) {
+		const json_t *ev = list ? json_array_get(list, i) : root;
+		rvk_result_t r = one(ev, i, opts, &out[i], err, errlen);
+		if (r != RVK_OK) {
+			rvk_events_free(out, i);
+			return r;
+		}
+	}
+	*revs = out;
+	*n = count;
+	return RVK_OK;
+}
+
+rvk_result_t
+rvk_events_parse(const char *body, size_t len, const rvk_events_opts_t *opts,
+                 rvk_revocation_t **revs, size_t *n, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		snprintf(err, errlen, "invalid JSON: %s (line %d, column %d)", je.text,
+		         je.line, je.column);
+		return RVK_EINVAL;
+	}
+	rvk_result_t r = rvk_events_from_json(root, opts, revs, n, err, errlen);
+	json_decref(root);
+	return r;
+}
+
+void
+rvk_events_free(rvk_revocation_t *revs, size_t n)
+{
+	if (!revs)
+		return;
+	for (size_t i = 0; i < n; i++)
+		rvk_revocation_fini(&revs[i]);
+	free(revs);
+}
