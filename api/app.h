@@ -17,11 +17,19 @@
 #include "auth/access.h"
 #include "auth/issuer.h"
 #include "cache/revtable.h"
+#include "cache/syncmap.h"
 #include "cache/vcache.h"
 #include "service/config.h"
 #include "store/store.h"
 
 struct MHD_Response;
+
+/* An RFC 7662 introspection client (config introspection.clients). */
+typedef struct rvk_app_client {
+	char *id;                     /* owned */
+	char *secret;                 /* owned, from its secret_file */
+	size_t secret_len;
+} rvk_app_client_t;
 
 typedef struct rvk_app {
 	const rvk_config_t *cfg;
@@ -34,6 +42,11 @@ typedef struct rvk_app {
 	size_t admin_token_len;
 	unsigned char *webhook_secret;/* decoded whsec_; NULL: /v1/events 403 */
 	size_t webhook_secret_len;
+	rvk_app_client_t *introspection_clients;  /* owned, n of them */
+	size_t n_introspection_clients;
+	/* Replay memory of logout tokens, SETs and webhook-ids (api/replay.h);
+	 * NULL: none kept. */
+	rvk_syncmap_t *seen;
 	bool ready_store;             /* the store loaded everything */
 	/* Prepared responses, built by rvk_api_prepare(). */
 	struct MHD_Response *deny[RVK_REASON_COUNT];

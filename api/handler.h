@@ -89,5 +89,9 @@ void rvk_handle_auth(rvk_req_t *req);
 void rvk_handle_healthz(rvk_req_t *req);
 void rvk_handle_readyz(rvk_req_t *req);
 void rvk_handle_metrics(rvk_req_t *req);
+/* Admin API (admin_handler.c, SPEC §5.6). */
+void rvk_handle_admin_revocations(rvk_req_t *req);  /* list, create */
+void rvk_handle_admin_revocation(rvk_req_t *req);   /* get, delete one */
+void rvk_handle_admin_stats(rvk_req_t *req);
 
 #endif

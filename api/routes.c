@@ -15,5 +15,13 @@ const rvk_route_t rvk_routes[] = {
 	  RVK_ROUTE_OPS, rvk_handle_readyz },
 	{ ROUTE, "/metrics", false, RVK_M_GET | RVK_M_HEAD, RVK_ON_BOTH, 0, false,
 	  RVK_ROUTE_OPS, rvk_handle_metrics },
+	/* Admin API: create and delete wait for the commit, so they block. A
+	 * body on GET or DELETE is read (up to 4 KiB) and ignored. */
+	{ ROUTE, "/admin/v1/revocations", false, RVK_M_GET | RVK_M_POST, RVK_ON_ADMIN,
+	  (size_t)4 << 20, true, RVK_ROUTE_ADMIN, rvk_handle_admin_revocations },
+	{ ROUTE, "/admin/v1/revocations/", true, RVK_M_GET | RVK_M_DELETE, RVK_ON_ADMIN,
+	  4096, true, RVK_ROUTE_ADMIN, rvk_handle_admin_revocation },
+	{ ROUTE, "/admin/v1/stats", false, RVK_M_GET, RVK_ON_ADMIN, 0, false,
+	  RVK_ROUTE_ADMIN, rvk_handle_admin_stats },
 	{ 0, NULL, false, 0, RVK_ON_BOTH, 0, false, RVK_ROUTE_OPS, NULL },
 };

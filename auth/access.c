@@ -88,8 +88,18 @@ rvk_reason_t
 rvk_access_verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
                   const char *token, size_t len, int64_t now, rvk_access_t *out)
 {
-	RVK_REQUIRE(issuers != NULL && policy != NULL && out != NULL);
+	const rvk_issuer_t *issuer;
+	return rvk_access_verify_issuer(issuers, policy, token, len, now, out, &issuer);
+}
+
+rvk_reason_t
+rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
+                         const char *token, size_t len, int64_t now,
+                         rvk_access_t *out, const rvk_issuer_t **found)
+{
+	RVK_REQUIRE(issuers != NULL && policy != NULL && out != NULL && found != NULL);
 	memset(out, 0, sizeof(*out));
+	*found = NULL;
 	rvk_jws_t j;
 	rvk_reason_t r = rvk_jws_parse(token, len, policy->max_token_bytes, &j);
 	if (r != RVK_REASON_OK)
@@ -97,6 +107,7 @@ rvk_access_verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
 	const rvk_issuer_t *issuer = j.iss
 		? rvk_issuers_find(issuers, j.iss, strlen(j.iss)) : NULL;
 	const rvk_key_t *key = NULL;
+	*found = issuer;
 	if (issuer == NULL)
 		r = RVK_REASON_UNKNOWN_ISSUER;
 	else

@@ -52,6 +52,21 @@ rvk_reason_t rvk_access_verify(const rvk_issuers_t *issuers,
 void rvk_access_fini(rvk_access_t *acc);
 
 /*
+ * As rvk_access_verify, and also tells which issuer the token named (step 2)
+ * whatever the outcome, so that a caller can react to a failure for that
+ * issuer (an unknown kid kicks a JWKS refresh).
+ * Requires: as rvk_access_verify; issuer non-NULL.
+ * Returns: as rvk_access_verify; *issuer is the issuer found at step 2
+ * (borrowed: lives as long as the issuer set), or NULL when the token did not
+ * get that far or named none.
+ */
+rvk_reason_t rvk_access_verify_issuer(const rvk_issuers_t *issuers,
+                                      const rvk_policy_t *policy,
+                                      const char *token, size_t len,
+                                      int64_t now, rvk_access_t *out,
+                                      const rvk_issuer_t **issuer);
+
+/*
  * The time checks that a cached verification repeats on every hit.
  * Returns: RVK_REASON_OK, RVK_REASON_EXPIRED or RVK_REASON_NOT_YET_VALID.
  */

@@ -205,6 +205,38 @@ rvk_key_free(rvk_key_t *key)
 	free(key);
 }
 
+rvk_key_t *
+rvk_key_dup(const rvk_key_t *key)
+{
+	RVK_REQUIRE(key != NULL);
+	rvk_key_t *copy = rvk_calloc(1, sizeof(*copy));
+	copy->kid = key->kid ? rvk_strdup(key->kid) : NULL;
+	copy->alg = key->alg;
+	copy->load_id = key->load_id;
+	if (key->pkey != NULL) {
+		RVK_REQUIRE(EVP_PKEY_up_ref(key->pkey) == 1);
+		copy->pkey = key->pkey;
+	}
+	if (key->mac != NULL) {
+		copy->mac = EVP_MAC_CTX_dup(key->mac);
+		RVK_REQUIRE(copy->mac != NULL);
+	}
+	return copy;
+}
+
+bool
+rvk_key_same(const rvk_key_t *a, const rvk_key_t *b)
+{
+	RVK_REQUIRE(a != NULL && b != NULL);
+	if (a->alg != b->alg || a->pkey == NULL || b->pkey == NULL)
+		return false;
+	if ((a->kid == NULL) != (b->kid == NULL))
+		return false;
+	if (a->kid != NULL && strcmp(a->kid, b->kid) != 0)
+		return false;
+	return EVP_PKEY_eq(a->pkey, b->pkey) == 1;
+}
+
 const char *
 rvk_key_kid(const rvk_key_t *key)
 {

@@ -59,6 +59,23 @@ rvk_result_t rvk_key_from_pkey(const char *kid, rvk_alg_t alg, EVP_PKEY *pkey,
 
 void rvk_key_free(rvk_key_t *key);
 
+/*
+ * A second object for the same loaded key (the JWKS refresher keeps its last
+ * good set and puts copies into each new keyring): same kid, alg and
+ * load_id, the OpenSSL object shared by reference. Because the load_id is
+ * the same, verified-cache entries made with the original stay valid while
+ * either object is in the current ring.
+ * Returns: the copy (owned by the caller; abort on OOM).
+ */
+rvk_key_t *rvk_key_dup(const rvk_key_t *key);
+
+/*
+ * Returns: whether a and b have the same kid (both none, or equal), the same
+ * alg, and equal public keys (EVP_PKEY_eq). HMAC keys are never "the same"
+ * (their secret is not kept in comparable form).
+ */
+bool rvk_key_same(const rvk_key_t *a, const rvk_key_t *b);
+
 /* Returns: the kid (NULL when the key has none); valid while the key lives. */
 const char *rvk_key_kid(const rvk_key_t *key);
 rvk_alg_t rvk_key_alg(const rvk_key_t *key);

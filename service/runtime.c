@@ -60,6 +60,8 @@ sweeper_main(void *arg)
 		int64_t now = rvk_clock_now();
 		rvk_revtable_sweep(rt->app.revtable, now);
 		rvk_vcache_sweep(rt->app.vcache, now);
+		if (rt->app.seen)
+			rvk_syncmap_sweep(rt->app.seen, now);
 		if (++n % PURGE_EVERY_SWEEPS == 0 && rt->app.store) {
 			size_t purged = 0;
 			if (rvk_store_purge(rt->app.store, now, &purged) == RVK_OK && purged) {
@@ -133,6 +135,24 @@ rvk_runtime_load_secrets(const rvk_config_t *cfg, rvk_app_t *app)
 		rvk_memzero(wh, whlen);
 		free(wh);
 	}
+	/* RFC 7662 clients: id -> secret, read once here. */
+	if (cfg->n_introspection_clients) {
+		app->introspection_clients = rvk_calloc(cfg->n_introspection_clients,
+		                                        sizeof(rvk_app_client_t));
+		for (size_t i = 0; i < cfg->n_introspection_clients; i++) {
+			rvk_app_client_t *c = &app->introspection_clients[i];
+			if (rvk_config_read_secret(cfg->introspection_clients[i].value,
+			                           &c->secret, &c->secret_len, err,
+			                           sizeof(err)) != RVK_OK) {
+				fprintf(stderr, "revokd: config %s: introspection.clients[%zu]."
+				        "secret_file: %s\n", cfg->path ? cfg->path : "(none)",
+				        i, err);
+				return 2;
+			}
+			c->id = rvk_strdup(cfg->introspection_clients[i].name);
+			app->n_introspection_clients = i + 1;
+		}
+	}
 	return 0;
 }
 
@@ -173,6 +193,7 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	}
 	app->ready_store = true;
 	app->vcache = rvk_vcache_new((size_t)cfg->vcache_max_entries, rvk_api_vcache_free);
+	app->seen = rvk_syncmap_new(1024, NULL);
 	rvk_api_prepare(app);
 	if (rvk_server_start(app, &rt->server, err, sizeof(err)) != RVK_OK) {
 		fprintf(stderr, "revokd: %s\n", err);
@@ -238,6 +259,8 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 		rvk_vcache_free(app->vcache);
 	if (app->revtable)
 		rvk_revtable_free(app->revtable);
+	if (app->seen)
+		rvk_syncmap_free(app->seen);
 	rvk_api_release(app);
 	if (app->issuers)
 		rvk_issuers_free(app->issuers);
@@ -246,6 +269,13 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 		rvk_memzero(app->admin_token, app->admin_token_len);
 		free(app->admin_token);
 	}
+	for (size_t i = 0; i < app->n_introspection_clients; i++) {
+		rvk_app_client_t *c = &app->introspection_clients[i];
+		rvk_memzero(c->secret, c->secret_len);
+		free(c->secret);
+		free(c->id);
+	}
+	free(app->introspection_clients);
 	if (app->webhook_secret) {
 		rvk_memzero(app->webhook_secret, app->webhook_secret_len);
 		free(app->webhook_secret);

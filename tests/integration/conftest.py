@@ -386,3 +386,47 @@ def module_make_server(tmp_path_factory, keys):
     for srv in started:
         if srv.proc.poll() is None:
             assert_clean_exit(srv)
+
+
+# ---------------------------------------------------------------------------
+# Servers that a test restarts, kills or configures beyond base_config
+# (admin API, durability, CLI tests).
+
+class Spawner:
+    def __init__(self, tmp_path_factory, keys):
+        self.tmp = tmp_path_factory
+        self.keys = keys
+        self.started = []
+
+    def new(self, admin=False, env=None, edit=None, extra_args=(), **over):
+        """A server in a fresh folder; edit(cfg) may change the config."""
+        d = str(self.tmp.mktemp("revokd"))
+        cfg = base_config(d, self.keys, **over)
+        if edit:
+            edit(cfg)
+        srv = start_server(d, cfg, extra_args, env, admin)
+        self.started.append(srv)
+        return srv
+
+    def restart(self, srv, sig=signal.SIGTERM, env=None, extra_args=()):
+        """Stops srv (SIGKILL: no clean shutdown) and starts the same
+        configuration on the same data folder again."""
+        if sig == signal.SIGKILL:
+            srv.proc.kill()
+            srv.proc.wait()
+        else:
+            assert_clean_exit(srv)
+        cfg = dict(srv.config)
+        cfg.pop("admin_listen", None)
+        new = start_server(srv.workdir, cfg, extra_args, env, srv.admin_port is not None)
+        self.started.append(new)
+        return new
+
+
+@pytest.fixture
+def spawn(tmp_path_factory, keys):
+    s = Spawner(tmp_path_factory, keys)
+    yield s
+    for srv in s.started:
+        if srv.proc.poll() is None:
+            assert_clean_exit(srv)

@@ -295,6 +295,43 @@ TAP_TEST(known_crit_duplicates_and_arrays)
 	free(t);
 }
 
+TAP_TEST(known_es_padded_and_noncanonical_signatures)
+{
+	char *t = tk_mint(RVK_ALG_ES256, 0, NULL, PAYLOAD);
+	char *dot = strrchr(t, '.');
+	unsigned char sig[80], wide[80];
+	size_t n = 0;
+	TAP_CHECK(rvk_b64url_decode(dot + 1, strlen(dot + 1), sig, &n) && n == 64);
+	/* r and s each with a leading zero byte: same integers, 66 bytes.
+	 * RFC 7518 §3.4 fixes the length at 64; revokd holds to it. */
+	wide[0] = 0;
+	memcpy(wide + 1, sig, 32);
+	wide[33] = 0;
+	memcpy(wide + 34, sig + 32, 32);
+	char *enc = tk_b64(wide, 66);
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%.*s.%s", (int)(dot - t), t, enc);
+	TAP_CHECK(!libjwt_accepts(buf, RVK_ALG_ES256)); /* agree here */
+	TAP_CHECK_INT(ours(buf, RVK_ALG_ES256), RVK_REASON_BAD_SIGNATURE);
+	free(enc);
+	/* Non-canonical base64url: the last character of the signature with
+	 * its unused low bits set decodes to the same bytes in a lenient
+	 * decoder. revokd's decoder accepts one encoding per byte string. */
+	char *rs = tk_mint(RVK_ALG_RS256, 0, NULL, PAYLOAD);
+	size_t len = strlen(rs);
+	char last = rs[len - 1];
+	/* 256 bytes -> 342 chars, 4 unused bits in the last one. */
+	static const char alpha[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	int v = (int)(strchr(alpha, last) - alpha);
+	rs[len - 1] = alpha[v | 1];
+	TAP_CHECK(rs[len - 1] != last);
+	TAP_CHECK(libjwt_accepts(rs, RVK_ALG_RS256)); /* differ here */
+	TAP_CHECK_INT(ours(rs, RVK_ALG_RS256), RVK_REASON_MALFORMED);
+	free(rs);
+	free(t);
+}
+
 TAP_TEST(known_null_key)
 {
 	/* Never done in the comparisons above: a NULL key turns libjwt's
@@ -316,7 +353,9 @@ main(void)
 	}
 	int rc = tap_main(TAP_LIST(differential_signatures, known_typ_at_jwt,
 	                           known_alg_case, known_public_key_as_hmac_secret,
-	                           known_crit_duplicates_and_arrays, known_null_key));
+	                           known_crit_duplicates_and_arrays,
+	                           known_es_padded_and_noncanonical_signatures,
+	                           known_null_key));
 	for (int a = 0; a < RVK_ALG_COUNT; a++)
 		rvk_issuer_free(issuer_of[a]);
 	return rc;

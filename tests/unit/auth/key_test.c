@@ -1,4 +1,5 @@
 /* Keys (loading, pinning, verifying), keyrings (choice rules), issuers. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,58 @@ TAP_TEST(es_signature_length_is_exact)
 	rvk_key_free(k);
 }
 
+/* One key, many threads: each call makes its own OpenSSL contexts from the
+ * shared EVP_PKEY / pre-keyed EVP_MAC_CTX (run under TSan too). */
+typedef struct {
+	rvk_key_t *key;
+	const char *token;
+	size_t input_len;
+	const unsigned char *sig;
+	size_t sig_len;
+	int ok, bad;
+} par_t;
+
+static void *
+par_verify(void *arg)
+{
+	par_t *p = arg;
+	unsigned char flipped[600];
+	memcpy(flipped, p->sig, p->sig_len);
+	flipped[0] ^= 0x40;
+	for (int i = 0; i < 50; i++) {
+		p->ok += rvk_key_verify(p->key, (const unsigned char *)p->token,
+		                        p->input_len, p->sig, p->sig_len);
+		p->bad += rvk_key_verify(p->key, (const unsigned char *)p->token,
+		                         p->input_len, flipped, p->sig_len);
+	}
+	return NULL;
+}
+
+TAP_TEST(concurrent_verify)
+{
+	const rvk_alg_t algs[] = { RVK_ALG_HS256, RVK_ALG_ES256, RVK_ALG_RS256 };
+	for (size_t a = 0; a < RVK_ARRAY_LEN(algs); a++) {
+		char *t = tk_mint(algs[a], 0, NULL, "{\"x\":1}");
+		rvk_jws_t j;
+		TAP_CHECK_INT(rvk_jws_parse(t, strlen(t), 8192, &j), RVK_REASON_OK);
+		rvk_key_t *k = tk_key(algs[a], 0, NULL);
+		pthread_t th[4];
+		par_t p[4];
+		for (int i = 0; i < 4; i++) {
+			p[i] = (par_t){ k, t, j.signing_input_len, j.sig, j.sig_len, 0, 0 };
+			TAP_CHECK(pthread_create(&th[i], NULL, par_verify, &p[i]) == 0);
+		}
+		for (int i = 0; i < 4; i++) {
+			pthread_join(th[i], NULL);
+			TAP_CHECK_INT(p[i].ok, 50);
+			TAP_CHECK_INT(p[i].bad, 0);
+		}
+		rvk_key_free(k);
+		rvk_jws_fini(&j);
+		free(t);
+	}
+}
+
 static rvk_reason_t
 sel(const rvk_keyring_t *ring, rvk_alg_t alg, const char *kid,
     const rvk_key_t **out)
@@ -252,6 +305,7 @@ main(void)
 {
 	return tap_main(TAP_LIST(pem_loading, secret_loading, load_ids_are_unique,
 	                         verify_every_alg, es_signature_length_is_exact,
+	                         concurrent_verify,
 	                         keyring_selection, issuer_typ_rule,
 	                         issuer_find_and_swap));
 }

@@ -1,0 +1,169 @@
+/*
+ * POST /v1/introspect: RFC 7662 token introspection (SPEC §5.7), for
+ * callers that ask "is this token active?" rather than making an auth
+ * subrequest (Ory Oathkeeper, Kong, APISIX, resource servers).
+ *
+ * The caller authenticates with HTTP Basic as one of introspection.clients
+ * (id and secret compared as sent, the secret in constant time) or with the
+ * admin token as Bearer; else 401 with WWW-Authenticate. A token is active
+ * exactly when /auth would allow it: steps 1-5 (rvk_access_verify) and step
+ * 6 (rvk_revtable_check). The verified cache is not consulted: this path is
+ * not the hot one, and a fresh verification is the simplest correct answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "api/form.h"
+#include "api/handler.h"
+#include "base/b64.h"
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/rcu.h"
+
+static bool
+same_secret(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (alen != blen)
+		return false;
+	return CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+static bool
+basic_ok(const rvk_app_t *app, const char *cred)
+{
+	size_t n = strlen(cred);
+	unsigned char *dec = rvk_trymalloc(rvk_b64_decoded_max(n) + 1);
+	size_t dlen = 0;
+	bool ok = false;
+	if (!dec || !rvk_b64_decode(cred, n, dec, &dlen))
+		goto out;
+	unsigned char *colon = memchr(dec, ':', dlen);
+	if (!colon)
+		goto out;
+	size_t idlen = (size_t)(colon - dec);
+	const char *secret = (const char *)colon + 1;
+	size_t slen = dlen - idlen - 1;
+	for (size_t i = 0; i < app->n_introspection_clients; i++) {
+		const rvk_app_client_t *c = &app->introspection_clients[i];
+		if (strlen(c->id) == idlen && memcmp(c->id, dec, idlen) == 0 &&
+		    same_secret(c->secret, c->secret_len, secret, slen))
+			ok = true;
+	}
+out:
+	if (dec) {
+		rvk_memzero(dec, dlen);
+		free(dec);
+	}
+	return ok;
+}
+
+static bool
+caller_ok(rvk_req_t *req)
+{
+	const rvk_app_t *app = req->app;
+	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	                                            MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!h)
+		return false;
+	while (*h == ' ')
+		h++;
+	if (strncasecmp(h, "Basic ", 6) == 0) {
+		h += 6;
+		while (*h == ' ')
+			h++;
+		return basic_ok(app, h);
+	}
+	if (strncasecmp(h, "Bearer ", 7) == 0 && app->admin_token) {
+		h += 7;
+		while (*h == ' ')
+			h++;
+		size_t n = strlen(h);
+		while (n && h[n - 1] == ' ')
+			n--;
+		return same_secret(app->admin_token, app->admin_token_len, h, n);
+	}
+	return false;
+}
+
+static void
+copy_claim(json_t *out, const json_t *payload, const char *name, const char *as)
+{
+	json_t *v = json_object_get(payload, name);
+	if (v)
+		json_object_set(out, as, v);
+}
+
+void
+rvk_handle_introspect(rvk_req_t *req)
+{
+	rvk_app_t *app = req->app;
+	if (!caller_ok(req)) {
+		rvk_reply_error(req, MHD_HTTP_UNAUTHORIZED, "invalid_client",
+		                "introspection needs client credentials");
+		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		                        "Basic realm=\"revokd\"");
+		return;
+	}
+	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+	rvk_form_t form;
+	const char *why = NULL;
+	rvk_result_t fr = rvk_form_media_type(ct)
+		? rvk_form_parse(req->body, req->body_len, &form, &why) : RVK_EINVAL;
+	if (fr == RVK_ENOMEM) {
+		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error", NULL);
+		return;
+	}
+	size_t len = 0;
+	const char *tok = fr == RVK_OK ? rvk_form_get(&form, "token", &len) : NULL;
+	if (!tok || len == 0) {
+		if (fr == RVK_OK)
+			rvk_form_fini(&form);
+		rvk_reply_json(req, MHD_HTTP_BAD_REQUEST, "{\"error\":\"invalid_request\"}");
+		return;
+	}
+	int64_t now = rvk_clock_now();
+	json_t *out = json_object();
+	rvk_access_t acc;
+	rvk_rcu_read_lock();
+	rvk_reason_t r = rvk_access_verify(app->issuers, &app->policy, tok, len,
+	                                   now, &acc);
+	if (r == RVK_REASON_OK) {
+		const rvk_jws_t *j = &acc.jws;
+		rvk_rev_query_t q = {
+			.iss = j->iss, .iss_len = j->iss ? strlen(j->iss) : 0,
+			.jti = j->jti, .jti_len = j->jti ? strlen(j->jti) : 0,
+			.sid = j->sid, .sid_len = j->sid ? strlen(j->sid) : 0,
+			.sub = j->sub, .sub_len = j->sub ? strlen(j->sub) : 0,
+			.kid = acc.key_kid, .kid_len = acc.key_kid ? strlen(acc.key_kid) : 0,
+			.iat = j->iat,
+		};
+		r = rvk_revtable_check(app->revtable, &q, now);
+		if (r == RVK_REASON_OK) {
+			json_object_set_new(out, "active", json_true());
+			static const char *const claims[] = { "iss", "sub", "jti", "exp",
+			                                      "iat", "aud", "scope" };
+			for (size_t i = 0; i < sizeof(claims) / sizeof(*claims); i++)
+				copy_claim(out, j->payload, claims[i], claims[i]);
+			if (json_object_get(j->payload, "client_id"))
+				copy_claim(out, j->payload, "client_id", "client_id");
+			else
+				copy_claim(out, j->payload, "azp", "client_id");
+		}
+		rvk_access_fini(&acc);
+	}
+	rvk_rcu_read_unlock();
+	rvk_form_fini(&form);
+	if (r != RVK_REASON_OK)
+		json_object_set_new(out, "active", json_false());
+	char *s = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	rvk_reply_json(req, MHD_HTTP_OK, s);
+	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	free(s);
+}
