@@ -16,6 +16,7 @@
 
 #include "auth/access.h"
 #include "auth/issuer.h"
+#include "base/buf.h"
 #include "cache/revtable.h"
 #include "cache/syncmap.h"
 #include "cache/vcache.h"
@@ -48,6 +49,14 @@ typedef struct rvk_app {
 	 * NULL: none kept. */
 	rvk_syncmap_t *seen;
 	bool ready_store;             /* the store loaded everything */
+	/* Remote keys (service/jwks.h): /auth calls key_kick when a token of
+	 * issuer names a kid its keyring lacks; NULL: nobody to tell. */
+	void (*key_kick)(void *arg, const rvk_issuer_t *issuer);
+	void *key_kick_arg;
+	/* /metrics appends what this writes (whole families, HELP and TYPE
+	 * included); NULL: nothing. Called from any request thread. */
+	void (*metrics_extra)(rvk_buf_t *out, void *arg);
+	void *metrics_extra_arg;
 	/* Prepared responses, built by rvk_api_prepare(). */
 	struct MHD_Response *deny[RVK_REASON_COUNT];
 	struct MHD_Response *no_token;

@@ -239,8 +239,13 @@ rvk_handle_auth(rvk_req_t *req)
 			r = rvk_revtable_check(app->revtable, &v->q, now);
 	} else {
 		rvk_access_t acc;
+		const rvk_issuer_t *issuer;
 		rvk_metrics_vcache(false);
-		r = rvk_access_verify(app->issuers, &app->policy, tok, len, now, &acc);
+		r = rvk_access_verify_issuer(app->issuers, &app->policy, tok, len, now,
+		                             &acc, &issuer);
+		/* A kid the ring lacks may be a key the IdP just published. */
+		if (r == RVK_REASON_UNKNOWN_KEY && issuer && app->key_kick)
+			app->key_kick(app->key_kick_arg, issuer);
 		if (r == RVK_REASON_OK) {
 			struct verified *fresh = build_verified(app, &acc);
 			r = rvk_revtable_check(app->revtable, &fresh->q, now);

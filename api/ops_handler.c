@@ -63,8 +63,14 @@ rvk_handle_metrics(rvk_req_t *req)
 	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
 		g.revocations[t] = rvk_revtable_count(app->revtable, (rvk_rev_type_t)t);
 	g.vcache_entries = rvk_vcache_len(app->vcache);
+	rvk_buf_t extra = RVK_BUF_INIT;
+	if (app->metrics_extra) {
+		app->metrics_extra(&extra, app->metrics_extra_arg);
+		g.extra = extra.data;
+	}
 	rvk_buf_t b = RVK_BUF_INIT;
 	rvk_metrics_render(&b, &g);
+	rvk_buf_fini(&extra);
 	rvk_reply_text(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
 	               b.data, b.len);
 	rvk_buf_fini(&b);

@@ -23,5 +23,16 @@ const rvk_route_t rvk_routes[] = {
 	  4096, true, RVK_ROUTE_ADMIN, rvk_handle_admin_revocation },
 	{ ROUTE, "/admin/v1/stats", false, RVK_M_GET, RVK_ON_ADMIN, 0, false,
 	  RVK_ROUTE_ADMIN, rvk_handle_admin_stats },
+	/* Taking revocations: they wait for the commit, so they block. */
+	{ ROUTE, "/v1/events", false, RVK_M_POST, RVK_ON_PUBLIC, (size_t)4 << 20,
+	  true, RVK_ROUTE_EVENTS, rvk_handle_events },
+	{ ROUTE, "/v1/backchannel-logout", false, RVK_M_POST, RVK_ON_PUBLIC,
+	  (size_t)64 << 10, true, RVK_ROUTE_BACKCHANNEL, rvk_handle_backchannel },
+	{ ROUTE, "/v1/revoke", false, RVK_M_POST, RVK_ON_PUBLIC, (size_t)64 << 10,
+	  true, RVK_ROUTE_REVOKE, rvk_handle_revoke },
+	{ ROUTE, "/k_push_not_before", false, RVK_M_POST, RVK_ON_PUBLIC,
+	  (size_t)64 << 10, true, RVK_ROUTE_KEYCLOAK, rvk_handle_keycloak },
+	{ ROUTE, "/v1/introspect", false, RVK_M_POST, RVK_ON_PUBLIC, (size_t)64 << 10,
+	  false, RVK_ROUTE_INTROSPECT, rvk_handle_introspect },
 	{ 0, NULL, false, 0, RVK_ON_BOTH, 0, false, RVK_ROUTE_OPS, NULL },
 };

@@ -351,8 +351,9 @@ rvk_cmd_client(const char *cmd, int argc, char **argv)
 			json_t *next = json_object_get(j, "next_cursor");
 			free(cursor);
 			cursor = json_is_string(next) ? rvk_strdup(json_string_value(next)) : NULL;
+			size_t got = json_array_size(items); /* items dies with j */
 			json_decref(j);
-			if (!cursor || json_array_size(items) == 0)
+			if (!cursor || got == 0)
 				break;
 		}
 		free(cursor);

@@ -351,7 +351,7 @@ parse_issuer(struct ctx *c, const char *path, json_t *v, rvk_config_issuer_t *is
 	}
 	if ((m = json_object_get(v, "jwks_refresh"))) {
 		sub(p, sizeof(p), path, "jwks_refresh");
-		if ((r = get_int(c, p, m, 10, 86400, &is->jwks_refresh)) != RVK_OK)
+		if ((r = get_int(c, p, m, 1, 86400, &is->jwks_refresh)) != RVK_OK)
 			return r;
 	}
 	if ((m = json_object_get(v, "token_types"))) {

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rcu.h"
+#include "service/jwks.h"
 #include "service/runtime.h"
 
 #define SWEEP_INTERVAL_MS 1000
@@ -21,6 +22,7 @@ struct rvk_runtime {
 	rvk_config_t *cfg;
 	rvk_app_t app;
 	rvk_server_t *server;
+	rvk_jwks_t *jwks;             /* publishes every keyring after start */
 	pthread_t sweeper;
 	bool sweeper_running;
 	pthread_mutex_t mu;
@@ -195,6 +197,17 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	app->vcache = rvk_vcache_new((size_t)cfg->vcache_max_entries, rvk_api_vcache_free);
 	app->seen = rvk_syncmap_new(1024, NULL);
 	rvk_api_prepare(app);
+	/* Remote keys: the first fetches run on the refresher thread, so a slow
+	 * IdP delays only its own issuer's readiness, not the listener. */
+	rt->jwks = rvk_jwks_new(cfg, app->issuers);
+	app->key_kick = rvk_jwks_kick_cb;
+	app->key_kick_arg = rt->jwks;
+	app->metrics_extra = rvk_jwks_render_metrics;
+	app->metrics_extra_arg = rt->jwks;
+	if (rvk_jwks_start(rt->jwks) != RVK_OK) {
+		fprintf(stderr, "revokd: cannot start the JWKS refresher thread\n");
+		goto fail;
+	}
 	if (rvk_server_start(app, &rt->server, err, sizeof(err)) != RVK_OK) {
 		fprintf(stderr, "revokd: %s\n", err);
 		goto fail;
@@ -225,16 +238,9 @@ rvk_runtime_reload(rvk_runtime_t *rt)
 		return;
 	}
 	/* The issuer objects stay (requests and cache entries point to them);
-	 * only their keyrings are swapped. */
-	for (size_t i = 0; i < fresh->n && i < rt->app.issuers->n; i++) {
-		rvk_keyring_t *ring = fresh->v[i]->keyring;
-		fresh->v[i]->keyring = rvk_keyring_new(NULL, 0);
-		rvk_issuer_swap_keyring(rt->app.issuers->v[i], ring);
-		char n[16];
-		snprintf(n, sizeof(n), "%zu", ring->n);
-		rvk_log(RVK_LOG_INFO, "keys reloaded", "issuer", rt->app.issuers->v[i]->iss,
-		        "keys", n, NULL);
-	}
+	 * only their keyrings are swapped, by the key refresher, which merges
+	 * the file keys with the JWKS keys and refetches every JWKS. */
+	rvk_jwks_reload(rt->jwks, fresh);
 	rvk_issuers_free(fresh);
 }
 
@@ -243,8 +249,11 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 {
 	if (!rt)
 		return;
+	rvk_jwks_stop(rt->jwks);
 	rvk_server_stop(rt->server);
 	rt->server = NULL;
+	rvk_jwks_free(rt->jwks); /* no request can kick it any more */
+	rt->jwks = NULL;
 	if (rt->sweeper_running) {
 		pthread_mutex_lock(&rt->mu);
 		rt->stopping = true;

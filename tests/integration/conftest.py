@@ -430,3 +430,34 @@ def spawn(tmp_path_factory, keys):
     for srv in s.started:
         if srv.proc.poll() is None:
             assert_clean_exit(srv)
+
+
+# ---------------------------------------------------------------------------
+# Taking revocations from identity providers (SPEC §5.1-5.5, §5.7): a server
+# with a Standard Webhooks secret, a SET audience and introspection clients.
+
+SET_AUDIENCE = "https://revokd.test/"
+WEBHOOK_KEY = b"0123456789abcdef0123456789abcdef"
+INTROSPECT_ID = "oathkeeper"
+INTROSPECT_SECRET = "intro-secret-0123456789"
+
+
+@pytest.fixture(scope="module")
+def intake_server(tmp_path_factory, keys):
+    """One server per test module configured for every intake endpoint; the
+    first issuer has backchannel_client_id "gateway"."""
+    d = str(tmp_path_factory.mktemp("revokd"))
+    os.makedirs(os.path.join(d, "secrets"), exist_ok=True)
+    with open(os.path.join(d, "secrets", "webhook.secret"), "w") as f:
+        f.write("whsec_" + base64.b64encode(WEBHOOK_KEY).decode() + "\n")
+    with open(os.path.join(d, "secrets", "intro.secret"), "w") as f:
+        f.write(INTROSPECT_SECRET + "\n")
+    cfg = base_config(
+        d, keys, set_audience=SET_AUDIENCE,
+        webhook={"secret_file": "secrets/webhook.secret", "tolerance": 300},
+        introspection={"clients": [{"id": INTROSPECT_ID,
+                                    "secret_file": "secrets/intro.secret"}]})
+    srv = start_server(d, cfg)
+    yield srv
+    if srv.proc.poll() is None:
+        assert_clean_exit(srv)
