@@ -119,6 +119,30 @@ render(const rvk_revocation_t *r)
 	return o;
 }
 
+/*
+ * Renders what is stored for rv right after its commit: a merge may have
+ * kept a later revoked_at or expires_at. The writer applied the merged
+ * times to the table after the commit, and the merge keeps the latest
+ * reason and source (ours), so the table gives the stored row without a
+ * database read (a 1,000-event batch would otherwise cost 1,000 SELECTs).
+ * An entry the table no longer has (swept as expired, or deleted since) is
+ * read from the database; failing that, what was recorded is shown.
+ */
+static json_t *
+render_stored(const rvk_app_t *app, const rvk_revocation_t *rv)
+{
+	rvk_revocation_t shown = *rv;
+	if (rvk_revtable_get(app->revtable, rv->type, rv->iss, strlen(rv->iss), rv->id,
+	                     strlen(rv->id), &shown.revoked_at, &shown.expires_at))
+		return render(&shown);
+	rvk_revocation_t got;
+	if (rvk_store_get(app->store, rv->type, rv->iss, rv->id, &got) != RVK_OK)
+		return render(rv);
+	json_t *o = render(&got);
+	rvk_revocation_fini(&got);
+	return o;
+}
+
 static void
 reply_doc(rvk_req_t *req, unsigned status, json_t *doc)
 {
@@ -186,15 +210,7 @@ create(rvk_req_t *req)
 		rvk_log(RVK_LOG_INFO, "revocation taken", "source", "admin",
 		        "type", rvk_rev_type_name(rv->type), "iss", rv->iss, "id", rv->id,
 		        NULL);
-		/* Answer what is stored: a merge may have kept a later time. A
-		 * concurrent delete (or a read failure) leaves what we recorded. */
-		rvk_revocation_t got;
-		if (rvk_store_get(app->store, rv->type, rv->iss, rv->id, &got) == RVK_OK) {
-			json_array_append_new(list, render(&got));
-			rvk_revocation_fini(&got);
-		} else {
-			json_array_append_new(list, render(rv));
-		}
+		json_array_append_new(list, render_stored(app, rv));
 	}
 	rvk_events_free(revs, n);
 	json_t *doc = json_object();
@@ -257,7 +273,10 @@ list(rvk_req_t *req)
 			                "(cursors do not survive a restart)");
 			return;
 		}
-		if (cur.filter_type != type || !same_str(cur.filter_iss, iss)) {
+		/* The HMAC vouches for these values; the range check keeps a
+		 * future format change from reaching the store's REQUIREs. */
+		if (cur.filter_type != type || !same_str(cur.filter_iss, iss) ||
+		    cur.type < 0 || cur.type >= RVK_REV_TYPE_COUNT) {
 			rvk_cursor_fini(&cur);
 			rvk_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_request",
 			                "cursor: issued for another type or iss filter");

@@ -21,6 +21,7 @@
 #include "cache/syncmap.h"
 #include "cache/vcache.h"
 #include "service/config.h"
+#include "store/replica.h"
 #include "store/store.h"
 
 struct MHD_Response;
@@ -49,6 +50,8 @@ typedef struct rvk_app {
 	 * NULL: none kept. */
 	rvk_syncmap_t *seen;
 	bool ready_store;             /* the store loaded everything */
+	/* Cluster mode (store/replica.h); NULL: replication disabled. */
+	rvk_replica_t *replica;
 	/* Remote keys (service/jwks.h): /auth calls key_kick when a token of
 	 * issuer names a kid its keyring lacks; NULL: nobody to tell. */
 	void (*key_kick)(void *arg, const rvk_issuer_t *issuer);

@@ -41,10 +41,19 @@ rvk_handle_readyz(rvk_req_t *req)
 	char *keys = keys_check(app);
 	bool store_ok = app->ready_store;
 	bool ready = store_ok && !keys;
+	const char *repl = "disabled";
+	if (app->replica) {
+		/* Not ready until the initial catch-up; an outage after it
+		 * only degrades (decisions never wait on Redis). */
+		rvk_replica_status_t rs;
+		rvk_replica_status(app->replica, &rs);
+		repl = rvk_replica_state_name(rs.state);
+		ready = ready && rs.ready;
+	}
 	json_t *checks = json_object();
 	json_object_set_new(checks, "store", json_string(store_ok ? "ok" : "not loaded"));
 	json_object_set_new(checks, "keys", json_string(keys ? keys : "ok"));
-	json_object_set_new(checks, "replication", json_string("disabled"));
+	json_object_set_new(checks, "replication", json_string(repl));
 	json_t *o = json_object();
 	json_object_set_new(o, "status", json_string(ready ? "ready" : "not ready"));
 	json_object_set_new(o, "checks", checks);
@@ -63,6 +72,13 @@ rvk_handle_metrics(rvk_req_t *req)
 	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
 		g.revocations[t] = rvk_revtable_count(app->revtable, (rvk_rev_type_t)t);
 	g.vcache_entries = rvk_vcache_len(app->vcache);
+	if (app->replica) {
+		rvk_replica_status_t rs;
+		rvk_replica_status(app->replica, &rs);
+		g.cluster = true;
+		g.replication_outbox = rs.outbox;
+		g.replication_lag_seconds = rs.lag_seconds;
+	}
 	rvk_buf_t extra = RVK_BUF_INIT;
 	if (app->metrics_extra) {
 		app->metrics_extra(&extra, app->metrics_extra_arg);

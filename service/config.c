@@ -789,6 +789,13 @@ rvk_config_validate(const rvk_config_t *cfg, char *err, size_t errlen)
 {
 	struct ctx c = { .name = cfg->path ? cfg->path : "(none)", .err = err,
 	                 .errlen = errlen };
+	/* Again here: --listen and --admin-listen replace the checked values,
+	 * and the server parses them assuming a colon. */
+	rvk_result_t r = check_listen(&c, "listen", cfg->listen);
+	if (r == RVK_OK && cfg->admin_listen)
+		r = check_listen(&c, "admin_listen", cfg->admin_listen);
+	if (r != RVK_OK)
+		return r;
 	if (cfg->admin_listen && strcmp(cfg->admin_listen, cfg->listen) == 0)
 		return fail(&c, "admin_listen", "must differ from listen");
 	return RVK_OK;

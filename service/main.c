@@ -172,11 +172,6 @@ serve(int argc, char **argv)
 		rvk_config_free(cfg);
 		return 2;
 	}
-	if (cfg->redis_url) {
-		fprintf(stderr, "revokd: config %s: redis: cluster mode is not available in this build yet\n", name);
-		rvk_config_free(cfg);
-		return 2;
-	}
 	rvk_log_set_format(cfg->log_format);
 	rvk_log_set_level(cfg->log_level);
 

@@ -13,6 +13,7 @@
 #include "base/mem.h"
 #include "base/rcu.h"
 #include "service/jwks.h"
+#include "service/notify.h"
 #include "service/runtime.h"
 
 #define SWEEP_INTERVAL_MS 1000
@@ -23,6 +24,7 @@ struct rvk_runtime {
 	rvk_app_t app;
 	rvk_server_t *server;
 	rvk_jwks_t *jwks;             /* publishes every keyring after start */
+	rvk_notify_t *notify;         /* systemd READY/WATCHDOG; NULL: none */
 	pthread_t sweeper;
 	bool sweeper_running;
 	pthread_mutex_t mu;
@@ -37,6 +39,13 @@ on_commit(void *arg, double seconds, size_t rows, bool ok)
 	(void)rows;
 	(void)ok;
 	rvk_metrics_commit((uint64_t)(seconds * 1e9));
+}
+
+static void
+on_replica_applied(void *arg, size_t n)
+{
+	(void)arg;
+	rvk_metrics_taken(RVK_SRC_REPLICA, n);
 }
 
 /*
@@ -187,6 +196,26 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	code = 1;
 	app->revtable = rvk_revtable_new(1u << 16, cfg->leeway);
 	rvk_store_opts_t so = { .leeway = cfg->leeway, .on_commit = on_commit };
+	if (cfg->redis_url) {
+		/* Cluster mode: the replica exists before the store so the
+		 * store's writer can wake its publisher (store/replica.h). */
+		rvk_replica_opts_t ro = {
+			.url = cfg->redis_url,
+			.stream = cfg->redis_stream,
+			.max_token_lifetime = cfg->max_token_lifetime,
+			.leeway = cfg->leeway,
+			.on_applied = on_replica_applied,
+		};
+		if (rvk_replica_new(&ro, &app->replica, err, sizeof(err)) != RVK_OK) {
+			fprintf(stderr, "revokd: config %s: %s\n",
+			        cfg->path ? cfg->path : "(none)", err);
+			code = 2;
+			goto fail;
+		}
+		so.cluster = true;
+		so.on_outbox = rvk_replica_kick;
+		so.on_outbox_arg = app->replica;
+	}
 	rvk_result_t r = rvk_store_open(cfg->data_dir, app->revtable, &so,
 	                                rvk_clock_now(), &app->store, err, sizeof(err));
 	if (r != RVK_OK) {
@@ -194,6 +223,11 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 		goto fail;
 	}
 	app->ready_store = true;
+	if (app->replica &&
+	    rvk_replica_start(app->replica, app->store, err, sizeof(err)) != RVK_OK) {
+		fprintf(stderr, "revokd: %s\n", err);
+		goto fail;
+	}
 	app->vcache = rvk_vcache_new((size_t)cfg->vcache_max_entries, rvk_api_vcache_free);
 	app->seen = rvk_syncmap_new(1024, NULL);
 	rvk_api_prepare(app);
@@ -221,6 +255,8 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	rvk_log(RVK_LOG_INFO, "revokd listening", "listen", cfg->listen, "port", port,
 	        "admin_listen", cfg->admin_listen ? cfg->admin_listen : "(same)",
 	        "threads", threads, "data_dir", cfg->data_dir, NULL);
+	/* Last: its first probe must find the listener up. */
+	rt->notify = rvk_notify_start(cfg->listen, rvk_server_port(rt->server, 0));
 	*out = rt;
 	return 0;
 fail:
@@ -242,6 +278,7 @@ rvk_runtime_reload(rvk_runtime_t *rt)
 	 * the file keys with the JWKS keys and refetches every JWKS. */
 	rvk_jwks_reload(rt->jwks, fresh);
 	rvk_issuers_free(fresh);
+	free(fresh); /* rvk_issuers_free frees the contents only */
 }
 
 void
@@ -249,6 +286,8 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 {
 	if (!rt)
 		return;
+	rvk_notify_stop(rt->notify); /* STOPPING=1 before the drain */
+	rt->notify = NULL;
 	rvk_jwks_stop(rt->jwks);
 	rvk_server_stop(rt->server);
 	rt->server = NULL;
@@ -262,7 +301,9 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 		pthread_join(rt->sweeper, NULL);
 	}
 	rvk_app_t *app = &rt->app;
+	rvk_replica_stop(app->replica);  /* before the store it reads */
 	rvk_store_close(app->store);
+	rvk_replica_free(app->replica);  /* the writer may kick it until here */
 	rvk_rcu_barrier();
 	if (app->vcache)
 		rvk_vcache_free(app->vcache);
@@ -271,8 +312,11 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 	if (app->seen)
 		rvk_syncmap_free(app->seen);
 	rvk_api_release(app);
-	if (app->issuers)
+	if (app->issuers) {
 		rvk_issuers_free(app->issuers);
+		free(app->issuers); /* rvk_issuers_free frees the contents only */
+		app->issuers = NULL;
+	}
 	rvk_rcu_barrier();
 	if (app->admin_token) {
 		rvk_memzero(app->admin_token, app->admin_token_len);

@@ -31,8 +31,24 @@ static const char *const schema_v1 =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
 	"PRAGMA user_version = 1;";
 
+/* v2: the replication outbox (store/outbox.h). seq only grows (AUTOINCREMENT
+ * never reuses a number) and rows leave only as a prefix, so the rows are
+ * always contiguous and the depth is max - min + 1. */
+static const char *const schema_v2 =
+	"CREATE TABLE outbox ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" op TEXT NOT NULL,"                 /* "revoke" or "delete" */
+	" type INTEGER NOT NULL,"
+	" iss TEXT NOT NULL,"
+	" id TEXT NOT NULL,"
+	" revoked_at INTEGER NULL,"
+	" expires_at INTEGER NULL,"          /* NULL = never */
+	" reason TEXT NULL,"
+	" source TEXT NULL);"                /* NULL for a delete */
+	"PRAGMA user_version = 2;";
+
 /* Migrations: migrations[v] takes a database from version v to v + 1. */
-static const char *const migrations[RVK_DB_VERSION] = { schema_v1 };
+static const char *const migrations[RVK_DB_VERSION] = { schema_v1, schema_v2 };
 
 static rvk_result_t
 classify(int rc)

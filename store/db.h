@@ -8,6 +8,9 @@
  *      reason NULL, source) WITHOUT ROWID, PRIMARY KEY (type, iss, id);
  *      index on expires_at (purge); meta(key, value) for later use
  *      (replication stream position).
+ *   2  outbox(seq AUTOINCREMENT, op, type, iss, id, revoked_at, expires_at,
+ *      reason, source): what cluster mode still has to publish
+ *      (store/outbox.h).
  * A database with a newer user_version than RVK_DB_VERSION is refused: an
  * older binary must not write rows it does not understand.
  *
@@ -24,7 +27,7 @@
 #include "base/result.h"
 #include "cache/revtable.h"
 
-#define RVK_DB_VERSION 1
+#define RVK_DB_VERSION 2
 #define RVK_DB_FILE "revokd.db"
 
 /*

@@ -31,7 +31,9 @@ struct rvk_store {
 	sqlite3 *wdb;
 	sqlite3_stmt *st_begin, *st_commit, *st_rollback;
 	sqlite3_stmt *st_upsert, *st_delete, *st_delete_src, *st_purge;
+	sqlite3_stmt *st_outbox_ins, *st_outbox_ack, *st_meta_set;
 	pthread_t writer;
+	size_t outbox_added;            /* rows added by the current group */
 
 	/* Guarded by mu: the queue, the stop flag, the statistics. */
 	pthread_mutex_t mu;
@@ -46,6 +48,10 @@ struct rvk_store {
 	struct reader *idle;
 	int nidle;
 };
+
+/* A read connection from the pool (NULL: cannot open), and back. */
+struct reader *rvk_store_reader_take(rvk_store_t *store);
+void rvk_store_reader_give(rvk_store_t *store, struct reader *r);
 
 /* Closes every idle read connection (close only). */
 void rvk_store_readers_fini(rvk_store_t *store);

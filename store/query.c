@@ -55,6 +55,18 @@ give_back(rvk_store_t *s, struct reader *r)
 	}
 }
 
+struct reader *
+rvk_store_reader_take(rvk_store_t *store)
+{
+	return take(store);
+}
+
+void
+rvk_store_reader_give(rvk_store_t *store, struct reader *r)
+{
+	give_back(store, r);
+}
+
 void
 rvk_store_readers_fini(rvk_store_t *s)
 {

@@ -33,8 +33,9 @@
 #include "base/mem.h"
 #include "store/db.h"
 #include "store/internal.h"
+#include "store/outbox.h"
 
-enum job_kind { JOB_RECORD, JOB_DELETE, JOB_PURGE };
+enum job_kind { JOB_RECORD, JOB_DELETE, JOB_PURGE, JOB_ACK };
 
 struct merged {
 	int64_t revoked_at, expires_at;
@@ -54,6 +55,12 @@ struct job {
 	/* JOB_PURGE */
 	int64_t before;                 /* delete expires_at < before */
 	size_t purged;
+	/* JOB_ACK */
+	int64_t upto;
+	/* Any kind: from the replication stream (never enters the outbox),
+	 * and a meta row to write in the same transaction (NULL: none). */
+	bool replica;
+	const char *meta_key, *meta_value;
 
 	rvk_result_t result;
 	bool done;
@@ -83,6 +90,63 @@ step_write(sqlite3_stmt *st)
 static int
 run_simple(sqlite3_stmt *st)
 {
+	int rc = step_write(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static const char *const sql_outbox_ins =
+	"INSERT INTO outbox (op, type, iss, id, revoked_at, expires_at, reason,"
+	" source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/* One outbox row; r is NULL for a tombstone of (type, iss, id). */
+static int
+outbox_add(rvk_store_t *s, rvk_rev_type_t type, const char *iss,
+           const char *id, const rvk_revocation_t *r,
+           const struct merged *m)
+{
+	sqlite3_stmt *st = s->st_outbox_ins;
+	sqlite3_bind_text(st, 1, r ? "revoke" : "delete", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)type);
+	sqlite3_bind_text(st, 3, iss, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	if (r) {
+		/* The merged times: what this replica now holds. */
+		sqlite3_bind_int64(st, 5, m->revoked_at);
+		if (m->expires_at == RVK_NEVER)
+			sqlite3_bind_null(st, 6);
+		else
+			sqlite3_bind_int64(st, 6, m->expires_at);
+		if (r->reason)
+			sqlite3_bind_text(st, 7, r->reason, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, rvk_source_name(r->source), -1,
+		                  SQLITE_STATIC);
+	}
+	int rc = step_write(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE)
+		s->outbox_added++;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int
+run_meta(rvk_store_t *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = s->st_meta_set;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	int rc = step_write(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int
+run_ack(rvk_store_t *s, struct job *j)
+{
+	sqlite3_stmt *st = s->st_outbox_ack;
+	sqlite3_bind_int64(st, 1, j->upto);
 	int rc = step_write(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -119,6 +183,13 @@ run_record(rvk_store_t *s, struct job *j)
 		sqlite3_clear_bindings(st);
 		if (rc != SQLITE_DONE)
 			return rc;
+		if (s->opts.cluster && !j->replica
+		    && r->source != RVK_SRC_REPLICA) {
+			rc = outbox_add(s, r->type, r->iss, r->id, r,
+			                &j->merged[i]);
+			if (rc != SQLITE_OK)
+				return rc;
+		}
 	}
 	return SQLITE_OK;
 }
@@ -138,7 +209,13 @@ run_delete(rvk_store_t *s, struct job *j)
 		j->deleted = sqlite3_changes(s->wdb) > 0;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	if (rc != SQLITE_DONE)
+		return rc;
+	/* Only a delete that removed something travels: one that found
+	 * nothing has nothing to tell the others. */
+	if (s->opts.cluster && !j->replica && j->deleted)
+		return outbox_add(s, j->type, j->iss, j->id, NULL, NULL);
+	return SQLITE_OK;
 }
 
 static int
@@ -184,6 +261,8 @@ apply(rvk_store_t *s, struct job *group)
 			/* The sweeper clears the table itself. */
 			delta -= (int64_t)j->purged;
 			break;
+		case JOB_ACK:
+			break;
 		}
 	}
 	return delta;
@@ -212,6 +291,14 @@ run_group(rvk_store_t *s, struct job *group, size_t *rows)
 			rc = run_purge(s, j);
 			*rows += j->purged;
 			break;
+		case JOB_ACK:
+			what = "outbox ack";
+			rc = run_ack(s, j);
+			break;
+		}
+		if (rc == SQLITE_OK && j->meta_key) {
+			what = "meta";
+			rc = run_meta(s, j->meta_key, j->meta_value);
 		}
 	}
 	if (rc == SQLITE_OK) {
@@ -255,11 +342,14 @@ writer_main(void *arg)
 
 		uint64_t t0 = rvk_clock_mono_ns();
 		size_t rows = 0;
+		s->outbox_added = 0;
 		bool ok = run_group(s, group, &rows);
 		int64_t delta = ok ? apply(s, group) : 0;
 		double secs = (double)(rvk_clock_mono_ns() - t0) / 1e9;
 		if (s->opts.on_commit)
 			s->opts.on_commit(s->opts.on_commit_arg, secs, rows, ok);
+		if (ok && s->outbox_added && s->opts.on_outbox)
+			s->opts.on_outbox(s->opts.on_outbox_arg);
 
 		pthread_mutex_lock(&s->mu);
 		if (ok) {
@@ -347,6 +437,63 @@ rvk_store_delete(rvk_store_t *store, rvk_rev_type_t type, const char *iss,
 }
 
 rvk_result_t
+rvk_store_record_replica(rvk_store_t *store, const rvk_revocation_t *revs,
+                         size_t n, const char *stream_id)
+{
+	RVK_REQUIRE(store && (revs || n == 0));
+	RVK_REQUIRE(n <= RVK_STORE_MAX_BATCH && (n > 0 || stream_id));
+	for (size_t i = 0; i < n; i++)
+		RVK_REQUIRE(well_formed(&revs[i]));
+	struct job j = { .kind = JOB_RECORD, .revs = revs, .n = n,
+	                 .replica = true };
+	if (stream_id) {
+		j.meta_key = RVK_STORE_META_POSITION;
+		j.meta_value = stream_id;
+	}
+	j.merged = rvk_malloc((n ? n : 1) * sizeof(*j.merged));
+	rvk_result_t r = submit(store, &j);
+	free(j.merged);
+	return r;
+}
+
+rvk_result_t
+rvk_store_delete_replica(rvk_store_t *store, rvk_rev_type_t type,
+                         const char *iss, const char *id,
+                         const char *stream_id, bool *deleted)
+{
+	RVK_REQUIRE(store && iss && id && deleted);
+	RVK_REQUIRE((unsigned)type < RVK_REV_TYPE_COUNT);
+	struct job j = { .kind = JOB_DELETE, .type = type, .iss = iss,
+	                 .id = id, .replica = true };
+	if (stream_id) {
+		j.meta_key = RVK_STORE_META_POSITION;
+		j.meta_value = stream_id;
+	}
+	rvk_result_t r = submit(store, &j);
+	if (r == RVK_OK)
+		*deleted = j.deleted;
+	return r;
+}
+
+rvk_result_t
+rvk_store_meta_set(rvk_store_t *store, const char *key, const char *value)
+{
+	RVK_REQUIRE(store && key && value);
+	/* An ack of nothing carries the meta write. */
+	struct job j = { .kind = JOB_ACK, .upto = INT64_MIN, .meta_key = key,
+	                 .meta_value = value };
+	return submit(store, &j);
+}
+
+rvk_result_t
+rvk_store_outbox_ack(rvk_store_t *store, int64_t upto)
+{
+	RVK_REQUIRE(store);
+	struct job j = { .kind = JOB_ACK, .upto = upto };
+	return submit(store, &j);
+}
+
+rvk_result_t
 rvk_store_purge(rvk_store_t *store, int64_t now, size_t *purged)
 {
 	RVK_REQUIRE(store && purged);
@@ -400,7 +547,9 @@ finalize_all(rvk_store_t *s)
 {
 	sqlite3_stmt **sts[] = { &s->st_begin, &s->st_commit, &s->st_rollback,
 	                         &s->st_upsert, &s->st_delete,
-	                         &s->st_delete_src, &s->st_purge };
+	                         &s->st_delete_src, &s->st_purge,
+	                         &s->st_outbox_ins, &s->st_outbox_ack,
+	                         &s->st_meta_set };
 	for (size_t i = 0; i < RVK_ARRAY_LEN(sts); i++) {
 		sqlite3_finalize(*sts[i]);
 		*sts[i] = NULL;
@@ -423,6 +572,10 @@ prepare_all(rvk_store_t *s)
 		{ &s->st_delete_src, "DELETE FROM revocations"
 		  " WHERE type = ?1 AND iss = ?2 AND id = ?3 AND source = ?4" },
 		{ &s->st_purge, "DELETE FROM revocations WHERE expires_at < ?1" },
+		{ &s->st_outbox_ins, sql_outbox_ins },
+		{ &s->st_outbox_ack, "DELETE FROM outbox WHERE seq <= ?1" },
+		{ &s->st_meta_set, "INSERT OR REPLACE INTO meta (key, value)"
+		  " VALUES (?1, ?2)" },
 	};
 	for (size_t i = 0; i < RVK_ARRAY_LEN(list); i++) {
 		int rc = sqlite3_prepare_v3(s->wdb, list[i].sql, -1,

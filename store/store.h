@@ -72,6 +72,14 @@ typedef struct rvk_store_opts {
 	/* Called on the writer thread after each commit (metrics); may be NULL. */
 	void (*on_commit)(void *arg, double seconds, size_t rows, bool ok);
 	void *on_commit_arg;
+	/* Cluster mode (store/outbox.h): every recorded revocation whose
+	 * source is not RVK_SRC_REPLICA, and every delete that removed a row,
+	 * also writes an outbox row in the same transaction. */
+	bool cluster;
+	/* Called on the writer thread after a commit that added outbox rows
+	 * (wakes the publisher); may be NULL. */
+	void (*on_outbox)(void *arg);
+	void *on_outbox_arg;
 } rvk_store_opts_t;
 
 /*

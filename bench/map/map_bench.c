@@ -307,6 +307,7 @@ struct run {
 	atomic_uint_least64_t ops;
 	size_t lat_n;
 	uint64_t misses;
+	long vcsw;              /* this worker's voluntary context switches */
 	unsigned seed;
 };
 
@@ -316,6 +317,8 @@ worker(void *arg)
 	struct run *r = arg;
 	uint64_t x = 0x9E3779B97F4A7C15ULL * (r->seed + 1);
 	uint64_t n = r->n, n2 = 2 * r->n, local = 0, misses = 0;
+	struct rusage ru0, ru1;
+	getrusage(RUSAGE_THREAD, &ru0);
 	for (;;) {
 		for (int i = 0; i < 256; i++) {
 			x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
@@ -338,12 +341,16 @@ worker(void *arg)
 			break;
 	}
 	r->misses = misses;
+	getrusage(RUSAGE_THREAD, &ru1);
+	r->vcsw = ru1.ru_nvcsw - ru0.ru_nvcsw;
 	return NULL;
 }
 
 struct result {
-	double mops, cpu_pct, miss_pct;
+	double mops, cpu_pct, miss_pct, vcsw_per_kop;
 };
+
+
 
 static void
 sleep_s(double s)
@@ -386,10 +393,12 @@ run_cell(struct table *t, size_t n, unsigned write_pct, int threads,
 	uint64_t o1 = sum_ops(r, threads), w1 = now_ns(), c1 = cpu_ns();
 	atomic_store(&stop, 1);
 	uint64_t misses = 0, total = 0;
+	long blocked = 0;
 	for (int i = 0; i < threads; i++) {
 		pthread_join(th[i], NULL);
 		misses += r[i].misses;
 		total += atomic_load(&r[i].ops);
+		blocked += r[i].vcsw;
 		if (lat_n)
 			lat_n[i] = r[i].lat_n;
 	}
@@ -397,6 +406,9 @@ run_cell(struct table *t, size_t n, unsigned write_pct, int threads,
 	res.mops = (double)(o1 - o0) / ((double)(w1 - w0) / 1e9) / 1e6;
 	res.cpu_pct = 100.0 * (double)(c1 - c0) / (double)(w1 - w0);
 	res.miss_pct = total ? 100.0 * (double)misses / (double)total : 0;
+	/* How often a worker thread blocked (voluntary context switches of the
+	 * workers only, warm-up included), per 1000 ops. */
+	res.vcsw_per_kop = total ? 1000.0 * (double)blocked / (double)total : 0;
 	return res;
 }
 
@@ -546,8 +558,10 @@ main(int argc, char **argv)
 
 	static const size_t sizes[] = { 10000, 1000000 };
 	static const unsigned mixes[] = { 0, 1, 10, 50 };
-	printf("\n%-6s %-6s %-3s | %-24s | %-24s | %s\n", "n", "mix", "thr",
-	       "syncmap Mops/s (cpu%)", "rwlock Mops/s (cpu%)", "ratio");
+	printf("\ncolumns per implementation: Mops/s, process cpu%% (200%% = both cores),\n"
+	       "  worker threads' voluntary context switches per 1000 ops (how often one blocked)\n");
+	printf("%-6s %-6s %-3s | %-25s | %-25s | %s\n", "n", "mix", "thr",
+	       "syncmap  Mops  cpu  vcsw/k", "rwlock   Mops  cpu  vcsw/k", "syncmap/rwlock");
 	for (size_t si = 0; si < 2; si++) {
 		size_t n = sizes[si];
 		if (only && strcmp(only, n == 10000 ? "10k" : "1M") != 0)
@@ -561,7 +575,7 @@ main(int argc, char **argv)
 		}
 		for (size_t mi = 0; mi < 4; mi++) {
 			for (int thr = 1; thr <= 2; thr++) {
-				struct result r[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+				struct result r[2] = { { 0, 0, 0, 0 }, { 0, 0, 0, 0 } };
 				for (int rep = 0; rep < reps; rep++) {
 					for (int i = 0; i < 2; i++) {
 						struct result x = run_cell(&tab[i], n, mixes[mi], thr,
@@ -572,10 +586,10 @@ main(int argc, char **argv)
 				}
 				char mix[16];
 				snprintf(mix, sizeof(mix), "%u/%u", 100 - mixes[mi], mixes[mi]);
-				printf("%-6s %-6s %-3d | %8.2f (%3.0f%%) miss %4.1f%% | %8.2f (%3.0f%%) miss %4.1f%% | %5.2fx\n",
+				printf("%-6s %-6s %-3d | %8.2f %4.0f%% %7.3f | %8.2f %4.0f%% %7.3f | %5.2fx\n",
 				       n == 10000 ? "10k" : "1M", mix, thr,
-				       r[0].mops, r[0].cpu_pct, r[0].miss_pct,
-				       r[1].mops, r[1].cpu_pct, r[1].miss_pct,
+				       r[0].mops, r[0].cpu_pct, r[0].vcsw_per_kop,
+				       r[1].mops, r[1].cpu_pct, r[1].vcsw_per_kop,
 				       r[1].mops > 0 ? r[0].mops / r[1].mops : 0);
 			}
 		}

@@ -16,7 +16,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 	CC=clang meson setup "$BUILD" -Dfuzzing=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
 fi
-TARGETS="fuzz_jws fuzz_differential"
+TARGETS="fuzz_jws fuzz_differential fuzz_set fuzz_logout fuzz_form"
 ninja -C "$BUILD" $(for t in $TARGETS; do printf 'tests/fuzz/%s ' "$t"; done)
 status=0
 for t in $TARGETS; do

@@ -461,3 +461,177 @@ def intake_server(tmp_path_factory, keys):
     yield srv
     if srv.proc.poll() is None:
         assert_clean_exit(srv)
+
+
+# ---------------------------------------------------------------------------
+# Remote keys (SPEC §6 JWKS): a JWKS / OpenID discovery server on loopback.
+
+import base64 as _b64  # noqa: E402
+
+
+def _b64u_int(i, size=None):
+    size = size or (i.bit_length() + 7) // 8
+    return _b64.urlsafe_b64encode(i.to_bytes(size, "big")).rstrip(b"=").decode()
+
+
+def jwk_of(key, kid, alg=None, **extra):
+    """The public JWK of a cryptography private key (RSA or EC)."""
+    pub = key.public_key().public_numbers()
+    if isinstance(key, rsa.RSAPrivateKey):
+        j = {"kty": "RSA", "n": _b64u_int(pub.n), "e": _b64u_int(pub.e)}
+    else:
+        crv, size = {"secp256r1": ("P-256", 32), "secp384r1": ("P-384", 48),
+                     "secp521r1": ("P-521", 66)}[key.curve.name]
+        j = {"kty": "EC", "crv": crv, "x": _b64u_int(pub.x, size),
+             "y": _b64u_int(pub.y, size)}
+    j["kid"] = kid
+    if alg:
+        j["alg"] = alg
+    j.update(extra)
+    return j
+
+
+class JwksServer:
+    """Serves /jwks and /.well-known/openid-configuration from `keys` and
+    `discovery`, misbehaving on demand: mode is one of ok, slow (7 s, past
+    revokd's 5 s timeout), garbage, huge (10 MiB with Content-Length),
+    chunked (10 MiB chunked), redirect (302 to a good document), error (500).
+    hits counts requests by path; mode_hits by (path, mode)."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.keys = []
+        self.discovery = None
+        self.mode = "ok"
+        self.hits = {}
+        self.mode_hits = {}
+        self.lock = threading.Lock()
+        self._threading = threading
+        self._http = http.server
+        self.httpd = None
+        self.start()
+
+    def count(self, path="/jwks"):
+        with self.lock:
+            return self.hits.get(path, 0)
+
+    def count_mode(self, mode, path="/jwks"):
+        with self.lock:
+            return self.mode_hits.get((path, mode), 0)
+
+    def start(self):
+        owner = self
+
+        class Handler(self._http.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def send_body(self, code, body, ctype="application/json"):
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                path = self.path.split("?")[0]
+                with owner.lock:
+                    mode = owner.mode
+                    owner.hits[path] = owner.hits.get(path, 0) + 1
+                    owner.mode_hits[(path, mode)] = owner.mode_hits.get((path, mode), 0) + 1
+                    doc = ({"keys": list(owner.keys)} if path in ("/jwks", "/good")
+                           else owner.discovery if path == "/.well-known/openid-configuration"
+                           else None)
+                try:
+                    if doc is None:
+                        return self.send_body(404, b"{}")
+                    if path == "/good" or mode == "ok":
+                        return self.send_body(200, json.dumps(doc).encode())
+                    if mode == "slow":
+                        time.sleep(7)
+                        return self.send_body(200, json.dumps(doc).encode())
+                    if mode == "garbage":
+                        return self.send_body(200, b"\x00garbage{{{", "text/plain")
+                    if mode == "error":
+                        return self.send_body(500, b"oops", "text/plain")
+                    if mode == "redirect":
+                        self.send_response(302)
+                        self.send_header("Location", owner.base + "/good")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    big = b'{"keys":[],"pad":"' + b"A" * (10 * 1024 * 1024) + b'"}'
+                    if mode == "huge":
+                        return self.send_body(200, big)
+                    if mode == "chunked":
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Transfer-Encoding", "chunked")
+                        self.end_headers()
+                        for i in range(0, len(big), 65536):
+                            part = big[i:i + 65536]
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                        self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        class Server(self._http.ThreadingHTTPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        self.httpd = Server(("127.0.0.1", self.port), Handler)
+        self.thread = self._threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        """Down: connections are refused until start() again."""
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+
+@pytest.fixture
+def jwks_server():
+    s = JwksServer()
+    yield s
+    s.stop()
+
+
+def mint_with(key, kid, alg, iss, **over):
+    """A valid access token for iss, signed by a cryptography private key."""
+    now = int(time.time())
+    c = {"iss": iss, "sub": "alice", "iat": now, "exp": now + 600,
+         "jti": str(uuid.uuid4())}
+    c.update(over)
+    h = {"kid": kid} if kid is not None else {}
+    return jwt.encode(c, pem_private(key), algorithm=alg, headers=h)
+
+
+class FastMinter(Minter):
+    """Minter that hands PyJWT the key objects themselves: the same tokens,
+    but without re-reading (and re-validating) the RSA PEM on every call,
+    which costs ~170 ms per RS256 token. Test modules opt in by overriding
+    their `mint` fixture with `fast_mint`."""
+
+    def token(self, alg="RS256", kid="default", headers=None, key=None, **claims):
+        key_for = {"RS256": self.keys.rsa, "ES256": self.keys.ec256,
+                   "ES384": self.keys.ec384, "HS256": self.keys.hs}
+        kid_for = {"RS256": "rsa1", "ES256": "ec1", "ES384": "ec384", "HS256": "hs1"}
+        h = dict(headers or {})
+        if kid == "default":
+            h["kid"] = kid_for.get(alg)
+        elif kid is not None:
+            h["kid"] = kid
+        k = key if key is not None else key_for[alg]
+        return jwt.encode(self.claims(**claims), k, algorithm=alg, headers=h)
+
+
+@pytest.fixture(scope="session")
+def fast_mint(keys):
+    return FastMinter(keys)

@@ -8,6 +8,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from conftest import (ISS, ISS2, assert_allow, assert_deny, b64u, pem_public,
                       raw_token, sign_raw)
 
+
+@pytest.fixture
+def mint(fast_mint):
+    # Same tokens as conftest's Minter, minted without re-reading PEM keys.
+    return fast_mint
+
 NONE_SPELLINGS = ["none", "None", "NONE", "nOnE"]
 
 

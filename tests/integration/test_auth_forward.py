@@ -8,6 +8,12 @@ import pytest
 from conftest import (ISS, assert_allow, assert_deny, assert_no_token, b64u,
                       metric_value, metrics_text)
 
+
+@pytest.fixture
+def mint(fast_mint):
+    # Same tokens as conftest's Minter, minted without re-reading PEM keys.
+    return fast_mint
+
 FORWARD = {"sub": "X-Auth-Subject", "scope": "X-Auth-Scope", "email": "X-Auth-Email",
            "roles": "X-Auth-Roles", "level": "X-Auth-Level", "ratio": "X-Auth-Ratio",
            "obj": "X-Auth-Obj", "flag": "X-Auth-Flag", "tenant": "X-Tenant",

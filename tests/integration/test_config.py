@@ -16,6 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from conftest import REVOKD, assert_allow, base_config, free_port, pem_public, start_server
 
 
+@pytest.fixture
+def mint(fast_mint):
+    # Same tokens as conftest's Minter, minted without re-reading PEM keys.
+    return fast_mint
+
+
 def run(args, timeout=15, env=None):
     e = dict(os.environ)
     e.update(env or {})
@@ -222,11 +228,22 @@ def test_hmac_key_with_pem_file(tmp_path, cfg):
     assert_config_error(p, path, "issuers[0].keys[3]")
 
 
-def test_missing_secret_file_does_not_leak(tmp_path, cfg, keys):
+def test_missing_secret_file(tmp_path, cfg):
     cfg["issuers"][0]["keys"][3]["secret_file"] = "keys/nope.secret"
     p, path = serve_bad(tmp_path, cfg)
     assert_config_error(p, path, "issuers[0].keys[3].secret_file")
-    assert keys.hs.hex() not in p.stderr
+
+
+def test_bad_webhook_secret_is_not_echoed(tmp_path, cfg):
+    # SPEC §2: secrets never appear in logs, metrics or errors.
+    secret = "not-a-standard-webhooks-secret-Zq9x"
+    with open(os.path.join(str(tmp_path), "keys", "wh.secret"), "w") as f:
+        f.write(secret + "\n")
+    cfg["webhook"] = {"secret_file": "keys/wh.secret"}
+    p, path = serve_bad(tmp_path, cfg)
+    assert_config_error(p, path, "webhook.secret_file")
+    assert secret not in p.stderr and secret not in p.stdout
+    assert "Zq9x" not in p.stderr
 
 
 def test_empty_secret_file(tmp_path, cfg):

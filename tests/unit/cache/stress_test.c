@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/rcu.h"
+#include "cache/revtable.h"
 #include "cache/syncmap.h"
 #include "cache/vcache.h"
 #include "tests/support/tap.h"
@@ -380,11 +381,110 @@ TAP_TEST(vcache_cap_holds_under_concurrent_puts)
 	TAP_CHECK_INT(atomic_load(&failures), 0);
 }
 
+/*
+ * revtable: the store's writer thread puts and deletes while the sweeper
+ * sweeps at now = 100 and request threads check. An entry merged to
+ * expires_at 150 must survive every sweep (the sweeper deletes only the node
+ * it judged, never the merged one), entries that only ever had
+ * expires_at 50 must be gone after the last sweep, revoked_at keeps the
+ * maximum, and the per-type counters agree with the table.
+ */
+#define RKEYS 512
+static rvk_revtable_t *rt;
+static bool live150[RKEYS];
+static int64_t minrev[RKEYS];
+
+static void *
+rt_writer(void *arg)
+{
+	uint64_t r = 0x51ed2701ULL;
+	char id[16];
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		uint32_t i = (uint32_t)(rnd(&r) % RKEYS);
+		int n = snprintf(id, sizeof(id), "sid-%u", i);
+		if (rnd(&r) % 8 == 0) {
+			rvk_revtable_delete(rt, RVK_REV_SESSION, "iss", 3, id, (size_t)n);
+			live150[i] = false;
+			minrev[i] = 0;
+			continue;
+		}
+		int64_t rev = (int64_t)(rnd(&r) % 1000);
+		int64_t exp = rnd(&r) % 4 == 0 ? 150 : 50;
+		rvk_revtable_put(rt, RVK_REV_SESSION, "iss", 3, id, (size_t)n, rev, exp);
+		if (exp == 150)
+			live150[i] = true;
+		if (live150[i] && rev > minrev[i])
+			minrev[i] = rev;
+	}
+	return NULL;
+}
+
+static void *
+rt_sweeper(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+		rvk_revtable_sweep(rt, 100);
+	return NULL;
+}
+
+static void *
+rt_checker(void *arg)
+{
+	uint64_t r = 0x77ULL;
+	char id[16];
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		uint32_t i = (uint32_t)(rnd(&r) % RKEYS);
+		int n = snprintf(id, sizeof(id), "sid-%u", i);
+		rvk_rev_query_t q = { .iss = "iss", .iss_len = 3, .sid = id,
+		                      .sid_len = (size_t)n, .iat = 0 };
+		rvk_reason_t v = rvk_revtable_check(rt, &q, 100);
+		if (v != RVK_REASON_OK && v != RVK_REASON_SESSION_REVOKED)
+			fail("revtable: impossible verdict");
+	}
+	return NULL;
+}
+
+TAP_TEST(revtable_merges_survive_the_sweeper)
+{
+	pthread_t th[4];
+	rt = rvk_revtable_new(16, 0);
+	atomic_store(&stop, 0);
+	pthread_create(&th[0], NULL, rt_writer, NULL);
+	pthread_create(&th[1], NULL, rt_sweeper, NULL);
+	pthread_create(&th[2], NULL, rt_checker, NULL);
+	pthread_create(&th[3], NULL, rt_checker, NULL);
+	run_for(RUN_MS / 5);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	rvk_revtable_sweep(rt, 100);
+	size_t present = 0, right = 0;
+	char id[16];
+	for (uint32_t i = 0; i < RKEYS; i++) {
+		int n = snprintf(id, sizeof(id), "sid-%u", i);
+		int64_t ra = -1, ea = -1;
+		bool found = rvk_revtable_get(rt, RVK_REV_SESSION, "iss", 3, id, (size_t)n, &ra, &ea);
+		present += found;
+		if (live150[i])
+			right += found && ea == 150 && ra >= minrev[i];
+		else
+			right += !found;
+	}
+	TAP_CHECK_INT(right, RKEYS);
+	TAP_CHECK_INT(rvk_revtable_count(rt, RVK_REV_SESSION), present);
+	TAP_CHECK(present > 0);
+	rvk_revtable_free(rt);
+	TAP_CHECK_INT(atomic_load(&failures), 0);
+}
+
 int
 main(void)
 {
 	int rc = tap_main(TAP_LIST(syncmap_survives_concurrent_everything,
-	                           vcache_cap_holds_under_concurrent_puts));
+	                           vcache_cap_holds_under_concurrent_puts,
+	                           revtable_merges_survive_the_sweeper));
 	rvk_rcu_barrier();
 	return rc;
 }

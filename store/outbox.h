@@ -1,0 +1,73 @@
+/*
+ * outbox.h - what cluster mode needs from the store: the outbox of
+ * revocations and deletions still to be published to Redis, the replica's
+ * writes (which never enter the outbox) and the stream position in meta.
+ *
+ * DESIGN: with rvk_store_opts_t.cluster set, rvk_store_record() of a
+ * non-replica revocation and an rvk_store_delete() that removed a row write
+ * an outbox row in the SAME transaction, so "acknowledged" implies "will be
+ * published". The publisher reads rows in seq order, hands them to Redis
+ * and only then acks (deletes) them: at-least-once, receivers merge.
+ * The replica's writes save the last applied stream ID in meta in the same
+ * transaction as the rows they apply, so a restart neither reapplies nor
+ * skips an entry.
+ *
+ * Threads: all thread-safe (like store.h). Writes go through the writer
+ * thread; reads use a read connection.
+ */
+#ifndef RVK_STORE_OUTBOX_H
+#define RVK_STORE_OUTBOX_H
+
+#include "store/store.h"
+
+/* meta keys */
+#define RVK_STORE_META_POSITION "replication.last_id"
+#define RVK_STORE_META_NODE "replication.node_id"
+
+typedef struct rvk_outbox_row {
+	int64_t seq;
+	bool tombstone;           /* a delete: only rev.type, iss, id are set */
+	rvk_revocation_t rev;     /* owned strings; reason may be NULL */
+} rvk_outbox_row_t;
+
+/*
+ * Reads up to limit outbox rows, oldest first.
+ * Returns: RVK_OK, *rows (owned: rvk_outbox_rows_free) and *n (0: empty);
+ * RVK_EIO.
+ */
+rvk_result_t rvk_store_outbox_read(rvk_store_t *store, size_t limit,
+                                   rvk_outbox_row_t **rows, size_t *n);
+void rvk_outbox_rows_free(rvk_outbox_row_t *rows, size_t n);
+
+/* Deletes the outbox rows with seq <= upto (Redis has them).
+ * Returns: RVK_OK, RVK_EIO, RVK_ESHUTDOWN. */
+rvk_result_t rvk_store_outbox_ack(rvk_store_t *store, int64_t upto);
+
+/* Returns: RVK_OK and *depth (rows waiting), RVK_EIO. */
+rvk_result_t rvk_store_outbox_depth(rvk_store_t *store, size_t *depth);
+
+/* Returns: RVK_OK and *value (owned, free()), RVK_ENOTFOUND, RVK_EIO. */
+rvk_result_t rvk_store_meta_get(rvk_store_t *store, const char *key,
+                                char **value);
+/* Returns: RVK_OK, RVK_EIO, RVK_ESHUTDOWN. */
+rvk_result_t rvk_store_meta_set(rvk_store_t *store, const char *key,
+                                const char *value);
+
+/*
+ * Like rvk_store_record(), for entries applied from the stream: never
+ * written to the outbox whatever their source, and stream_id (when not
+ * NULL) is saved as RVK_STORE_META_POSITION in the same transaction.
+ * Requires: n <= RVK_STORE_MAX_BATCH; n == 0 only with a stream_id (just
+ * moves the position).
+ */
+rvk_result_t rvk_store_record_replica(rvk_store_t *store,
+                                      const rvk_revocation_t *revs, size_t n,
+                                      const char *stream_id);
+
+/* Like rvk_store_delete() (no source filter), for a tombstone from the
+ * stream: no outbox row; stream_id saved as above. */
+rvk_result_t rvk_store_delete_replica(rvk_store_t *store, rvk_rev_type_t type,
+                                      const char *iss, const char *id,
+                                      const char *stream_id, bool *deleted);
+
+#endif

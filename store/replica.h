@@ -1,0 +1,108 @@
+/*
+ * replica.h - cluster mode (SPEC §7): replicas share revocations through a
+ * Redis stream.
+ *
+ * DESIGN: two threads, each with its own hiredis connection (RESP2; hiredis
+ * 0.14 leaves a context dead after any error, so a failed command drops the
+ * connection and reconnects with back-off, 100 ms doubling to 5 s).
+ *  - The publisher moves outbox rows (store/outbox.h) to the stream with
+ *    XADD <stream> MINID ~ <now - (max_token_lifetime + 2 leeway)> * ...,
+ *    key revocations also into the hash <stream>:keys (tombstones HDEL),
+ *    and acks the rows only after Redis answered every command of a batch.
+ *  - The consumer tails the stream (XREAD BLOCK 5000 COUNT 1000, socket
+ *    timeout 10 s) from the last applied ID kept in meta, and applies the
+ *    entries of other nodes with source replica, the ID saved in the same
+ *    transaction. A replica without a position (brand new), or whose
+ *    position the stream was trimmed past, first loads the keys hash.
+ * Entries carry origin = this replica's node ID (kept in meta, so it
+ * survives restarts); the consumer skips its own, so nothing echoes.
+ *
+ * Entry fields: op (revoke|delete), type, iss, id, revoked_at, expires_at
+ * (seconds or "never"), reason (absent: none), source (the origin's
+ * source), origin.
+ *
+ * Threads: rvk_replica_status and rvk_replica_kick from any thread; the
+ * rest from one controlling thread.
+ */
+#ifndef RVK_STORE_REPLICA_H
+#define RVK_STORE_REPLICA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/result.h"
+#include "store/store.h"
+
+typedef struct rvk_redis_url {
+	char *host;
+	int port;               /* default 6379 */
+	char *user;             /* NULL: AUTH <password> */
+	char *password;         /* NULL: no AUTH */
+	int db;                 /* default 0 */
+} rvk_redis_url_t;
+
+/*
+ * Parses redis://[[user]:password@]host[:port][/db] (user and password may
+ * be %-encoded).
+ * Returns: RVK_OK and *out (owned: rvk_redis_url_fini); RVK_EINVAL with err.
+ */
+rvk_result_t rvk_redis_url_parse(const char *url, rvk_redis_url_t *out,
+                                 char *err, size_t errlen);
+void rvk_redis_url_fini(rvk_redis_url_t *u);
+
+typedef struct rvk_replica_opts {
+	const char *url;
+	const char *stream;
+	int64_t max_token_lifetime;     /* seconds: the stream's retention */
+	int64_t leeway;                 /* seconds */
+	/* Called on the consumer thread after n entries of other replicas
+	 * were applied (metrics); may be NULL. */
+	void (*on_applied)(void *arg, size_t n);
+	void *on_applied_arg;
+} rvk_replica_opts_t;
+
+typedef struct rvk_replica rvk_replica_t;
+
+typedef enum rvk_replica_state {
+	RVK_REPL_CONNECTING = 0,        /* Redis never reached yet */
+	RVK_REPL_CATCHING_UP,           /* reached; initial catch-up running */
+	RVK_REPL_CONNECTED,             /* caught up, both connections up */
+	RVK_REPL_DEGRADED,              /* caught up once; Redis unreachable */
+} rvk_replica_state_t;
+
+/* Returns: "connecting", "catching up", "connected", "degraded". */
+const char *rvk_replica_state_name(rvk_replica_state_t s);
+
+typedef struct rvk_replica_status {
+	rvk_replica_state_t state;
+	bool ready;                     /* the initial catch-up is done */
+	size_t outbox;                  /* rows waiting to be published */
+	double lag_seconds;             /* behind the stream's head */
+	uint64_t applied, published;    /* entries, since start */
+} rvk_replica_status_t;
+
+/* Parses the URL; starts nothing (so the store can already be given
+ * rvk_replica_kick). Returns: RVK_OK and *out; RVK_EINVAL with err. */
+rvk_result_t rvk_replica_new(const rvk_replica_opts_t *opts,
+                             rvk_replica_t **out, char *err, size_t errlen);
+
+/* Starts both threads on store (borrowed until rvk_replica_stop).
+ * Returns: RVK_OK, RVK_EIO (meta unreadable, no thread) with err. */
+rvk_result_t rvk_replica_start(rvk_replica_t *rep, rvk_store_t *store,
+                               char *err, size_t errlen);
+
+/* The store's on_outbox callback: wakes the publisher. arg: the replica. */
+void rvk_replica_kick(void *arg);
+
+void rvk_replica_status(rvk_replica_t *rep, rvk_replica_status_t *out);
+
+/* Stops and joins the threads (interrupting a blocked XREAD). Unpublished
+ * rows stay in the outbox for the next start. NULL is fine. */
+void rvk_replica_stop(rvk_replica_t *rep);
+
+/* Frees it; after rvk_replica_stop and after the store closed (the
+ * store's writer may still kick it until then). NULL is fine. */
+void rvk_replica_free(rvk_replica_t *rep);
+
+#endif

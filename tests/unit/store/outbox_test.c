@@ -1,0 +1,302 @@
+/*
+ * Cluster mode's part of store/: the outbox written in the same
+ * transaction, the replica's writes with their stream position, meta,
+ * the v1 -> v2 migration; and the Redis URL parser of store/replica.c.
+ */
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/fault.h"
+#include "store/outbox.h"
+#include "store/replica.h"
+#include "tests/support/tap.h"
+
+#define NOW 1764190000
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static int kicks;
+
+static void
+on_outbox(void *arg)
+{
+	(void)arg;
+	__atomic_add_fetch(&kicks, 1, __ATOMIC_RELAXED);
+}
+
+typedef struct fx {
+	char dir[64];
+	rvk_revtable_t *table;
+	rvk_store_t *store;
+} fx_t;
+
+static bool
+fx_open(fx_t *fx, bool cluster)
+{
+	char err[512];
+	rvk_store_opts_t o = { .leeway = 30, .cluster = cluster,
+	                       .on_outbox = on_outbox };
+	fx->table = rvk_revtable_new(1024, 30);
+	if (rvk_store_open(fx->dir, fx->table, &o, NOW, &fx->store, err,
+	                   sizeof(err)) != RVK_OK) {
+		printf("# open: %s\n", err);
+		return false;
+	}
+	return true;
+}
+
+static void
+fx_close(fx_t *fx)
+{
+	rvk_store_close(fx->store);
+	rvk_revtable_free(fx->table);
+}
+
+static bool
+fx_init(fx_t *fx, bool cluster)
+{
+	memset(fx, 0, sizeof(*fx));
+	strcpy(fx->dir, "/tmp/rvk_outbox_XXXXXX");
+	return mkdtemp(fx->dir) && fx_open(fx, cluster);
+}
+
+static void
+fx_fini(fx_t *fx)
+{
+	fx_close(fx);
+	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static rvk_revocation_t
+rev(rvk_rev_type_t t, const char *id, rvk_source_t src)
+{
+	return (rvk_revocation_t){ .type = t, .iss = "https://i", .id = (char *)id,
+	                           .revoked_at = NOW, .expires_at =
+	                           t == RVK_REV_KEY ? RVK_NEVER : NOW + 600,
+	                           .source = src };
+}
+
+static size_t
+depth(rvk_store_t *s)
+{
+	size_t d = 99;
+	TAP_CHECK_INT(rvk_store_outbox_depth(s, &d), RVK_OK);
+	return d;
+}
+
+TAP_TEST(no_outbox_without_cluster_mode)
+{
+	fx_t fx;
+	TAP_CHECK(fx_init(&fx, false));
+	rvk_revocation_t r = rev(RVK_REV_TOKEN, "t1", RVK_SRC_WEBHOOK);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &r, 1), RVK_OK);
+	bool del;
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_TOKEN, "https://i", "t1",
+	                               NULL, &del), RVK_OK);
+	TAP_CHECK(del);
+	TAP_CHECK_INT(depth(fx.store), 0);
+	fx_fini(&fx);
+}
+
+TAP_TEST(outbox_rows_follow_the_ledger)
+{
+	fx_t fx;
+	TAP_CHECK(fx_init(&fx, true));
+	kicks = 0;
+	rvk_revocation_t rs[3] = {
+		rev(RVK_REV_TOKEN, "t1", RVK_SRC_WEBHOOK),
+		rev(RVK_REV_KEY, "k1", RVK_SRC_ADMIN),
+		rev(RVK_REV_SESSION, "s1", RVK_SRC_REPLICA),  /* never echoed */
+	};
+	rs[1].reason = "leaked";
+	TAP_CHECK_INT(rvk_store_record(fx.store, rs, 3), RVK_OK);
+	TAP_CHECK_INT(depth(fx.store), 2);
+	TAP_CHECK(kicks >= 1);
+	bool del;
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_TOKEN, "https://i", "t1",
+	                               NULL, &del), RVK_OK);
+	TAP_CHECK(del);
+	/* A delete that removed nothing has nothing to publish. */
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_TOKEN, "https://i", "zz",
+	                               NULL, &del), RVK_OK);
+	TAP_CHECK(!del);
+	TAP_CHECK_INT(depth(fx.store), 3);
+
+	rvk_outbox_row_t *v;
+	size_t n;
+	TAP_CHECK_INT(rvk_store_outbox_read(fx.store, 10, &v, &n), RVK_OK);
+	TAP_CHECK_INT(n, 3);
+	if (n == 3) {
+		TAP_CHECK(!v[0].tombstone && v[0].rev.type == RVK_REV_TOKEN);
+		TAP_CHECK_STR(v[0].rev.id, "t1");
+		TAP_CHECK_INT(v[0].rev.expires_at, NOW + 600);
+		TAP_CHECK_INT(v[0].rev.source, RVK_SRC_WEBHOOK);
+		TAP_CHECK(v[0].rev.reason == NULL);
+		TAP_CHECK_STR(v[1].rev.id, "k1");
+		TAP_CHECK_INT(v[1].rev.expires_at, RVK_NEVER);
+		TAP_CHECK_STR(v[1].rev.reason, "leaked");
+		TAP_CHECK(v[2].tombstone && v[2].rev.type == RVK_REV_TOKEN);
+		TAP_CHECK_STR(v[2].rev.id, "t1");
+		TAP_CHECK(v[0].seq < v[1].seq && v[1].seq < v[2].seq);
+		/* Acked up to the second: only the tombstone stays. */
+		TAP_CHECK_INT(rvk_store_outbox_ack(fx.store, v[1].seq), RVK_OK);
+	}
+	rvk_outbox_rows_free(v, n);
+	TAP_CHECK_INT(depth(fx.store), 1);
+
+	/* The outbox survives a restart (what Redis did not take yet). */
+	fx_close(&fx);
+	TAP_CHECK(fx_open(&fx, true));
+	TAP_CHECK_INT(depth(fx.store), 1);
+	TAP_CHECK_INT(rvk_store_outbox_read(fx.store, 10, &v, &n), RVK_OK);
+	TAP_CHECK_INT(n, 1);
+	if (n == 1) {
+		TAP_CHECK(v[0].tombstone);
+		TAP_CHECK_INT(rvk_store_outbox_ack(fx.store, v[0].seq), RVK_OK);
+	}
+	rvk_outbox_rows_free(v, n);
+	TAP_CHECK_INT(depth(fx.store), 0);
+	TAP_CHECK_INT(rvk_store_outbox_read(fx.store, 10, &v, &n), RVK_OK);
+	TAP_CHECK_INT(n, 0);
+	TAP_CHECK(v == NULL);
+	fx_fini(&fx);
+}
+
+TAP_TEST(replica_writes_save_the_position_not_the_outbox)
+{
+	fx_t fx;
+	TAP_CHECK(fx_init(&fx, true));
+	char *pos = NULL;
+	TAP_CHECK_INT(rvk_store_meta_get(fx.store, RVK_STORE_META_POSITION, &pos),
+	              RVK_ENOTFOUND);
+	rvk_revocation_t r = rev(RVK_REV_TOKEN, "t1", RVK_SRC_REPLICA);
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "100-0"), RVK_OK);
+	TAP_CHECK(rvk_revtable_count(fx.table, RVK_REV_TOKEN) == 1);
+	TAP_CHECK_INT(rvk_store_meta_get(fx.store, RVK_STORE_META_POSITION, &pos),
+	              RVK_OK);
+	TAP_CHECK_STR(pos, "100-0");
+	free(pos);
+	/* n == 0: the position alone (entries of our own). */
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, NULL, 0, "101-3"), RVK_OK);
+	bool del;
+	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN, "https://i",
+	                                       "t1", "102-0", &del), RVK_OK);
+	TAP_CHECK(del);
+	TAP_CHECK(rvk_revtable_count(fx.table, RVK_REV_TOKEN) == 0);
+	TAP_CHECK_INT(depth(fx.store), 0);
+	TAP_CHECK_INT(rvk_store_meta_get(fx.store, RVK_STORE_META_POSITION, &pos),
+	              RVK_OK);
+	TAP_CHECK_STR(pos, "102-0");
+	free(pos);
+
+	/* All or nothing: a failed commit moves neither rows nor position. */
+	rvk_fault_reset();
+	rvk_fault_arm("store.commit", 1, 1);
+	r = rev(RVK_REV_TOKEN, "t2", RVK_SRC_REPLICA);
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "103-0"), RVK_EIO);
+	rvk_fault_reset();
+	TAP_CHECK_INT(rvk_store_meta_get(fx.store, RVK_STORE_META_POSITION, &pos),
+	              RVK_OK);
+	TAP_CHECK_STR(pos, "102-0");
+	free(pos);
+	TAP_CHECK(rvk_revtable_count(fx.table, RVK_REV_TOKEN) == 0);
+	fx_fini(&fx);
+}
+
+TAP_TEST(failed_commit_writes_no_outbox_row)
+{
+	fx_t fx;
+	TAP_CHECK(fx_init(&fx, true));
+	rvk_fault_reset();
+	rvk_fault_arm("store.commit", 1, 1);
+	rvk_revocation_t r = rev(RVK_REV_TOKEN, "t1", RVK_SRC_ADMIN);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &r, 1), RVK_EIO);
+	rvk_fault_reset();
+	TAP_CHECK_INT(depth(fx.store), 0);
+	TAP_CHECK_INT(rvk_store_meta_set(fx.store, "k", "v"), RVK_OK);
+	char *v = NULL;
+	TAP_CHECK_INT(rvk_store_meta_get(fx.store, "k", &v), RVK_OK);
+	TAP_CHECK_STR(v, "v");
+	free(v);
+	fx_fini(&fx);
+}
+
+TAP_TEST(v1_database_migrates_to_v2)
+{
+	char dir[64] = "/tmp/rvk_outbox_XXXXXX", path[128];
+	TAP_CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/revokd.db", dir);
+	sqlite3 *db;
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	TAP_CHECK_INT(sqlite3_exec(db,
+		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
+		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
+		" NULL, reason TEXT NULL, source TEXT NOT NULL,"
+		" PRIMARY KEY (type, iss, id)) WITHOUT ROWID;"
+		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+		"INSERT INTO revocations VALUES (4, 'https://i', 'k', 1, NULL, NULL,"
+		" 'admin');"
+		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	fx_t fx = { 0 };
+	strcpy(fx.dir, dir);
+	TAP_CHECK(fx_open(&fx, true));
+	TAP_CHECK(rvk_revtable_count(fx.table, RVK_REV_KEY) == 1);
+	TAP_CHECK_INT(depth(fx.store), 0);
+	fx_fini(&fx);
+}
+
+static void
+url_ok(const char *s, const char *host, int port, const char *user,
+       const char *pass, int dbn)
+{
+	rvk_redis_url_t u;
+	char err[128] = "";
+	TAP_CHECK_INT(rvk_redis_url_parse(s, &u, err, sizeof(err)), RVK_OK);
+	TAP_CHECK_STR(u.host ? u.host : "(null)", host);
+	TAP_CHECK_INT(u.port, port);
+	TAP_CHECK_STR(u.user ? u.user : "(null)", user ? user : "(null)");
+	TAP_CHECK_STR(u.password ? u.password : "(null)", pass ? pass : "(null)");
+	TAP_CHECK_INT(u.db, dbn);
+	rvk_redis_url_fini(&u);
+}
+
+TAP_TEST(redis_urls)
+{
+	url_ok("redis://127.0.0.1:6380/2", "127.0.0.1", 6380, NULL, NULL, 2);
+	url_ok("redis://redis.internal", "redis.internal", 6379, NULL, NULL, 0);
+	url_ok("redis://:s3cret@h:1/", "h", 1, NULL, "s3cret", 0);
+	url_ok("redis://app:p%40ss@h:7000/15", "h", 7000, "app", "p@ss", 15);
+	url_ok("redis://u:a:b@c@h", "h", 6379, "u", "a:b@c", 0);
+	url_ok("redis://[::1]:6390/1", "::1", 6390, NULL, NULL, 1);
+	const char *bad[] = { "http://h", "redis://", "redis://h:0", "redis://h:x",
+	                      "redis://h:70000", "redis://h/x", "redis://pw@h",
+	                      "redis://:p%4@h", "redis://:p%00@h", "redis://h?a=1",
+	                      "redis://[::1", "redis://:pw@:6379" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rvk_redis_url_t u;
+		char err[128] = "";
+		TAP_CHECK_INT(rvk_redis_url_parse(bad[i], &u, err, sizeof(err)),
+		              RVK_EINVAL);
+		TAP_CHECK(err[0] != '\0');
+	}
+}
+
+int
+main(void)
+{
+	return tap_main(TAP_LIST(no_outbox_without_cluster_mode,
+	                         outbox_rows_follow_the_ledger,
+	                         replica_writes_save_the_position_not_the_outbox,
+	                         failed_commit_writes_no_outbox_row,
+	                         v1_database_migrates_to_v2, redis_urls));
+}
