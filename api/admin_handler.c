@@ -466,6 +466,13 @@ rvk_handle_admin_stats(rvk_req_t *req)
 	json_object_set_new(doc, "revocations", revs);
 	json_object_set_new(doc, "verified_cache", vc);
 	json_object_set_new(doc, "store", st);
-	json_object_set_new(doc, "cluster", json_string("disabled"));
+	if (app->replica) {
+		rvk_replica_status_t rs;
+		rvk_replica_status(app->replica, &rs);
+		json_object_set_new(doc, "cluster", json_string(
+			rvk_replica_state_name(rs.state)));
+	} else {
+		json_object_set_new(doc, "cluster", json_string("disabled"));
+	}
 	reply_doc(req, MHD_HTTP_OK, doc);
 }

@@ -117,6 +117,7 @@ rvk_form_parse(const char *body, size_t len, rvk_form_t *out, const char **why)
 	return RVK_OK;
 fail:
 	rvk_form_fini(&f);
+	out->n = 0;
 	return r;
 }
 

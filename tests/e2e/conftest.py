@@ -3,14 +3,26 @@ free port, keys, minting), re-exported, plus a real redis-server."""
 import importlib.util
 import os
 import subprocess
+import sys
 import time
 
 import pytest
 
 _path = os.path.join(os.path.dirname(__file__), "..", "integration", "conftest.py")
-_spec = importlib.util.spec_from_file_location("rvk_integration_conftest", _path)
-ic = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ic)
+_name = "rvk_integration_conftest"
+if _name in sys.modules:
+    ic = sys.modules[_name]
+else:
+    _spec = importlib.util.spec_from_file_location(_name, _path)
+    ic = importlib.util.module_from_spec(_spec)
+    sys.modules[_name] = ic
+    _spec.loader.exec_module(ic)
+
+# Re-export every fixture and helper. tests/run.sh collects tests/integration
+# and tests/e2e in one pytest session, where `conftest` in sys.modules is the
+# last conftest loaded (this one): the integration modules' `from conftest
+# import ISS, ...` must find their names here too.
+from rvk_integration_conftest import *  # noqa: E402,F401,F403
 
 keys = ic.keys
 mint = ic.mint

@@ -77,6 +77,7 @@ def test_three_replicas_deny_within_a_second(make_replica, mint):
     reps = [make_replica(n) for n in ("a", "b", "c")]
     for srv in reps:
         assert readyz(srv) == (200, "connected")
+        assert srv.admin("GET", "/admin/v1/stats").json()["cluster"] == "connected"
     for i, origin in enumerate(reps):
         jti = str(uuid.uuid4())
         tok = mint.token(jti=jti)
