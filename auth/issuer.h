@@ -40,6 +40,8 @@ typedef struct rvk_issuers {
 /* Returns: a new issuer with an empty keyring; strings are copied. */
 rvk_issuer_t *rvk_issuer_new(const char *iss);
 void rvk_issuer_free(rvk_issuer_t *issuer);
+/* Frees the issuers of the set and its array, not the set struct itself
+ * (which may live on the stack or in a static). */
 void rvk_issuers_free(rvk_issuers_t *set);
 
 /* Returns: the current keyring. Requires: inside an RCU read section. */

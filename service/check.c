@@ -152,6 +152,7 @@ out:
 	rvk_rcu_barrier();
 	rvk_revtable_free(table);
 	rvk_issuers_free(issuers);
+	free(issuers);
 	rvk_rcu_barrier();
 	rvk_config_free(cfg);
 	return code;

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "auth/jwks.h"
 #include "base/check.h"
 #include "base/mem.h"
 #include "service/config.h"
@@ -338,10 +339,9 @@ parse_issuer(struct ctx *c, const char *path, json_t *v, rvk_config_issuer_t *is
 		sub(p, sizeof(p), path, "jwks_uri");
 		if ((r = get_str(c, p, m, true, &is->jwks_uri)) != RVK_OK)
 			return r;
-		if (is->jwks_uri && strncmp(is->jwks_uri, "https://", 8) != 0 &&
-		    strncmp(is->jwks_uri, "http://127.", 11) != 0 &&
-		    strncmp(is->jwks_uri, "http://localhost", 16) != 0 &&
-		    strncmp(is->jwks_uri, "http://[::1]", 12) != 0)
+		/* The refresher's own rule (a prefix test would take
+		 * "http://127.0.0.1.evil.example/"). */
+		if (is->jwks_uri && !rvk_jwks_uri_allowed(is->jwks_uri))
 			return fail(c, p, "must be an https URL (plain http only to loopback)");
 	}
 	if ((m = json_object_get(v, "discovery"))) {
@@ -913,6 +913,7 @@ rvk_config_build_issuers(const rvk_config_t *cfg, rvk_issuers_t **out,
 					rvk_key_free(keys[j]);
 				free(keys);
 				rvk_issuers_free(set);
+				free(set);
 				return RVK_EINVAL;
 			}
 		}

@@ -235,6 +235,7 @@ fetch(rvk_jwks_t *j, CURL *curl, const char *url, rvk_buf_t *out, char *err,
 	else
 		ok = true;
 cleanup:
+	curl_easy_setopt(curl, CURLOPT_CURLU, NULL); /* u is freed next */
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);

@@ -103,12 +103,21 @@ start "$D" "$PORT"
 URL="http://127.0.0.1:$PORT"
 echo "## Durable revocations/s, admin API, ${DUR} s per cell (load average $(cut -d' ' -f1 /proc/loadavg))"
 echo
-echo "| events/request | clients | requests/s | events/s | p50 ms | p99 ms | non-201 |"
-echo "|---:|---:|---:|---:|---:|---:|---:|"
+echo "| events/request | clients | requests/s | events/s | p50 ms | p99 ms | non-201 | rows/commit | mean commit ms |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+# counters: "commits rows commit_seconds_sum" from /admin/v1/stats and /metrics
+counters() {
+	local c r s
+	read -r c r < <(curl -fs -H "Authorization: Bearer $TOKEN" "$URL/admin/v1/stats" |
+	    python3 -c 'import json,sys; s=json.load(sys.stdin)["store"]; print(s["commits"], s["rows_written"])')
+	s=$(curl -fs "$URL/metrics" | awk '/^revokd_store_commit_duration_seconds_sum/ { print $2 }')
+	echo "$c $r $s"
+}
 one_rate=
 run_cell() { # BATCH CLIENTS
-	local batch=$1 c=$2 t out line req secs rps bad p50 p99
+	local batch=$1 c=$2 t out line req secs rps bad p50 p99 c0 r0 s0 c1 r1 s1
 	t=$(( c < 2 ? c : 2 ))
+	read -r c0 r0 s0 < <(counters)
 	out=$(ADMIN_TOKEN=$TOKEN BATCH=$batch PREFIX="b$batch-c$c" \
 	      wrk -t "$t" -c "$c" -d "${DUR}s" --timeout 30s -s "$LUA" "$URL")
 	line=$(echo "$out" | grep '^RESULT')
@@ -118,7 +127,10 @@ run_cell() { # BATCH CLIENTS
 	p50=$(echo "$line" | sed 's/.*p50_ms=\([0-9.]*\).*/\1/')
 	p99=$(echo "$line" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/')
 	rps=$(awk -v r="$req" -v s="$secs" 'BEGIN { printf "%.0f", r / s }')
-	echo "| $batch | $c | $rps | $(( rps * batch )) | $p50 | $p99 | $bad |"
+	read -r c1 r1 s1 < <(counters)
+	echo "| $batch | $c | $rps | $(( rps * batch )) | $p50 | $p99 | $bad |" \
+	     "$(awk -v c=$((c1 - c0)) -v r=$((r1 - r0)) -v s0="$s0" -v s1="$s1" \
+	        'BEGIN { printf "%.1f | %.2f |", r / c, (s1 - s0) * 1000 / c }')"
 	LAST_EPS=$(( rps * batch ))
 }
 run_cell 1 1;  one_rate=$LAST_EPS

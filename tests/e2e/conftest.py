@@ -86,6 +86,14 @@ def make_replica(tmp_path, keys, redis):
         return srv
 
     yield make
-    for srv in started:
-        if srv.proc.poll() is None:
+    # Stop every replica before judging any, so a failed check leaves no
+    # process behind.
+    running = [srv for srv in started if srv.proc.poll() is None]
+    failures = []
+    for srv in running:
+        try:
             ic.assert_clean_exit(srv)
+        except AssertionError as e:
+            failures.append(e)
+    if failures:
+        raise failures[0]

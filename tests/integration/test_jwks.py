@@ -243,11 +243,35 @@ def test_sighup_reloads_files_and_refetches_without_dropping_connections(
     with open(pem + ".tmp", "wb") as f:
         f.write(pem_public(b))
     os.replace(pem + ".tmp", pem)
+    # The IdP also publishes a new key: the refetch that SIGHUP asks for
+    # brings it, and that swap must keep the file keys.
+    e2 = ec.generate_private_key(ec.SECP256R1())
+    jwks_server.keys = [jwk_of(keys.ec_other, "e1", "ES256"), jwk_of(e2, "e2", "ES256")]
     srv.proc.send_signal(signal.SIGHUP)
     # Same connection throughout: http.client raises if it was dropped.
     assert wait_for(lambda: status(tok_b) == 200)
     assert status(tok_a) == 401
     assert status(tok_e) == 200  # the reload kept the JWKS keys
     assert wait_for(lambda: jwks_server.count() > n0)  # and refetched the JWKS
-    assert status(tok_e) == 200 and status(tok_b) == 200  # the refetch kept the file key
+    assert wait_for(lambda: fetches(srv, "ok") == 2)
+    assert status(mint_with(e2, "e2", "ES256", JISS)) == 200
+    assert status(tok_b) == 200 and status(tok_e) == 200  # the refetch kept the file key
     conn.close()
+
+
+@pytest.mark.parametrize("uri", ["http://127.0.0.1.evil.example/jwks",
+                                 "http://localhost.evil.example/jwks",
+                                 "http://127.0.0.1@evil.example/jwks",
+                                 "ftp://127.0.0.1/jwks"])
+def test_jwks_uri_must_be_https_or_loopback(tmp_path, keys, uri):
+    import subprocess
+    from conftest import REVOKD
+    cfg = base_config(str(tmp_path), keys, issuers=[
+        {"issuer": JISS, "algorithms": ["RS256"], "jwks_uri": uri}])
+    path = os.path.join(str(tmp_path), "revokd.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    p = subprocess.run([REVOKD, "serve", "--config", path], capture_output=True,
+                       text=True, timeout=20)
+    assert p.returncode == 2, p.stderr
+    assert "issuers[0].jwks_uri" in p.stderr
