@@ -42,6 +42,7 @@ typedef struct rvk_req {
 	/* internal */
 	size_t body_cap;
 	bool body_too_large, over_budget, done;
+	bool suspended;                  /* counted in the server's suspended */
 	uint64_t t0;
 } rvk_req_t;
 

@@ -64,6 +64,8 @@ struct rvk_server {
 	bool stopping;
 	size_t body_bytes;           /* atomic */
 	size_t inflight;             /* atomic: requests begun, not completed */
+	size_t suspended;            /* atomic: connections suspended by us */
+	bool draining;               /* atomic: stop suspending, answer 503 */
 };
 
 static const rvk_route_t not_found_route;
@@ -291,8 +293,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (__atomic_load_n(&req->done, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&req->done, __ATOMIC_ACQUIRE)) {
+		if (req->suspended) {
+			req->suspended = false;
+			__atomic_sub_fetch(&srv->suspended, 1, __ATOMIC_RELEASE);
+		}
 		return queue(req);
+	}
 	if (!(req->route->methods & method_bit(method))) {
 		method_not_allowed(req);
 	} else if (req->body_too_large) {
@@ -301,10 +308,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	} else if (req->over_budget) {
 		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
 		                "too many request bytes in flight");
+	} else if (req->route->blocking &&
+	           __atomic_load_n(&srv->draining, __ATOMIC_ACQUIRE)) {
+		/* MHD aborts if it is stopped with a suspended connection, so
+		 * once stopping began nothing new is suspended. */
+		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
+		                "shutting down");
 	} else if (req->route->blocking) {
-		if (!req->body) {
+		if (!req->body)
 			req->body = rvk_calloc(1, 1);
-		}
+		req->suspended = true;
+		__atomic_add_fetch(&srv->suspended, 1, __ATOMIC_ACQ_REL);
 		MHD_suspend_connection(conn);
 		enqueue(srv, req);
 		return MHD_YES;
@@ -329,6 +343,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (*(int *)*con_cls != KIND_REQ)
 		return;
 	rvk_req_t *req = *con_cls;
+	if (req->suspended) /* closed before its answer was queued */
+		__atomic_sub_fetch(&l->srv->suspended, 1, __ATOMIC_RELEASE);
 	if (req->body_cap)
 		__atomic_sub_fetch(&l->srv->body_bytes, req->body_cap, __ATOMIC_RELAXED);
 	if (req->resp && !req->resp_shared)
@@ -426,13 +442,18 @@ rvk_server_stop(rvk_server_t *srv)
 		MHD_quiesce_daemon(srv->pub.d);
 	if (srv->adm.d)
 		MHD_quiesce_daemon(srv->adm.d);
+	__atomic_store_n(&srv->draining, true, __ATOMIC_RELEASE);
 	/* Let requests in flight finish, for at most 5 s (SPEC §6). */
 	uint64_t deadline = rvk_clock_mono_ns() + 5000000000ull;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	while (__atomic_load_n(&srv->inflight, __ATOMIC_RELAXED) > 0 &&
-	       rvk_clock_mono_ns() < deadline) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
+	       rvk_clock_mono_ns() < deadline)
+		nanosleep(&tick, NULL);
+	/* Keep-alive clients may keep requests in flight past that; but every
+	 * suspended connection must be resumed and answered before MHD stops,
+	 * and the waiters are still running to do it. */
+	while (__atomic_load_n(&srv->suspended, __ATOMIC_ACQUIRE) > 0)
+		nanosleep(&tick, NULL);
 	pthread_mutex_lock(&srv->mu);
 	srv->stopping = true;
 	pthread_cond_broadcast(&srv->cv);
