@@ -27,7 +27,7 @@ typedef struct rvk_req {
 	struct MHD_Connection *conn;
 	rvk_app_t *app;
 	const char *method;
-	const char *url;                 /* path only, percent-decoding not done */
+	const char *url;                 /* path only, already percent-decoded by MHD */
 	bool admin_listener;
 	char *body;                      /* NUL-terminated, may contain NULs */
 	size_t body_len;

@@ -7,16 +7,20 @@
 # A crash leaves its input in build-fuzz/artifacts/<target>/; copy it into
 # tests/fuzz/seeds/<target>/ once fixed so that every plain test run replays
 # it. Exit status: non-zero when any target found a crash.
+#
+# Environment: REVOKD_FUZZ_BUILD (default build-fuzz) picks the build
+# directory; REVOKD_FUZZ_TARGETS (default: every target) a subset.
 set -eu
 SECONDS_EACH=${1:-60}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD="$ROOT/build-fuzz"
+BUILD=${REVOKD_FUZZ_BUILD:-$ROOT/build-fuzz}
 cd "$ROOT"
 if [ ! -f "$BUILD/build.ninja" ]; then
 	CC=clang meson setup "$BUILD" -Dfuzzing=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
 fi
-TARGETS="fuzz_jws fuzz_differential fuzz_set fuzz_logout fuzz_form"
+ALL_TARGETS="fuzz_jws fuzz_differential fuzz_jwks fuzz_set fuzz_logout fuzz_form"
+TARGETS=${REVOKD_FUZZ_TARGETS:-$ALL_TARGETS}
 ninja -C "$BUILD" $(for t in $TARGETS; do printf 'tests/fuzz/%s ' "$t"; done)
 status=0
 for t in $TARGETS; do
@@ -34,5 +38,6 @@ for t in $TARGETS; do
 	fi
 	grep -E '^stat::number_of_executed_units|^stat::average_exec_per_sec|^stat::peak_rss_mb' \
 		"$BUILD/$t.log" || tail -5 "$BUILD/$t.log"
+	grep -E ' DONE | cov: ' "$BUILD/$t.log" | tail -1 || true
 done
 exit $status
