@@ -31,13 +31,12 @@
 #include "api/cursor.h"
 #include "api/events.h"
 #include "api/handler.h"
+#include "api/listquery.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
 
 #define ONE_PREFIX "/admin/v1/revocations/"
-#define LIMIT_DEFAULT 100
-#define LIMIT_MAX 1000
 
 /* Returns: true when the request carries the admin token; otherwise answers
  * 403 or 401 and returns false. */
@@ -218,83 +217,31 @@ create(rvk_req_t *req)
 	reply_doc(req, MHD_HTTP_CREATED, doc);
 }
 
-/* Returns: true and *out for 1..LIMIT_MAX in plain decimal digits. */
-static bool
-parse_limit(const char *s, size_t *out)
-{
-	size_t v = 0;
-	if (!*s)
-		return false;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9' || p - s >= 7)
-			return false;
-		v = v * 10 + (size_t)(*p - '0');
-	}
-	if (v < 1 || v > LIMIT_MAX)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool
-same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 static void
 list(rvk_req_t *req)
 {
 	const rvk_app_t *app = req->app;
-	const char *type_s = arg(req, "type"), *iss = arg(req, "iss"),
-	           *limit_s = arg(req, "limit"), *cursor_s = arg(req, "cursor");
-	int type = -1;
-	if (type_s) {
-		rvk_rev_type_t t;
-		if (!rvk_rev_type_parse(type_s, &t)) {
-			rvk_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_request",
-			                "type: must be token, session, subject, issuer or key");
-			return;
-		}
-		type = (int)t;
-	}
-	size_t limit = LIMIT_DEFAULT;
-	if (limit_s && !parse_limit(limit_s, &limit)) {
-		rvk_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_request",
-		                "limit: must be a number from 1 to 1000");
+	rvk_listquery_t q;
+	const char *why = rvk_listquery_parse(arg(req, "type"), arg(req, "iss"),
+	                                      arg(req, "limit"), arg(req, "cursor"),
+	                                      &q);
+	if (why) {
+		rvk_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_request", why);
 		return;
 	}
-	rvk_cursor_t cur = { 0 };
-	rvk_store_pos_t pos = { .type = -1 };
-	if (cursor_s) {
-		if (!rvk_cursor_decode(cursor_s, &cur)) {
-			rvk_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_request",
-			                "cursor: not a cursor this server issued "
-			                "(cursors do not survive a restart)");
-			return;
-		}
-		/* The HMAC vouches for these values; the range check keeps a
-		 * future format change from reaching the store's REQUIREs. */
-		if (cur.filter_type != type || !same_str(cur.filter_iss, iss) ||
-		    cur.type < 0 || cur.type >= RVK_REV_TYPE_COUNT) {
-			rvk_cursor_fini(&cur);
-			rvk_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_request",
-			                "cursor: issued for another type or iss filter");
-			return;
-		}
-		pos = (rvk_store_pos_t){ .type = cur.type, .iss = cur.iss, .id = cur.id };
-	}
 	if (!app->store) {
-		rvk_cursor_fini(&cur);
+		rvk_listquery_fini(&q);
 		store_failed(req, RVK_EIO);
 		return;
 	}
+	const char *iss = q.iss;
+	int type = q.type;
 	rvk_revocation_t *items = NULL;
 	size_t n = 0;
 	bool more = false;
-	rvk_result_t r = rvk_store_list(app->store, type, iss, &pos, limit, &items, &n,
-	                                &more);
-	rvk_cursor_fini(&cur);
+	rvk_result_t r = rvk_store_list(app->store, type, iss, &q.pos, q.limit, &items,
+	                                &n, &more);
+	rvk_listquery_fini(&q);
 	if (r != RVK_OK) {
 		store_failed(req, r);
 		return;

@@ -34,7 +34,18 @@
 #define KIND_REQ 0x52455155
 #define WAITERS 32
 #define CONN_LIMIT 4096
-#define CONN_MEMORY (64 * 1024)
+/* MHD's per-connection pool holds the request line and headers, and MHD
+ * zeroes all of it (memset) at the end of every request of a keep-alive
+ * connection: a 64 KiB pool was 72% of the instructions of a cache hit
+ * (callgrind, docs/BENCHMARKS.md) and evicts L1 each time. A listener
+ * serving the admin API keeps 64 KiB (its cursors and ids ride in the URL;
+ * a 40 KB cursor must get its 400, not MHD's 414). A public-only listener
+ * (admin_listen set, the deployment SPEC §2 shows) gets a pool as small as
+ * the largest token allows: a token over max_token_bytes plus the other
+ * headers must still arrive whole, so that it gets its 401 "token too
+ * large" (SPEC §3) rather than MHD's 431. */
+#define CONN_MEMORY_ADMIN (64 * 1024)
+#define CONN_MEMORY_MIN (16 * 1024)
 #define CONN_TIMEOUT 30
 /* Request bodies held in memory across all connections (SPEC §8). */
 #define BODY_BUDGET ((size_t)128 << 20)
@@ -382,13 +393,20 @@ start_listener(rvk_server_t *srv, struct listener *l, const char *addr,
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	int threads = rvk_config_threads(srv->app->cfg);
+	/* 1.5x: base64url of a token larger than the limit is still read
+	 * whole; 8 KiB: the other headers, the response headers. */
+	size_t conn_memory = (size_t)srv->app->cfg->max_token_bytes * 3 / 2 + 8192;
+	if (conn_memory < CONN_MEMORY_MIN)
+		conn_memory = CONN_MEMORY_MIN;
+	if (l->serves_admin)
+		conn_memory = CONN_MEMORY_ADMIN;
 	l->srv = srv;
 	l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
 	                        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
 	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 	                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
-	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory,
 	                        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
 	                        MHD_OPTION_END);

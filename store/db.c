@@ -90,8 +90,10 @@ pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen)
 		out[0] = '\0';
 		rc = SQLITE_OK;
 	}
-	sqlite3_finalize(st);
-	return rc;
+	/* The statement's commit (journal_mode = WAL syncs the new header)
+	 * reports its I/O errors only here: a failed fsync must not pass. */
+	int frc = sqlite3_finalize(st);
+	return rc == SQLITE_OK ? frc : rc;
 }
 
 static rvk_result_t

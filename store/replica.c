@@ -22,6 +22,7 @@
 
 #include "base/check.h"
 #include "base/clock.h"
+#include "base/fault.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/outbox.h"
@@ -295,6 +296,14 @@ stopping(rvk_replica_t *rep)
 static redisReply *
 command_ok(redisContext *c, const char *what, redisReply *r)
 {
+	/* Fault point "redis" (base/fault.h): the Nth command is taken as a
+	 * lost connection, the failure every caller already handles. */
+	if (r && RVK_FAULT("redis")) {
+		rvk_log(RVK_LOG_WARN, "redis connection lost", "during", what,
+		        "error", "injected fault", NULL);
+		freeReplyObject(r);
+		return NULL;
+	}
 	if (!r) {
 		rvk_log(RVK_LOG_WARN, "redis connection lost", "during", what,
 		        "error", c->errstr, NULL);
@@ -483,6 +492,11 @@ publish_batch(rvk_replica_t *rep, redisContext *c, const rvk_outbox_row_t *v,
 	int result = 1;
 	for (int i = 0; i < cmds; i++) {
 		void *reply = NULL;
+		if (RVK_FAULT("redis")) {
+			rvk_log(RVK_LOG_WARN, "redis connection lost", "during",
+			        "XADD", "error", "injected fault", NULL);
+			return -1;
+		}
 		if (redisGetReply(c, &reply) != REDIS_OK || !reply) {
 			rvk_log(RVK_LOG_WARN, "redis connection lost", "during",
 			        "XADD", "error", c->errstr, NULL);

@@ -1,0 +1,84 @@
+/*
+ * The check of a Keycloak not-before push: see keycloak_push.h.
+ */
+#include <string.h>
+
+#include "api/keycloak_push.h"
+#include "auth/jws.h"
+#include "base/rcu.h"
+#include "base/reason.h"
+
+static const rvk_issuer_t *
+issuer_for(const rvk_issuers_t *set, const char *resource)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const char *c = set->v[i]->backchannel_client_id;
+		if (c && strcmp(c, resource) == 0)
+			return set->v[i];
+	}
+	return NULL;
+}
+
+static bool
+int_member(const json_t *o, const char *name, int64_t *out)
+{
+	const json_t *v = json_object_get(o, name);
+	if (!json_is_integer(v))
+		return false;
+	*out = json_integer_value(v);
+	return true;
+}
+
+/* Returns: NULL or the 400 message; *out on NULL. */
+static const char *
+check(const rvk_jws_t *j, const rvk_issuers_t *issuers,
+      const rvk_policy_t *policy, int64_t now, rvk_keycloak_push_t *out)
+{
+	const json_t *action = json_object_get(j->payload, "action");
+	const json_t *resource = json_object_get(j->payload, "resource");
+	int64_t nb = 0, expiration = 0;
+	const rvk_issuer_t *is = NULL;
+	if (!json_is_string(action) ||
+	    strcmp(json_string_value(action), "PUSH_NOT_BEFORE") != 0)
+		return "action is not PUSH_NOT_BEFORE";
+	if (!json_is_string(resource) ||
+	    !(is = issuer_for(issuers, json_string_value(resource))))
+		return "resource names no issuer's backchannel_client_id";
+	const rvk_key_t *used;
+	rvk_rcu_read_lock();
+	rvk_reason_t r = rvk_jws_verify(j, is, &used);
+	rvk_rcu_read_unlock();
+	if (r != RVK_REASON_OK)
+		return rvk_reason_str(r);
+	if (!int_member(j->payload, "expiration", &expiration))
+		return "missing expiration";
+	/* Saturating: an expiration near INT64_MAX must not wrap. */
+	if (expiration < INT64_MAX - policy->leeway &&
+	    now >= expiration + policy->leeway)
+		return "expired";
+	if (!int_member(j->payload, "notBefore", &nb) || nb < 0)
+		return "missing or negative notBefore";
+	if (nb > now + policy->leeway)
+		return "notBefore is in the future";
+	out->issuer = is;
+	out->not_before = nb;
+	return NULL;
+}
+
+const char *
+rvk_keycloak_push_check(const char *body, size_t len,
+                        const rvk_issuers_t *issuers,
+                        const rvk_policy_t *policy, int64_t now,
+                        rvk_keycloak_push_t *out)
+{
+	while (len && (body[len - 1] == '\n' || body[len - 1] == '\r' ||
+	               body[len - 1] == ' '))
+		len--;
+	rvk_jws_t j;
+	rvk_reason_t r = rvk_jws_parse(body, len, policy->max_token_bytes, &j);
+	if (r != RVK_REASON_OK)
+		return r == RVK_REASON_TOO_LARGE ? "token too large" : "malformed token";
+	const char *why = check(&j, issuers, policy, now, out);
+	rvk_jws_fini(&j);
+	return why;
+}

@@ -1,0 +1,43 @@
+/*
+ * keycloak_push.h - the check of Keycloak's "Push" of a not-before policy
+ * (SPEC §5.5), the pure part of POST /k_push_not_before: body -> (issuer,
+ * notBefore) or the reason for a 400. The store side (record or clear the
+ * issuer revocation) stays in keycloak_handler.c.
+ *
+ * Factored out so that it can be fuzzed (tests/fuzz/fuzz_keycloak.c).
+ *
+ * Threads: thread-safe; takes its own RCU read section for the keyring.
+ * No I/O, no clock (now is a parameter).
+ * Security: the body is untrusted and of any length (the server caps it);
+ * it is refused past policy->max_token_bytes before any decoding.
+ */
+#ifndef RVK_API_KEYCLOAK_PUSH_H
+#define RVK_API_KEYCLOAK_PUSH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/access.h"
+#include "auth/issuer.h"
+
+typedef struct rvk_keycloak_push {
+	const rvk_issuer_t *issuer;  /* borrowed from the issuer set */
+	int64_t not_before;          /* 0 <= not_before <= now + leeway */
+} rvk_keycloak_push_t;
+
+/*
+ * Parses and checks a push body (len bytes, trailing CR/LF/space ignored):
+ * a compact JWS whose payload has action "PUSH_NOT_BEFORE", a resource
+ * naming an issuer's backchannel_client_id, verified with that issuer's
+ * keys (SPEC §3 steps 1, 3, 4), an integer expiration not past (with
+ * leeway), an integer notBefore >= 0 and not in the future.
+ * Requires: issuers and policy non-NULL.
+ * Returns: NULL and *out when the push is good; otherwise a static message
+ * for the 400 (*out untouched).
+ */
+const char *rvk_keycloak_push_check(const char *body, size_t len,
+                                    const rvk_issuers_t *issuers,
+                                    const rvk_policy_t *policy, int64_t now,
+                                    rvk_keycloak_push_t *out);
+
+#endif

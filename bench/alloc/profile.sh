@@ -1,0 +1,43 @@
+#!/bin/sh
+# CPU profile of the /auth cache-hit path (issue 9): revokd (build-bench,
+# threads=1) under valgrind --tool=callgrind while wrk sends one cached
+# token for a bounded time; prints the top functions by instructions,
+# inclusive and self. `perf stat -e instructions` is not supported on this
+# machine (no PMU in the VM), so callgrind's instruction counts stand in.
+#
+#   bench/alloc/profile.sh [SECONDS] [OUTFILE]
+set -eu
+cd "$(dirname "$0")/../.."
+SECS=${1:-8}
+OUTF=${2:-/dev/stdout}
+TOKENS=${TOKENS:-/tmp/revokd-bench-tokens}
+W=$(mktemp -d /tmp/revokd-prof.XXXXXX)
+trap 'rm -rf "$W"' EXIT INT TERM
+ninja -C build-bench service/revokd >/dev/null
+K="$TOKENS/tok/keys"
+cat > "$W/revokd.json" <<JSON
+{"listen": "127.0.0.1:28498", "threads": 1, "data_dir": "$W/data", "log_level": "error",
+ "max_token_lifetime": 86400, "verified_cache": {"max_entries": 10000, "ttl": 3600},
+ "issuers": [{"issuer": "https://bench.revokd.test/", "algorithms": ["HS256","RS256","ES256"],
+   "keys": [{"alg": "HS256", "secret_file": "$K/hs256.secret"},
+            {"alg": "RS256", "pem_file": "$K/rs256.pub.pem"},
+            {"alg": "ES256", "pem_file": "$K/es256.pub.pem"}]}]}
+JSON
+valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" --collect-atstart=yes \
+	build-bench/service/revokd serve --config "$W/revokd.json" 2>"$W/vg.log" &
+PID=$!
+for i in $(seq 1 100); do
+	curl -s -o /dev/null http://127.0.0.1:28498/healthz && break
+	sleep 0.3
+done
+# The first request verifies and caches; the rest are hits.
+wrk -t1 -c4 -d"$SECS"s -s /work/shared/peers/tokens/rotate.lua http://127.0.0.1:28498 \
+	-- "$TOKENS/tok/hs256.one" > "$W/wrk.txt"
+kill -TERM $PID; wait $PID 2>/dev/null || :
+REQS=$(awk '/requests in/ {print $1}' "$W/wrk.txt")
+{
+	echo "requests: $REQS (wrk -c4 -d${SECS}s under callgrind)"
+	callgrind_annotate --inclusive=yes "$W/cg.out" 2>/dev/null | sed -n '1,45p'
+	echo "---- self"
+	callgrind_annotate "$W/cg.out" 2>/dev/null | sed -n '/Ir/,$p' | sed -n '1,40p'
+} > "$OUTF"

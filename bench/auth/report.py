@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""Tables, targets and plot of one /auth benchmark run (bench/run.sh).
+
+  report.py OUTDIR COMMAND   reads OUTDIR/runs.json; writes OUTDIR/results.csv,
+                             OUTDIR/summary.md, OUTDIR/auth.png (gnuplot) and
+                             the generated part of docs/BENCHMARKS.md
+"""
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+OUT, COMMAND = sys.argv[1], sys.argv[2]
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DOC = os.path.join(REPO, "docs", "BENCHMARKS.md")
+BEGIN, END = "<!-- bench/run.sh: begin -->", "<!-- bench/run.sh: end -->"
+
+with open(os.path.join(OUT, "runs.json")) as f:
+    R = json.load(f)
+runs = R["runs"]
+FIELDS = ["scenario", "variant", "conns", "rep", "requests", "rps", "p50_ms", "p99_ms",
+          "cpu_us_per_req", "non2xx", "sock_errors", "hit_ratio", "wrk_cpu_s",
+          "other_cpu_pct", "load_before", "load_after"]
+with open(os.path.join(OUT, "results.csv"), "w", newline="") as f:
+    w = csv.DictWriter(f, FIELDS, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(runs)
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def agg(scen, var, conns):
+    rs = [r for r in runs if r["scenario"] == scen and r["variant"] == var and r["conns"] == conns]
+    if not rs:
+        return None
+    return {
+        "rps": med([r["rps"] for r in rs]), "p50": med([r["p50_ms"] for r in rs]),
+        "p99": med([r["p99_ms"] for r in rs]), "cpu": med([r["cpu_us_per_req"] for r in rs]),
+        "non2xx": sum(r["non2xx"] for r in rs) / max(1, sum(r["requests"] for r in rs)),
+        "hit": med([r["hit_ratio"] for r in rs]), "n": len(rs),
+        "other": med([r["other_cpu_pct"] for r in rs]),
+        "load": "%s–%s" % (min(r["load_before"] for r in rs), max(r["load_after"] for r in rs)),
+    }
+
+
+def f(v, fmt):
+    return "–" if v is None else fmt % v
+
+
+def table(scen, variants):
+    lines = ["| server | conns | req/s (median) | p50 ms | p99 ms | server CPU µs/req | non-2xx | cache hit ratio | other procs' CPU % | load 1m |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for c in R["conns"]:
+        for v in variants:
+            a = agg(scen, v, c)
+            if a:
+                lines.append(f"| {v} | {c} | {f(a['rps'], '%.0f')} | {f(a['p50'], '%.3f')} | {f(a['p99'], '%.3f')} "
+                             f"| {f(a['cpu'], '%.1f')} | {a['non2xx']:.0%} | {f(a['hit'], '%.3f')} | {f(a['other'], '%.0f')} | {a['load']} |")
+    return "\n".join(lines)
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def g(scen, var, key, c=64):
+    a = agg(scen, var, c)
+    return a[key] if a else None
+
+
+targets = []
+
+
+def target(name, val, want, ge=True, fmt="%.2f×"):
+    ok = None if val is None else (val >= want if ge else val <= want)
+    mark = "–" if ok is None else ("met" if ok else "**missed**")
+    targets.append(f"| {name} | {f(val, fmt)} | {'≥' if ge else '≤'} {fmt % want} | {mark} |")
+
+
+target("cache hit req/s vs nginx (one token, c=64)", ratio(g("hit-one", "revokd", "rps"), g("hit-one", "nginx", "rps")), 0.8)
+target("cache hit req/s vs nginx (10k tokens, c=64)", ratio(g("hit-10k", "revokd", "rps"), g("hit-10k", "nginx", "rps")), 0.8)
+for alg in ("rs256", "es256"):
+    target(f"{alg.upper()} miss req/s vs Go peer (c=64)",
+           ratio(g(f"miss-{alg}", "revokd", "rps"), g(f"miss-{alg}", "go-peer", "rps")), 1.5)
+target("cache hit CPU/req vs nginx (one token, c=64)", ratio(g("hit-one", "revokd", "cpu"), g("hit-one", "nginx", "cpu")), 1.3, ge=False)
+target("RS256 miss CPU/req vs Go peer (c=64)", ratio(g("miss-rs256", "revokd", "cpu"), g("miss-rs256", "go-peer", "cpu")), 0.35, ge=False)
+target("1M revocations vs empty table req/s (c=64)", ratio(g("table-1m", "revokd-1m", "rps"), g("table-1m", "revokd-empty", "rps")), 0.9)
+target("cache hit p99 at c=64 (one token)", g("hit-one", "revokd", "p99"), 2.0, ge=False, fmt="%.3f ms")
+target("cache hit p99 at c=64 (10k tokens)", g("hit-10k", "revokd", "p99"), 2.0, ge=False, fmt="%.3f ms")
+mx, base = g("mixed", "revokd-mixed1pct", "rps"), g("mixed", "revokd-decisions", "rps")
+target("mixed: decisions/s with 1% revocations vs without (c=64)", ratio(mx * 0.99 if mx else None, base), 0.8)
+target("issue 3: cache hit (10k) vs RS256 miss req/s (c=64)", ratio(g("hit-10k", "revokd", "rps"), g("miss-rs256", "revokd", "rps")), 2.0)
+target("issue 3: cache hit (10k) vs ES256 miss req/s (c=64)", ratio(g("hit-10k", "revokd", "rps"), g("miss-es256", "revokd", "rps")), 2.0)
+gmx, gbase = g("mixed", "go-mixed1pct", "rps"), g("mixed", "go-decisions", "rps")
+target("(peer) Go mixed: decisions/s with 1% revocations vs without", ratio(gmx * 0.99 if gmx else None, gbase), 0.8)
+target("threads=1 vs threads=2 req/s, cache hit (c=64)", ratio(g("hit-one", "revokd-threads1", "rps"), g("hit-one", "revokd", "rps")), 1.0)
+
+stamp = os.path.basename(OUT.rstrip("/"))
+md = [f"Run `{stamp}`: `{COMMAND}` — {'QUICK, ' if R['quick'] else ''}wrk -t{R['wrk_threads']} "
+      f"-d{R['duration_s']}s --latency, connections {R['conns']}, {R['reps']} repetitions interleaved "
+      f"across the servers of each scenario (alternating order); {R['nproc']} CPUs, kernel {R['uname']}. "
+      "Medians over the repetitions. Server CPU µs/req = the server process's utime+stime delta "
+      "(/proc/PID/stat; nginx: master and workers) over the requests wrk counted. "
+      "\"other procs' CPU %\" = the machine's busy time during the run minus the server's and wrk's, "
+      "as a share of all cores (other engineers' jobs); load 1m = /proc/loadavg before the first "
+      "and after the last repetition. Raw rows: "
+      f"`bench/results/{stamp}/results.csv`; plot: `bench/results/{stamp}/auth.png`.", "",
+      "### Targets (issue 9, ratios within this run)", "",
+      "| target | measured | wanted | |", "|---|---|---|---|"] + targets + [""]
+for name, title, variants in R["scenarios"]:
+    md += [f"### {name}: {title}", "", table(name, variants), ""]
+text = "\n".join(md)
+with open(os.path.join(OUT, "summary.md"), "w") as fo:
+    fo.write(text + "\n")
+
+# plot: req/s at c=64 per scenario and server, and CPU µs/req
+dat = os.path.join(OUT, "plot.dat")
+c = 64 if 64 in R["conns"] else R["conns"][0]
+cols = ["nginx", "revokd", "revokd-before", "go-peer"]
+with open(dat, "w") as fo:
+    fo.write("scenario " + " ".join(cols) + "\n")
+    for name, _, variants in R["scenarios"]:
+        vals = []
+        for col in cols:
+            v = {"revokd": ["revokd", "revokd-empty", "revokd-mixed1pct"],
+                 "go-peer": ["go-peer", "go-mixed1pct"]}.get(col, [col])
+            got = next((g(name, x, "rps", c) for x in v if g(name, x, "rps", c)), None)
+            vals.append("%.0f" % got if got else "0")
+        fo.write(name + " " + " ".join(vals) + "\n")
+    fo.write("table-1m(1M) 0 %.0f 0 0\n" % (g("table-1m", "revokd-1m", "rps", c) or 0))
+gp = f"""set terminal pngcairo size 1100,520 noenhanced
+set output '{OUT}/auth.png'
+set title '/auth req/s, median of {R["reps"]}, wrk -c{c} ({stamp})'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel 'requests/s'
+set xtics rotate by -30
+set key top right
+set grid ytics
+plot '{dat}' using 2:xtic(1) title 'nginx (ceiling)', '' using 3 title 'revokd', '' using 4 title 'revokd before', '' using 5 title 'Go sync.Map peer'
+"""
+with open(os.path.join(OUT, "plot.gp"), "w") as fo:
+    fo.write(gp)
+subprocess.run(["gnuplot", os.path.join(OUT, "plot.gp")], check=False)
+
+doc = open(DOC).read() if os.path.exists(DOC) else "# Benchmarks\n\n" + BEGIN + "\n" + END + "\n"
+if BEGIN not in doc:
+    doc += "\n" + BEGIN + "\n" + END + "\n"
+head, rest = doc.split(BEGIN, 1)
+tail = rest.split(END, 1)[1]
+rel = f"../bench/results/{stamp}/auth.png"
+with open(DOC, "w") as fo:
+    fo.write(head + BEGIN + "\n\n" + text + f"\n![/auth req/s]({rel})\n\n" + END + tail)
+print(text)
