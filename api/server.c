@@ -34,6 +34,12 @@
 #define KIND_REQ 0x52455155
 #define WAITERS 32
 #define CONN_LIMIT 4096
+/* One address may hold at most a quarter of the connections: a slow or
+ * idle client (MHD 0.9.75 times out only idle connections, so one that
+ * dribbles a byte a second holds its slot) cannot take them all from the
+ * gateway. A gateway's upstream pool is far below this. Several addresses
+ * together still can: docs/SECURITY.md ("What remains unbounded"). */
+#define CONN_PER_IP_LIMIT (CONN_LIMIT / 4)
 /* MHD's per-connection pool holds the request line and headers, and MHD
  * zeroes all of it (memset) at the end of every request of a keep-alive
  * connection: a 64 KiB pool was 72% of the instructions of a cache hit
@@ -406,6 +412,8 @@ start_listener(rvk_server_t *srv, struct listener *l, const char *addr,
 	                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
 	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 	                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+	                        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	                        (unsigned)CONN_PER_IP_LIMIT,
 	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory,
 	                        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,

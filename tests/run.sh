@@ -5,13 +5,17 @@
 #
 #   tests/run.sh            everything
 #   QUICK=1 tests/run.sh    plain build only (for a fast local loop)
+#   REVOKD_BUILD=build-x tests/run.sh   build dirs build-x, build-x-asan,
+#                           build-x-tsan and reports in build-x-reports
+#   REVOKD_SKIP_DEPS=1      do not run tests/install-deps.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-REPORTS="$ROOT/build-reports"
+B=${REVOKD_BUILD:-build}
+REPORTS="$ROOT/$B-reports"
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"
 
-if [ "$(id -u)" = 0 ]; then
+if [ "$(id -u)" = 0 ] && [ -z "${REVOKD_SKIP_DEPS:-}" ]; then
   tests/install-deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
@@ -54,9 +58,9 @@ integration() {
 
 reports=()
 step "build: plain (-Werror)"
-if configure build --werror; then
-  unit build plain unit; reports+=("$REPORTS/unit-plain.xml")
-  integration plain "$ROOT/build/service/revokd"; reports+=("$REPORTS/integration-plain.xml")
+if configure "$B" --werror; then
+  unit "$B" plain unit; reports+=("$REPORTS/unit-plain.xml")
+  integration plain "$ROOT/$B/service/revokd"; reports+=("$REPORTS/integration-plain.xml")
 else
   status=1; echo "plain build failed"
 fi
@@ -66,24 +70,24 @@ if [ -z "${QUICK:-}" ]; then
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   export LSAN_OPTIONS="suppressions=$ROOT/tests/support/lsan.supp"
-  if configure build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false; then
-    unit build-asan asan unit; reports+=("$REPORTS/unit-asan.xml")
-    integration asan "$ROOT/build-asan/service/revokd"; reports+=("$REPORTS/integration-asan.xml")
+  if configure "$B-asan" --werror -Db_sanitize=address,undefined -Db_lundef=false; then
+    unit "$B-asan" asan unit; reports+=("$REPORTS/unit-asan.xml")
+    integration asan "$ROOT/$B-asan/service/revokd"; reports+=("$REPORTS/integration-asan.xml")
   else
     status=1; echo "ASan build failed"
   fi
   unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
   step "build: TSan (clang)"
-  if CC=clang configure build-tsan -Db_sanitize=thread -Db_lundef=false; then
-    unit build-tsan tsan tsan; reports+=("$REPORTS/unit-tsan.xml")
+  if CC=clang configure "$B-tsan" -Db_sanitize=thread -Db_lundef=false; then
+    unit "$B-tsan" tsan tsan; reports+=("$REPORTS/unit-tsan.xml")
     # The server under TSan: the suites where threads meet (MHD workers,
     # waiters, the store writer, the sweeper, signals, shutdown). Not all of
     # them: TSan is ~5-10x slower and the whole run must stay < 20 min on 2
     # cores. liburcu is not instrumented: tests/support/tsan.supp lists the
     # frames excused and why. assert_clean_exit fails on any TSan warning.
     TSAN_OPTIONS="suppressions=$ROOT/tests/support/tsan.supp halt_on_error=0" \
-      integration tsan "$ROOT/build-tsan/service/revokd" \
+      integration tsan "$ROOT/$B-tsan/service/revokd" \
         tests/integration/test_smoke.py tests/integration/test_auth_outcomes.py \
         tests/integration/test_admin.py tests/integration/test_webhook.py \
         tests/integration/test_ops_signals.py tests/integration/test_durability.py \
@@ -94,7 +98,7 @@ if [ -z "${QUICK:-}" ]; then
   fi
 fi
 
-step "summary"
+step "summary ($SECONDS s)"
 out=$(/usr/bin/python3 tests/support/count.py "${reports[@]}") || status=1
 echo "$out" | head -n -1
 line=$(echo "$out" | tail -n 1)

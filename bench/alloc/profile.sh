@@ -6,6 +6,7 @@
 # machine (no PMU in the VM), so callgrind's instruction counts stand in.
 #
 #   bench/alloc/profile.sh [SECONDS] [OUTFILE]
+#   TOKFILE=/tmp/revokd-bench-tokens/tok/hs256.tokens bench/alloc/profile.sh  (misses)
 set -eu
 cd "$(dirname "$0")/../.."
 SECS=${1:-8}
@@ -17,7 +18,7 @@ ninja -C build-bench service/revokd >/dev/null
 K="$TOKENS/tok/keys"
 cat > "$W/revokd.json" <<JSON
 {"listen": "127.0.0.1:28498", "threads": 1, "data_dir": "$W/data", "log_level": "error",
- "max_token_lifetime": 86400, "verified_cache": {"max_entries": 10000, "ttl": 3600},
+ "max_token_lifetime": 86400, "verified_cache": {"max_entries": ${VCACHE_MAX:-10000}, "ttl": 3600},
  "issuers": [{"issuer": "https://bench.revokd.test/", "algorithms": ["HS256","RS256","ES256"],
    "keys": [{"alg": "HS256", "secret_file": "$K/hs256.secret"},
             {"alg": "RS256", "pem_file": "$K/rs256.pub.pem"},
@@ -32,7 +33,7 @@ for i in $(seq 1 100); do
 done
 # The first request verifies and caches; the rest are hits.
 wrk -t1 -c4 -d"$SECS"s -s /work/shared/peers/tokens/rotate.lua http://127.0.0.1:28498 \
-	-- "$TOKENS/tok/hs256.one" > "$W/wrk.txt"
+	-- "${TOKFILE:-$TOKENS/tok/hs256.one}" > "$W/wrk.txt"
 kill -TERM $PID; wait $PID 2>/dev/null || :
 REQS=$(awk '/requests in/ {print $1}' "$W/wrk.txt")
 {

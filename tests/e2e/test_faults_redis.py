@@ -1,0 +1,67 @@
+"""The "redis" fault point (store/replica.c, issue 10): the Nth Redis command
+of replica A fails as a lost connection, for N = 1, 2, ... until a workload
+runs before the fault fires. After each failure: every revocation
+acknowledged by either replica reaches both (nothing acknowledged is lost —
+the outbox republishes it), and A still serves."""
+import os
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import ic
+
+ISS = ic.ISS
+RV = "/admin/v1/revocations"
+MAX_N = 40
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.time() + timeout
+    while not pred():
+        if time.time() > deadline:
+            raise AssertionError(f"not within {timeout}s: {what}")
+        time.sleep(0.02)
+
+
+def replica(base, name, keys, redis, stream, env=None):
+    wd = os.path.join(base, name)
+    os.makedirs(wd, exist_ok=True)
+    cfg = ic.base_config(wd, keys, redis={"url": redis.url, "stream": stream})
+    return ic.start_server(wd, cfg, env=env, wait=True)
+
+
+def test_redis_fault_loop(tmp_path, keys, mint, redis):
+    failures = 0
+    for n in range(1, MAX_N + 1):
+        base = str(tmp_path / f"n{n}")
+        stream = f"revokd:fault{n}"
+        a = replica(base, "a", keys, redis, stream, env={"REVOKD_FAULTS": f"redis:{n}:1"})
+        b = replica(base, "b", keys, redis, stream)
+        try:
+            toks = {}
+            for srv, tag in ((a, "a"), (b, "b")):
+                jti = f"{tag}-{uuid.uuid4().hex[:8]}"
+                toks[jti] = mint.token("RS256", jti=jti)
+                r = srv.admin("POST", RV, json={"type": "token.revoked", "iss": ISS,
+                                                "jti": jti})
+                assert r.status_code == 201, r.text    # committed locally first
+            for srv in (a, b):
+                for tok in toks.values():
+                    wait_for(lambda: srv.auth(tok).status_code == 401, 20,
+                             "an acknowledged revocation reached every replica")
+            assert requests.get(a.url + "/healthz", timeout=10).status_code == 200
+            ic.assert_allow(a.auth(mint.token("RS256", jti=str(uuid.uuid4()))))
+            fired = "injected fault" in a.stderr_text()
+        finally:
+            for srv in (a, b):
+                if srv.proc.poll() is None:
+                    ic.assert_clean_exit(srv)
+        if not fired:
+            break
+        failures += 1
+    else:
+        pytest.fail(f"the fault still fired at N={MAX_N}")
+    print(f"redis: {failures} failing runs, clean at N={n}")
+    assert failures >= 1, "the redis fault point never fired"
