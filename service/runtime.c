@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 #define SWEEP_INTERVAL_MS 1000
 #define PURGE_EVERY_SWEEPS 60
+#define TRIM_AFTER_SWEPT 1024
 
 struct rvk_runtime {
 	rvk_config_t *cfg;
@@ -69,10 +71,17 @@ sweeper_main(void *arg)
 			break;
 		pthread_mutex_unlock(&rt->mu);
 		int64_t now = rvk_clock_now();
-		rvk_revtable_sweep(rt->app.revtable, now);
-		rvk_vcache_sweep(rt->app.vcache, now);
+		size_t swept = rvk_revtable_sweep(rt->app.revtable, now);
+		swept += rvk_vcache_sweep(rt->app.vcache, now);
 		if (rt->app.seen)
-			rvk_syncmap_sweep(rt->app.seen, now);
+			swept += rvk_syncmap_sweep(rt->app.seen, now);
+		if (swept >= TRIM_AFTER_SWEPT) {
+			/* Swept nodes are freed by call_rcu; once they are, give the
+			 * pages back, so an idle process returns to its baseline RSS
+			 * instead of keeping the peak of its last burst. */
+			rvk_rcu_barrier();
+			malloc_trim(0);
+		}
 		if (++n % PURGE_EVERY_SWEEPS == 0 && rt->app.store) {
 			size_t purged = 0;
 			if (rvk_store_purge(rt->app.store, now, &purged) == RVK_OK && purged) {

@@ -1,0 +1,103 @@
+"""Start-up failures stop the process with a clear message (issue 4), and the
+sweeper returns an idle process to its baseline (issue 3)."""
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import ISS, base_config, metric_value, metrics_text, start_server
+
+RV = "/admin/v1/revocations"
+
+
+def run_until_exit(workdir, cfg, timeout=30):
+    srv = start_server(workdir, cfg, wait=False)
+    try:
+        code = srv.proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        srv.proc.kill()
+        srv.proc.wait()
+        pytest.fail("revokd kept running with an unusable data dir")
+    return code, srv.stderr_text()
+
+
+def test_data_dir_that_is_a_file_stops_startup(tmp_path, keys):
+    d = str(tmp_path)
+    cfg = base_config(d, keys)
+    with open(os.path.join(d, "data"), "w") as f:
+        f.write("not a folder\n")
+    code, err = run_until_exit(d, cfg)
+    assert code == 1, err
+    assert os.path.join(d, "data") in err
+    assert "revokd: " in err
+
+
+def test_corrupt_database_stops_startup(tmp_path, keys):
+    d = str(tmp_path)
+    cfg = base_config(d, keys)
+    os.makedirs(os.path.join(d, "data"))
+    with open(os.path.join(d, "data", "revokd.db"), "wb") as f:
+        f.write(os.urandom(8192))
+    code, err = run_until_exit(d, cfg)
+    assert code == 1, err
+    assert "revokd.db" in err
+    assert "not a database" in err
+
+
+def test_database_from_a_newer_revokd_stops_startup(tmp_path, keys):
+    d = str(tmp_path)
+    cfg = base_config(d, keys)
+    os.makedirs(os.path.join(d, "data"))
+    subprocess.run(["sqlite3", os.path.join(d, "data", "revokd.db"),
+                    "PRAGMA user_version=99;"], check=True)
+    code, err = run_until_exit(d, cfg)
+    assert code == 1, err
+    assert "revokd.db" in err
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def burst_then_sweep(srv, n_batches=30):
+    """Revokes n_batches x 1000 tokens that expire in 5 s, waits until the
+    sweeper has removed them all; returns (RSS at the peak, RSS after)."""
+    exp = int(time.time()) + 5
+    for _ in range(n_batches):
+        events = [{"type": "token.revoked", "iss": ISS, "jti": str(uuid.uuid4()),
+                   "exp": exp} for _ in range(1000)]
+        r = srv.admin("POST", RV, json={"events": events})
+        assert r.status_code == 201, r.text
+    # (on a loaded machine the first batches may already be swept here)
+    assert metric_value(metrics_text(srv), "revokd_revocations", {"type": "token"}) > 0
+    peak = rss_kib(srv.proc.pid)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if metric_value(metrics_text(srv), "revokd_revocations", {"type": "token"}) == 0:
+            break
+        time.sleep(0.5)
+    assert metric_value(metrics_text(srv), "revokd_revocations", {"type": "token"}) == 0
+    time.sleep(1.5)  # the trim follows the sweep that freed the entries
+    return peak, rss_kib(srv.proc.pid)
+
+
+def test_sweeper_empties_the_tables_and_memory_does_not_grow(make_server, mint):
+    # leeway 0: a revocation of a token that expires in 5 s denies nothing
+    # soon after, and the sweeper must remove it from memory.
+    srv = make_server(leeway=0)
+    for _ in range(3):
+        srv.auth(mint.token("HS256"))
+    peak1, after1 = burst_then_sweep(srv)
+    # The entries' memory is given back (SQLite's bounded page caches and
+    # the table's bucket array, kept at its high-water size, stay)...
+    assert after1 < peak1, (peak1, after1)
+    # ...and a second identical burst leaves the idle process where the
+    # first left it: nothing accumulates across bursts.
+    peak2, after2 = burst_then_sweep(srv)
+    assert after2 <= after1 + 4096, (peak1, after1, peak2, after2)
