@@ -1,0 +1,135 @@
+/*
+ * The configuration parser, one test per error class (issue 2): each bad
+ * document must fail with the file, the key path and what is wrong.
+ */
+#include "service/config.h"
+#include "tests/support/tap.h"
+
+static char err[1024];
+
+/* Parses json; returns the error message, or NULL when it parsed. */
+static const char *
+parse(const char *json)
+{
+	rvk_config_t *cfg = NULL;
+	err[0] = '\0';
+	rvk_result_t r = rvk_config_parse_string(json, strlen(json), "t.json", "/etc/revokd",
+	                                         &cfg, err, sizeof(err));
+	if (r == RVK_OK) {
+		rvk_config_free(cfg);
+		return NULL;
+	}
+	return err;
+}
+
+#define ISSUER(extra) \
+	"{\"issuers\":[{\"issuer\":\"https://i\",\"algorithms\":[\"RS256\",\"HS256\"]," \
+	"\"keys\":[{\"kid\":\"k\",\"alg\":\"RS256\",\"pem_file\":\"k.pem\"}]" extra "}]}"
+
+static void
+expect(const char *json, const char *message)
+{
+	const char *got = parse(json);
+	TAP_CHECK(got != NULL);
+	if (got && !strstr(got, message))
+		TAP_FAIL_AT("message \"%s\" lacks \"%s\"", got, message);
+}
+
+TAP_TEST(defaults_and_relative_paths)
+{
+	rvk_config_t *cfg = NULL;
+	const char *json = ISSUER("");
+	TAP_CHECK_INT(rvk_config_parse_string(json, strlen(json), "t.json", "/etc/revokd",
+	                                      &cfg, err, sizeof(err)), RVK_OK);
+	if (!cfg)
+		return;
+	TAP_CHECK_STR(cfg->listen, "127.0.0.1:8080");
+	TAP_CHECK_INT(cfg->leeway, 30);
+	TAP_CHECK_INT(cfg->max_token_bytes, 8192);
+	TAP_CHECK_INT(cfg->max_token_lifetime, 86400);
+	TAP_CHECK(cfg->require_jti);
+	TAP_CHECK_INT(cfg->vcache_max_entries, 100000);
+	TAP_CHECK_INT(cfg->vcache_ttl, 300);
+	TAP_CHECK_INT(cfg->webhook_tolerance, 300);
+	TAP_CHECK_STR(cfg->issuers[0].keys[0].pem_file, "/etc/revokd/k.pem");
+	TAP_CHECK_INT(cfg->issuers[0].n_token_types, 2);
+	rvk_config_free(cfg);
+}
+
+TAP_TEST(unknown_keys)
+{
+	expect("{\"require_jit\":true}", "config t.json: require_jit: unknown key");
+	expect(ISSUER(",\"foo\":1"), "issuers[0].foo: unknown key");
+	expect("{\"verified_cache\":{\"size\":1}}", "verified_cache.size: unknown key");
+}
+
+TAP_TEST(wrong_types)
+{
+	expect("{\"leeway\":\"30\"}", "leeway: must be an integer, not a string");
+	expect("{\"require_jti\":1}", "require_jti: must be true or false");
+	expect("{\"issuers\":{}}", "issuers: must be an array");
+}
+
+TAP_TEST(out_of_range_numbers)
+{
+	expect("{\"leeway\":-1}", "leeway: -1 is out of range");
+	expect("{\"threads\":100000}", "threads: 100000 is out of range");
+	expect("{\"max_token_bytes\":10}", "max_token_bytes: 10 is out of range");
+}
+
+TAP_TEST(unknown_algorithm_names_the_index)
+{
+	expect("{\"issuers\":[{\"issuer\":\"x\",\"algorithms\":[\"RS256\",\"HS257\"],\"keys\":[]}]}",
+	       "config t.json: issuers[0].algorithms[1]: unknown algorithm \"HS257\"");
+	expect("{\"issuers\":[{\"issuer\":\"x\",\"algorithms\":[\"none\"],\"keys\":[]}]}",
+	       "issuers[0].algorithms[0]: algorithm \"none\" is never allowed");
+}
+
+TAP_TEST(key_alg_outside_issuer_algorithms)
+{
+	expect("{\"issuers\":[{\"issuer\":\"x\",\"algorithms\":[\"RS256\"],"
+	       "\"keys\":[{\"alg\":\"ES256\",\"pem_file\":\"e.pem\"}]}]}",
+	       "issuers[0].keys[0].alg: \"ES256\" is not in this issuer's algorithms");
+}
+
+TAP_TEST(key_material_must_match_alg)
+{
+	expect("{\"issuers\":[{\"issuer\":\"x\",\"algorithms\":[\"HS256\"],"
+	       "\"keys\":[{\"alg\":\"HS256\",\"pem_file\":\"e.pem\"}]}]}",
+	       "issuers[0].keys[0]: an HS256 key needs secret_file");
+}
+
+TAP_TEST(access_token_types_exclude_logout_and_set)
+{
+	expect(ISSUER(",\"token_types\":[\"JWT\",\"application/logout+jwt\"]"),
+	       "issuers[0].token_types[1]: \"application/logout+jwt\" is never an access token type");
+}
+
+TAP_TEST(issuer_needs_a_key_source)
+{
+	expect("{\"issuers\":[{\"issuer\":\"x\",\"algorithms\":[\"RS256\"]}]}",
+	       "issuers[0]: needs jwks_uri, discovery: true, or keys");
+}
+
+TAP_TEST(json_syntax_and_duplicates)
+{
+	expect("{\"leeway\":30,}", "config t.json: line 1");
+	expect("{\"leeway\":30,\"leeway\":31}", "duplicate");
+}
+
+TAP_TEST(listen_addresses)
+{
+	expect("{\"listen\":\"8080\"}", "listen: must be ADDRESS:PORT");
+	expect("{\"listen\":\"127.0.0.1:99999\"}", "listen: bad port");
+}
+
+int
+main(void)
+{
+	return tap_main(TAP_LIST(defaults_and_relative_paths, unknown_keys, wrong_types,
+	                         out_of_range_numbers, unknown_algorithm_names_the_index,
+	                         key_alg_outside_issuer_algorithms, key_material_must_match_alg,
+	                         access_token_types_exclude_logout_and_set,
+	                         issuer_needs_a_key_source, json_syntax_and_duplicates,
+	                         listen_addresses));
+}
