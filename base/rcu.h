@@ -53,9 +53,28 @@ rvk_rcu_thread_online(void)
 		rvk_rcu_register_slow();
 }
 
+/* Under ThreadSanitizer, publication and lookup are spelled as C11
+ * release/acquire atomics: liburcu's macros are a volatile access plus a
+ * barrier TSan cannot see, so every object published by RCU (a keyring
+ * swapped in by a JWKS refresh) would be reported as a race with its
+ * initialisation. Same ordering, visible to TSan; other builds keep
+ * liburcu's macros. */
+#if defined(__SANITIZE_THREAD__)
+#define RVK_RCU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RVK_RCU_TSAN 1
+#endif
+#endif
+#ifdef RVK_RCU_TSAN
+#define rvk_rcu_dereference(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+#define rvk_rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define rvk_rcu_xchg_pointer(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#else
 #define rvk_rcu_dereference(p) rcu_dereference(p)
 #define rvk_rcu_assign_pointer(p, v) rcu_assign_pointer(p, v)
 #define rvk_rcu_xchg_pointer(p, v) rcu_xchg_pointer(p, v)
+#endif
 
 typedef struct rcu_head rvk_rcu_head_t;
 

@@ -4,7 +4,7 @@
 #
 #   bench/run.sh                 full set: -c16/64/256 x 3 reps, ~15 min
 #   QUICK=1 bench/run.sh         -c64 only, 2 s runs, ~3 min
-#   BEFORE=<git rev> bench/run.sh  also runs a "before" revokd on the hit
+#   BEFORE=<git rev> bench/run.sh  (e.g. 5e82f29) also runs a "before" revokd on the hit
 #                                scenarios: this working tree with the hot-path
 #                                files (HOT below) as they are in that revision
 #                                (git show, read-only)

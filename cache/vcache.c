@@ -12,17 +12,26 @@
  * finds the cache full evicts before it inserts, so the map never holds more
  * than max entries, not even for an instant.
  *
- * Eviction policy (rvk_syncmap_evict): look at the first 16 entries in the
- * table's order, which is the order of their keyed hashes and so random with
- * respect to age and to the tokens chosen by a client; evict the first
- * expired one, else the one that expires soonest (it has the least cache
- * life left). This is sampled eviction in the spirit of Redis's approximated
- * LRU, with no shared recency state written on the read path: a hit writes
- * nothing. If a few attempts cannot free a slot (every slot is a put in
- * flight), the put gives up and frees its value: a cache may decline.
+ * Eviction policy: take the EVICT_SAMPLE oldest puts from a ring of the
+ * digests stored (FIFO, mutex, touched only by puts, i.e. misses, never by
+ * a hit); evict the first expired one, else the one that expires soonest
+ * (it has the least cache life left), and put the others back at the
+ * ring's tail. Sampled eviction in the spirit of Redis's approximated LRU,
+ * with no shared recency state written on the read path: a hit writes
+ * nothing. Digests of entries that left by other ways (sweep, drop_if, a
+ * replaced duplicate) are skipped when they come up. Only when the ring
+ * gives no victim does a put fall back to rvk_syncmap_evict, which samples
+ * the first entries in the table's order: that walk starts at bucket 0 and
+ * crosses the dummy node of every emptied bucket, and as evictions empty
+ * the front of the table it grew to ~100 us per miss on a full
+ * 10,000-entry cache (docs/BENCHMARKS.md, issue 9). If a few attempts
+ * cannot free a slot (every slot is a put in flight), the put gives up and
+ * frees its value: a cache may decline.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* SHA256_Init/Update/Final are deprecated in OpenSSL 3 but still shipped,
  * and they are the only SHA-256 there that allocates nothing: SHA256() is
@@ -47,6 +56,12 @@ struct rvk_vcache {
 	void (*free_value)(void *);
 	size_t max;
 	atomic_size_t reserved;
+	/* The eviction ring: digests in put order; cap = 2 * max, so stale
+	 * digests rarely push a live one out (that one is then left to the
+	 * fallback, the sweep or its expiry). */
+	pthread_mutex_t ring_mu;
+	unsigned char (*ring)[RVK_VCACHE_DIGEST_LEN];
+	size_t ring_cap, ring_head, ring_len;
 };
 
 rvk_vcache_t *
@@ -57,8 +72,12 @@ rvk_vcache_new(size_t max_entries, void (*free_value)(void *))
 	c->free_value = free_value;
 	c->max = max_entries;
 	atomic_init(&c->reserved, 0);
-	if (max_entries)
+	pthread_mutex_init(&c->ring_mu, NULL);
+	if (max_entries) {
 		c->map = rvk_syncmap_new(max_entries, free_value);
+		c->ring_cap = 2 * max_entries;
+		c->ring = rvk_calloc(c->ring_cap, sizeof(*c->ring));
+	}
 	return c;
 }
 
@@ -68,6 +87,8 @@ rvk_vcache_free(rvk_vcache_t *c)
 	if (!c)
 		return;
 	rvk_syncmap_free(c->map);
+	pthread_mutex_destroy(&c->ring_mu);
+	free(c->ring);
 	free(c);
 }
 
@@ -98,6 +119,79 @@ release(rvk_vcache_t *c, size_t n)
 		atomic_fetch_sub_explicit(&c->reserved, n, memory_order_relaxed);
 }
 
+/* Requires: ring_mu held. */
+static void
+ring_push_locked(rvk_vcache_t *c, const unsigned char *d)
+{
+	if (c->ring_len == c->ring_cap) {       /* drop the oldest */
+		c->ring_head = (c->ring_head + 1) % c->ring_cap;
+		c->ring_len--;
+	}
+	memcpy(c->ring[(c->ring_head + c->ring_len) % c->ring_cap], d,
+	       RVK_VCACHE_DIGEST_LEN);
+	c->ring_len++;
+}
+
+static void
+ring_push(rvk_vcache_t *c, const unsigned char *d)
+{
+	pthread_mutex_lock(&c->ring_mu);
+	ring_push_locked(c, d);
+	pthread_mutex_unlock(&c->ring_mu);
+}
+
+static bool
+same_value(const rvk_syncmap_entry_t *e, void *arg)
+{
+	return e->value.ptr == arg;
+}
+
+/* One eviction from the ring's oldest digests (the top of this file).
+ * Returns: true when it removed an entry. */
+static bool
+ring_evict(rvk_vcache_t *c, int64_t now)
+{
+	unsigned char sample[EVICT_SAMPLE][RVK_VCACHE_DIGEST_LEN];
+	size_t n = 0;
+	pthread_mutex_lock(&c->ring_mu);
+	while (n < EVICT_SAMPLE && c->ring_len) {
+		memcpy(sample[n++], c->ring[c->ring_head], RVK_VCACHE_DIGEST_LEN);
+		c->ring_head = (c->ring_head + 1) % c->ring_cap;
+		c->ring_len--;
+	}
+	pthread_mutex_unlock(&c->ring_mu);
+
+	bool live[EVICT_SAMPLE] = { false };
+	size_t victim = n;
+	rvk_syncmap_entry_t best = { 0 };
+	rvk_rcu_read_lock();
+	for (size_t i = 0; i < n; i++) {
+		rvk_syncmap_entry_t e;
+		if (!rvk_syncmap_load(c->map, sample[i], RVK_VCACHE_DIGEST_LEN, &e))
+			continue;       /* left by another way: forget it */
+		live[i] = true;
+		if (victim == n ||
+		    (best.expires_at > now && e.expires_at < best.expires_at)) {
+			victim = i;
+			best = e;
+		}
+	}
+	bool done = false;
+	if (victim < n) {
+		live[victim] = false;
+		/* best.value.ptr is only compared, never dereferenced. */
+		done = rvk_syncmap_delete_if(c->map, sample[victim], RVK_VCACHE_DIGEST_LEN,
+		                             same_value, best.value.ptr);
+	}
+	rvk_rcu_read_unlock();
+	pthread_mutex_lock(&c->ring_mu);
+	for (size_t i = 0; i < n; i++)
+		if (live[i])
+			ring_push_locked(c, sample[i]);
+	pthread_mutex_unlock(&c->ring_mu);
+	return done;
+}
+
 /* Returns: true when a slot is reserved for one new entry. */
 static bool
 reserve(rvk_vcache_t *c, int64_t now)
@@ -111,7 +205,7 @@ reserve(rvk_vcache_t *c, int64_t now)
 			continue;       /* n was reloaded */
 		}
 		tries++;
-		if (rvk_syncmap_evict(c->map, now, EVICT_SAMPLE))
+		if (ring_evict(c, now) || rvk_syncmap_evict(c->map, now, EVICT_SAMPLE))
 			release(c, 1);
 		n = atomic_load_explicit(&c->reserved, memory_order_relaxed);
 	}
@@ -136,8 +230,10 @@ rvk_vcache_put(rvk_vcache_t *c, const unsigned char digest[RVK_VCACHE_DIGEST_LEN
 	for (int attempt = 0; attempt < 2; attempt++) {
 		rvk_syncmap_entry_t cur;
 		if (!rvk_syncmap_load_or_store(c->map, digest, RVK_VCACHE_DIGEST_LEN,
-		                               v, expires_at, &cur))
+		                               v, expires_at, &cur)) {
+			ring_push(c, digest);
 			return;         /* stored; the entry holds the slot */
+		}
 		if (cur.expires_at > now)
 			break;          /* another thread stored it first */
 		/* An expired entry is in the way: remove that node, try again. */

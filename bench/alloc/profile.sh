@@ -17,7 +17,7 @@ trap 'rm -rf "$W"' EXIT INT TERM
 ninja -C build-bench service/revokd >/dev/null
 K="$TOKENS/tok/keys"
 cat > "$W/revokd.json" <<JSON
-{"listen": "127.0.0.1:28498", "threads": 1, "data_dir": "$W/data", "log_level": "error",
+{"listen": "127.0.0.1:28498", "admin_listen": "127.0.0.1:28497", "threads": 1, "data_dir": "$W/data", "log_level": "error",
  "max_token_lifetime": 86400, "verified_cache": {"max_entries": ${VCACHE_MAX:-10000}, "ttl": 3600},
  "issuers": [{"issuer": "https://bench.revokd.test/", "algorithms": ["HS256","RS256","ES256"],
    "keys": [{"alg": "HS256", "secret_file": "$K/hs256.secret"},

@@ -20,7 +20,7 @@ gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$W/alloc_count.so" bench/alloc/a
 K="$TOKENS/tok/keys"
 for T in 1 2; do
 cat > "$W/revokd.json" <<JSON
-{"listen": "127.0.0.1:28499", "threads": $T, "data_dir": "$W/data", "log_level": "error",
+{"listen": "127.0.0.1:28499", "admin_listen": "127.0.0.1:28496", "threads": $T, "data_dir": "$W/data", "log_level": "error",
  "max_token_lifetime": 86400, "verified_cache": {"max_entries": 10000, "ttl": 3600},
  "issuers": [{"issuer": "https://bench.revokd.test/", "algorithms": ["HS256","RS256","ES256"],
    "keys": [{"alg": "HS256", "secret_file": "$K/hs256.secret"},

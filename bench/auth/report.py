@@ -110,10 +110,11 @@ md = [f"Run `{stamp}`: `{COMMAND}` — {'QUICK, ' if R['quick'] else ''}wrk -t{R
       "as a share of all cores (other engineers' jobs); load 1m = /proc/loadavg before the first "
       "and after the last repetition. Raw rows: "
       f"`bench/results/{stamp}/results.csv`; plot: `bench/results/{stamp}/auth.png`.", "",
-      "### Targets (issue 9, ratios within this run)", "",
+      "#### Targets (issue 9, ratios within this run)", "",
       "| target | measured | wanted | |", "|---|---|---|---|"] + targets + [""]
 for name, title, variants in R["scenarios"]:
-    md += [f"### {name}: {title}", "", table(name, variants), ""]
+    md += [f"#### {name}: {title}", "", f"Command: `{COMMAND}` (scenario `{name}`).", "",
+           table(name, variants), ""]
 text = "\n".join(md)
 with open(os.path.join(OUT, "summary.md"), "w") as fo:
     fo.write(text + "\n")
