@@ -246,37 +246,40 @@ rvk_handle_auth(rvk_req_t *req)
 		/* A kid the ring lacks may be a key the IdP just published. */
 		if (r == RVK_REASON_UNKNOWN_KEY && issuer && app->key_kick)
 			app->key_kick(app->key_kick_arg, issuer);
-		if (r == RVK_REASON_OK) {
+		bool verified = r == RVK_REASON_OK; /* acc is filled only then */
+		if (verified) {
 			struct verified *fresh = build_verified(app, &acc);
 			r = rvk_revtable_check(app->revtable, &fresh->q, now);
 			int64_t until = now + app->cfg->vcache_ttl;
 			if (fresh->exp < until)
 				until = fresh->exp;
-			/* The cache owns `fresh` from here and may free it at once
-			 * (full, or another thread stored the same token first), so
-			 * this request answers with a response of its own: one
-			 * extra header build on a miss, none on a hit. */
-			rvk_vcache_put(app->vcache, digest, fresh, until, now);
-			rvk_rcu_read_unlock();
-			if (r == RVK_REASON_OK) {
+			/* Published, the entry lives at least until this read
+			 * section ends, so its response can answer this request
+			 * like a hit. Not published (cache full of puts in
+			 * flight, another thread first, cache off), it is gone:
+			 * build one for this request alone. */
+			if (rvk_vcache_put(app->vcache, digest, fresh, until, now))
+				v = fresh;
+			else if (r == RVK_REASON_OK) {
+				rvk_rcu_read_unlock();
 				rvk_metrics_decision(RVK_REASON_OK);
 				req->status = MHD_HTTP_OK;
 				req->resp = build_allow(app, &acc);
 				req->resp_shared = false;
+				rvk_access_fini(&acc);
+				return;
 			}
-			rvk_access_fini(&acc);
-			if (r != RVK_REASON_OK)
-				deny(req, r);
-			return;
 		}
+		if (verified)
+			rvk_access_fini(&acc);
 	}
 	if (r != RVK_REASON_OK) {
 		rvk_rcu_read_unlock();
 		deny(req, r);
 		return;
 	}
-	/* A hit: the entry's response is queued inside this read section
-	 * (see the top of this file). */
+	/* A hit, or a miss whose entry was published: the entry's response is
+	 * queued inside this read section (see the top of this file). */
 	rvk_metrics_decision(RVK_REASON_OK);
 	rvk_reply_shared(req, MHD_HTTP_OK, v->allow);
 	req->rcu_held = true;

@@ -218,13 +218,13 @@ expired_pred(const rvk_syncmap_entry_t *e, void *arg)
 	return e->expires_at <= *(const int64_t *)arg;
 }
 
-void
+bool
 rvk_vcache_put(rvk_vcache_t *c, const unsigned char digest[RVK_VCACHE_DIGEST_LEN],
                void *value, int64_t expires_at, int64_t now)
 {
 	if (!c->map || expires_at <= now || !reserve(c, now)) {
 		c->free_value(value);   /* never published: free now */
-		return;
+		return false;
 	}
 	rvk_syncmap_value_t v = { .ptr = value };
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -232,7 +232,7 @@ rvk_vcache_put(rvk_vcache_t *c, const unsigned char digest[RVK_VCACHE_DIGEST_LEN
 		if (!rvk_syncmap_load_or_store(c->map, digest, RVK_VCACHE_DIGEST_LEN,
 		                               v, expires_at, &cur)) {
 			ring_push(c, digest);
-			return;         /* stored; the entry holds the slot */
+			return true;    /* stored; the entry holds the slot */
 		}
 		if (cur.expires_at > now)
 			break;          /* another thread stored it first */
@@ -243,6 +243,7 @@ rvk_vcache_put(rvk_vcache_t *c, const unsigned char digest[RVK_VCACHE_DIGEST_LEN
 	}
 	release(c, 1);
 	c->free_value(value);
+	return false;
 }
 
 struct drop_arg {

@@ -18,6 +18,7 @@
 #ifndef RVK_CACHE_VCACHE_H
 #define RVK_CACHE_VCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,8 +46,12 @@ void *rvk_vcache_get(rvk_vcache_t *c, const unsigned char digest[RVK_VCACHE_DIGE
 /*
  * Stores value (ownership transferred: freed by the cache, also when it is
  * not kept because the cache is disabled or another thread stored first).
+ * Returns: true when the value was published: then, inside the caller's RCU
+ * read section, it stays valid until that section ends (the cache frees
+ * published values only after a grace period); false when it was freed
+ * already (never published).
  */
-void rvk_vcache_put(rvk_vcache_t *c, const unsigned char digest[RVK_VCACHE_DIGEST_LEN],
+bool rvk_vcache_put(rvk_vcache_t *c, const unsigned char digest[RVK_VCACHE_DIGEST_LEN],
                     void *value, int64_t expires_at, int64_t now);
 
 /* Removes every entry for which drop(value, arg) is true (key rotation). */
