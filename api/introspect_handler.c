@@ -20,11 +20,11 @@
 #include <openssl/sha.h>
 
 #include "api/form.h"
+#include "api/decide.h"
 #include "api/handler.h"
 #include "base/b64.h"
 #include "base/clock.h"
 #include "base/mem.h"
-#include "base/rcu.h"
 
 /* Hashes both sides and compares the digests in constant time, so neither
  * the content nor the length of a client secret shows in the time taken. */
@@ -134,20 +134,11 @@ rvk_handle_introspect(rvk_req_t *req)
 	int64_t now = rvk_clock_now();
 	json_t *out = json_object();
 	rvk_access_t acc;
-	rvk_rcu_read_lock();
-	rvk_reason_t r = rvk_access_verify(app->issuers, &app->policy, tok, len,
-	                                   now, &acc);
-	if (r == RVK_REASON_OK) {
+	bool verified;
+	rvk_reason_t r = rvk_decide(app->issuers, &app->policy, app->revtable, tok, len,
+	                            now, &acc, &verified);
+	if (verified) {
 		const rvk_jws_t *j = &acc.jws;
-		rvk_rev_query_t q = {
-			.iss = j->iss, .iss_len = j->iss ? strlen(j->iss) : 0,
-			.jti = j->jti, .jti_len = j->jti ? strlen(j->jti) : 0,
-			.sid = j->sid, .sid_len = j->sid ? strlen(j->sid) : 0,
-			.sub = j->sub, .sub_len = j->sub ? strlen(j->sub) : 0,
-			.kid = acc.key_kid, .kid_len = acc.key_kid ? strlen(acc.key_kid) : 0,
-			.iat = j->iat,
-		};
-		r = rvk_revtable_check(app->revtable, &q, now);
 		if (r == RVK_REASON_OK) {
 			json_object_set_new(out, "active", json_true());
 			static const char *const claims[] = { "iss", "sub", "jti", "exp",
@@ -161,7 +152,6 @@ rvk_handle_introspect(rvk_req_t *req)
 		}
 		rvk_access_fini(&acc);
 	}
-	rvk_rcu_read_unlock();
 	rvk_form_fini(&form);
 	if (r != RVK_REASON_OK)
 		json_object_set_new(out, "active", json_false());

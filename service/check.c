@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "api/decide.h"
 #include "auth/access.h"
 #include "base/clock.h"
 #include "base/mem.h"
@@ -123,23 +124,14 @@ rvk_cmd_check(int argc, char **argv)
 		.max_token_lifetime = cfg->max_token_lifetime, .require_jti = cfg->require_jti,
 	};
 	rvk_access_t acc;
-	rvk_rcu_read_lock();
-	rvk_reason_t r = rvk_access_verify(issuers, &policy, token, strlen(token), now, &acc);
-	rvk_rcu_read_unlock();
-	if (r != RVK_REASON_OK) {
+	bool verified;
+	rvk_reason_t r = rvk_decide(issuers, &policy, table, token, strlen(token), now,
+	                            &acc, &verified);
+	if (!verified) {
 		print("deny", rvk_reason_str(r), NULL);
 		goto out;
 	}
 	const rvk_jws_t *j = &acc.jws;
-	rvk_rev_query_t q = {
-		.iss = j->iss, .iss_len = j->iss ? strlen(j->iss) : 0,
-		.jti = j->jti, .jti_len = j->jti ? strlen(j->jti) : 0,
-		.sid = j->sid, .sid_len = j->sid ? strlen(j->sid) : 0,
-		.sub = j->sub, .sub_len = j->sub ? strlen(j->sub) : 0,
-		.kid = acc.key_kid, .kid_len = acc.key_kid ? strlen(acc.key_kid) : 0,
-		.iat = j->iat,
-	};
-	r = rvk_revtable_check(table, &q, now);
 	if (r == RVK_REASON_OK) {
 		print("allow", NULL, j->payload);
 		code = 0;
