@@ -174,6 +174,16 @@ rvk_key_from_secret(const char *kid, rvk_alg_t alg, const unsigned char *secret,
 	RVK_REQUIRE(out != NULL && rvk_alg_is_hmac(alg));
 	if (secret == NULL || len == 0)
 		return fail(err, errlen, "%s", "empty HMAC secret");
+	/* RFC 7518 §3.2: a key at least as long as the hash output. A shorter
+	 * secret can be brute-forced from any one token it signed. */
+	size_t min = alg == RVK_ALG_HS256 ? 32 : alg == RVK_ALG_HS384 ? 48 : 64;
+	if (len < min) {
+		if (err && errlen)
+			snprintf(err, errlen, "HMAC secret of %zu bytes is shorter than the "
+			         "%zu that %s requires (RFC 7518 section 3.2)", len, min,
+			         rvk_alg_name(alg));
+		return RVK_EINVAL;
+	}
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	RVK_REQUIRE(mac != NULL);
 	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);

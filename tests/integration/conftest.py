@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-REVOKD = os.environ.get("REVOKD_BIN", os.path.join(ROOT, "build", "service", "revokd"))
+REVOKD = os.path.abspath(os.environ.get("REVOKD_BIN", os.path.join(ROOT, "build", "service", "revokd")))
 ISS = "https://idp.test/realms/main"
 ISS2 = "https://other.test"
 

@@ -66,7 +66,14 @@ TAP_TEST(secret_loading)
 	                                  &k, err, sizeof(err)), RVK_EINVAL);
 	TAP_CHECK_STR(err, "empty HMAC secret");
 	TAP_CHECK(k == NULL);
-	TAP_CHECK_INT(rvk_key_from_secret(NULL, RVK_ALG_HS512, (const unsigned char *)"s", 1,
+	static const unsigned char s64[64] = "0123456789abcdef0123456789abcdef"
+	                                     "0123456789abcdef0123456789abcde";
+	TAP_CHECK_INT(rvk_key_from_secret(NULL, RVK_ALG_HS512, s64, 63, &k, err,
+	                                  sizeof(err)), RVK_EINVAL);
+	TAP_CHECK_STR(err, "HMAC secret of 63 bytes is shorter than the 64 that HS512 "
+	                   "requires (RFC 7518 section 3.2)");
+	TAP_CHECK(k == NULL);
+	TAP_CHECK_INT(rvk_key_from_secret(NULL, RVK_ALG_HS512, s64, 64,
 	                                  &k, err, sizeof(err)), RVK_OK);
 	TAP_CHECK(rvk_key_kid(k) == NULL);
 	TAP_CHECK_INT(rvk_key_alg(k), RVK_ALG_HS512);
