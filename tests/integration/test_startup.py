@@ -103,3 +103,14 @@ def test_sweeper_empties_the_tables_and_memory_does_not_grow(make_server, mint):
     # first left it: nothing accumulates across bursts.
     peak2, after2 = burst_then_sweep(srv)
     assert after2 <= after1 + 4096, (peak1, after1, peak2, after2)
+
+
+def test_short_hmac_secret_is_a_configuration_error(tmp_path, keys):
+    d = str(tmp_path)
+    cfg = base_config(d, keys)
+    with open(os.path.join(d, "keys", "short.secret"), "wb") as f:
+        f.write(b"0123456789abcdef")  # 16 bytes: HS256 needs 32
+    cfg["issuers"][0]["keys"][3]["secret_file"] = "keys/short.secret"
+    code, err = run_until_exit(d, cfg)
+    assert code == 2, err
+    assert "issuers[0].keys[3].secret_file: HMAC secret of 16 bytes is shorter than the 32 that HS256 requires" in err
