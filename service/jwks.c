@@ -22,6 +22,7 @@
 #include "auth/keyring.h"
 #include "base/check.h"
 #include "base/clock.h"
+#include "base/fault.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rcu.h"
@@ -221,7 +222,9 @@ fetch(rvk_jwks_t *j, CURL *curl, const char *url, rvk_buf_t *out, char *err,
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, j);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "revokd/" REVOKD_VERSION);
-	CURLcode rc = curl_easy_perform(curl);
+	/* Fault point "curl" (base/fault.h): the transfer fails as if the
+	 * identity provider could not be reached. */
+	CURLcode rc = RVK_FAULT("curl") ? CURLE_COULDNT_CONNECT : curl_easy_perform(curl);
 	long code = 0;
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	if (s.over || rc == CURLE_FILESIZE_EXCEEDED)

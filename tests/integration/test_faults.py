@@ -14,9 +14,9 @@ until the workload runs without a failure. After each failure:
 A fault that hits start-up may stop the process: then it must exit non-zero
 with a message (never a sanitizer report) and the next N goes on.
 
-"curl" (remote JWKS) has no fault point yet (the JWKS work adds it; its loop
-belongs with a jwks_uri workload); "redis" is in tests/e2e/test_faults_redis.py
-(it needs a redis-server).
+"curl" (remote JWKS) has its loop in test_faults_curl.py (it needs a JWKS
+server); "redis" is in tests/e2e/test_faults_redis.py (it needs a
+redis-server).
 """
 import base64
 import hashlib
