@@ -35,21 +35,13 @@ rvk_access_check_times(const rvk_policy_t *policy, int64_t exp, bool has_nbf,
 }
 
 static bool
-aud_matches(const rvk_issuer_t *issuer, json_t *aud)
+aud_matches(const rvk_issuer_t *issuer, const rvk_jws_t *j)
 {
 	if (issuer->n_audiences == 0)
 		return true;
-	for (size_t i = 0; i < issuer->n_audiences; i++) {
-		const char *want = issuer->audiences[i];
-		if (json_is_string(aud) && strcmp(json_string_value(aud), want) == 0)
+	for (size_t i = 0; i < issuer->n_audiences; i++)
+		if (rvk_jws_aud_contains(j, issuer->audiences[i]))
 			return true;
-		size_t k;
-		json_t *v;
-		json_array_foreach(aud, k, v) {
-			if (strcmp(json_string_value(v), want) == 0)
-				return true;
-		}
-	}
 	return false;
 }
 
@@ -71,7 +63,7 @@ check_claims(const rvk_issuer_t *issuer, const rvk_policy_t *policy,
 	if (__builtin_sub_overflow(j->exp, j->iat, &life)
 	    || life > policy->max_token_lifetime)
 		return RVK_REASON_LIFETIME_TOO_LONG;
-	if (!aud_matches(issuer, json_object_get(j->payload, "aud")))
+	if (!aud_matches(issuer, j))
 		return RVK_REASON_BAD_AUDIENCE;
 	/* A logout token or SET carries `events`, an ID token a `nonce`: none
 	 * of them is an access token, whatever their typ says. */

@@ -236,3 +236,17 @@ rvk_jws_verify(const rvk_jws_t *jws, const rvk_issuer_t *issuer,
 	*used = key;
 	return RVK_REASON_OK;
 }
+
+bool
+rvk_jws_aud_contains(const rvk_jws_t *jws, const char *want)
+{
+	const json_t *aud = json_object_get(jws->payload, "aud");
+	if (json_is_string(aud))
+		return strcmp(json_string_value(aud), want) == 0;
+	size_t i;
+	const json_t *e;
+	json_array_foreach(aud, i, e)
+		if (json_is_string(e) && strcmp(json_string_value(e), want) == 0)
+			return true;
+	return false;
+}

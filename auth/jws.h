@@ -67,6 +67,10 @@ void rvk_jws_fini(rvk_jws_t *jws);
  * Returns: RVK_REASON_OK and *used, or UNSUPPORTED_ALG, UNKNOWN_KEY,
  * UNSUPPORTED_CRIT, BAD_SIGNATURE.
  */
+/* Returns: whether the payload's aud (a string or an array of strings, as
+ * step 1 checked) contains want. */
+bool rvk_jws_aud_contains(const rvk_jws_t *jws, const char *want);
+
 rvk_reason_t rvk_jws_verify(const rvk_jws_t *jws, const rvk_issuer_t *issuer,
                             const rvk_key_t **used);
 

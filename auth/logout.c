@@ -17,20 +17,6 @@ no(char *desc, size_t desclen, const char *why)
 	return false;
 }
 
-static bool
-aud_contains(const json_t *payload, const char *want)
-{
-	const json_t *aud = json_object_get(payload, "aud");
-	if (json_is_string(aud))
-		return strcmp(json_string_value(aud), want) == 0;
-	size_t i;
-	const json_t *e;
-	json_array_foreach(aud, i, e)
-		if (json_is_string(e) && strcmp(json_string_value(e), want) == 0)
-			return true;
-	return false;
-}
-
 bool
 rvk_logout_check(const rvk_jws_t *jws, const char *client_id, int64_t leeway,
                  int64_t max_token_lifetime, int64_t now, rvk_logout_t *out,
@@ -46,7 +32,7 @@ rvk_logout_check(const rvk_jws_t *jws, const char *client_id, int64_t leeway,
 		if (strcasecmp(t, "logout+jwt") != 0)
 			return no(desc, desclen, "typ is not logout+jwt");
 	}
-	if (!client_id || !aud_contains(p, client_id))
+	if (!client_id || !rvk_jws_aud_contains(jws, client_id))
 		return no(desc, desclen,
 		          "aud does not contain the issuer's backchannel_client_id");
 	if (!jws->has_iat)

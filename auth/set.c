@@ -63,20 +63,6 @@ typ_is_secevent(const char *typ)
 	return strcasecmp(typ, "secevent+jwt") == 0;
 }
 
-static bool
-aud_contains(const json_t *payload, const char *want)
-{
-	const json_t *aud = json_object_get(payload, "aud");
-	if (json_is_string(aud))
-		return strcmp(json_string_value(aud), want) == 0;
-	size_t i;
-	const json_t *e;
-	json_array_foreach(aud, i, e)
-		if (json_is_string(e) && strcmp(json_string_value(e), want) == 0)
-			return true;
-	return false;
-}
-
 enum family { CAEP, RISC };
 
 /* A subject's own iss, when it has one, must be the SET's issuer: one
@@ -197,7 +183,7 @@ rvk_set_check(const rvk_jws_t *jws, const char *audience, int64_t leeway,
 		            "typ must be secevent+jwt");
 	if (!jws->iss || !*jws->iss)
 		return fail(RVK_SET_INVALID_ISSUER, desc, desclen, "missing iss");
-	if (!audience || !aud_contains(p, audience))
+	if (!audience || !rvk_jws_aud_contains(jws, audience))
 		return fail(RVK_SET_INVALID_AUDIENCE, desc, desclen,
 		            "aud does not contain this receiver's set_audience");
 	if (!jws->has_iat)
