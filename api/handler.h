@@ -82,6 +82,18 @@ void rvk_reply_text(rvk_req_t *req, unsigned status, const char *ctype,
 void rvk_reply_empty(rvk_req_t *req, unsigned status);
 void rvk_reply_shared(rvk_req_t *req, unsigned status, struct MHD_Response *r);
 
+/*
+ * Reads a required field of an application/x-www-form-urlencoded body
+ * (the `token` of RFC 7009 and RFC 7662). On success, form holds the parsed
+ * body (release with rvk_form_fini) and val, len borrow from it. On
+ * failure the answer is set — 400 {"error":"invalid_request"} for a wrong
+ * content type, a malformed body or a missing or empty field, 503 when the
+ * body could not be held — and false is returned with nothing to release.
+ */
+struct rvk_form;
+bool rvk_req_form_field(rvk_req_t *req, const char *name, struct rvk_form *form,
+                        const char **val, size_t *len);
+
 /* Returns: a JSON string literal of s (quoted, escaped); owned. */
 char *rvk_json_quote(const char *s);
 

@@ -113,24 +113,11 @@ rvk_handle_introspect(rvk_req_t *req)
 		                        "Basic realm=\"revokd\"");
 		return;
 	}
-	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
 	rvk_form_t form;
-	const char *why = NULL;
-	rvk_result_t fr = rvk_form_media_type(ct)
-		? rvk_form_parse(req->body, req->body_len, &form, &why) : RVK_EINVAL;
-	if (fr == RVK_ENOMEM) {
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error", NULL);
+	const char *tok;
+	size_t len;
+	if (!rvk_req_form_field(req, "token", &form, &tok, &len))
 		return;
-	}
-	size_t len = 0;
-	const char *tok = fr == RVK_OK ? rvk_form_get(&form, "token", &len) : NULL;
-	if (!tok || len == 0) {
-		if (fr == RVK_OK)
-			rvk_form_fini(&form);
-		rvk_reply_json(req, MHD_HTTP_BAD_REQUEST, "{\"error\":\"invalid_request\"}");
-		return;
-	}
 	int64_t now = rvk_clock_now();
 	json_t *out = json_object();
 	rvk_access_t acc;

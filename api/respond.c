@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 
+#include "api/form.h"
 #include "api/handler.h"
 #include "base/mem.h"
 
@@ -72,4 +73,28 @@ void
 rvk_reply_shared(rvk_req_t *req, unsigned status, struct MHD_Response *r)
 {
 	set(req, status, r, true);
+}
+
+bool
+rvk_req_form_field(rvk_req_t *req, const char *name, rvk_form_t *form,
+                   const char **val, size_t *len)
+{
+	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *why = NULL;
+	rvk_result_t r = rvk_form_media_type(ct)
+		? rvk_form_parse(req->body, req->body_len, form, &why) : RVK_EINVAL;
+	if (r == RVK_ENOMEM) {
+		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error", NULL);
+		return false;
+	}
+	*len = 0;
+	*val = r == RVK_OK ? rvk_form_get(form, name, len) : NULL;
+	if (!*val || *len == 0) {
+		if (r == RVK_OK)
+			rvk_form_fini(form);
+		rvk_reply_json(req, MHD_HTTP_BAD_REQUEST, "{\"error\":\"invalid_request\"}");
+		return false;
+	}
+	return true;
 }

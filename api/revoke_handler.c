@@ -18,27 +18,11 @@ void
 rvk_handle_revoke(rvk_req_t *req)
 {
 	rvk_app_t *app = req->app;
-	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
 	rvk_form_t form;
-	const char *why = NULL;
-	rvk_result_t fr = rvk_form_media_type(ct)
-		? rvk_form_parse(req->body, req->body_len, &form, &why) : RVK_EINVAL;
-	if (fr == RVK_ENOMEM) {
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error", NULL);
+	const char *tok;
+	size_t len;
+	if (!rvk_req_form_field(req, "token", &form, &tok, &len))
 		return;
-	}
-	if (fr != RVK_OK) {
-		rvk_reply_json(req, MHD_HTTP_BAD_REQUEST, "{\"error\":\"invalid_request\"}");
-		return;
-	}
-	size_t len = 0;
-	const char *tok = rvk_form_get(&form, "token", &len);
-	if (!tok || len == 0) {
-		rvk_form_fini(&form);
-		rvk_reply_json(req, MHD_HTTP_BAD_REQUEST, "{\"error\":\"invalid_request\"}");
-		return;
-	}
 	int64_t now = rvk_clock_now();
 	rvk_access_t acc;
 	rvk_revocation_t rev = { .type = RVK_REV_TOKEN, .source = RVK_SRC_RFC7009 };
