@@ -80,12 +80,56 @@ struct rvk_server {
 	struct job *head, *tail;
 	bool stopping;
 	size_t body_bytes;           /* atomic */
-	size_t inflight;             /* atomic: requests begun, not completed */
 	size_t suspended;            /* atomic: connections suspended by us */
 	bool draining;               /* atomic: stop suspending, answer 503 */
 };
 
 static const rvk_route_t not_found_route;
+
+/*
+ * Requests begun and not completed, counted per thread so that /auth writes
+ * no cache line another worker writes: each worker adds on a request's
+ * first call and subtracts in its completion callback (MHD runs both on the
+ * connection's worker; should it not, the sum is still right). Only the
+ * drain at shutdown reads the sum. Slots outlive their threads and are
+ * shared by every server of the process (there is one in practice).
+ */
+struct inflight_slot {
+	struct inflight_slot *next;
+	int64_t n;
+} __attribute__((aligned(64)));
+
+static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct inflight_slot *slots;
+static __thread struct inflight_slot *my_slot;
+
+static void
+inflight_add(int64_t d)
+{
+	struct inflight_slot *s = my_slot;
+	if (__builtin_expect(!s, 0)) {
+		s = rvk_calloc(1, sizeof(*s));
+		pthread_mutex_lock(&slots_mu);
+		s->next = slots;
+		slots = s;
+		pthread_mutex_unlock(&slots_mu);
+		my_slot = s;
+	}
+	__atomic_store_n(&s->n, __atomic_load_n(&s->n, __ATOMIC_RELAXED) + d,
+	                 __ATOMIC_RELAXED);
+}
+
+static int64_t
+inflight_sum(void)
+{
+	int64_t sum = 0;
+	pthread_mutex_lock(&slots_mu);
+	for (struct inflight_slot *s = slots; s; s = s->next)
+		sum += __atomic_load_n(&s->n, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&slots_mu);
+	return sum;
+}
+
 
 static unsigned
 method_bit(const char *m)
@@ -276,7 +320,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	rvk_server_t *srv = l->srv;
 
 	if (*con_cls == NULL) {
-		__atomic_add_fetch(&srv->inflight, 1, __ATOMIC_RELAXED);
+		inflight_add(1);
 		const rvk_route_t *route = find_route(l, url);
 		if (route->max_body == 0 && !route->blocking) {
 			*con_cls = (void *)route;
@@ -356,7 +400,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct listener *l = cls;
 	if (!*con_cls)
 		return;
-	__atomic_sub_fetch(&l->srv->inflight, 1, __ATOMIC_RELAXED);
+	inflight_add(-1);
 	if (*(int *)*con_cls != KIND_REQ)
 		return;
 	rvk_req_t *req = *con_cls;
@@ -477,7 +521,7 @@ rvk_server_stop(rvk_server_t *srv)
 	/* Let requests in flight finish, for at most 5 s (SPEC §6). */
 	uint64_t deadline = rvk_clock_mono_ns() + 5000000000ull;
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	while (__atomic_load_n(&srv->inflight, __ATOMIC_RELAXED) > 0 &&
+	while (inflight_sum() > 0 &&
 	       rvk_clock_mono_ns() < deadline)
 		nanosleep(&tick, NULL);
 	/* Keep-alive clients may keep requests in flight past that; but every
