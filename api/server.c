@@ -108,7 +108,9 @@ inflight_add(int64_t d)
 {
 	struct inflight_slot *s = my_slot;
 	if (__builtin_expect(!s, 0)) {
-		s = rvk_calloc(1, sizeof(*s));
+		if (posix_memalign((void **)&s, 64, sizeof(*s)) != 0)
+			abort();
+		*s = (struct inflight_slot){ 0 };
 		pthread_mutex_lock(&slots_mu);
 		s->next = slots;
 		slots = s;
