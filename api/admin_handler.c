@@ -31,6 +31,7 @@
 #include "api/cursor.h"
 #include "api/events.h"
 #include "api/handler.h"
+#include "api/take.h"
 #include "api/listquery.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -196,21 +197,15 @@ create(rvk_req_t *req)
 		                "invalid_request", err);
 		return;
 	}
-	r = app->store ? rvk_store_record(app->store, revs, n) : RVK_EIO;
+	r = rvk_take_record(app, revs, n);   /* commit, then log and count */
 	if (r != RVK_OK) {
 		store_failed(req, r);
 		rvk_events_free(revs, n);
 		return;
 	}
-	rvk_metrics_taken(RVK_SRC_ADMIN, n);
 	json_t *list = json_array();
-	for (size_t i = 0; i < n; i++) {
-		const rvk_revocation_t *rv = &revs[i];
-		rvk_log(RVK_LOG_INFO, "revocation taken", "source", "admin",
-		        "type", rvk_rev_type_name(rv->type), "iss", rv->iss, "id", rv->id,
-		        NULL);
-		json_array_append_new(list, render_stored(app, rv));
-	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, render_stored(app, &revs[i]));
 	rvk_events_free(revs, n);
 	json_t *doc = json_object();
 	json_object_set_new(doc, "revocations", list);

@@ -9,7 +9,7 @@
 #include "base/log.h"
 
 rvk_result_t
-rvk_take_record(rvk_app_t *app, const rvk_revocation_t *revs, size_t n)
+rvk_take_record(const rvk_app_t *app, const rvk_revocation_t *revs, size_t n)
 {
 	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH);
 	if (!app->store)

@@ -22,7 +22,7 @@
  * store's failure (RVK_EIO, RVK_ESHUTDOWN; answer 503). A NULL store is
  * RVK_EIO.
  */
-rvk_result_t rvk_take_record(rvk_app_t *app, const rvk_revocation_t *revs,
+rvk_result_t rvk_take_record(const rvk_app_t *app, const rvk_revocation_t *revs,
                              size_t n);
 
 #endif
