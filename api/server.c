@@ -494,12 +494,16 @@ rvk_server_start(rvk_app_t *app, rvk_server_t **out, char *err, size_t errlen)
 	const rvk_config_t *cfg = app->cfg;
 	srv->pub.serves_public = true;
 	srv->pub.serves_admin = cfg->admin_listen == NULL;
-	rvk_result_t r = start_listener(srv, &srv->pub, cfg->listen, err, errlen);
-	if (r == RVK_OK && cfg->admin_listen) {
+	/* The admin listener first: once the public one answers /readyz, every
+	 * listener must already accept connections. */
+	rvk_result_t r = RVK_OK;
+	if (cfg->admin_listen) {
 		srv->adm.admin = true;
 		srv->adm.serves_admin = true;
 		r = start_listener(srv, &srv->adm, cfg->admin_listen, err, errlen);
 	}
+	if (r == RVK_OK)
+		r = start_listener(srv, &srv->pub, cfg->listen, err, errlen);
 	if (r != RVK_OK) {
 		rvk_server_stop(srv);
 		return r;
