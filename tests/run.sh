@@ -52,7 +52,9 @@ integration() {
   local t0=$SECONDS
   REVOKD_BIN="$bin" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
     --junitxml="$REPORTS/integration-$name.xml" -o junit_suite_name="$name" \
-    "$@" 2>&1 | tail -30
+    "$@" 2>&1 | tee "$REPORTS/pytest-$name.log" | tail -30
+  # The tail hides the failures' details: print them (the log keeps all).
+  sed -n '/^=* FAILURES =*$/,/^=* short test summary/p' "$REPORTS/pytest-$name.log" | head -300
   echo "($name: $((SECONDS - t0)) s)"
 }
 
