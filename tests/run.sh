@@ -81,7 +81,7 @@ if [ -z "${QUICK:-}" ]; then
   unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
   step "build: TSan (clang)"
-  if CC=clang configure "$B-tsan" -Db_sanitize=thread -Db_lundef=false; then
+  if CC=clang configure "$B-tsan" --werror -Db_sanitize=thread -Db_lundef=false; then
     unit "$B-tsan" tsan tsan; reports+=("$REPORTS/unit-tsan.xml")
     # The server under TSan: the suites where threads meet (MHD workers,
     # waiters, the store writer, the sweeper, signals, shutdown). Not all of
