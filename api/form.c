@@ -8,19 +8,8 @@
 
 #include "api/form.h"
 #include "base/check.h"
+#include "base/hex.h"
 #include "base/mem.h"
-
-static int
-hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decodes n bytes at s into a new string. Returns: RVK_OK and *out. */
 static rvk_result_t
@@ -35,8 +24,8 @@ decode(const char *s, size_t n, char **out, size_t *out_len, const char **why)
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			int hi = i + 1 < n ? hex(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hex(s[i + 2]) : -1;
+			int hi = i + 1 < n ? rvk_hex_digit(s[i + 1]) : -1;
+			int lo = i + 2 < n ? rvk_hex_digit(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				free(d);
 				*why = "bad percent-encoding";

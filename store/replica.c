@@ -21,6 +21,7 @@
 #include <hiredis/hiredis.h>
 
 #include "base/check.h"
+#include "base/hex.h"
 #include "base/clock.h"
 #include "base/fault.h"
 #include "base/log.h"
@@ -73,18 +74,6 @@ rvk_replica_state_name(rvk_replica_state_t s)
 
 /* ---- URL ---------------------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Copies [s, s+n) %-decoded. Returns: NULL on a bad escape or a NUL. */
 static char *
 pct_decode(const char *s, size_t n)
@@ -92,8 +81,8 @@ pct_decode(const char *s, size_t n)
 	char *out = rvk_malloc(n + 1), *o = out;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			int a = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int b = i + 2 < n ? hexval(s[i + 2]) : -1;
+			int a = i + 2 < n ? rvk_hex_digit(s[i + 1]) : -1;
+			int b = i + 2 < n ? rvk_hex_digit(s[i + 2]) : -1;
 			if (a < 0 || b < 0 || a * 16 + b == 0) {
 				free(out);
 				return NULL;
