@@ -1,0 +1,30 @@
+/*
+ * redis_url.h - the cluster's redis.url setting (SPEC §2).
+ *
+ * Threads: pure functions. Ownership: a parsed URL owns its strings.
+ */
+#ifndef RVK_STORE_REDIS_URL_H
+#define RVK_STORE_REDIS_URL_H
+
+#include <stddef.h>
+
+#include "base/result.h"
+
+typedef struct rvk_redis_url {
+	char *host;
+	int port;               /* default 6379 */
+	char *user;             /* NULL: AUTH <password> */
+	char *password;         /* NULL: no AUTH */
+	int db;                 /* default 0 */
+} rvk_redis_url_t;
+
+/*
+ * Parses redis://[[user]:password@]host[:port][/db] (user and password may
+ * be %-encoded).
+ * Returns: RVK_OK and *out (owned: rvk_redis_url_fini); RVK_EINVAL with err.
+ */
+rvk_result_t rvk_redis_url_parse(const char *url, rvk_redis_url_t *out,
+                                 char *err, size_t errlen);
+void rvk_redis_url_fini(rvk_redis_url_t *u);
+
+#endif

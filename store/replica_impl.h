@@ -1,0 +1,72 @@
+/*
+ * replica_impl.h - what the three parts of cluster mode share: the replica
+ * object (store/replica.c: its life cycle and its Redis connections), the
+ * publisher (store/replica_pub.c) and the consumer (store/replica_sub.c).
+ * Internal to store/; the public contract is store/replica.h.
+ *
+ * Threads: the publisher and the consumer each own their redisContext;
+ * rep->mu guards the fields marked below and the context pointers (for
+ * rvk_replica_stop, which shuts the sockets down from another thread).
+ */
+#ifndef RVK_STORE_REPLICA_IMPL_H
+#define RVK_STORE_REPLICA_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "store/replica.h"
+
+#define BLOCK_MS 5000
+#define READ_TIMEOUT_S 10       /* > BLOCK_MS: see DEPENDENCIES.md §8 */
+#define PUB_TIMEOUT_S 5
+#define CONNECT_TIMEOUT_MS 2000
+#define READ_COUNT 1000
+#define PUB_BATCH 500
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define IDLE_POLL_MS 1000       /* publisher re-reads the outbox this often */
+
+struct rvk_replica {
+	rvk_replica_opts_t opts;        /* strings owned (copies) */
+	rvk_redis_url_t url;
+	char *keys;                     /* <stream>:keys */
+	rvk_store_t *store;
+	char node[33];                  /* origin of our entries */
+	pthread_t pub, con;
+	bool pub_running, con_running;
+
+	/* Guarded by mu. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;              /* kicks, back-off sleeps, stop */
+	bool stopping, kicked;
+	redisContext *pub_ctx, *con_ctx;/* owned by their threads; mu only
+	                                 * guards the pointer for stop */
+	bool ever_connected, caught_up, at_head;
+	int64_t pos_ms;                 /* ms part of the last applied ID */
+	int64_t at_head_ms;             /* wall ms we last were at the head */
+	uint64_t applied, published;
+};
+
+/* Wall-clock milliseconds (stream IDs are wall-clock ms). */
+int64_t rvk_repl_wall_ms(void);
+/* Sleeps up to ms unless stopping (or kicked, when kickable).
+ * Returns: !stopping. */
+bool rvk_repl_nap(rvk_replica_t *rep, int64_t ms, bool kickable);
+bool rvk_repl_stopping(rvk_replica_t *rep);
+/* Returns: r when it is a reply that is not an error; else NULL (logged,
+ * r freed: the caller drops the connection). */
+redisReply *rvk_repl_command_ok(redisContext *c, const char *what, redisReply *r);
+/* Connects, AUTHs, SELECTs. Returns: the context or NULL (logged). */
+redisContext *rvk_repl_connect(rvk_replica_t *rep, int timeout_s);
+/* Publishes a context under mu (for stop), or refuses when stopping. */
+bool rvk_repl_set_ctx(rvk_replica_t *rep, redisContext **slot, redisContext *c);
+void rvk_repl_drop_ctx(rvk_replica_t *rep, redisContext **slot);
+
+/* Thread bodies (arg: the rvk_replica_t). */
+void *rvk_repl_publisher_main(void *arg);
+void *rvk_repl_consumer_main(void *arg);
+
+#endif

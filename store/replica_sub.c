@@ -1,0 +1,410 @@
+/*
+ * Cluster mode, the consumer thread (store/replica.h): tails the stream
+ * from the last applied ID, applies other replicas' entries through the
+ * store, loads the keys hash when it has no position or was trimmed past.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "base/check.h"
+#include "base/clock.h"
+#include "base/fault.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "store/outbox.h"
+#include "store/replica_impl.h"
+
+/* The millisecond part of a stream ID "ms-seq". */
+static int64_t
+id_ms(const char *id)
+{
+	return strtoll(id, NULL, 10);
+}
+
+/* Stream ID order. Returns: <0, 0, >0. */
+static int
+id_cmp(const char *a, const char *b)
+{
+	unsigned long long am = strtoull(a, NULL, 10), bm = strtoull(b, NULL, 10);
+	if (am != bm)
+		return am < bm ? -1 : 1;
+	const char *ad = strchr(a, '-'), *bd = strchr(b, '-');
+	unsigned long long as = ad ? strtoull(ad + 1, NULL, 10) : 0;
+	unsigned long long bs = bd ? strtoull(bd + 1, NULL, 10) : 0;
+	return as < bs ? -1 : as > bs;
+}
+
+static const char *
+field(const redisReply *kv, const char *name)
+{
+	for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+		const redisReply *f = kv->element[i], *v = kv->element[i + 1];
+		if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING
+		    && strcmp(f->str, name) == 0)
+			return v->str;
+	}
+	return NULL;
+}
+
+static bool
+parse_i64(const char *s, int64_t *out)
+{
+	if (!s || !*s)
+		return false;
+	char *e;
+	errno = 0;
+	long long v = strtoll(s, &e, 10);
+	if (*e || errno)
+		return false;
+	*out = v;
+	return true;
+}
+
+enum entry_kind { ENTRY_BAD, ENTRY_OWN, ENTRY_REVOKE, ENTRY_DELETE };
+
+/* Reads an entry; r borrows the reply's strings (reason too). */
+static enum entry_kind
+parse_entry(rvk_replica_t *rep, const redisReply *kv, rvk_revocation_t *r)
+{
+	if (kv->type != REDIS_REPLY_ARRAY)
+		return ENTRY_BAD;
+	const char *origin = field(kv, "origin");
+	if (origin && strcmp(origin, rep->node) == 0)
+		return ENTRY_OWN;
+	const char *op = field(kv, "op"), *type = field(kv, "type");
+	memset(r, 0, sizeof(*r));
+	r->iss = (char *)field(kv, "iss");
+	r->id = (char *)field(kv, "id");
+	if (!op || !type || !rvk_rev_type_parse(type, &r->type) || !r->iss
+	    || !r->iss[0] || !r->id
+	    || (r->type == RVK_REV_ISSUER && r->id[0]))
+		return ENTRY_BAD;
+	if (strcmp(op, "delete") == 0)
+		return ENTRY_DELETE;
+	if (strcmp(op, "revoke") != 0)
+		return ENTRY_BAD;
+	const char *ea = field(kv, "expires_at");
+	if (!parse_i64(field(kv, "revoked_at"), &r->revoked_at) || !ea)
+		return ENTRY_BAD;
+	if (strcmp(ea, "never") == 0)
+		r->expires_at = RVK_NEVER;
+	else if (!parse_i64(ea, &r->expires_at))
+		return ENTRY_BAD;
+	if (r->type == RVK_REV_KEY)
+		r->expires_at = RVK_NEVER;
+	r->reason = (char *)field(kv, "reason");
+	r->source = RVK_SRC_REPLICA;
+	return ENTRY_REVOKE;
+}
+
+static void
+count_applied(rvk_replica_t *rep, size_t n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&rep->mu);
+	rep->applied += n;
+	pthread_mutex_unlock(&rep->mu);
+	if (rep->opts.on_applied)
+		rep->opts.on_applied(rep->opts.on_applied_arg, n);
+}
+
+/*
+ * Applies the entries of one XREAD answer, in order: runs of revocations in
+ * one transaction each, a tombstone on its own, every write saving the ID
+ * of the last entry it covers. Returns: RVK_OK (pos advanced to the last
+ * entry), or a store error (pos at the last saved entry).
+ */
+static rvk_result_t
+apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
+              size_t poslen)
+{
+	rvk_revocation_t *revs = rvk_malloc((entries->elements + 1)
+	                                    * sizeof(*revs));
+	size_t k = 0;
+	const char *last = NULL;        /* last entry seen, not yet saved */
+	rvk_result_t res = RVK_OK;
+	for (size_t i = 0; i < entries->elements; i++) {
+		const redisReply *e = entries->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements < 2
+		    || e->element[0]->type != REDIS_REPLY_STRING)
+			continue;
+		const char *id = e->element[0]->str;
+		rvk_revocation_t r;
+		enum entry_kind kind = parse_entry(rep, e->element[1], &r);
+		if (kind == ENTRY_BAD)
+			rvk_log(RVK_LOG_WARN, "malformed stream entry skipped",
+			        "id", id, NULL);
+		if (kind == ENTRY_DELETE) {
+			if (k) {
+				res = rvk_store_record_replica(rep->store, revs,
+				                               k, last);
+				if (res != RVK_OK)
+					goto out;
+				count_applied(rep, k);
+				snprintf(pos, poslen, "%s", last);
+				k = 0;
+			}
+			bool deleted;
+			res = rvk_store_delete_replica(rep->store, r.type, r.iss,
+			                               r.id, id, &deleted);
+			if (res != RVK_OK)
+				goto out;
+			snprintf(pos, poslen, "%s", id);
+			last = NULL;
+			continue;
+		}
+		if (kind == ENTRY_REVOKE)
+			revs[k++] = r;
+		last = id;
+	}
+	if (last) {
+		res = rvk_store_record_replica(rep->store, revs, k, last);
+		if (res == RVK_OK) {
+			count_applied(rep, k);
+			snprintf(pos, poslen, "%s", last);
+		}
+	}
+out:
+	free(revs);
+	return res;
+}
+
+/* Parses a key-hash value "<revoked_at> <source> <len>:<reason>|-". */
+static bool
+parse_key_value(const char *field_s, const char *value, rvk_revocation_t *r,
+                char **iss, char **kid, char **reason)
+{
+	char *e;
+	unsigned long ilen = strtoul(field_s, &e, 10);
+	if (*e != ':' || strlen(e + 1) < ilen || ilen == 0)
+		return false;
+	*iss = strndup(e + 1, ilen);
+	*kid = rvk_strdup(e + 1 + ilen);
+	long long ra = strtoll(value, &e, 10);
+	if (*e != ' ')
+		return false;
+	char *sp = strchr(e + 1, ' ');
+	if (!sp)
+		return false;
+	*reason = NULL;
+	if (strcmp(sp + 1, "-") != 0) {
+		unsigned long rlen = strtoul(sp + 1, &e, 10);
+		if (*e != ':' || strlen(e + 1) != rlen)
+			return false;
+		*reason = rvk_strdup(e + 1);
+	}
+	memset(r, 0, sizeof(*r));
+	r->type = RVK_REV_KEY;
+	r->iss = *iss;
+	r->id = *kid;
+	r->revoked_at = ra;
+	r->expires_at = RVK_NEVER;
+	r->reason = *reason;
+	r->source = RVK_SRC_REPLICA;
+	return true;
+}
+
+/* Loads <stream>:keys (key revocations that outlived the stream).
+ * Returns: 1 done, 0 store failure, -1 connection dead. */
+static int
+load_keys(rvk_replica_t *rep, redisContext *c)
+{
+	redisReply *h = rvk_repl_command_ok(c, "HGETALL",
+	                           redisCommand(c, "HGETALL %s", rep->keys));
+	if (!h)
+		return -1;
+	size_t n = h->type == REDIS_REPLY_ARRAY ? h->elements / 2 : 0;
+	rvk_revocation_t *revs = rvk_calloc(n + 1, sizeof(*revs));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const redisReply *f = h->element[2 * i], *v = h->element[2 * i + 1];
+		char *iss = NULL, *kid = NULL, *reason = NULL;
+		if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING
+		    && parse_key_value(f->str, v->str, &revs[k], &iss, &kid,
+		                       &reason)) {
+			k++;
+		} else {
+			rvk_log(RVK_LOG_WARN, "malformed key hash entry skipped",
+			        NULL);
+			free(iss);
+			free(kid);
+			free(reason);
+		}
+	}
+	freeReplyObject(h);
+	int result = 1;
+	for (size_t off = 0; off < k; off += RVK_STORE_MAX_BATCH) {
+		size_t m = k - off < RVK_STORE_MAX_BATCH ? k - off
+		                                         : RVK_STORE_MAX_BATCH;
+		if (rvk_store_record_replica(rep->store, revs + off, m, NULL)
+		    != RVK_OK) {
+			result = 0;
+			break;
+		}
+		count_applied(rep, m);
+	}
+	char num[24];
+	snprintf(num, sizeof(num), "%zu", k);
+	rvk_log(RVK_LOG_INFO, "key revocations loaded from redis", "hash",
+	        rep->keys, "keys", num, NULL);
+	for (size_t i = 0; i < k; i++)
+		rvk_revocation_fini(&revs[i]);
+	free(revs);
+	return result;
+}
+
+/* The ID of the first (dir "XRANGE" -> oldest) or last entry, "" when the
+ * stream is empty. Returns: false when the connection died. */
+static bool
+edge_id(rvk_replica_t *rep, redisContext *c, bool newest, char *out,
+        size_t outlen)
+{
+	redisReply *r = rvk_repl_command_ok(c, newest ? "XREVRANGE" : "XRANGE",
+		newest ? redisCommand(c, "XREVRANGE %s + - COUNT 1",
+		                      rep->opts.stream)
+		       : redisCommand(c, "XRANGE %s - + COUNT 1",
+		                      rep->opts.stream));
+	if (!r)
+		return false;
+	out[0] = '\0';
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1
+	    && r->element[0]->type == REDIS_REPLY_ARRAY
+	    && r->element[0]->elements >= 1
+	    && r->element[0]->element[0]->type == REDIS_REPLY_STRING)
+		snprintf(out, outlen, "%s", r->element[0]->element[0]->str);
+	freeReplyObject(r);
+	return true;
+}
+
+static void
+set_progress(rvk_replica_t *rep, const char *pos, bool at_head,
+             bool caught_up)
+{
+	pthread_mutex_lock(&rep->mu);
+	rep->pos_ms = id_ms(pos);
+	rep->at_head = at_head;
+	if (at_head)
+		rep->at_head_ms = rvk_repl_wall_ms();
+	if (caught_up && !rep->caught_up) {
+		rep->caught_up = true;
+		rvk_log(RVK_LOG_INFO, "replication caught up", "id", pos, NULL);
+	}
+	pthread_mutex_unlock(&rep->mu);
+}
+
+void *
+rvk_repl_consumer_main(void *arg)
+{
+	rvk_replica_t *rep = arg;
+	redisContext *c = NULL;
+	int64_t backoff = BACKOFF_MIN_MS;
+	char pos[64] = "", head[64] = "";
+	bool have_pos = false, head_known = false;
+	char *saved = NULL;
+	if (rvk_store_meta_get(rep->store, RVK_STORE_META_POSITION, &saved)
+	    == RVK_OK) {
+		snprintf(pos, sizeof(pos), "%s", saved);
+		have_pos = true;
+		free(saved);
+	}
+	while (!rvk_repl_stopping(rep)) {
+		if (!c) {
+			c = rvk_repl_connect(rep, READ_TIMEOUT_S);
+			if (!c || !rvk_repl_set_ctx(rep, &rep->con_ctx, c)) {
+				if (c)
+					redisFree(c);
+				c = NULL;
+				goto retry;
+			}
+			rvk_log(RVK_LOG_INFO, "consumer connected to redis",
+			        "host", rep->url.host, "from",
+			        have_pos ? pos : "(new replica)", NULL);
+			if (!head_known) {
+				/* The head at start: ready once applied. */
+				if (!edge_id(rep, c, true, head, sizeof(head)))
+					goto dead;
+				head_known = true;
+			}
+			bool reload = !have_pos;
+			if (have_pos) {
+				char oldest[64];
+				if (!edge_id(rep, c, false, oldest, sizeof(oldest)))
+					goto dead;
+				/* Trimmed past our position while we were
+				 * away: only the hash has the keys. */
+				if (oldest[0] && id_cmp(oldest, pos) > 0
+				    && strcmp(pos, "0") != 0) {
+					rvk_log(RVK_LOG_WARN, "stream trimmed past "
+					        "this replica's position",
+					        "position", pos, "oldest", oldest,
+					        NULL);
+					reload = true;
+				}
+			}
+			if (reload) {
+				int r = load_keys(rep, c);
+				if (r < 0)
+					goto dead;
+				if (r == 0)
+					goto retry_keep;
+				if (!have_pos) {
+					snprintf(pos, sizeof(pos), "0");
+					have_pos = true;
+				}
+			}
+			if (!head[0] || id_cmp(pos, head) >= 0)
+				set_progress(rep, pos, false, true);
+		}
+		redisReply *r = redisCommand(c, "XREAD COUNT %d BLOCK %d STREAMS "
+		                             "%s %s", READ_COUNT, BLOCK_MS,
+		                             rep->opts.stream, pos);
+		if (!(r = rvk_repl_command_ok(c, "XREAD", r)))
+			goto dead;
+		if (r->type == REDIS_REPLY_NIL) {
+			freeReplyObject(r);
+			set_progress(rep, pos, true, true);
+			continue;
+		}
+		const redisReply *entries = NULL;
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1
+		    && r->element[0]->type == REDIS_REPLY_ARRAY
+		    && r->element[0]->elements == 2
+		    && r->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
+			entries = r->element[0]->element[1];
+		if (!entries) {
+			rvk_log(RVK_LOG_ERROR, "unexpected XREAD reply", NULL);
+			freeReplyObject(r);
+			goto dead;
+		}
+		size_t got = entries->elements;
+		rvk_result_t res = apply_entries(rep, entries, pos, sizeof(pos));
+		freeReplyObject(r);
+		if (res != RVK_OK) {
+			rvk_log(RVK_LOG_ERROR, "cannot apply stream entries; "
+			        "retrying", "position", pos, NULL);
+			goto retry_keep;
+		}
+		backoff = BACKOFF_MIN_MS;
+		set_progress(rep, pos, got < READ_COUNT,
+		             !head[0] || id_cmp(pos, head) >= 0);
+		continue;
+dead:
+		rvk_repl_drop_ctx(rep, &rep->con_ctx);
+		c = NULL;
+retry:
+retry_keep:
+		rvk_repl_nap(rep, backoff, false);
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+		                                       : backoff * 2;
+	}
+	if (c)
+		rvk_repl_drop_ctx(rep, &rep->con_ctx);
+	return NULL;
+}
