@@ -28,6 +28,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/outbox.h"
+#include "store/replica_entry.h"
 #include "store/replica_impl.h"
 
 const char *
@@ -130,6 +131,7 @@ rvk_repl_connect(rvk_replica_t *rep, int timeout_s)
 	struct timeval rt = { timeout_s, 0 };
 	redisSetTimeout(c, rt);
 	redisEnableKeepAlive(c);
+	rvk_repl_bound_reader(c->reader);
 	redisReply *r = NULL;
 	if (rep->url.password) {
 		if (rep->url.user)

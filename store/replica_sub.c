@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/outbox.h"
+#include "store/replica_entry.h"
 #include "store/replica_impl.h"
 
 /* The millisecond part of a stream ID "ms-seq". */
@@ -38,69 +39,6 @@ id_cmp(const char *a, const char *b)
 	unsigned long long as = ad ? strtoull(ad + 1, NULL, 10) : 0;
 	unsigned long long bs = bd ? strtoull(bd + 1, NULL, 10) : 0;
 	return as < bs ? -1 : as > bs;
-}
-
-static const char *
-field(const redisReply *kv, const char *name)
-{
-	for (size_t i = 0; i + 1 < kv->elements; i += 2) {
-		const redisReply *f = kv->element[i], *v = kv->element[i + 1];
-		if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING
-		    && strcmp(f->str, name) == 0)
-			return v->str;
-	}
-	return NULL;
-}
-
-static bool
-parse_i64(const char *s, int64_t *out)
-{
-	if (!s || !*s)
-		return false;
-	char *e;
-	errno = 0;
-	long long v = strtoll(s, &e, 10);
-	if (*e || errno)
-		return false;
-	*out = v;
-	return true;
-}
-
-enum entry_kind { ENTRY_BAD, ENTRY_OWN, ENTRY_REVOKE, ENTRY_DELETE };
-
-/* Reads an entry; r borrows the reply's strings (reason too). */
-static enum entry_kind
-parse_entry(rvk_replica_t *rep, const redisReply *kv, rvk_revocation_t *r)
-{
-	if (kv->type != REDIS_REPLY_ARRAY)
-		return ENTRY_BAD;
-	const char *origin = field(kv, "origin");
-	if (origin && strcmp(origin, rep->node) == 0)
-		return ENTRY_OWN;
-	const char *op = field(kv, "op"), *type = field(kv, "type");
-	memset(r, 0, sizeof(*r));
-	r->iss = (char *)field(kv, "iss");
-	r->id = (char *)field(kv, "id");
-	if (!op || !type || !rvk_rev_type_parse(type, &r->type) || !r->iss
-	    || !r->iss[0] || !r->id
-	    || (r->type == RVK_REV_ISSUER && r->id[0]))
-		return ENTRY_BAD;
-	if (strcmp(op, "delete") == 0)
-		return ENTRY_DELETE;
-	if (strcmp(op, "revoke") != 0)
-		return ENTRY_BAD;
-	const char *ea = field(kv, "expires_at");
-	if (!parse_i64(field(kv, "revoked_at"), &r->revoked_at) || !ea)
-		return ENTRY_BAD;
-	if (strcmp(ea, "never") == 0)
-		r->expires_at = RVK_NEVER;
-	else if (!parse_i64(ea, &r->expires_at))
-		return ENTRY_BAD;
-	if (r->type == RVK_REV_KEY)
-		r->expires_at = RVK_NEVER;
-	r->reason = (char *)field(kv, "reason");
-	r->source = RVK_SRC_REPLICA;
-	return ENTRY_REVOKE;
 }
 
 static void
@@ -132,16 +70,15 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 	rvk_result_t res = RVK_OK;
 	for (size_t i = 0; i < entries->elements; i++) {
 		const redisReply *e = entries->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements < 2
-		    || e->element[0]->type != REDIS_REPLY_STRING)
+		const char *id = rvk_repl_entry_id(e);
+		if (!id)
 			continue;
-		const char *id = e->element[0]->str;
 		rvk_revocation_t r;
-		enum entry_kind kind = parse_entry(rep, e->element[1], &r);
-		if (kind == ENTRY_BAD)
+		rvk_repl_entry_kind_t kind = rvk_repl_parse_entry(e->element[1], rep->node, &r);
+		if (kind == RVK_REPL_ENTRY_BAD)
 			rvk_log(RVK_LOG_WARN, "malformed stream entry skipped",
 			        "id", id, NULL);
-		if (kind == ENTRY_DELETE) {
+		if (kind == RVK_REPL_ENTRY_DELETE) {
 			if (k) {
 				res = rvk_store_record_replica(rep->store, revs,
 				                               k, last);
@@ -160,7 +97,7 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 			last = NULL;
 			continue;
 		}
-		if (kind == ENTRY_REVOKE)
+		if (kind == RVK_REPL_ENTRY_REVOKE)
 			revs[k++] = r;
 		last = id;
 	}
@@ -174,41 +111,6 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 out:
 	free(revs);
 	return res;
-}
-
-/* Parses a key-hash value "<revoked_at> <source> <len>:<reason>|-". */
-static bool
-parse_key_value(const char *field_s, const char *value, rvk_revocation_t *r,
-                char **iss, char **kid, char **reason)
-{
-	char *e;
-	unsigned long ilen = strtoul(field_s, &e, 10);
-	if (*e != ':' || strlen(e + 1) < ilen || ilen == 0)
-		return false;
-	*iss = strndup(e + 1, ilen);
-	*kid = rvk_strdup(e + 1 + ilen);
-	long long ra = strtoll(value, &e, 10);
-	if (*e != ' ')
-		return false;
-	char *sp = strchr(e + 1, ' ');
-	if (!sp)
-		return false;
-	*reason = NULL;
-	if (strcmp(sp + 1, "-") != 0) {
-		unsigned long rlen = strtoul(sp + 1, &e, 10);
-		if (*e != ':' || strlen(e + 1) != rlen)
-			return false;
-		*reason = rvk_strdup(e + 1);
-	}
-	memset(r, 0, sizeof(*r));
-	r->type = RVK_REV_KEY;
-	r->iss = *iss;
-	r->id = *kid;
-	r->revoked_at = ra;
-	r->expires_at = RVK_NEVER;
-	r->reason = *reason;
-	r->source = RVK_SRC_REPLICA;
-	return true;
 }
 
 /* Loads <stream>:keys (key revocations that outlived the stream).
@@ -227,8 +129,8 @@ load_keys(rvk_replica_t *rep, redisContext *c)
 		const redisReply *f = h->element[2 * i], *v = h->element[2 * i + 1];
 		char *iss = NULL, *kid = NULL, *reason = NULL;
 		if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING
-		    && parse_key_value(f->str, v->str, &revs[k], &iss, &kid,
-		                       &reason)) {
+		    && rvk_repl_parse_key(f->str, v->str, &revs[k], &iss, &kid,
+		                      &reason)) {
 			k++;
 		} else {
 			rvk_log(RVK_LOG_WARN, "malformed key hash entry skipped",
@@ -372,12 +274,7 @@ rvk_repl_consumer_main(void *arg)
 			set_progress(rep, pos, true, true);
 			continue;
 		}
-		const redisReply *entries = NULL;
-		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1
-		    && r->element[0]->type == REDIS_REPLY_ARRAY
-		    && r->element[0]->elements == 2
-		    && r->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
-			entries = r->element[0]->element[1];
+		const redisReply *entries = rvk_repl_xread_entries(r);
 		if (!entries) {
 			rvk_log(RVK_LOG_ERROR, "unexpected XREAD reply", NULL);
 			freeReplyObject(r);

@@ -1,7 +1,7 @@
 /*
  * Cluster mode's part of store/: the outbox written in the same
  * transaction, the replica's writes with their stream position, meta,
- * the v1 -> v2 migration; and the Redis URL parser of store/replica.c.
+ * the v1 -> v2 migration; and the Redis URL parser (store/redis_url.c).
  */
 #include <ftw.h>
 #include <sqlite3.h>

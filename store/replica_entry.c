@@ -1,0 +1,167 @@
+/*
+ * replica_entry.c - the consumer's readers of Redis replies
+ * (store/replica_entry.h); the writer side is store/replica_pub.c.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/check.h"
+#include "base/clock.h"
+#include "base/mem.h"
+#include "store/replica_entry.h"
+
+#define MAX_REPLY_ELEMENTS (1 << 20)
+
+static redisReplyObjectFunctions bounded;
+static redisReplyObjectFunctions *defaults;
+static pthread_once_t bounded_once = PTHREAD_ONCE_INIT;
+
+static void *
+bounded_array(const redisReadTask *task, int elements)
+{
+	if (elements < 0 || elements > MAX_REPLY_ELEMENTS)
+		return NULL;    /* hiredis: "Out of memory", the reader fails */
+	return defaults->createArray(task, elements);
+}
+
+static void
+init_bounded(void)
+{
+	/* hiredis' one static table of defaults, which every reader starts
+	 * with; it is not exported, so take it from a reader of our own. */
+	redisReader *r = redisReaderCreate();
+	RVK_REQUIRE(r != NULL);
+	defaults = r->fn;
+	redisReaderFree(r);
+	bounded = *defaults;
+	bounded.createArray = bounded_array;
+}
+
+void
+rvk_repl_bound_reader(redisReader *r)
+{
+	pthread_once(&bounded_once, init_bounded);
+	RVK_REQUIRE(r->fn == defaults);
+	r->fn = &bounded;
+}
+
+const redisReply *
+rvk_repl_xread_entries(const redisReply *r)
+{
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1
+	    && r->element[0]->type == REDIS_REPLY_ARRAY
+	    && r->element[0]->elements == 2
+	    && r->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
+		return r->element[0]->element[1];
+	return NULL;
+}
+
+const char *
+rvk_repl_entry_id(const redisReply *e)
+{
+	if (e->type != REDIS_REPLY_ARRAY || e->elements < 2
+	    || e->element[0]->type != REDIS_REPLY_STRING)
+		return NULL;
+	return e->element[0]->str;
+}
+
+static const char *
+field(const redisReply *kv, const char *name)
+{
+	for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+		const redisReply *f = kv->element[i], *v = kv->element[i + 1];
+		if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING
+		    && strcmp(f->str, name) == 0)
+			return v->str;
+	}
+	return NULL;
+}
+
+static bool
+parse_i64(const char *s, int64_t *out)
+{
+	if (!s || !*s)
+		return false;
+	char *e;
+	errno = 0;
+	long long v = strtoll(s, &e, 10);
+	if (*e || errno)
+		return false;
+	*out = v;
+	return true;
+}
+
+rvk_repl_entry_kind_t
+rvk_repl_parse_entry(const redisReply *kv, const char *self_node,
+                     rvk_revocation_t *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (kv->type != REDIS_REPLY_ARRAY)
+		return RVK_REPL_ENTRY_BAD;
+	const char *origin = field(kv, "origin");
+	if (origin && strcmp(origin, self_node) == 0)
+		return RVK_REPL_ENTRY_OWN;
+	const char *op = field(kv, "op"), *type = field(kv, "type");
+	r->iss = (char *)field(kv, "iss");
+	r->id = (char *)field(kv, "id");
+	/* An issuer revocation has no id; every other kind needs one. */
+	if (!op || !type || !rvk_rev_type_parse(type, &r->type) || !r->iss
+	    || !r->iss[0] || !r->id
+	    || (r->type == RVK_REV_ISSUER) != (r->id[0] == '\0'))
+		return RVK_REPL_ENTRY_BAD;
+	if (strcmp(op, "delete") == 0)
+		return RVK_REPL_ENTRY_DELETE;
+	if (strcmp(op, "revoke") != 0)
+		return RVK_REPL_ENTRY_BAD;
+	const char *ea = field(kv, "expires_at");
+	if (!parse_i64(field(kv, "revoked_at"), &r->revoked_at) || !ea)
+		return RVK_REPL_ENTRY_BAD;
+	if (strcmp(ea, "never") == 0)
+		r->expires_at = RVK_NEVER;
+	else if (!parse_i64(ea, &r->expires_at))
+		return RVK_REPL_ENTRY_BAD;
+	if (r->type == RVK_REV_KEY)
+		r->expires_at = RVK_NEVER;
+	r->reason = (char *)field(kv, "reason");
+	r->source = RVK_SRC_REPLICA;
+	return RVK_REPL_ENTRY_REVOKE;
+}
+
+bool
+rvk_repl_parse_key(const char *field_s, const char *value, rvk_revocation_t *r,
+                   char **iss, char **kid, char **reason)
+{
+	*iss = *kid = *reason = NULL;
+	char *e;
+	errno = 0;
+	unsigned long ilen = strtoul(field_s, &e, 10);
+	if (errno || e == field_s || *e != ':' || ilen == 0
+	    || strlen(e + 1) <= ilen)
+		return false;
+	*iss = rvk_strndup(e + 1, ilen);
+	*kid = rvk_strdup(e + 1 + ilen);
+	char *v;
+	long long ra = strtoll(value, &v, 10);
+	if (v == value || *v != ' ' || errno)
+		return false;
+	char *sp = strchr(v + 1, ' ');
+	if (!sp)
+		return false;
+	if (strcmp(sp + 1, "-") != 0) {
+		unsigned long rlen = strtoul(sp + 1, &e, 10);
+		if (e == sp + 1 || *e != ':' || errno || strlen(e + 1) != rlen)
+			return false;
+		*reason = rvk_strdup(e + 1);
+	}
+	memset(r, 0, sizeof(*r));
+	r->type = RVK_REV_KEY;
+	r->iss = *iss;
+	r->id = *kid;
+	r->revoked_at = ra;
+	r->expires_at = RVK_NEVER;
+	r->reason = *reason;
+	r->source = RVK_SRC_REPLICA;
+	return true;
+}

@@ -1,0 +1,65 @@
+/*
+ * replica_entry.h - reading what Redis returns to the consumer (SPEC §7):
+ * the XREAD reply, a stream entry's fields, and a value of the keys hash.
+ * These are bytes from the network (another replica, or whatever holds the
+ * Redis server): anything not exactly as store/replica_pub.c writes it is
+ * rejected, and everything accepted is a revocation rvk_store_record takes
+ * (a type, a non-empty issuer, an id that is empty exactly for issuer
+ * revocations).
+ *
+ * Threads: pure functions. Ownership: the results borrow the reply's
+ * strings, except rvk_repl_parse_key's (owned, see there).
+ */
+#ifndef RVK_STORE_REPLICA_ENTRY_H
+#define RVK_STORE_REPLICA_ENTRY_H
+
+#include <stdbool.h>
+
+#include <hiredis/hiredis.h>
+
+#include "store/store.h"
+
+/*
+ * Makes r refuse a reply array of more than 2^20 elements (a reader error,
+ * so the connection is dropped and made again). hiredis 0.14 allocates an
+ * array as soon as it reads its header: "*2000000000\r\n" alone would cost
+ * 16 GB. Our largest legitimate array is an HGETALL of the keys hash.
+ * Requires: r still has hiredis' default reply functions.
+ */
+void rvk_repl_bound_reader(redisReader *r);
+
+/* Returns: the entries array of an XREAD reply for one stream, or NULL
+ * when the reply has another shape. */
+const redisReply *rvk_repl_xread_entries(const redisReply *r);
+
+/* Returns: the ID of a stream entry [id, [field, value, ...]], or NULL
+ * when e has another shape. */
+const char *rvk_repl_entry_id(const redisReply *e);
+
+typedef enum rvk_repl_entry_kind {
+	RVK_REPL_ENTRY_BAD,             /* malformed: skip it */
+	RVK_REPL_ENTRY_OWN,             /* written by self_node: skip it */
+	RVK_REPL_ENTRY_REVOKE,          /* *r is a revocation to record */
+	RVK_REPL_ENTRY_DELETE,          /* r->type, r->iss, r->id to delete */
+} rvk_repl_entry_kind_t;
+
+/*
+ * Reads an entry's field list (op, type, iss, id, revoked_at, expires_at,
+ * reason, source, origin); the source recorded is always "replica".
+ * Returns: the kind; *r borrows kv's strings (reason too).
+ */
+rvk_repl_entry_kind_t rvk_repl_parse_entry(const redisReply *kv,
+                                           const char *self_node,
+                                           rvk_revocation_t *r);
+
+/*
+ * Reads a keys-hash pair: field "<len>:<iss><kid>", value
+ * "<revoked_at> <source> <len>:<reason>" or "... -" (no reason).
+ * Returns: true and *r, a key revocation whose strings are *iss, *kid and
+ * *reason (owned by the caller, also on false: free all three).
+ */
+bool rvk_repl_parse_key(const char *field, const char *value,
+                        rvk_revocation_t *r, char **iss, char **kid,
+                        char **reason);
+
+#endif

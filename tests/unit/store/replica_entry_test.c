@@ -1,0 +1,202 @@
+/*
+ * The cluster consumer's readers of Redis replies (store/replica_entry.c),
+ * fed RESP bytes through hiredis' own reader, as a connection reads them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "base/clock.h"
+#include "store/replica_entry.h"
+#include "tests/support/tap.h"
+
+#define SELF "0123456789abcdef0123456789abcdef"
+
+/* Returns: the one reply in resp (owned), or NULL on a reader error. */
+static redisReply *
+read_reply(const char *resp, bool bounded)
+{
+	redisReader *rd = redisReaderCreate();
+	if (bounded)
+		rvk_repl_bound_reader(rd);
+	void *reply = NULL;
+	if (redisReaderFeed(rd, resp, strlen(resp)) != REDIS_OK
+	    || redisReaderGetReply(rd, &reply) != REDIS_OK)
+		reply = NULL;
+	redisReaderFree(rd);
+	return reply;
+}
+
+/* One XREAD reply holding one entry of the given fields. */
+static redisReply *
+xread_of(const char *const *kv, size_t n)
+{
+	char buf[2048];
+	int len = snprintf(buf, sizeof(buf), "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n"
+	                   "$3\r\n1-0\r\n*%zu\r\n", n);
+	for (size_t i = 0; i < n; i++)
+		len += snprintf(buf + len, sizeof(buf) - (size_t)len,
+		                "$%zu\r\n%s\r\n", strlen(kv[i]), kv[i]);
+	return read_reply(buf, true);
+}
+
+static rvk_repl_entry_kind_t
+kind_of(const char *const *kv, size_t n, rvk_revocation_t *r)
+{
+	redisReply *x = xread_of(kv, n);
+	TAP_CHECK(x != NULL);
+	if (!x)
+		return RVK_REPL_ENTRY_BAD;
+	const redisReply *entries = rvk_repl_xread_entries(x);
+	TAP_CHECK(entries && entries->elements == 1);
+	TAP_CHECK_STR(rvk_repl_entry_id(entries->element[0]), "1-0");
+	rvk_repl_entry_kind_t k = rvk_repl_parse_entry(
+		entries->element[0]->element[1], SELF, r);
+	/* r borrows the reply: keep what the checks need, then free it. */
+	static char iss[64], id[64];
+	if (r->iss)
+		snprintf(iss, sizeof(iss), "%s", r->iss), r->iss = iss;
+	if (r->id)
+		snprintf(id, sizeof(id), "%s", r->id), r->id = id;
+	r->reason = NULL;
+	freeReplyObject(x);
+	return k;
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+TAP_TEST(a_revocation_as_the_publisher_writes_it)
+{
+	const char *kv[] = { "op", "revoke", "type", "session", "iss", "https://i/",
+	                     "id", "s-1", "revoked_at", "1764190000",
+	                     "expires_at", "1764193600", "source", "admin",
+	                     "origin", "ffffffffffffffffffffffffffffffff" };
+	rvk_revocation_t r;
+	TAP_CHECK_INT(kind_of(kv, N(kv), &r), RVK_REPL_ENTRY_REVOKE);
+	TAP_CHECK_INT(r.type, RVK_REV_SESSION);
+	TAP_CHECK_STR(r.iss, "https://i/");
+	TAP_CHECK_STR(r.id, "s-1");
+	TAP_CHECK(r.revoked_at == 1764190000 && r.expires_at == 1764193600);
+	TAP_CHECK_INT(r.source, RVK_SRC_REPLICA);
+}
+
+TAP_TEST(key_revocations_never_expire_and_deletes_need_no_times)
+{
+	const char *key[] = { "op", "revoke", "type", "key", "iss", "i", "id", "k1",
+	                      "revoked_at", "5", "expires_at", "99" };
+	rvk_revocation_t r;
+	TAP_CHECK_INT(kind_of(key, N(key), &r), RVK_REPL_ENTRY_REVOKE);
+	TAP_CHECK(r.expires_at == RVK_NEVER);
+	const char *del[] = { "op", "delete", "type", "subject", "iss", "i", "id", "u" };
+	TAP_CHECK_INT(kind_of(del, N(del), &r), RVK_REPL_ENTRY_DELETE);
+	TAP_CHECK_INT(r.type, RVK_REV_SUBJECT);
+}
+
+TAP_TEST(own_entries_are_skipped)
+{
+	const char *kv[] = { "op", "revoke", "type", "token", "iss", "i", "id", "j",
+	                     "revoked_at", "1", "expires_at", "2", "origin", SELF };
+	rvk_revocation_t r;
+	TAP_CHECK_INT(kind_of(kv, N(kv), &r), RVK_REPL_ENTRY_OWN);
+}
+
+TAP_TEST(malformed_entries_are_refused)
+{
+	rvk_revocation_t r;
+	/* A token revocation without an id would trip rvk_store_record's
+	 * RVK_REQUIRE if it got through: an abort from a network peer. */
+	const char *no_id[] = { "op", "revoke", "type", "token", "iss", "i", "id", "",
+	                        "revoked_at", "1", "expires_at", "2" };
+	TAP_CHECK_INT(kind_of(no_id, N(no_id), &r), RVK_REPL_ENTRY_BAD);
+	const char *issuer_id[] = { "op", "revoke", "type", "issuer", "iss", "i",
+	                            "id", "x", "revoked_at", "1", "expires_at", "2" };
+	TAP_CHECK_INT(kind_of(issuer_id, N(issuer_id), &r), RVK_REPL_ENTRY_BAD);
+	const char *no_iss[] = { "op", "revoke", "type", "token", "iss", "", "id", "j",
+	                         "revoked_at", "1", "expires_at", "2" };
+	TAP_CHECK_INT(kind_of(no_iss, N(no_iss), &r), RVK_REPL_ENTRY_BAD);
+	const char *bad_type[] = { "op", "revoke", "type", "user", "iss", "i", "id",
+	                           "j", "revoked_at", "1", "expires_at", "2" };
+	TAP_CHECK_INT(kind_of(bad_type, N(bad_type), &r), RVK_REPL_ENTRY_BAD);
+	const char *bad_op[] = { "op", "upsert", "type", "token", "iss", "i", "id",
+	                         "j", "revoked_at", "1", "expires_at", "2" };
+	TAP_CHECK_INT(kind_of(bad_op, N(bad_op), &r), RVK_REPL_ENTRY_BAD);
+	const char *bad_time[] = { "op", "revoke", "type", "token", "iss", "i", "id",
+	                           "j", "revoked_at", "1x", "expires_at", "2" };
+	TAP_CHECK_INT(kind_of(bad_time, N(bad_time), &r), RVK_REPL_ENTRY_BAD);
+	const char *no_exp[] = { "op", "revoke", "type", "token", "iss", "i", "id",
+	                         "j", "revoked_at", "1" };
+	TAP_CHECK_INT(kind_of(no_exp, N(no_exp), &r), RVK_REPL_ENTRY_BAD);
+}
+
+TAP_TEST(xread_replies_of_another_shape_are_refused)
+{
+	redisReply *x = read_reply("*1\r\n$1\r\ns\r\n", true);
+	TAP_CHECK(x && !rvk_repl_xread_entries(x));
+	freeReplyObject(x);
+	x = read_reply("*1\r\n*2\r\n$1\r\ns\r\n$1\r\nx\r\n", true);
+	TAP_CHECK(x && !rvk_repl_xread_entries(x));
+	freeReplyObject(x);
+	x = read_reply("*1\r\n:5\r\n", true);
+	TAP_CHECK(x && !rvk_repl_entry_id(x));
+	freeReplyObject(x);
+}
+
+TAP_TEST(key_hash_pairs)
+{
+	rvk_revocation_t r;
+	char *iss, *kid, *reason;
+	TAP_CHECK(rvk_repl_parse_key("10:https://i/k1", "1764190000 admin 6:rotate",
+	                             &r, &iss, &kid, &reason));
+	TAP_CHECK_STR(r.iss, "https://i/");
+	TAP_CHECK_STR(r.id, "k1");
+	TAP_CHECK_STR(r.reason, "rotate");
+	TAP_CHECK(r.type == RVK_REV_KEY && r.expires_at == RVK_NEVER
+	          && r.revoked_at == 1764190000);
+	free(iss), free(kid), free(reason);
+	TAP_CHECK(rvk_repl_parse_key("1:ik", "7 replica -", &r, &iss, &kid, &reason));
+	TAP_CHECK(r.reason == NULL);
+	free(iss), free(kid), free(reason);
+	const char *bad[][2] = {
+		{ "10:https://i/", "1 admin -" },       /* no kid */
+		{ "0:k", "1 admin -" },                 /* no issuer */
+		{ "99:short", "1 admin -" },
+		{ "x:ik", "1 admin -" },
+		{ "1:ik", "x admin -" },
+		{ "1:ik", "1 admin" },
+		{ "1:ik", "1 admin 9:short" },
+		{ "1:ik", "1 admin 5short" },
+	};
+	for (size_t i = 0; i < N(bad); i++) {
+		TAP_CHECK(!rvk_repl_parse_key(bad[i][0], bad[i][1], &r, &iss, &kid,
+		                              &reason));
+		free(iss), free(kid), free(reason);   /* owned on false too */
+	}
+}
+
+TAP_TEST(a_huge_array_header_is_a_reader_error_not_an_allocation)
+{
+	/* Unbounded, hiredis would calloc 16 GB for this header alone. */
+	TAP_CHECK(read_reply("*2000000000\r\n", true) == NULL);
+	TAP_CHECK(read_reply("*1048577\r\n", true) == NULL);
+	/* At the bound: allocated (8 MB), waiting for its elements. */
+	redisReader *rd = redisReaderCreate();
+	rvk_repl_bound_reader(rd);
+	void *reply = NULL;
+	TAP_CHECK_INT(redisReaderFeed(rd, "*1048576\r\n:1\r\n", 14), REDIS_OK);
+	TAP_CHECK_INT(redisReaderGetReply(rd, &reply), REDIS_OK);
+	TAP_CHECK(reply == NULL);       /* incomplete, not an error */
+	redisReaderFree(rd);
+}
+
+int
+main(void)
+{
+	return tap_main(TAP_LIST(a_revocation_as_the_publisher_writes_it,
+	                         key_revocations_never_expire_and_deletes_need_no_times,
+	                         own_entries_are_skipped,
+	                         malformed_entries_are_refused,
+	                         xread_replies_of_another_shape_are_refused,
+	                         key_hash_pairs,
+	                         a_huge_array_header_is_a_reader_error_not_an_allocation));
+}
