@@ -104,8 +104,7 @@ TAP_TEST(own_entries_are_skipped)
 TAP_TEST(malformed_entries_are_refused)
 {
 	rvk_revocation_t r;
-	/* A token revocation without an id would trip rvk_store_record's
-	 * RVK_REQUIRE if it got through: an abort from a network peer. */
+	/* A token revocation without an id: one the admin API refuses. */
 	const char *no_id[] = { "op", "revoke", "type", "token", "iss", "i", "id", "",
 	                        "revoked_at", "1", "expires_at", "2" };
 	TAP_CHECK_INT(kind_of(no_id, N(no_id), &r), RVK_REPL_ENTRY_BAD);
