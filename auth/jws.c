@@ -5,10 +5,11 @@
  * Order inside step 1, cheapest and most restrictive first: the size, then
  * every character (so no decoder ever sees a byte outside the base64url
  * alphabet, and "a.b.c.d" or a padded segment fails before any allocation),
- * then strict base64url decoding (base/b64.h: one accepted encoding per
- * byte string), then a scan for NUL bytes (jansson alone misses a raw NUL
- * after a number), then jansson with JSON_REJECT_DUPLICATES (and without
- * JSON_ALLOW_NUL), then the types of the members revokd reads.
+ * then strict base64url decoding (base/b64.h's acceptance, table-driven
+ * here: one accepted encoding per byte string), then a scan for NUL bytes
+ * (jansson alone misses a raw NUL after a number), then jansson with
+ * JSON_REJECT_DUPLICATES (and without JSON_ALLOW_NUL), then the types of
+ * the members revokd reads.
  *
  * Decisions the SPEC leaves open (written down in docs/ARCHITECTURE.md):
  * - a header without `alg`, or whose `alg` is not a string, is "malformed
@@ -20,6 +21,8 @@
  *   token": a deny, never an allow.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,11 +31,76 @@
 #include "base/check.h"
 #include "base/mem.h"
 
+/* The value of each base64url digit; B64_BAD for every other byte. */
+#define B64_BAD 0x80
+static const unsigned char b64v[256] = {
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,  62, 128, 128,
+	 52,  53,  54,  55,  56,  57,  58,  59,  60,  61, 128, 128, 128, 128, 128, 128,
+	128,   0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,
+	 15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25, 128, 128, 128, 128,  63,
+	128,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,
+	 41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+};
+
 static bool
 b64url_char(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-	       || (c >= '0' && c <= '9') || c == '-' || c == '_';
+	return b64v[c] != B64_BAD;
+}
+
+/* Strict base64url decoding with the acceptance of rvk_b64url_decode (no
+ * padding, n % 4 != 1, the unused low bits of the last digit zero: one
+ * accepted text per byte string), four digits per step from a table: the
+ * branchy one-digit-at-a-time base/b64.c decoder was ~5% of the CPU of an
+ * RS256 cache miss (its ~560 digits; docs/BENCHMARKS.md "Miss path").
+ * Requires: out holds rvk_b64_decoded_max(n) bytes. */
+static bool
+b64url_decode(const char *s, size_t n, unsigned char *out, size_t *out_len)
+{
+	if (n % 4 == 1)
+		return false;
+	const unsigned char *in = (const unsigned char *)s;
+	unsigned bad = 0;
+	size_t o = 0, i = 0;
+	for (; i + 4 <= n; i += 4) {
+		unsigned a = b64v[in[i]], b = b64v[in[i + 1]];
+		unsigned c = b64v[in[i + 2]], d = b64v[in[i + 3]];
+		bad |= a | b | c | d;
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | d;
+		out[o++] = (unsigned char)(v >> 16);
+		out[o++] = (unsigned char)(v >> 8);
+		out[o++] = (unsigned char)v;
+	}
+	if (n - i == 2) {               /* 12 bits: one byte, 4 bits left */
+		unsigned a = b64v[in[i]], b = b64v[in[i + 1]];
+		bad |= a | b;
+		uint32_t v = (uint32_t)a << 6 | b;
+		if (v & 0xf)
+			return false;
+		out[o++] = (unsigned char)(v >> 4);
+	} else if (n - i == 3) {        /* 18 bits: two bytes, 2 bits left */
+		unsigned a = b64v[in[i]], b = b64v[in[i + 1]], c = b64v[in[i + 2]];
+		bad |= a | b | c;
+		uint32_t v = (uint32_t)a << 12 | (uint32_t)b << 6 | c;
+		if (v & 3)
+			return false;
+		out[o++] = (unsigned char)(v >> 10);
+		out[o++] = (unsigned char)(v >> 2);
+	}
+	if (bad & B64_BAD)
+		return false;
+	*out_len = o;
+	return true;
 }
 
 /* Decodes one segment into a fresh buffer (peer-sized: rvk_trymalloc). */
@@ -42,7 +110,7 @@ decode_segment(const char *s, size_t n, size_t *out_len)
 	unsigned char *buf = rvk_trymalloc(rvk_b64_decoded_max(n));
 	if (buf == NULL)
 		return NULL;
-	if (!rvk_b64url_decode(s, n, buf, out_len)) {
+	if (!b64url_decode(s, n, buf, out_len)) {
 		free(buf);
 		return NULL;
 	}
@@ -71,6 +139,75 @@ decode_object(const char *s, size_t n)
 	if (obj != NULL && !json_is_object(obj)) {
 		json_decref(obj);
 		return NULL;
+	}
+	return obj;
+}
+
+/*
+ * The last JOSE header each thread decoded, by its base64url text. Every
+ * token an IdP signs with one key carries the same header byte for byte
+ * ({"alg":"RS256","typ":"JWT","kid":"..."}), so a verified-cache miss
+ * decoded and parsed the same few dozen bytes again each time (~3% of the
+ * CPU of an RS256 miss: docs/BENCHMARKS.md "Miss path"). Equal text means
+ * an equal document, so the parsed object is shared: the token gets a new
+ * reference (jansson's counts are atomic), every check after the parse
+ * (members, types, crit) still runs on it for every token, and nothing
+ * ever modifies a parsed header. Only successful parses are kept.
+ * Threads: one cache per thread (thread-specific data, freed at thread
+ * exit), so no lock.
+ */
+#define HDR_CACHE_MAX 256
+
+struct hdr_cache {
+	size_t len;
+	char text[HDR_CACHE_MAX];
+	json_t *obj;            /* one reference, NULL when empty */
+};
+
+static pthread_key_t hdr_key;
+static pthread_once_t hdr_once = PTHREAD_ONCE_INIT;
+
+static void
+hdr_cache_free(void *p)
+{
+	struct hdr_cache *c = p;
+	json_decref(c->obj);
+	free(c);
+}
+
+static void
+hdr_key_init(void)
+{
+	RVK_REQUIRE(pthread_key_create(&hdr_key, hdr_cache_free) == 0);
+}
+
+/* Returns: this thread's cache. */
+static struct hdr_cache *
+hdr_cache(void)
+{
+	pthread_once(&hdr_once, hdr_key_init);
+	struct hdr_cache *c = pthread_getspecific(hdr_key);
+	if (c == NULL) {
+		c = rvk_calloc(1, sizeof(*c));
+		RVK_REQUIRE(pthread_setspecific(hdr_key, c) == 0);
+	}
+	return c;
+}
+
+/* Returns: the header object for its base64url text s (a new reference),
+ * or NULL when it does not decode to a JSON object. */
+static json_t *
+decode_header(const char *s, size_t n)
+{
+	struct hdr_cache *c = n <= HDR_CACHE_MAX ? hdr_cache() : NULL;
+	if (c != NULL && c->obj != NULL && c->len == n && memcmp(c->text, s, n) == 0)
+		return json_incref(c->obj);
+	json_t *obj = decode_object(s, n);
+	if (c != NULL && obj != NULL) {
+		json_decref(c->obj);
+		c->obj = json_incref(obj);
+		c->len = n;
+		memcpy(c->text, s, n);
 	}
 	return obj;
 }
@@ -178,7 +315,7 @@ rvk_jws_parse(const char *token, size_t len, size_t max_bytes, rvk_jws_t *out)
 		return RVK_REASON_MALFORMED;
 
 	rvk_jws_t j = { .token = token, .len = len, .signing_input_len = dot[1] };
-	j.header = decode_object(token, dot[0]);
+	j.header = decode_header(token, dot[0]);
 	if (j.header == NULL)
 		goto malformed;
 	j.payload = decode_object(token + dot[0] + 1, dot[1] - dot[0] - 1);

@@ -3,12 +3,29 @@
  *
  * Design: the OpenSSL object is built when the key is loaded (PEM parse,
  * curve and size checks, or an HMAC context keyed with the secret) and is
- * only read afterwards. Each verification makes its own short-lived context
- * from it (EVP_MD_CTX for RS/ES, a dup of the pre-keyed EVP_MAC_CTX for HS),
- * so one key serves any number of threads without locks (openssl-threads(7):
- * a built EVP_PKEY may be shared by calls that do not modify it).
+ * only read afterwards (openssl-threads(7): a built EVP_PKEY may be shared
+ * by calls that do not modify it). HS: each verification dups the pre-keyed
+ * EVP_MAC_CTX.
+ *
+ * RS/ES: the signing input is hashed here (SHA-2 low-level functions: no
+ * allocation, no method fetch) and the digest verified with EVP_PKEY_verify
+ * on a context made ready once (verify_init, PKCS#1 v1.5 padding for RSA,
+ * the digest pinned to the key's algorithm) and kept in a small per-key
+ * pool, one thread at a time per context. EVP_DigestVerifyInit on every
+ * call built a fresh EVP_PKEY_CTX, looked the key's management and
+ * signature methods up by name, and fetched the digest: ~10% of the CPU of
+ * an RS256 cache miss (perf, docs/BENCHMARKS.md "Miss path"). It is the
+ * same check: the provider's digest-verify final computes the digest and
+ * calls the very function EVP_PKEY_verify calls (rsa_verify, ecdsa_verify
+ * in OpenSSL 3's default provider), so padding, DigestInfo and DER checks
+ * are unchanged.
  */
+/* SHA256_Init/Update/Final and friends are deprecated in OpenSSL 3 but
+ * still shipped; they are its only SHA-2 entry points that allocate
+ * nothing and fetch nothing per call (cache/vcache.c says the same). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,16 +38,31 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
 
 #include "auth/key.h"
 #include "base/check.h"
 #include "base/mem.h"
+
+/* Verify contexts of one RS/ES key, ready for EVP_PKEY_verify. A thread
+ * takes one, uses it alone, gives it back; beyond POOL_MAX idle ones (more
+ * threads than that verifying at once) the extra is freed. */
+#define POOL_MAX 16
+
+struct vpool {
+	pthread_mutex_t mu;
+	size_t n;
+	EVP_PKEY_CTX *idle[POOL_MAX];
+};
 
 struct rvk_key {
 	char *kid;            /* owned, NULL when the key has none */
 	rvk_alg_t alg;
 	uint64_t load_id;
 	EVP_PKEY *pkey;       /* RS*, ES* */
+	struct vpool *pool;   /* RS*, ES*: the key is const to its users, the
+	                       * pool is not (it has its own lock) */
 	EVP_MAC_CTX *mac;     /* HS*: keyed once, duplicated per call */
 };
 
@@ -98,6 +130,68 @@ key_new(const char *kid, rvk_alg_t alg)
 	return key;
 }
 
+/* Returns: a context ready to verify a digest for key's algorithm, or
+ * NULL (OpenSSL failure; the caller denies). */
+static EVP_PKEY_CTX *
+vctx_new(EVP_PKEY *pkey, rvk_alg_t alg)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	if (c == NULL)
+		return NULL;
+	if (EVP_PKEY_verify_init(c) != 1
+	    || (rvk_alg_is_rsa(alg)
+	        && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) != 1)
+	    || EVP_PKEY_CTX_set_signature_md(c, md_of(alg)) != 1) {
+		EVP_PKEY_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static struct vpool *
+vpool_new(void)
+{
+	struct vpool *p = rvk_calloc(1, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	return p;
+}
+
+static void
+vpool_free(struct vpool *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		EVP_PKEY_CTX_free(p->idle[i]);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+static EVP_PKEY_CTX *
+vctx_take(const rvk_key_t *key)
+{
+	struct vpool *p = key->pool;
+	EVP_PKEY_CTX *c = NULL;
+	pthread_mutex_lock(&p->mu);
+	if (p->n)
+		c = p->idle[--p->n];
+	pthread_mutex_unlock(&p->mu);
+	return c ? c : vctx_new(key->pkey, key->alg);
+}
+
+static void
+vctx_give(const rvk_key_t *key, EVP_PKEY_CTX *c)
+{
+	struct vpool *p = key->pool;
+	pthread_mutex_lock(&p->mu);
+	if (p->n < POOL_MAX) {
+		p->idle[p->n++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&p->mu);
+	EVP_PKEY_CTX_free(c);
+}
+
 static rvk_result_t
 fail(char *err, size_t errlen, const char *msg, const char *arg)
 {
@@ -140,8 +234,15 @@ rvk_key_from_pkey(const char *kid, rvk_alg_t alg, EVP_PKEY *pkey,
 	rvk_result_t r = check_pkey(alg, pkey, err, errlen);
 	if (r != RVK_OK)
 		return r;
+	/* One context now: a key OpenSSL cannot verify with is refused at
+	 * load, and the first request finds a context ready. */
+	EVP_PKEY_CTX *c = vctx_new(pkey, alg);
+	if (c == NULL)
+		return fail(err, errlen, "%s", "key rejected by OpenSSL");
 	rvk_key_t *key = key_new(kid, alg);
 	key->pkey = pkey;
+	key->pool = vpool_new();
+	vctx_give(key, c);
 	*out = key;
 	return RVK_OK;
 }
@@ -209,6 +310,7 @@ rvk_key_free(rvk_key_t *key)
 {
 	if (key == NULL)
 		return;
+	vpool_free(key->pool);
 	EVP_PKEY_free(key->pkey);
 	EVP_MAC_CTX_free(key->mac);
 	free(key->kid);
@@ -226,6 +328,7 @@ rvk_key_dup(const rvk_key_t *key)
 	if (key->pkey != NULL) {
 		RVK_REQUIRE(EVP_PKEY_up_ref(key->pkey) == 1);
 		copy->pkey = key->pkey;
+		copy->pool = vpool_new();   /* filled on first use */
 	}
 	if (key->mac != NULL) {
 		copy->mac = EVP_MAC_CTX_dup(key->mac);
@@ -283,32 +386,86 @@ verify_hmac(const rvk_key_t *key, const unsigned char *input, size_t input_len,
 	return ok;
 }
 
-/* JOSE r||s (two big-endian integers of the field size) to DER. */
-static unsigned char *
+/* The largest DER ECDSA-Sig-Value here (P-521): SEQUENCE header of 3
+ * bytes, two INTEGERs of at most 2 + 1 + 66 bytes. */
+#define ECDSA_DER_MAX (3 + 2 * (3 + 66))
+
+/* One DER INTEGER (minimal: no leading zero byte unless the next has its
+ * high bit set) from an unsigned big-endian number of n >= 1 bytes.
+ * Returns: the bytes written (at most 3 + n). */
+static size_t
+der_uint(unsigned char *out, const unsigned char *v, size_t n)
+{
+	while (n > 1 && v[0] == 0) {
+		v++;
+		n--;
+	}
+	size_t pad = (v[0] & 0x80) ? 1 : 0;
+	out[0] = 0x02;
+	out[1] = (unsigned char)(n + pad);
+	out[2] = 0;
+	memcpy(out + 2 + pad, v, n);
+	return 2 + pad + n;
+}
+
+/* JOSE r||s (two big-endian integers of the field size) to DER, written
+ * into der (ECDSA_DER_MAX bytes) with no allocation: the encoding
+ * i2d_ECDSA_SIG makes, which OpenSSL's verify re-encodes and compares
+ * (it refuses any other encoding of the same numbers).
+ * Returns: false when sig_len is not exactly twice the field size. */
+static bool
 ecdsa_der(rvk_alg_t alg, const unsigned char *sig, size_t sig_len,
-          size_t *der_len)
+          unsigned char *der, size_t *der_len)
 {
 	size_t field;
 	const char *label;
 	(void)ec_group(alg, &field, &label);
 	if (sig_len != 2 * field)
-		return NULL;
-	ECDSA_SIG *es = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(sig, (int)field, NULL);
-	BIGNUM *s = BN_bin2bn(sig + field, (int)field, NULL);
-	if (es == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(es, r, s)) {
-		ECDSA_SIG_free(es);
-		BN_free(r);
-		BN_free(s);
-		return NULL;
+		return false;
+	unsigned char body[2 * (3 + 66)];
+	size_t n = der_uint(body, sig, field);
+	n += der_uint(body + n, sig + field, field);
+	size_t o = 0;
+	der[o++] = 0x30;
+	if (n >= 0x80)
+		der[o++] = 0x81;       /* long form: one length byte (n < 256) */
+	der[o++] = (unsigned char)n;
+	memcpy(der + o, body, n);
+	*der_len = o + n;
+	return true;
+}
+
+/* Hashes the signing input with the digest of alg (RS*, ES*).
+ * Returns: the digest length. */
+static size_t
+digest_of(rvk_alg_t alg, const unsigned char *in, size_t n,
+          unsigned char out[SHA512_DIGEST_LENGTH])
+{
+	switch (alg) {
+	case RVK_ALG_RS256: case RVK_ALG_ES256: {
+		SHA256_CTX c;
+		SHA256_Init(&c);
+		SHA256_Update(&c, in, n);
+		SHA256_Final(out, &c);
+		return SHA256_DIGEST_LENGTH;
 	}
-	unsigned char *der = NULL;
-	int n = i2d_ECDSA_SIG(es, &der);
-	ECDSA_SIG_free(es);
-	if (n <= 0)
-		return NULL;
-	*der_len = (size_t)n;
-	return der;
+	case RVK_ALG_RS384: case RVK_ALG_ES384: {
+		SHA512_CTX c;
+		SHA384_Init(&c);
+		SHA384_Update(&c, in, n);
+		SHA384_Final(out, &c);
+		return SHA384_DIGEST_LENGTH;
+	}
+	case RVK_ALG_RS512: case RVK_ALG_ES512: {
+		SHA512_CTX c;
+		SHA512_Init(&c);
+		SHA512_Update(&c, in, n);
+		SHA512_Final(out, &c);
+		return SHA512_DIGEST_LENGTH;
+	}
+	default:
+		RVK_UNREACHABLE();
+	}
 }
 
 bool
@@ -321,24 +478,23 @@ rvk_key_verify(const rvk_key_t *key, const unsigned char *input,
 	if (rvk_alg_is_hmac(key->alg))
 		return verify_hmac(key, input, input_len, sig, sig_len);
 
-	unsigned char *der = NULL;
+	unsigned char der[ECDSA_DER_MAX];
 	const unsigned char *s = sig;
 	size_t s_len = sig_len;
 	if (rvk_alg_is_ec(key->alg)) {
-		der = ecdsa_der(key->alg, sig, sig_len, &s_len);
-		if (der == NULL)
+		if (!ecdsa_der(key->alg, sig, sig_len, der, &s_len))
 			return false;
 		s = der;
 	} else if (sig_len != (size_t)EVP_PKEY_get_size(key->pkey)) {
 		/* RFC 7518 §3.3: the signature is exactly the modulus size. */
 		return false;
 	}
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	bool ok = ctx != NULL
-	          && EVP_DigestVerifyInit(ctx, NULL, md_of(key->alg), NULL,
-	                                  key->pkey) == 1
-	          && EVP_DigestVerify(ctx, s, s_len, input, input_len) == 1;
-	EVP_MD_CTX_free(ctx);
-	OPENSSL_free(der);
+	unsigned char md[SHA512_DIGEST_LENGTH];
+	size_t md_len = digest_of(key->alg, input, input_len, md);
+	EVP_PKEY_CTX *ctx = vctx_take(key);
+	if (ctx == NULL)
+		return false;
+	bool ok = EVP_PKEY_verify(ctx, s, s_len, md, md_len) == 1;
+	vctx_give(key, ctx);
 	return ok;
 }

@@ -12,7 +12,8 @@
  * reuse kids).
  *
  * Threads: rvk_key_verify may run on many threads at once on one key (each
- * call uses its own OpenSSL contexts). A key must not be freed while another
+ * call uses OpenSSL contexts no other call uses meanwhile: RS/ES take a
+ * ready one from the key's pool, which has its own lock). A key must not be freed while another
  * thread may verify with it: keys live in keyrings, freed after an RCU grace
  * period (keyring.h).
  * Security: RSA keys under 2048 bits are refused; EC keys must be on the

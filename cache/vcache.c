@@ -13,13 +13,19 @@
  * than max entries, not even for an instant.
  *
  * Eviction policy: take the EVICT_SAMPLE oldest puts from a ring of the
- * digests stored (FIFO, mutex, touched only by puts, i.e. misses, never by
- * a hit); evict the first expired one, else the one that expires soonest
- * (it has the least cache life left), and put the others back at the
- * ring's tail. Sampled eviction in the spirit of Redis's approximated LRU,
- * with no shared recency state written on the read path: a hit writes
- * nothing. Digests of entries that left by other ways (sweep, drop_if, a
- * replaced duplicate) are skipped when they come up. Only when the ring
+ * puts made (FIFO, mutex, touched only by puts, i.e. misses, never by a
+ * hit); evict the first expired one, else the one that expires soonest (it
+ * has the least cache life left), and put the others back at the ring's
+ * tail. Sampled eviction in the spirit of Redis's approximated LRU, with no
+ * shared recency state written on the read path: a hit writes nothing.
+ * Each ring record carries the expiry and the value pointer of its put, so
+ * choosing the victim needs no lookup (an entry's expiry never changes
+ * while it is in the map); only the victim is removed, with delete_if on
+ * that value. A record whose entry left by another way (sweep, drop_if, a
+ * replaced duplicate) fails that removal and is dropped, and the next
+ * candidate of the sample is tried. (A lookup of each of the 16 sampled
+ * digests, each a cache-missing hash-table walk, was ~7% of the CPU of an
+ * RS256 cache miss: docs/BENCHMARKS.md "Miss path".) Only when the ring
  * gives no victim does a put fall back to rvk_syncmap_evict, which samples
  * the first entries in the table's order: that walk starts at bucket 0 and
  * crosses the dummy node of every emptied bucket, and as evictions empty
@@ -51,16 +57,24 @@
 #define EVICT_SAMPLE 16
 #define RESERVE_TRIES 8
 
+/* One put, as the ring remembers it. value identifies the entry (compared,
+ * never dereferenced: it may be freed already). */
+struct ring_rec {
+	unsigned char digest[RVK_VCACHE_DIGEST_LEN];
+	const void *value;
+	int64_t expires_at;
+};
+
 struct rvk_vcache {
 	rvk_syncmap_t *map;           /* NULL when disabled */
 	void (*free_value)(void *);
 	size_t max;
 	atomic_size_t reserved;
-	/* The eviction ring: digests in put order; cap = 2 * max, so stale
-	 * digests rarely push a live one out (that one is then left to the
-	 * fallback, the sweep or its expiry). */
+	/* The eviction ring: puts in order; cap = 2 * max, so stale records
+	 * rarely push a live one out (that one is then left to the fallback,
+	 * the sweep or its expiry). */
 	pthread_mutex_t ring_mu;
-	unsigned char (*ring)[RVK_VCACHE_DIGEST_LEN];
+	struct ring_rec *ring;
 	size_t ring_cap, ring_head, ring_len;
 };
 
@@ -121,22 +135,24 @@ release(rvk_vcache_t *c, size_t n)
 
 /* Requires: ring_mu held. */
 static void
-ring_push_locked(rvk_vcache_t *c, const unsigned char *d)
+ring_push_locked(rvk_vcache_t *c, const struct ring_rec *r)
 {
 	if (c->ring_len == c->ring_cap) {       /* drop the oldest */
 		c->ring_head = (c->ring_head + 1) % c->ring_cap;
 		c->ring_len--;
 	}
-	memcpy(c->ring[(c->ring_head + c->ring_len) % c->ring_cap], d,
-	       RVK_VCACHE_DIGEST_LEN);
+	c->ring[(c->ring_head + c->ring_len) % c->ring_cap] = *r;
 	c->ring_len++;
 }
 
 static void
-ring_push(rvk_vcache_t *c, const unsigned char *d)
+ring_push(rvk_vcache_t *c, const unsigned char *d, const void *value,
+          int64_t expires_at)
 {
+	struct ring_rec r = { .value = value, .expires_at = expires_at };
+	memcpy(r.digest, d, RVK_VCACHE_DIGEST_LEN);
 	pthread_mutex_lock(&c->ring_mu);
-	ring_push_locked(c, d);
+	ring_push_locked(c, &r);
 	pthread_mutex_unlock(&c->ring_mu);
 }
 
@@ -146,48 +162,54 @@ same_value(const rvk_syncmap_entry_t *e, void *arg)
 	return e->value.ptr == arg;
 }
 
-/* One eviction from the ring's oldest digests (the top of this file).
+/* Returns: the index of the record to evict first among the n not yet
+ * tried: the first expired one, else the one that expires soonest; n when
+ * none is left. */
+static size_t
+pick(const struct ring_rec *sample, const bool *tried, size_t n, int64_t now)
+{
+	size_t best = n;
+	for (size_t i = 0; i < n; i++) {
+		if (tried[i])
+			continue;
+		if (sample[i].expires_at <= now)
+			return i;
+		if (best == n || sample[i].expires_at < sample[best].expires_at)
+			best = i;
+	}
+	return best;
+}
+
+/* One eviction from the ring's oldest records (the top of this file).
  * Returns: true when it removed an entry. */
 static bool
 ring_evict(rvk_vcache_t *c, int64_t now)
 {
-	unsigned char sample[EVICT_SAMPLE][RVK_VCACHE_DIGEST_LEN];
+	struct ring_rec sample[EVICT_SAMPLE];
 	size_t n = 0;
 	pthread_mutex_lock(&c->ring_mu);
 	while (n < EVICT_SAMPLE && c->ring_len) {
-		memcpy(sample[n++], c->ring[c->ring_head], RVK_VCACHE_DIGEST_LEN);
+		sample[n++] = c->ring[c->ring_head];
 		c->ring_head = (c->ring_head + 1) % c->ring_cap;
 		c->ring_len--;
 	}
 	pthread_mutex_unlock(&c->ring_mu);
 
-	bool live[EVICT_SAMPLE] = { false };
-	size_t victim = n;
-	rvk_syncmap_entry_t best = { 0 };
-	rvk_rcu_read_lock();
-	for (size_t i = 0; i < n; i++) {
-		rvk_syncmap_entry_t e;
-		if (!rvk_syncmap_load(c->map, sample[i], RVK_VCACHE_DIGEST_LEN, &e))
-			continue;       /* left by another way: forget it */
-		live[i] = true;
-		if (victim == n ||
-		    (best.expires_at > now && e.expires_at < best.expires_at)) {
-			victim = i;
-			best = e;
-		}
-	}
+	/* tried: evicted, or its entry had left already: not put back. */
+	bool tried[EVICT_SAMPLE] = { false };
 	bool done = false;
-	if (victim < n) {
-		live[victim] = false;
-		/* best.value.ptr is only compared, never dereferenced. */
-		done = rvk_syncmap_delete_if(c->map, sample[victim], RVK_VCACHE_DIGEST_LEN,
-		                             same_value, best.value.ptr);
+	rvk_rcu_read_lock();
+	for (size_t v; !done && (v = pick(sample, tried, n, now)) < n;) {
+		tried[v] = true;
+		/* The value pointer is only compared, never dereferenced. */
+		done = rvk_syncmap_delete_if(c->map, sample[v].digest, RVK_VCACHE_DIGEST_LEN,
+		                             same_value, (void *)sample[v].value);
 	}
 	rvk_rcu_read_unlock();
 	pthread_mutex_lock(&c->ring_mu);
 	for (size_t i = 0; i < n; i++)
-		if (live[i])
-			ring_push_locked(c, sample[i]);
+		if (!tried[i])
+			ring_push_locked(c, &sample[i]);
 	pthread_mutex_unlock(&c->ring_mu);
 	return done;
 }
@@ -231,7 +253,7 @@ rvk_vcache_put(rvk_vcache_t *c, const unsigned char digest[RVK_VCACHE_DIGEST_LEN
 		rvk_syncmap_entry_t cur;
 		if (!rvk_syncmap_load_or_store(c->map, digest, RVK_VCACHE_DIGEST_LEN,
 		                               v, expires_at, &cur)) {
-			ring_push(c, digest);
+			ring_push(c, digest, value, expires_at);
 			return true;    /* stored; the entry holds the slot */
 		}
 		if (cur.expires_at > now)

@@ -10,6 +10,10 @@ included) over the requests it answered, wrk's own CPU, the rest of the
 machine's CPU (other engineers' jobs) and /proc/loadavg.
 
   drive.py WORKDIR OUTDIR   (environment: see bench/run.sh)
+
+SCENARIOS=miss-rs256,miss-es256 runs only the scenarios named (and starts
+only the servers they need); with REVOKD_BEFORE_BIN set, the "before"
+revokd also runs in the miss scenarios.
 """
 import json
 import os
@@ -37,6 +41,7 @@ MIX = os.path.join(HERE, "mix.lua")
 REVOKD = os.environ["REVOKD_BIN"]
 BEFORE = os.environ.get("REVOKD_BEFORE_BIN")
 GO = os.environ["GO_PEER_BIN"]
+ONLY = set(filter(None, os.environ.get("SCENARIOS", "").split(",")))
 HZ = os.sysconf("SC_CLK_TCK")
 procs = []
 
@@ -268,8 +273,14 @@ def mixed(file, every):
     return make
 
 
+def wanted(name):
+    return not ONLY or name in ONLY
+
+
 def run_scenario(name, title, variants, warm=0):
     """variants: [(label, server, make)] all run per (conns, rep)."""
+    if not wanted(name):
+        return
     log(f"scenario {name}: {', '.join(v[0] for v in variants)}")
     for label, s, make in variants:
         if warm:
@@ -312,7 +323,7 @@ def main():
 
     # The 1M table: revokd creates its schema, prep.py fills it.
     d1m = os.path.join(W, "data-revokd-1m")
-    if not os.path.exists(os.path.join(d1m, "revokd.db")):
+    if wanted("table-1m") and not os.path.exists(os.path.join(d1m, "revokd.db")):
         s = start_revokd("revokd-1m-init", 28489, 1, data_dir=d1m)
         wait_up(s.url + "/healthz", "revokd")
         s.p.send_signal(signal.SIGTERM)
@@ -326,8 +337,8 @@ def main():
     go = start_go("go-peer", 28485)
     rb = start_revokd("revokd-before", 28483, 0, binary=BEFORE) if BEFORE else None
     t0 = time.time()
-    r1m = start_revokd("revokd-1m", 28484, 0, data_dir=d1m)
-    for s in (ng, rv, rv1, go, r1m) + ((rb,) if rb else ()):
+    r1m = start_revokd("revokd-1m", 28484, 0, data_dir=d1m) if wanted("table-1m") else None
+    for s in (ng, rv, rv1, go) + ((r1m,) if r1m else ()) + ((rb,) if rb else ()):
         wait_up(s.url + "/healthz" if s.kind != "nginx" else s.url + "/auth", s.name)
     log(f"servers up (revokd-1m loaded its table in {time.time() - t0:.1f}s)")
 
@@ -349,10 +360,11 @@ def main():
     with open(os.path.join(W, "admin.token")) as f:
         admin = f.read().strip()
     ev = json.dumps({"type": "token.revoked", "iss": ISS, "jti": rj["jti"], "exp": rj["exp"]}).encode()
-    for s in (rv, rv1):
+    for s in (rv, rv1) if wanted("revoked") else ():
         http(f"http://127.0.0.1:{s.port + 100}/admin/v1/revocations", ev, {"Authorization": "Bearer " + admin,
                                                    "Content-Type": "application/json"})
-    http(go.url + "/revoke", json.dumps(rj).encode(), {"Content-Type": "application/json"})
+    if wanted("revoked"):
+        http(go.url + "/revoke", json.dumps(rj).encode(), {"Content-Type": "application/json"})
     rvk = rot(tokfile("hs256", "revoked"))
     run_scenario("revoked", "Revoked token (HS256, cached, denied by step 6)",
                  [("revokd", rv, rvk), ("go-peer", go, rvk)], warm=1)
@@ -365,10 +377,11 @@ def main():
     for alg in ("hs256", "rs256", "es256"):
         m = rot(tokfile(alg, "tokens"))
         # hit10k.tokens are this file's first lines: start past them.
-        for s in (rv, go):
+        for s in (rv, go) + ((rb,) if rb else ()):
             s.starts.setdefault(m.file, 10000)
         run_scenario(f"miss-{alg}", f"Cache miss, {alg.upper()}: 100,000 distinct tokens through a 10,000-entry cache",
-                     [("revokd", rv, m), ("go-peer", go, m)])
+                     [("revokd", rv, m)] + ([("revokd-before", rb, m)] if rb else [])
+                     + [("go-peer", go, m)])
     with open(os.path.join(OUT, "runs.json"), "w") as f:
         json.dump({"scenarios": SCEN, "runs": ROWS, "quick": QUICK, "conns": CONNS,
                    "reps": REPS, "duration_s": DUR, "wrk_threads": WRK_THREADS,

@@ -5,6 +5,7 @@
 
 #include "auth/alg.h"
 #include "auth/jws.h"
+#include "base/b64.h"
 #include "tests/support/tap.h"
 #include "tests/unit/auth/keys.h"
 
@@ -219,11 +220,66 @@ TAP_TEST(real_times_truncate)
 	free(t);
 }
 
+/* The signature segment's decoder (jws.c has its own, table-driven) accepts
+ * exactly what base/b64.h's strict decoder accepts, with the same bytes:
+ * every length 0-13 over a 6-character alphabet that covers the last
+ * digit's unused bits (A: none set; B, Q, g, w, _: some set), plus random
+ * texts over the whole alphabet. */
+static void
+same_as_b64(const char *sig)
+{
+	char *t = tk_token(HDR, PAY, sig);
+	rvk_jws_t j;
+	rvk_reason_t r = rvk_jws_parse(t, strlen(t), 8192, &j);
+	unsigned char want[64];
+	size_t want_len = 0;
+	bool ok = rvk_b64url_decode(sig, strlen(sig), want, &want_len);
+	if (ok != (r == RVK_REASON_OK))
+		TAP_FAIL_AT("\"%s\": base/b64 %s, jws %s", sig, ok ? "accepts" : "refuses",
+		            rvk_reason_str(r));
+	else if (ok && (j.sig_len != want_len || memcmp(j.sig, want, want_len) != 0))
+		TAP_FAIL_AT("\"%s\": other bytes", sig);
+	if (r == RVK_REASON_OK)
+		rvk_jws_fini(&j);
+	free(t);
+}
+
+TAP_TEST(signature_decoding_is_strict)
+{
+	static const char few[] = "ABQgw_";
+	char sig[48];
+	for (size_t n = 0; n <= 6; n++) {
+		size_t combos = 1;
+		for (size_t i = 0; i < n; i++)
+			combos *= 6;
+		for (size_t k = 0; k < combos; k++) {
+			size_t x = k;
+			for (size_t i = 0; i < n; i++, x /= 6)
+				sig[i] = few[x % 6];
+			sig[n] = 0;
+			same_as_b64(sig);
+		}
+	}
+	static const char all[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned seed = 12345;
+	for (int round = 0; round < 20000; round++) {
+		seed = seed * 1103515245u + 12345u;
+		size_t n = 7 + (seed >> 16) % 40;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			sig[i] = all[(seed >> 16) % 64];
+		}
+		sig[n] = 0;
+		same_as_b64(sig);
+	}
+}
+
 int
 main(void)
 {
 	return tap_main(TAP_LIST(alg_names_are_exact, well_formed_token_fills_fields,
 	                         size_is_checked_first, segments_and_characters,
 	                         json_documents, crit_is_recorded,
-	                         real_times_truncate));
+	                         real_times_truncate, signature_decoding_is_strict));
 }

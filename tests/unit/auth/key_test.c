@@ -152,6 +152,23 @@ TAP_TEST(es_signature_length_is_exact)
 	rvk_key_free(k);
 }
 
+/* key.c writes the DER of r||s itself: a leading zero byte dropped, a zero
+ * byte added before a high bit. 600 ES256 signatures make both shapes
+ * (each integer: high bit 1/2, a leading zero byte 1/256), and each must
+ * verify; ES384/ES512 once each (P-521's DER needs a long-form length). */
+TAP_TEST(es_signatures_of_every_shape)
+{
+	int refused = 0;
+	for (int i = 0; i < 600; i++)
+		refused += !verify_minted(RVK_ALG_ES256, 0, 0, 0);
+	TAP_CHECK_INT(refused, 0);
+	for (int i = 0; i < 20; i++) {
+		TAP_CHECK(verify_minted(RVK_ALG_ES384, 0, 0, 0));
+		TAP_CHECK(verify_minted(RVK_ALG_ES512, 0, 0, 0));
+		TAP_CHECK(!verify_minted(RVK_ALG_ES512, 0, 0, 1));
+	}
+}
+
 /* One key, many threads: each call makes its own OpenSSL contexts from the
  * shared EVP_PKEY / pre-keyed EVP_MAC_CTX (run under TSan too). */
 typedef struct {
@@ -312,6 +329,7 @@ main(void)
 {
 	return tap_main(TAP_LIST(pem_loading, secret_loading, load_ids_are_unique,
 	                         verify_every_alg, es_signature_length_is_exact,
+	                         es_signatures_of_every_shape,
 	                         concurrent_verify,
 	                         keyring_selection, issuer_typ_rule,
 	                         issuer_find_and_swap));

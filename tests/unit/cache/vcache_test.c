@@ -205,6 +205,31 @@ TAP_TEST(drop_if_and_sweep_free_their_slots)
 	TAP_CHECK_INT(atomic_load(&frees), 35);
 }
 
+/* The eviction ring remembers each put's expiry: records of entries that
+ * left another way (swept: expired; dropped: the soonest to expire) come
+ * first by the policy, fail their removal and are skipped, and the live
+ * entry that expires soonest is evicted. */
+TAP_TEST(eviction_skips_entries_gone_another_way)
+{
+	rvk_vcache_t *c = rvk_vcache_new(4, free_val);
+	put(c, 1, 0, 50, 10);
+	put(c, 2, 1, 500, 10);
+	put(c, 3, 0, 600, 10);
+	put(c, 4, 0, 700, 10);
+	TAP_CHECK_INT(rvk_vcache_sweep(c, 60), 1);
+	int one = 1;
+	TAP_CHECK_INT(rvk_vcache_drop_if(c, tag_is, &one), 1);
+	put(c, 5, 0, 800, 60);
+	put(c, 6, 0, 900, 60);
+	TAP_CHECK_INT(rvk_vcache_len(c), 4);
+	put(c, 7, 0, 1000, 60);
+	TAP_CHECK_INT(rvk_vcache_len(c), 4);
+	TAP_CHECK_INT(get_id(c, 3, 60), -1);
+	for (int i = 4; i <= 7; i++)
+		TAP_CHECK_INT(get_id(c, i, 60), i);
+	rvk_vcache_free(c);
+}
+
 int
 main(void)
 {
@@ -212,7 +237,8 @@ main(void)
 	                           disabled_cache_keeps_nothing, hit_until_expires_at,
 	                           first_put_wins_unless_expired, hard_cap_is_never_exceeded,
 	                           eviction_takes_an_expired_entry_first,
-	                           drop_if_and_sweep_free_their_slots));
+	                           drop_if_and_sweep_free_their_slots,
+	                           eviction_skips_entries_gone_another_way));
 	rvk_rcu_barrier();
 	return rc;
 }
