@@ -92,10 +92,35 @@ rvk_rcu_synchronize(void)
 	urcu_memb_synchronize_rcu();
 }
 
+/*
+ * Batched deferral, for hot paths that retire an object per operation (the
+ * syncmap retires a node per write). rvk_rcu_defer(head, fn) has the
+ * contract of rvk_rcu_call (fn(head) runs after a grace period that starts
+ * after the call) but only pushes head onto the calling thread's pending
+ * list; every RVK_RCU_DEFER_BATCH heads, the thread hands its whole list to
+ * call_rcu as ONE callback. rvk_rcu_call per object costs each writer a full
+ * barrier and three cache lines shared with every other writer and with
+ * liburcu's call_rcu thread (queue tail, queue length, its futex), plus a
+ * futex wake of that thread whenever it sleeps: on 2 cores, writes stopped
+ * scaling with threads (docs/BENCHMARKS.md, map benchmark).
+ * Pending heads are handed over by rvk_rcu_defer_flush() (every thread's
+ * list; rvk_rcu_barrier calls it first, so "barrier, then everything
+ * deferred before it has run" still holds) and when their thread exits, so
+ * nothing is lost; between flushes a thread holds at most
+ * RVK_RCU_DEFER_BATCH - 1 objects.
+ * Threads: any thread, inside or outside a read section.
+ */
+#define RVK_RCU_DEFER_BATCH 64
+void rvk_rcu_defer(rvk_rcu_head_t *head, void (*fn)(rvk_rcu_head_t *));
+/* Hands every thread's pending deferred heads to call_rcu now (one mutex,
+ * one exchange per thread that ever registered). Threads: any thread. */
+void rvk_rcu_defer_flush(void);
+
 static inline void
 rvk_rcu_barrier(void)
 {
 	rvk_rcu_thread_online();
+	rvk_rcu_defer_flush();
 	urcu_memb_barrier();
 }
 

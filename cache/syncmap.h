@@ -11,6 +11,14 @@
  * (an entry stored or deleted during the walk may or may not be seen; an
  * entry present for the whole walk is seen exactly once).
  *
+ * Deferred frees are batched per thread (cache/syncmap.c): a thread hands
+ * its retired nodes to call_rcu 64 at a time, and an inline map's nodes are
+ * then reused by the thread that retired them instead of being freed and
+ * malloc'ed again. rvk_syncmap_maintain (hence sweep) hands every thread's
+ * pending nodes over to be freed, and rvk_rcu_barrier() hands over the
+ * owned-pointer ones, so with no traffic memory returns, except up to 128
+ * reusable nodes per thread that wrote, freed when that thread exits.
+ *
  * Values, chosen per map at creation:
  *  - inline (free_value NULL): value.i64 is an integer copied in and out; a
  *    load copies it with expires_at, so nothing outlives the read section.

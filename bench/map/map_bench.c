@@ -14,6 +14,9 @@
  * the syncmap defers frees to call_rcu, whose worker thread shares the cores.
  *
  *   map_bench [seconds per cell, default 1.0] [reps, default 2] [only: 10k|1M]
+ * For profiling one cell: MAP_BENCH_IMPL=syncmap|rwlock, MAP_BENCH_MIX=0|1|10|50
+ * and MAP_BENCH_THREADS=1|2 restrict the table to matching cells, and any
+ * of them skips the read-side, memory and latency measurements.
  * Each cell runs reps times per implementation, alternating (A B A B), and
  * reports the best run of each: noise from other processes only ever lowers
  * a figure.
@@ -533,6 +536,10 @@ main(int argc, char **argv)
 	if (argc > 2)
 		reps = atoi(argv[2]) > 0 ? atoi(argv[2]) : 1;
 	const char *only = argc > 3 ? argv[3] : NULL;
+	const char *only_impl = getenv("MAP_BENCH_IMPL");
+	const char *only_mix = getenv("MAP_BENCH_MIX");
+	const char *only_thr = getenv("MAP_BENCH_THREADS");
+	bool filtered = only_impl || only_mix || only_thr;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rvk_siphash_random_key(hkey);
 	rvk_rcu_thread_online();
@@ -547,14 +554,15 @@ main(int argc, char **argv)
 	printf("CONFIG cell=%.2fs (+0.2s warm-up), best of %d alternating runs, keys=36-char UUID, hash=SipHash-2-4 (both),\n"
 	       "  presize=next_pow2(n) buckets (both), write=churn (delete oldest + insert new)\n", cell_seconds, reps);
 
-	read_side_cost();
-
-	double mem[2];
-	make_keys(1000000);
-	mem[SYNCMAP] = bytes_per_entry(SYNCMAP, 1000000);
-	mem[BASELINE] = bytes_per_entry(BASELINE, 1000000);
-	printf("MEM syncmap        n=1M RSS delta %.1f B/entry (36-byte key inside the node)\n", mem[SYNCMAP]);
-	printf("MEM rwlock+chained n=1M RSS delta %.1f B/entry\n", mem[BASELINE]);
+	if (!filtered) {
+		read_side_cost();
+		double mem[2];
+		make_keys(1000000);
+		mem[SYNCMAP] = bytes_per_entry(SYNCMAP, 1000000);
+		mem[BASELINE] = bytes_per_entry(BASELINE, 1000000);
+		printf("MEM syncmap        n=1M RSS delta %.1f B/entry (36-byte key inside the node)\n", mem[SYNCMAP]);
+		printf("MEM rwlock+chained n=1M RSS delta %.1f B/entry\n", mem[BASELINE]);
+	}
 
 	static const size_t sizes[] = { 10000, 1000000 };
 	static const unsigned mixes[] = { 0, 1, 10, 50 };
@@ -574,10 +582,17 @@ main(int argc, char **argv)
 			atomic_init(&cursor[i], 0);
 		}
 		for (size_t mi = 0; mi < 4; mi++) {
+			if (only_mix && (unsigned)atoi(only_mix) != mixes[mi])
+				continue;
 			for (int thr = 1; thr <= 2; thr++) {
+				if (only_thr && atoi(only_thr) != thr)
+					continue;
 				struct result r[2] = { { 0, 0, 0, 0 }, { 0, 0, 0, 0 } };
 				for (int rep = 0; rep < reps; rep++) {
 					for (int i = 0; i < 2; i++) {
+						if (only_impl && strncmp(only_impl, i == SYNCMAP ?
+						    "syncmap" : "rwlock", strlen(only_impl)) != 0)
+							continue;
 						struct result x = run_cell(&tab[i], n, mixes[mi], thr,
 						                           &cursor[i], NULL, 0, NULL);
 						if (x.mops > r[i].mops)
@@ -593,7 +608,7 @@ main(int argc, char **argv)
 				       r[1].mops > 0 ? r[0].mops / r[1].mops : 0);
 			}
 		}
-		if (n == 1000000) {
+		if (n == 1000000 && !filtered) {
 			printf("\n");
 			for (int i = 0; i < 2; i++)
 				latency(&tab[i], n, &cursor[i]);

@@ -18,7 +18,10 @@
  * only correctness is checked.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -479,12 +482,130 @@ TAP_TEST(revtable_merges_survive_the_sweeper)
 	TAP_CHECK_INT(atomic_load(&failures), 0);
 }
 
+/*
+ * Inline maps reuse retired nodes (cache/syncmap.c, "Recycling"): a node a
+ * reader still holds must not be reused, however much the writers churn.
+ * A reader holds one entry's key bytes (inside the node) in a range
+ * callback while another thread deletes that key and churns many batches of
+ * same-length keys; the bytes must not change. A writer thread that churns
+ * and exits leaves its pool to be freed (LeakSanitizer checks the rest).
+ */
+#define RKEY_LEN 24
+static rvk_syncmap_t *rmap;
+static atomic_int rphase;       /* 1: reader holds an entry; 2: churn done */
+static char held_copy[RKEY_LEN], held_key[RKEY_LEN];
+static atomic_int held_intact;
+
+static void
+rkey(uint32_t i, char *buf)
+{
+	snprintf(buf, RKEY_LEN + 1, "recycle-%015u", i);
+}
+
+static bool
+hold_fn(const rvk_syncmap_entry_t *e, void *arg)
+{
+	(void)arg;
+	if (e->key_len != RKEY_LEN)
+		return true;
+	memcpy(held_copy, e->key, RKEY_LEN);
+	memcpy(held_key, e->key, RKEY_LEN);
+	atomic_store(&rphase, 1);
+	while (atomic_load(&rphase) != 2)
+		sched_yield();
+	atomic_store(&held_intact, memcmp(e->key, held_copy, RKEY_LEN) == 0);
+	return false;
+}
+
+static void *
+holder_main(void *arg)
+{
+	(void)arg;
+	rvk_syncmap_range(rmap, hold_fn, NULL);   /* one read section */
+	return NULL;
+}
+
+/* Churns keys [from, from + n) through the map: store, then delete the one
+ * stored `window` before (same key length, so spare nodes fit). */
+static void
+churn(uint32_t from, uint32_t n, uint32_t window)
+{
+	char k[RKEY_LEN + 1];
+	for (uint32_t i = from; i < from + n; i++) {
+		rkey(i, k);
+		rvk_syncmap_store(rmap, k, RKEY_LEN, (rvk_syncmap_value_t){ .i64 = i }, FAR);
+		if (i >= from + window) {
+			rkey(i - window, k);
+			if (!rvk_syncmap_delete(rmap, k, RKEY_LEN))
+				fail("recycle: churned key missing");
+		}
+	}
+	for (uint32_t i = from + n - window; i < from + n; i++) {
+		rkey(i, k);
+		rvk_syncmap_delete(rmap, k, RKEY_LEN);
+	}
+}
+
+static void *
+churner_main(void *arg)
+{
+	churn((uint32_t)(uintptr_t)arg, 20000, 100);
+	return NULL;
+}
+
+TAP_TEST(inline_nodes_are_not_reused_while_read)
+{
+	char k[RKEY_LEN + 1];
+	rmap = rvk_syncmap_new(64, NULL);
+	for (uint32_t i = 0; i < 100; i++) {
+		rkey(i, k);
+		rvk_syncmap_store(rmap, k, RKEY_LEN, (rvk_syncmap_value_t){ .i64 = i }, FAR);
+	}
+	/* Warm this thread's pool: batches that are past their grace period. */
+	churn(1000, 5000, 50);
+	rvk_rcu_barrier();
+	churn(10000, 500, 50);
+	atomic_store(&rphase, 0);
+	atomic_store(&held_intact, 0);
+	pthread_t th;
+	pthread_create(&th, NULL, holder_main, NULL);
+	while (atomic_load(&rphase) != 1)
+		sched_yield();
+	/* The held entry leaves the map; churn reuses every spare node. */
+	TAP_CHECK(rvk_syncmap_delete(rmap, held_key, RKEY_LEN));
+	churn(100000, 20000, 10);
+	atomic_store(&rphase, 2);
+	pthread_join(th, NULL);
+	TAP_CHECK_INT(atomic_load(&held_intact), 1);
+
+	/* Writers that exit with nodes in their pools. */
+	pthread_t w[2];
+	for (uintptr_t i = 0; i < 2; i++)
+		pthread_create(&w[i], NULL, churner_main, (void *)(200000 + i * 100000));
+	for (int i = 0; i < 2; i++)
+		pthread_join(w[i], NULL);
+	TAP_CHECK_INT(rvk_syncmap_len(rmap), 99);
+	int right = 0;
+	for (uint32_t i = 0; i < 100; i++) {
+		rvk_syncmap_entry_t e;
+		rkey(i, k);
+		right += memcmp(k, held_key, RKEY_LEN) == 0 ||
+		         (rvk_syncmap_load(rmap, k, RKEY_LEN, &e) && e.value.i64 == (int64_t)i);
+	}
+	TAP_CHECK_INT(right, 100);
+	rvk_syncmap_maintain(rmap);     /* hands idle pools' nodes over */
+	rvk_rcu_barrier();
+	rvk_syncmap_free(rmap);
+	TAP_CHECK_INT(atomic_load(&failures), 0);
+}
+
 int
 main(void)
 {
 	int rc = tap_main(TAP_LIST(syncmap_survives_concurrent_everything,
 	                           vcache_cap_holds_under_concurrent_puts,
-	                           revtable_merges_survive_the_sweeper));
+	                           revtable_merges_survive_the_sweeper,
+	                           inline_nodes_are_not_reused_while_read));
 	rvk_rcu_barrier();
 	return rc;
 }
