@@ -7,7 +7,17 @@
  * verified-cache entry). Handlers never call MHD_queue_response themselves.
  *
  * Threads: a handler runs on an MHD worker thread, or on a waiter thread
- * when its route is `blocking`; one request is never handled on two threads.
+ * when its route is `blocking` (and not `async`); one request is never
+ * handled on two threads at once.
+ *
+ * An `async` route (also `blocking`: it is refused with 503 while the server
+ * drains) runs its handler on the MHD worker, which must not block. The
+ * handler answers at once, or hands the rest to a waiter thread
+ * (rvk_req_block), or suspends the request (rvk_req_suspend), gives it to a
+ * thread that will not block the worker (the store writer, through
+ * rvk_store_record_async) and returns; that thread calls rvk_req_resume,
+ * and the finish function then builds the answer back on the worker. One
+ * thread hop each way instead of two (worker -> waiter -> writer and back).
  */
 #ifndef RVK_API_HANDLER_H
 #define RVK_API_HANDLER_H
@@ -20,6 +30,8 @@
 
 #include "api/app.h"
 #include "api/metrics.h"
+
+struct rvk_server;
 
 typedef struct rvk_req {
 	int kind;                        /* internal: request vs route marker */
@@ -44,6 +56,12 @@ typedef struct rvk_req {
 	bool body_too_large, over_budget, done;
 	bool suspended;                  /* counted in the server's suspended */
 	uint64_t t0;
+	struct rvk_server *srv;
+	/* Async routes: what runs after the resume (rvk_req_suspend), what
+	 * runs on a waiter (rvk_req_block), and the handler's own state. */
+	void (*finish)(struct rvk_req *req);
+	void (*later)(struct rvk_req *req);
+	void *ctx;
 } rvk_req_t;
 
 typedef void (*rvk_handler_fn)(rvk_req_t *req);
@@ -66,7 +84,29 @@ typedef struct rvk_route {
 	bool blocking;
 	rvk_route_id_t metric;
 	rvk_handler_fn handle;
+	bool async;                      /* handle runs on the worker (above) */
 } rvk_route_t;
+
+/*
+ * In the handler of an `async` route, which has not answered: after the
+ * handler returns, fn(req) runs on a waiter thread as for a `blocking`
+ * route (it may wait for the store), and its answer is sent.
+ */
+void rvk_req_block(rvk_req_t *req, rvk_handler_fn fn);
+
+/*
+ * In the handler of an `async` route, which has not answered: suspends the
+ * connection. Call it before handing req to the thread that will call
+ * rvk_req_resume, then return without answering. After the resume,
+ * finish(req) runs on the worker and sets the answer; it also runs (its
+ * answer dropped) if the client went away, so it is where ctx is freed.
+ * Requires: finish not NULL.
+ */
+void rvk_req_suspend(rvk_req_t *req, rvk_handler_fn finish);
+
+/* Threads: any, exactly once per rvk_req_suspend; req must not be touched
+ * by the caller afterwards (the worker may already be finishing it). */
+void rvk_req_resume(rvk_req_t *req);
 
 /* The route table, ended by a row with path NULL (routes.c). */
 extern const rvk_route_t rvk_routes[];

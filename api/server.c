@@ -11,6 +11,14 @@
  * Blocking routes are suspended (MHD_suspend_connection) and handed to the
  * waiter pool; when the handler is done the waiter resumes the connection,
  * MHD calls us again, and we queue the answer on the worker thread.
+ *
+ * Async routes (handler.h) run their handler here on the worker; it may
+ * answer, send the rest to the waiter pool (rvk_req_block), or suspend the
+ * request and hand it to the store writer (rvk_req_suspend), whose
+ * completion resumes the connection; the finish function then builds the
+ * answer here. For a revocation that is one hand-off each way instead of
+ * two: at 64 clients the thread switches of the waiter hop were most of the
+ * time (docs/BENCHMARKS.md).
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -67,6 +75,7 @@ struct listener {
 
 struct job {
 	rvk_req_t *req;
+	rvk_handler_fn fn;
 	struct job *next;
 };
 
@@ -81,6 +90,7 @@ struct rvk_server {
 	bool stopping;
 	size_t body_bytes;           /* atomic */
 	size_t suspended;            /* atomic: connections suspended by us */
+	size_t resuming;             /* atomic: rvk_req_resume calls running */
 	bool draining;               /* atomic: stop suspending, answer 503 */
 };
 
@@ -237,18 +247,20 @@ waiter_main(void *arg)
 		pthread_mutex_unlock(&srv->mu);
 
 		rvk_req_t *req = j->req;
+		rvk_handler_fn fn = j->fn;
 		free(j);
-		req->route->handle(req);
+		fn(req);
 		__atomic_store_n(&req->done, true, __ATOMIC_RELEASE);
 		MHD_resume_connection(req->conn);
 	}
 }
 
 static void
-enqueue(rvk_server_t *srv, rvk_req_t *req)
+enqueue(rvk_server_t *srv, rvk_req_t *req, rvk_handler_fn fn)
 {
 	struct job *j = rvk_malloc(sizeof(*j));
 	j->req = req;
+	j->fn = fn;
 	j->next = NULL;
 	pthread_mutex_lock(&srv->mu);
 	if (srv->tail)
@@ -260,6 +272,58 @@ enqueue(rvk_server_t *srv, rvk_req_t *req)
 	pthread_mutex_unlock(&srv->mu);
 }
 
+/* Marks req suspended (counted, so that stopping waits for it) and
+ * suspends its connection; on the worker, inside on_request. */
+static void
+suspend(rvk_server_t *srv, rvk_req_t *req)
+{
+	req->suspended = true;
+	__atomic_add_fetch(&srv->suspended, 1, __ATOMIC_ACQ_REL);
+	MHD_suspend_connection(req->conn);
+}
+
+void
+rvk_req_block(rvk_req_t *req, rvk_handler_fn fn)
+{
+	RVK_REQUIRE(req->route->async && fn && !req->resp && !req->later);
+	req->later = fn;
+}
+
+void
+rvk_req_suspend(rvk_req_t *req, rvk_handler_fn finish)
+{
+	RVK_REQUIRE(req->route->async && finish && !req->resp && !req->suspended);
+	req->finish = finish;
+	suspend(req->srv, req);
+}
+
+void
+rvk_req_resume(rvk_req_t *req)
+{
+	rvk_server_t *srv = req->srv;
+	struct MHD_Connection *conn = req->conn;
+	/* The worker may answer and free req before MHD_resume_connection
+	 * returns (it signals the daemon last), so stopping the daemon must
+	 * also wait for resuming to fall to 0; raised before the request
+	 * can complete, it is seen by whoever saw suspended reach 0. */
+	__atomic_add_fetch(&srv->resuming, 1, __ATOMIC_SEQ_CST);
+	/* The release pairs with on_request's acquire: what the resumer
+	 * wrote into ctx is visible to finish. */
+	__atomic_store_n(&req->done, true, __ATOMIC_RELEASE);
+	MHD_resume_connection(conn);
+	__atomic_sub_fetch(&srv->resuming, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Runs req's finish once, if it has one. */
+static void
+finish(rvk_req_t *req)
+{
+	rvk_handler_fn fn = req->finish;
+	req->finish = NULL;
+	if (fn)
+		fn(req);
+}
+
 static rvk_req_t *
 new_req(struct listener *l, const rvk_route_t *route,
         struct MHD_Connection *conn, const char *url, const char *method)
@@ -269,6 +333,7 @@ new_req(struct listener *l, const rvk_route_t *route,
 	req->route = route;
 	req->conn = conn;
 	req->app = l->srv->app;
+	req->srv = l->srv;
 	req->url = url;
 	req->method = method;
 	req->admin_listener = l->admin;
@@ -361,6 +426,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			req->suspended = false;
 			__atomic_sub_fetch(&srv->suspended, 1, __ATOMIC_RELEASE);
 		}
+		finish(req);
 		return queue(req);
 	}
 	if (!(req->route->methods & method_bit(method))) {
@@ -377,13 +443,24 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		 * once stopping began nothing new is suspended. */
 		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
 		                "shutting down");
+	} else if (req->route->async) {
+		if (!req->body)
+			req->body = rvk_calloc(1, 1);
+		req->route->handle(req);
+		/* suspended and later are this thread's: a resumer writes
+		 * only done, and MHD calls us again only after we return. */
+		if (req->suspended)
+			return MHD_YES;
+		if (req->later) {
+			suspend(srv, req);
+			enqueue(srv, req, req->later);
+			return MHD_YES;
+		}
 	} else if (req->route->blocking) {
 		if (!req->body)
 			req->body = rvk_calloc(1, 1);
-		req->suspended = true;
-		__atomic_add_fetch(&srv->suspended, 1, __ATOMIC_ACQ_REL);
-		MHD_suspend_connection(conn);
-		enqueue(srv, req);
+		suspend(srv, req);
+		enqueue(srv, req, req->route->handle);
 		return MHD_YES;
 	} else {
 		if (!req->body)
@@ -408,6 +485,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	rvk_req_t *req = *con_cls;
 	if (req->suspended) /* closed before its answer was queued */
 		__atomic_sub_fetch(&l->srv->suspended, 1, __ATOMIC_RELEASE);
+	/* Closed between the resume and the answer: finish still frees what
+	 * the handler holds (and logs what was taken); the answer is dropped. */
+	if (__atomic_load_n(&req->done, __ATOMIC_ACQUIRE))
+		finish(req);
 	if (req->body_cap)
 		__atomic_sub_fetch(&l->srv->body_bytes, req->body_cap, __ATOMIC_RELAXED);
 	if (req->resp && !req->resp_shared)
@@ -533,7 +614,8 @@ rvk_server_stop(rvk_server_t *srv)
 	/* Keep-alive clients may keep requests in flight past that; but every
 	 * suspended connection must be resumed and answered before MHD stops,
 	 * and the waiters are still running to do it. */
-	while (__atomic_load_n(&srv->suspended, __ATOMIC_ACQUIRE) > 0)
+	while (__atomic_load_n(&srv->suspended, __ATOMIC_SEQ_CST) > 0 ||
+	       __atomic_load_n(&srv->resuming, __ATOMIC_SEQ_CST) > 0)
 		nanosleep(&tick, NULL);
 	pthread_mutex_lock(&srv->mu);
 	srv->stopping = true;

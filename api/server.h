@@ -11,7 +11,10 @@
  * Handlers that wait for the store (anything that takes revocations) are
  * marked `blocking`: their connection is suspended and the handler runs on a
  * small pool of waiter threads, so MHD workers keep answering /auth while a
- * commit is in flight; the connection is resumed with the answer.
+ * commit is in flight; the connection is resumed with the answer. Routes
+ * also marked `async` (admin create, webhook intake) run their handler on
+ * the worker and wait for the commit without a waiter thread: the store
+ * writer's completion resumes the connection (handler.h).
  *
  * Limits (SPEC §8): idle connections time out after 30 s; connections are
  * capped; request headers live in a per-connection memory pool (an oversized

@@ -17,6 +17,10 @@
  *                                           -> 400 / 413 (over 10,000)
  *   recorded (source webhook)               -> 202 {"accepted":N}
  * Bodies over 4 MiB are refused with 413 by the server (the route's max_body).
+ *
+ * The route is `async` (handler.h): a webhook delivery is checked and
+ * parsed on the MHD worker and recorded through rvk_take_submit, its 202
+ * built back on the worker after the commit; a SET goes to a waiter thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +35,7 @@
 #include "api/webhook_sig.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/mem.h"
 
 /* Returns: whether the Content-Type's media type is `type` (case-insensitive,
  * parameters allowed). */
@@ -62,6 +67,56 @@ accepted(rvk_req_t *req, unsigned status, int64_t n)
 	char body[48];
 	snprintf(body, sizeof(body), "{\"accepted\":%lld}", (long long)n);
 	rvk_reply_json(req, status, body);
+}
+
+static void
+not_recorded(rvk_req_t *req)
+{
+	rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
+	                "the revocations could not be recorded");
+}
+
+/* A delivery between its submission and its answer. */
+struct delivery {
+	rvk_req_t *req;
+	rvk_revocation_t *revs;
+	size_t n;
+	char *id;
+	int64_t until;
+	rvk_result_t result;
+};
+
+/* On the store writer after the commit (or on the worker if it was never
+ * queued): hands the request back to its worker. */
+static void
+delivery_done(void *arg, rvk_result_t r)
+{
+	struct delivery *d = arg;
+	d->result = r;
+	rvk_req_resume(d->req);
+}
+
+/* Back on the worker: settle the webhook-id's claim, log, answer. */
+static void
+delivery_finish(rvk_req_t *req)
+{
+	struct delivery *d = req->ctx;
+	rvk_app_t *app = req->app;
+	req->ctx = NULL;
+	rvk_take_recorded(d->revs, d->n, d->result);
+	if (d->result != RVK_OK) {
+		if (app->seen)
+			rvk_replay_forget(app->seen, RVK_REPLAY_WEBHOOK, "", d->id);
+		not_recorded(req);
+	} else {
+		if (app->seen)
+			rvk_replay_done(app->seen, RVK_REPLAY_WEBHOOK, "", d->id,
+			                d->until, (int64_t)d->n);
+		accepted(req, MHD_HTTP_ACCEPTED, (int64_t)d->n);
+	}
+	rvk_events_free(d->revs, d->n);
+	free(d->id);
+	free(d);
 }
 
 static void
@@ -127,24 +182,28 @@ handle_webhook(rvk_req_t *req)
 	char err[300];
 	rvk_result_t r = rvk_events_parse(req->body, req->body_len, &opts, &revs,
 	                                  &n, err, sizeof(err));
-	if (r == RVK_OK)
-		r = rvk_take_record(app, revs, n);
-	else if (r == RVK_EINVAL || r == RVK_EBUSY)
-		rvk_reply_error(req, r == RVK_EBUSY ? MHD_HTTP_CONTENT_TOO_LARGE
-		                                    : MHD_HTTP_BAD_REQUEST,
-		                "invalid_request", err);
-	rvk_events_free(revs, n);
 	if (r != RVK_OK) {
 		if (app->seen)
 			rvk_replay_forget(app->seen, RVK_REPLAY_WEBHOOK, "", id);
-		if (!req->resp)
-			rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-			                "the revocations could not be recorded");
+		if (r == RVK_EINVAL || r == RVK_EBUSY)
+			rvk_reply_error(req, r == RVK_EBUSY ? MHD_HTTP_CONTENT_TOO_LARGE
+			                                    : MHD_HTTP_BAD_REQUEST,
+			                "invalid_request", err);
+		else
+			not_recorded(req);
+		rvk_events_free(revs, n);
 		return;
 	}
-	if (app->seen)
-		rvk_replay_done(app->seen, RVK_REPLAY_WEBHOOK, "", id, until, (int64_t)n);
-	accepted(req, MHD_HTTP_ACCEPTED, (int64_t)n);
+	/* The webhook-id lives in MHD's connection pool; finish may run as
+	 * the connection closes, so it gets its own copy. */
+	struct delivery *d = rvk_malloc(sizeof(*d));
+	*d = (struct delivery){ .req = req, .revs = revs, .n = n,
+	                        .id = rvk_strdup(id), .until = until };
+	req->ctx = d;
+	rvk_req_suspend(req, delivery_finish);
+	r = rvk_take_submit(app, revs, n, delivery_done, d);
+	if (r != RVK_OK)
+		delivery_done(d, r);    /* not queued: answer 503 at once */
 }
 
 void
@@ -153,7 +212,7 @@ rvk_handle_events(rvk_req_t *req)
 	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (media_type_is(ct, "application/secevent+jwt"))
-		rvk_handle_set(req);
+		rvk_req_block(req, rvk_handle_set);     /* waits for the store */
 	else
 		handle_webhook(req);
 }

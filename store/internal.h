@@ -38,7 +38,6 @@ struct rvk_store {
 	/* Guarded by mu: the queue, the stop flag, the statistics. */
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv;         /* writer waits for jobs */
-	pthread_cond_t done_cv;         /* callers wait for their job */
 	struct job *head, *tail;
 	bool stopping;
 	rvk_store_stats_t stats;

@@ -5,7 +5,7 @@
  * rvk_store_record(), which queues the batch and waits; the writer drains
  * everything queued into one transaction (WAL, synchronous=FULL), commits,
  * then applies each batch to the revocation table in commit order, then wakes
- * the waiters. So a 2xx is only ever sent after the commit (durable) and the
+ * each waiter of the group (or calls its completion, rvk_store_record_async). So a 2xx is only ever sent after the commit (durable) and the
  * apply (visible), and a burst of N concurrent requests costs a few fsyncs.
  * A batch is all or nothing: if its transaction fails, nothing of it is in
  * the database or the table, and every waiter of that transaction gets
@@ -105,6 +105,26 @@ void rvk_store_close(rvk_store_t *store);
  */
 rvk_result_t rvk_store_record(rvk_store_t *store, const rvk_revocation_t *revs,
                               size_t n);
+
+/* Called once with the result of an asynchronous record. */
+typedef void (*rvk_store_done_fn)(void *arg, rvk_result_t result);
+
+/*
+ * rvk_store_record without the wait: queues the batch and returns; the
+ * writer calls done(arg, result) after the commit and the apply (RVK_OK:
+ * durable and visible) or after the failed commit (RVK_EIO, nothing
+ * recorded). Same group, order and all-or-nothing as rvk_store_record; a
+ * close flushes queued batches, so done is always called.
+ * Threads: done runs on the writer thread, so it must be quick and must not
+ * call into the store (that would wait for the writer itself).
+ * Ownership: revs (borrowed) must stay valid until done is called.
+ * Requires: as rvk_store_record; done not NULL.
+ * Returns: RVK_OK (queued: done will be called), RVK_ESHUTDOWN (not
+ * queued: done will not be called).
+ */
+rvk_result_t rvk_store_record_async(rvk_store_t *store,
+                                    const rvk_revocation_t *revs, size_t n,
+                                    rvk_store_done_fn done, void *arg);
 
 /*
  * Deletes one revocation from the database and the table. When only_source

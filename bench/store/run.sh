@@ -19,6 +19,10 @@
 #   DUR=3 ROWS=200000 bench/store/run.sh   quicker
 #   BUILD_DIR=build-x bench/store/run.sh   another build (default build-release)
 #   SKIP_LOAD=1 bench/store/run.sh         only the start-up part
+#   SKIP_STARTUP=1 bench/store/run.sh      only the load part
+#   SKIP_BATCH=1 bench/store/run.sh        the load part without the
+#                                          1,000-event cells
+#   BUILD_DIR may be absolute (another worktree's build, e.g. a "before").
 # Needs: wrk, sqlite3, curl.
 set -eu
 
@@ -27,7 +31,10 @@ BUILD_DIR=${BUILD_DIR:-build-release}
 DUR=${DUR:-5}
 ROWS=${ROWS:-1000000}
 STARTS=${STARTS:-3}
-BIN="$ROOT/$BUILD_DIR/service/revokd"
+case $BUILD_DIR in
+/*) BIN="$BUILD_DIR/service/revokd" ;;
+*) BIN="$ROOT/$BUILD_DIR/service/revokd" ;;
+esac
 LUA="$ROOT/bench/store/post.lua"
 TOKEN=bench-admin-token-0123456789abcdef
 
@@ -136,8 +143,10 @@ run_cell() { # BATCH CLIENTS
 run_cell 1 1;  one_rate=$LAST_EPS
 run_cell 1 16
 run_cell 1 64; c64_rate=$LAST_EPS
-run_cell 1000 1
-run_cell 1000 4
+if [ -z "${SKIP_BATCH:-}" ]; then
+	run_cell 1000 1
+	run_cell 1000 4
+fi
 echo
 echo "64 clients / 1 client: $(awk -v a="$c64_rate" -v b="$one_rate" 'BEGIN { printf "%.1fx", a / b }') (target >= 5x)"
 stats=$(curl -fs -H "Authorization: Bearer $TOKEN" "$URL/admin/v1/stats")
@@ -147,6 +156,7 @@ echo
 fi
 
 # --- 2. start-up with ROWS stored revocations -----------------------------
+[ -n "${SKIP_STARTUP:-}" ] && exit 0
 D="$WORK/startup"
 config "$D"
 PORT=$(free_port)

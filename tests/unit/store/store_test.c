@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -600,6 +601,100 @@ TAP_TEST(concurrent_recorders_share_commits)
 	fx_fini(&fx);
 }
 
+/* One asynchronous record: what its completion saw. */
+struct async_rec {
+	fixture_t *fx;
+	char id[16];
+	rvk_revocation_t rev;
+	int calls;
+	rvk_result_t result;
+	bool visible;                   /* in the table when completed */
+};
+
+static sem_t async_sem;                 /* posted by every completion */
+
+static void
+async_done(void *arg, rvk_result_t r)
+{
+	struct async_rec *a = arg;
+	int64_t at, exp;
+	a->calls++;
+	a->result = r;
+	a->visible = table_get(a->fx, a->rev.type, a->rev.iss, a->rev.id, &at,
+	                       &exp);
+	sem_post(&async_sem);
+}
+
+#define ASYNC_N 200
+
+/* Completions come once each, after commit and apply; a close flushes
+ * what is queued and completes it; a failed commit completes with EIO and
+ * leaves nothing. */
+TAP_TEST(async_record_completes_once)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	sem_init(&async_sem, 0, 0);
+	static struct async_rec recs[ASYNC_N];
+	for (int i = 0; i < ASYNC_N; i++) {
+		recs[i] = (struct async_rec){ .fx = &fx };
+		snprintf(recs[i].id, sizeof(recs[i].id), "a%d", i);
+		recs[i].rev = rev(RVK_REV_TOKEN, "iss", recs[i].id, NOW + i,
+		                  NOW + 600, NULL, RVK_SRC_ADMIN);
+		TAP_CHECK_INT(rvk_store_record_async(fx.store, &recs[i].rev, 1,
+		                                     async_done, &recs[i]),
+		              RVK_OK);
+	}
+	/* A synchronous record queued behind them completes after them. */
+	rvk_revocation_t last = rev(RVK_REV_TOKEN, "iss", "sync", NOW, NOW + 600,
+	                            NULL, RVK_SRC_ADMIN);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &last, 1), RVK_OK);
+	for (int i = 0; i < ASYNC_N; i++) {
+		TAP_CHECK_INT(recs[i].calls, 1);
+		TAP_CHECK_INT(recs[i].result, RVK_OK);
+		TAP_CHECK(recs[i].visible);
+	}
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "iss", "a7", NOW + 7, NOW + 600);
+
+	/* Queued, then closed at once: the close completes every one. */
+	for (int i = 0; i < ASYNC_N; i++) {
+		recs[i].calls = 0;
+		recs[i].visible = false;
+		recs[i].rev.revoked_at = NOW + 1000 + i;
+		TAP_CHECK_INT(rvk_store_record_async(fx.store, &recs[i].rev, 1,
+		                                     async_done, &recs[i]),
+		              RVK_OK);
+	}
+	fx_close(&fx);
+	for (int i = 0; i < ASYNC_N; i++) {
+		TAP_CHECK_INT(recs[i].calls, 1);
+		TAP_CHECK_INT(recs[i].result, RVK_OK);
+	}
+	TAP_CHECK_INT(fx_open(&fx), RVK_OK);
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "iss", "a199", NOW + 1199, NOW + 600);
+
+#ifdef RVK_FAULT_INJECTION
+	struct async_rec bad = { .fx = &fx };
+	bad.rev = rev(RVK_REV_TOKEN, "iss", "bad", NOW, NOW + 600, NULL,
+	              RVK_SRC_ADMIN);
+	rvk_fault_reset();
+	rvk_fault_arm("store.commit", 1, 1);
+	sem_destroy(&async_sem);
+	sem_init(&async_sem, 0, 0);
+	TAP_CHECK_INT(rvk_store_record_async(fx.store, &bad.rev, 1, async_done,
+	                                     &bad), RVK_OK);
+	while (sem_wait(&async_sem) != 0)
+		;
+	rvk_fault_reset();
+	TAP_CHECK_INT(bad.calls, 1);
+	TAP_CHECK_INT(bad.result, RVK_EIO);
+	TAP_CHECK(!bad.visible);
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "iss", "bad", 0, 0);
+#endif
+	sem_destroy(&async_sem);
+	fx_fini(&fx);
+}
+
 #ifdef RVK_FAULT_INJECTION
 /* Fails the Nth step (then the Nth commit) of a batch, N = 1, 2, ... until
  * the batch goes through; after each failure nothing of it may show. */
@@ -830,6 +925,7 @@ main(void)
 	                         restart_reloads_live_rows,
 	                         purge_deletes_dead_rows_only,
 	                         concurrent_recorders_share_commits,
+	                         async_record_completes_once,
 	                         fault_loop_leaves_nothing_behind,
 	                         unusable_data_dirs, corrupt_or_newer_database));
 }
