@@ -350,7 +350,8 @@ def main():
     run_scenario("hit-one", "Cache hit, one token (HS256)", hit, warm=1)
     h10 = rot(hit10k)
     run_scenario("hit-10k", "Cache hit, 10,000 distinct tokens rotating (HS256)",
-                 [("nginx", ng, h10), ("revokd", rv, h10)] + ([("revokd-before", rb, h10)] if rb else [])
+                 [("nginx", ng, h10), ("revokd", rv, h10), ("revokd-threads1", rv1, h10)]
+                 + ([("revokd-before", rb, h10)] if rb else [])
                  + [("go-peer", go, h10)], warm=2)
     # The miss scenarios come last: they fill the caches with tokens the
     # scenarios above do not send.
