@@ -10,7 +10,7 @@
  *
  * Create runs on the MHD worker (its route is `async`, handler.h): it
  * parses, suspends the request and queues the batch to the store writer
- * (rvk_take_submit), whose completion resumes it; the 201 is built back on
+ * (rvk_take_async), whose completion resumes it; the 201 is built back on
  * the worker. List (same route) goes to a waiter thread; get and delete run
  * on one (their route is `blocking`) and delete waits in rvk_store_delete.
  * So a 201 or 204 is only sent once the change is durable and visible (the
@@ -171,43 +171,22 @@ arg(rvk_req_t *req, const char *name)
 	return v && *v ? v : NULL;
 }
 
-/* A create between its submission and its answer. */
-struct create {
-	rvk_req_t *req;
-	rvk_revocation_t *revs;
-	size_t n;
-	rvk_result_t result;
-};
-
-/* On the store writer after the commit (or on the worker if it was never
- * queued): hands the request back to its worker. */
-static void
-create_done(void *arg, rvk_result_t r)
-{
-	struct create *c = arg;
-	c->result = r;
-	rvk_req_resume(c->req);
-}
-
 /* Back on the worker: log and count, then the answer. */
 static void
 create_finish(rvk_req_t *req)
 {
-	struct create *c = req->ctx;
-	req->ctx = NULL;
-	rvk_take_recorded(c->revs, c->n, c->result);
-	if (c->result != RVK_OK) {
-		store_failed(req, c->result);
+	rvk_take_batch_t *b = rvk_take_settle(req);
+	if (b->result != RVK_OK) {
+		store_failed(req, b->result);
 	} else {
 		json_t *list = json_array();
-		for (size_t i = 0; i < c->n; i++)
-			json_array_append_new(list, render_stored(req->app, &c->revs[i]));
+		for (size_t i = 0; i < b->n; i++)
+			json_array_append_new(list, render_stored(req->app, &b->revs[i]));
 		json_t *doc = json_object();
 		json_object_set_new(doc, "revocations", list);
 		reply_doc(req, MHD_HTTP_CREATED, doc);
 	}
-	rvk_events_free(c->revs, c->n);
-	free(c);
+	rvk_take_batch_free(b);
 }
 
 static void
@@ -240,13 +219,7 @@ create(rvk_req_t *req)
 		                "invalid_request", err);
 		return;
 	}
-	struct create *c = rvk_malloc(sizeof(*c));
-	*c = (struct create){ .req = req, .revs = revs, .n = n };
-	req->ctx = c;
-	rvk_req_suspend(req, create_finish);
-	r = rvk_take_submit(app, revs, n, create_done, c);
-	if (r != RVK_OK)
-		create_done(c, r);      /* not queued: answer 503 at once */
+	rvk_take_async(req, revs, n, NULL, create_finish);
 }
 
 static void

@@ -1,15 +1,19 @@
 /*
  * take.c - record, then log and count (take.h).
  */
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "api/events.h"
 #include "api/metrics.h"
 #include "api/take.h"
 #include "base/check.h"
 #include "base/log.h"
+#include "base/mem.h"
 
-void
-rvk_take_recorded(const rvk_revocation_t *revs, size_t n, rvk_result_t r)
+static void
+recorded(const rvk_revocation_t *revs, size_t n, rvk_result_t r)
 {
 	if (r != RVK_OK) {
 		rvk_log(RVK_LOG_ERROR, "revocations not recorded", "source",
@@ -34,16 +38,58 @@ rvk_take_record(const rvk_app_t *app, const rvk_revocation_t *revs, size_t n)
 	if (!app->store)
 		return RVK_EIO;
 	rvk_result_t r = rvk_store_record(app->store, revs, n);
-	rvk_take_recorded(revs, n, r);
+	recorded(revs, n, r);
 	return r;
 }
 
-rvk_result_t
-rvk_take_submit(const rvk_app_t *app, const rvk_revocation_t *revs, size_t n,
-                rvk_store_done_fn done, void *arg)
+/* The batch between its submission and its answer. */
+struct pending {
+	rvk_take_batch_t b;
+	rvk_req_t *req;
+};
+
+/* On the store writer after the commit or rollback (or on the worker when
+ * the batch was never queued): hands the request back to its worker. */
+static void
+submitted(void *arg, rvk_result_t r)
 {
-	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH);
-	if (!app->store)
-		return RVK_EIO;
-	return rvk_store_record_async(app->store, revs, n, done, arg);
+	struct pending *p = arg;
+	p->b.result = r;
+	rvk_req_resume(p->req);
+}
+
+void
+rvk_take_async(rvk_req_t *req, rvk_revocation_t *revs, size_t n, void *extra,
+               rvk_handler_fn finish)
+{
+	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH && !req->ctx);
+	struct pending *p = rvk_malloc(sizeof(*p));
+	*p = (struct pending){ .b = { .revs = revs, .n = n, .extra = extra },
+	                       .req = req };
+	req->ctx = p;
+	rvk_req_suspend(req, finish);
+	rvk_result_t r = req->app->store
+		? rvk_store_record_async(req->app->store, revs, n, submitted, p)
+		: RVK_EIO;
+	if (r != RVK_OK)
+		submitted(p, r);        /* not queued: answer 503 at once */
+}
+
+rvk_take_batch_t *
+rvk_take_settle(rvk_req_t *req)
+{
+	struct pending *p = req->ctx;
+	RVK_REQUIRE(p != NULL);
+	req->ctx = NULL;
+	recorded(p->b.revs, p->b.n, p->b.result);
+	return &p->b;
+}
+
+void
+rvk_take_batch_free(rvk_take_batch_t *b)
+{
+	if (!b)
+		return;
+	rvk_events_free(b->revs, b->n);
+	free((struct pending *)(void *)b);       /* b is its first member */
 }

@@ -5,6 +5,7 @@
  *
  * Threads: rvk_take_record blocks on the store writer; call it only from a
  * `blocking` route (a waiter thread), never inside an RCU read section.
+ * rvk_take_async never blocks: the `async` routes' way.
  */
 #ifndef RVK_API_TAKE_H
 #define RVK_API_TAKE_H
@@ -12,6 +13,7 @@
 #include <stddef.h>
 
 #include "api/app.h"
+#include "api/handler.h"
 #include "base/result.h"
 #include "store/store.h"
 
@@ -26,17 +28,29 @@ rvk_result_t rvk_take_record(const rvk_app_t *app, const rvk_revocation_t *revs,
                              size_t n);
 
 /*
- * rvk_take_record in two halves, for a handler that must not block (an
- * `async` route, handler.h): rvk_take_submit queues the batch
- * (rvk_store_record_async: done(arg, result) runs on the store writer), and
- * once done has been called - or rvk_take_submit failed - the caller calls
- * rvk_take_recorded with the result, on any thread: it logs and counts, or
- * logs the failure.
- * Returns: RVK_OK (done will be called), RVK_EIO (no store), RVK_ESHUTDOWN
- * (done will not be called).
+ * rvk_take_record for an `async` route (handler.h), which must not block:
+ * takes revs (owned from here on: freed by rvk_take_batch_free), suspends
+ * req, and queues the batch with rvk_store_record_async. When the store has
+ * answered - or at once, when the batch could not be queued (no store,
+ * stopping) - req is resumed and finish runs on its worker, where
+ * rvk_take_settle gives the outcome. extra is the caller's (kept with the
+ * batch, never freed here).
+ * Requires: req's route is async; 1 <= n <= RVK_STORE_MAX_BATCH.
  */
-rvk_result_t rvk_take_submit(const rvk_app_t *app, const rvk_revocation_t *revs,
-                             size_t n, rvk_store_done_fn done, void *arg);
-void rvk_take_recorded(const rvk_revocation_t *revs, size_t n, rvk_result_t r);
+typedef struct rvk_take_batch {
+	rvk_revocation_t *revs;
+	size_t n;
+	rvk_result_t result;    /* RVK_OK: durable and visible: answer 2xx */
+	void *extra;
+} rvk_take_batch_t;
+
+void rvk_take_async(rvk_req_t *req, rvk_revocation_t *revs, size_t n,
+                    void *extra, rvk_handler_fn finish);
+
+/* In finish: detaches the batch from req, logs and counts it (or logs its
+ * failure). Returns: the batch (owned: rvk_take_batch_free). */
+rvk_take_batch_t *rvk_take_settle(rvk_req_t *req);
+/* Frees the batch and its revocations (not extra). NULL is fine. */
+void rvk_take_batch_free(rvk_take_batch_t *b);
 
 #endif

@@ -19,7 +19,7 @@
  * Bodies over 4 MiB are refused with 413 by the server (the route's max_body).
  *
  * The route is `async` (handler.h): a webhook delivery is checked and
- * parsed on the MHD worker and recorded through rvk_take_submit, its 202
+ * parsed on the MHD worker and recorded through rvk_take_async, its 202
  * built back on the worker after the commit; a SET goes to a waiter thread.
  */
 #include <stdio.h>
@@ -76,47 +76,32 @@ not_recorded(rvk_req_t *req)
 	                "the revocations could not be recorded");
 }
 
-/* A delivery between its submission and its answer. */
+/* What a delivery's answer needs besides its batch. */
 struct delivery {
-	rvk_req_t *req;
-	rvk_revocation_t *revs;
-	size_t n;
-	char *id;
-	int64_t until;
-	rvk_result_t result;
+	char *id;               /* its webhook-id (a copy: see below) */
+	int64_t until;          /* remembered against replay until then */
 };
-
-/* On the store writer after the commit (or on the worker if it was never
- * queued): hands the request back to its worker. */
-static void
-delivery_done(void *arg, rvk_result_t r)
-{
-	struct delivery *d = arg;
-	d->result = r;
-	rvk_req_resume(d->req);
-}
 
 /* Back on the worker: settle the webhook-id's claim, log, answer. */
 static void
 delivery_finish(rvk_req_t *req)
 {
-	struct delivery *d = req->ctx;
+	rvk_take_batch_t *b = rvk_take_settle(req);
+	struct delivery *d = b->extra;
 	rvk_app_t *app = req->app;
-	req->ctx = NULL;
-	rvk_take_recorded(d->revs, d->n, d->result);
-	if (d->result != RVK_OK) {
+	if (b->result != RVK_OK) {
 		if (app->seen)
 			rvk_replay_forget(app->seen, RVK_REPLAY_WEBHOOK, "", d->id);
 		not_recorded(req);
 	} else {
 		if (app->seen)
 			rvk_replay_done(app->seen, RVK_REPLAY_WEBHOOK, "", d->id,
-			                d->until, (int64_t)d->n);
-		accepted(req, MHD_HTTP_ACCEPTED, (int64_t)d->n);
+			                d->until, (int64_t)b->n);
+		accepted(req, MHD_HTTP_ACCEPTED, (int64_t)b->n);
 	}
-	rvk_events_free(d->revs, d->n);
 	free(d->id);
 	free(d);
+	rvk_take_batch_free(b);
 }
 
 static void
@@ -197,13 +182,8 @@ handle_webhook(rvk_req_t *req)
 	/* The webhook-id lives in MHD's connection pool; finish may run as
 	 * the connection closes, so it gets its own copy. */
 	struct delivery *d = rvk_malloc(sizeof(*d));
-	*d = (struct delivery){ .req = req, .revs = revs, .n = n,
-	                        .id = rvk_strdup(id), .until = until };
-	req->ctx = d;
-	rvk_req_suspend(req, delivery_finish);
-	r = rvk_take_submit(app, revs, n, delivery_done, d);
-	if (r != RVK_OK)
-		delivery_done(d, r);    /* not queued: answer 503 at once */
+	*d = (struct delivery){ .id = rvk_strdup(id), .until = until };
+	rvk_take_async(req, revs, n, d, delivery_finish);
 }
 
 void
