@@ -10,22 +10,8 @@
 /* ThreadSanitizer cannot see call_rcu's hand-off (liburcu is not
  * instrumented): the batch handed over is released before call_rcu and
  * acquired by the callback, so TSan checks the rest. No-ops elsewhere. */
-#if defined(__SANITIZE_THREAD__)
-#define DEFER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define DEFER_TSAN 1
-#endif
-#endif
-#ifdef DEFER_TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#define HANDED(p) __tsan_release(p)
-#define TAKEN(p) __tsan_acquire(p)
-#else
-#define HANDED(p) ((void)(p))
-#define TAKEN(p) ((void)(p))
-#endif
+#define HANDED(p) RVK_TSAN_RELEASE(p)
+#define TAKEN(p) RVK_TSAN_ACQUIRE(p)
 
 __thread int rvk_rcu_registered;
 

@@ -76,6 +76,20 @@ rvk_rcu_thread_online(void)
 #define rvk_rcu_xchg_pointer(p, v) rcu_xchg_pointer(p, v)
 #endif
 
+/* An ordering liburcu provides but TSan cannot see (a call_rcu hand-off, a
+ * cds_lfht publication), said aloud to TSan: RVK_TSAN_RELEASE(p) where the
+ * object is handed over, RVK_TSAN_ACQUIRE(p) where it is taken. No-ops in
+ * other builds. */
+#ifdef RVK_RCU_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define RVK_TSAN_RELEASE(p) __tsan_release(p)
+#define RVK_TSAN_ACQUIRE(p) __tsan_acquire(p)
+#else
+#define RVK_TSAN_RELEASE(p) ((void)(p))
+#define RVK_TSAN_ACQUIRE(p) ((void)(p))
+#endif
+
 typedef struct rcu_head rvk_rcu_head_t;
 
 static inline void

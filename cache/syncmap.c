@@ -54,22 +54,8 @@ typedef void (*free_value_fn)(void *);
  * checks everything else. The grace period before a free is left to
  * tests/unit/cache/tsan.supp. No-ops in other builds.
  */
-#if defined(__SANITIZE_THREAD__)
-#define TSAN_ANNOTATE 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN_ANNOTATE 1
-#endif
-#endif
-#ifdef TSAN_ANNOTATE
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#define PUBLISHED(n) __tsan_release(n)
-#define OBSERVED(n) __tsan_acquire(n)
-#else
-#define PUBLISHED(n) ((void)(n))
-#define OBSERVED(n) ((void)(n))
-#endif
+#define PUBLISHED(n) RVK_TSAN_RELEASE(n)
+#define OBSERVED(n) RVK_TSAN_ACQUIRE(n)
 
 /* Owned-pointer maps: the node lives at offset PREFIX of its allocation. */
 #define PREFIX sizeof(free_value_fn)
@@ -149,7 +135,7 @@ next_pow2(size_t n)
  * rvk_rcu_defer path): reuse after a grace period is ordered by liburcu's
  * membarrier, which TSan cannot see.
  */
-#ifdef TSAN_ANNOTATE
+#ifdef RVK_RCU_TSAN
 #define RECYCLE 0
 #else
 #define RECYCLE 1
