@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DUR=${DUR:-3}
 REPS=${REPS:-3}
 LUA="$ROOT/bench/store/post.lua"
-TOKEN=bench-admin-token-0123456789abcdef
+. "$ROOT/bench/store/common.sh"
 bin_of() { case $1 in /*) echo "$1/service/revokd" ;; *) echo "$ROOT/$1/service/revokd" ;; esac; }
 BIN_A=$(bin_of "${A:?A=build dir}")
 BIN_B=$(bin_of "${B:?B=build dir}")
@@ -29,22 +29,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 # start NAME BIN: a one-issuer revokd in $WORK/NAME; sets PORT.
 start() {
 	local d="$WORK/$1" port
-	mkdir -p "$d"
-	head -c 32 /dev/urandom >"$d/hs.secret"
-	printf '%s\n' "$TOKEN" >"$d/admin.token"
-	cat >"$d/revokd.json" <<JSON
-{ "data_dir": "data", "log_format": "json", "log_level": "info", "threads": 2,
-  "issuers": [ { "issuer": "https://bench.test", "algorithms": ["HS256"],
-                 "keys": [ { "kid": "h1", "alg": "HS256", "secret_file": "hs.secret" } ] } ],
-  "admin": { "token_file": "admin.token" } }
-JSON
+	config "$d"
 	port=$(free_port)
 	"$2" serve --config "$d/revokd.json" --listen "127.0.0.1:$port" \
 	    >/dev/null 2>>"$d/stderr.log" &

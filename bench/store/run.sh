@@ -36,7 +36,7 @@ case $BUILD_DIR in
 *) BIN="$ROOT/$BUILD_DIR/service/revokd" ;;
 esac
 LUA="$ROOT/bench/store/post.lua"
-TOKEN=bench-admin-token-0123456789abcdef
+. "$ROOT/bench/store/common.sh"
 
 cd "$ROOT"
 if [ ! -d "$BUILD_DIR" ]; then
@@ -54,23 +54,6 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# config DIR: a one-issuer config (so events may omit iss) in DIR.
-config() {
-	mkdir -p "$1"
-	head -c 32 /dev/urandom >"$1/hs.secret"
-	printf '%s\n' "$TOKEN" >"$1/admin.token"
-	cat >"$1/revokd.json" <<JSON
-{ "data_dir": "data", "log_format": "json", "log_level": "info", "threads": 2,
-  "issuers": [ { "issuer": "https://bench.test", "algorithms": ["HS256"],
-                 "keys": [ { "kid": "h1", "alg": "HS256", "secret_file": "hs.secret" } ] } ],
-  "admin": { "token_file": "admin.token" } }
-JSON
-}
 
 now_ns() { date +%s%N; }
 
