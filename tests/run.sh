@@ -8,6 +8,13 @@
 #   REVOKD_BUILD=build-x tests/run.sh   build dirs build-x, build-x-asan,
 #                           build-x-tsan and reports in build-x-reports
 #   REVOKD_SKIP_DEPS=1      do not run tests/install-deps.sh
+#
+# A step that fails in any way turns the closing line red: a build that
+# fails, a unit program that crashes, leaks, races or times out after its
+# last "ok" (meson's own log says so; tests/support/count.py reads it), a
+# pytest run that exits non-zero, a sanitizer report in any server's log
+# (tests/integration/conftest.py). The harness proves this about itself
+# first: tests/support/selftest.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -19,48 +26,17 @@ if [ "$(id -u)" = 0 ] && [ -z "${REVOKD_SKIP_DEPS:-}" ]; then
   tests/install-deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
+. tests/support/harness.sh
 status=0
-step() { echo; echo "=== $*"; }
-
-# configure DIR [meson options...]: a fresh or reconfigured build dir.
-configure() {
-  local dir=$1; shift
-  if [ -d "$dir" ]; then
-    meson setup --reconfigure "$dir" "$@" >"$REPORTS/setup-$(basename "$dir").log" 2>&1
-  else
-    meson setup "$dir" "$@" >"$REPORTS/setup-$(basename "$dir").log" 2>&1
-  fi || { cat "$REPORTS/setup-$(basename "$dir").log"; return 1; }
-  ninja -C "$dir" >"$REPORTS/ninja-$(basename "$dir").log" 2>&1 ||
-    { tail -50 "$REPORTS/ninja-$(basename "$dir").log"; return 1; }
-}
-
-# unit DIR NAME SUITE: meson's tests of one suite, JUnit report kept.
-unit() {
-  local dir=$1 name=$2 suite=$3
-  step "unit tests ($name, suite $suite)"
-  meson test -C "$dir" --suite "$suite" --print-errorlogs --num-processes 2 \
-    --timeout-multiplier 3 | tail -25
-  cp "$dir/meson-logs/testlog.junit.xml" "$REPORTS/unit-$name.xml" 2>/dev/null || true
-}
-
-# integration NAME BIN [TEST...]: the pytest suites (default: all of
-# tests/integration and tests/e2e) against one build of the server.
-integration() {
-  local name=$1 bin=$2; shift 2
-  [ $# -gt 0 ] || set -- tests/integration tests/e2e
-  step "integration and end-to-end tests ($name)"
-  local t0=$SECONDS
-  REVOKD_BIN="$bin" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-    --junitxml="$REPORTS/integration-$name.xml" -o junit_suite_name="$name" \
-    "$@" 2>&1 | tee "$REPORTS/pytest-$name.log" | tail -30
-  # The tail hides the failures' details: print them (the log keeps all).
-  sed -n '/^=* FAILURES =*$/,/^=* short test summary/p' "$REPORTS/pytest-$name.log" | head -300
-  echo "($name: $((SECONDS - t0)) s)"
-}
-
 reports=()
+
+step "harness self-test"
+bash tests/support/selftest.sh "$REPORTS/selftest.xml" || status=1
+reports+=("$REPORTS/selftest.xml")
+
+# Fault points (base/fault.h) are compiled in for the tests only.
 step "build: plain (-Werror)"
-if configure "$B" --werror; then
+if configure "$B" --werror -Dfault_injection=true; then
   unit "$B" plain unit; reports+=("$REPORTS/unit-plain.xml")
   integration plain "$ROOT/$B/service/revokd"; reports+=("$REPORTS/integration-plain.xml")
 else
@@ -69,10 +45,9 @@ fi
 
 if [ -z "${QUICK:-}" ]; then
   step "build: ASan+UBSan"
-  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
-  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-  export LSAN_OPTIONS="suppressions=$ROOT/tests/support/lsan.supp"
-  if configure "$B-asan" --werror -Db_sanitize=address,undefined -Db_lundef=false; then
+  sanitizer_env
+  if configure "$B-asan" --werror -Dfault_injection=true \
+      -Db_sanitize=address,undefined -Db_lundef=false; then
     unit "$B-asan" asan unit; reports+=("$REPORTS/unit-asan.xml")
     integration asan "$ROOT/$B-asan/service/revokd"; reports+=("$REPORTS/integration-asan.xml")
   else
@@ -81,21 +56,24 @@ if [ -z "${QUICK:-}" ]; then
   unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
   step "build: TSan (clang)"
-  if CC=clang configure "$B-tsan" --werror -Db_sanitize=thread -Db_lundef=false; then
+  if CC=clang configure "$B-tsan" --werror -Dfault_injection=true \
+      -Db_sanitize=thread -Db_lundef=false; then
+    tsan_env
     unit "$B-tsan" tsan tsan; reports+=("$REPORTS/unit-tsan.xml")
     # The server under TSan: the suites where threads meet (MHD workers,
-    # waiters, the store writer, the sweeper, signals, shutdown). Not all of
-    # them: TSan is ~5-10x slower and the whole run must stay < 20 min on 2
-    # cores. liburcu is not instrumented: tests/support/tsan.supp lists the
-    # frames excused and why. assert_clean_exit fails on any TSan warning.
-    TSAN_OPTIONS="suppressions=$ROOT/tests/support/tsan.supp halt_on_error=0" \
-      integration tsan "$ROOT/$B-tsan/service/revokd" \
+    # waiters, the store writer, the sweeper, the JWKS refresher, signals,
+    # shutdown). Not all of them: TSan is ~5-10x slower and the whole run
+    # must stay < 20 min on 2 cores. liburcu is not instrumented:
+    # tests/support/tsan.supp lists the frames excused and why. Every
+    # server's log is scanned for TSan warnings at teardown.
+    integration tsan "$ROOT/$B-tsan/service/revokd" \
         tests/integration/test_smoke.py tests/integration/test_auth_outcomes.py \
         tests/integration/test_admin.py tests/integration/test_webhook.py \
         tests/integration/test_ops_signals.py tests/integration/test_durability.py \
         tests/integration/test_faults.py tests/integration/test_admin_semantics.py \
         tests/integration/test_keycloak.py tests/integration/test_backchannel.py
     reports+=("$REPORTS/integration-tsan.xml")
+    unset TSAN_OPTIONS
   else
     status=1; echo "TSan build failed"
   fi
