@@ -56,8 +56,7 @@ def test_redis_fault_loop(tmp_path, keys, mint, redis):
             fired = "injected fault" in a.stderr_text()
         finally:
             for srv in (a, b):
-                if srv.proc.poll() is None:
-                    ic.assert_clean_exit(srv)
+                ic.finish_server(srv)
         if not fired:
             break
         failures += 1

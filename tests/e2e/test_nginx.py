@@ -23,7 +23,7 @@ import uuid
 import pytest
 import requests
 
-from rvk_integration_conftest import (ISS, ROOT, assert_clean_exit, base_config,
+from rvk_integration_conftest import (ISS, ROOT, assert_clean_exit, base_config, finish_server,
                                       free_port, start_server)
 
 NGINX = "/usr/sbin/nginx"
@@ -129,8 +129,7 @@ def stack(tmp_path_factory, keys, app):
     ngx = Nginx(str(tmp_path_factory.mktemp("nginx")), srv.port, app)
     yield srv, ngx
     ngx.stop()
-    if srv.proc.poll() is None:
-        assert_clean_exit(srv)
+    finish_server(srv)
 
 
 @pytest.fixture(params=["plain", "keepalive"])

@@ -71,6 +71,9 @@ class Server:
         self.config = config
         self.admin_token = admin_token
         self.session = requests.Session()
+        self.expected_exits = set()
+        self.examined = False
+        _SERVERS.append(self)
 
     def auth(self, token=None, headers=None, method="GET", path="/auth"):
         h = dict(headers or {})
@@ -93,6 +96,11 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+    def expect_exit(self, *codes):
+        """The test asks for these exit statuses (e.g. 1 for a runtime
+        failure it provoked); examine() accepts them."""
+        self.expected_exits.update(codes)
 
     def stderr_text(self):
         with open(os.path.join(self.workdir, "stderr.log"), errors="replace") as f:
@@ -163,6 +171,12 @@ def start_server(workdir, config, extra_args=(), env=None, admin=False, wait=Tru
         deadline = time.time() + 30
         while time.time() < deadline:
             if proc.poll() is not None:
+                # A refusal to start is an answer a test may expect (as a
+                # RuntimeError); a sanitizer report or a crash never is.
+                srv.examined = True
+                assert_no_sanitizer(srv.stderr_text(), proc.returncode)
+                assert proc.returncode > 0, \
+                    f"revokd died at start: {proc.returncode}: {srv.stderr_text()[-4000:]}"
                 raise RuntimeError(f"revokd exited {proc.returncode}: {srv.stderr_text()}")
             try:
                 if requests.get(srv.url + "/readyz", timeout=1).status_code == 200:
@@ -175,14 +189,141 @@ def start_server(workdir, config, extra_args=(), env=None, admin=False, wait=Tru
     return srv
 
 
+# ---------------------------------------------------------------------------
+# Every process a test starts is examined when it is done, running or not.
+#
+# tests/support/harness.sh makes every sanitizer exit with SANITIZER_EXIT,
+# a code revokd never uses (its own are 0, 1 and 2; ASan's and UBSan's
+# default, 1, would pass for "a clear refusal"). A sanitizer report in a log
+# or that exit status fails the test that started the process, whatever the
+# test itself asserted; so does a crash signal or an exit status that the
+# test did not ask for (Server.expect_exit).
+
+SANITIZER_EXIT = int(os.environ.get("RVK_SANITIZER_EXIT", "86"))
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer",
+                   "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
+CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL,
+                 signal.SIGFPE, signal.SIGSYS, signal.SIGTRAP}
+# Signals only a test sends (revokd never raises them on itself).
+TEST_SIGNALS = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP,
+                signal.SIGQUIT}
+_SERVERS = []
+
+
+def sanitizer_report(text):
+    """The first line of a sanitizer report in text, or None."""
+    for line in text.splitlines():
+        if any(m in line for m in SANITIZER_MARKS):
+            return line
+    return None
+
+
+def assert_no_sanitizer(text, code=None, what="revokd"):
+    """Fails on a sanitizer report in text or on the sanitizers' exit code."""
+    line = sanitizer_report(text)
+    assert line is None, f"{what}: sanitizer report: {line}\n{text[-4000:]}"
+    assert code != SANITIZER_EXIT, \
+        f"{what}: exit {code}, the sanitizers' exit code\n{text[-4000:]}"
+
+
+def checked_run(args, **kw):
+    """subprocess.run for a revokd command (capture_output and text set):
+    the caller asserts the exit status and output it expects; this fails
+    first on a sanitizer report or a crash, which no expectation covers."""
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    p = subprocess.run(args, **kw)
+    err = p.stderr if isinstance(p.stderr, str) else (p.stderr or b"").decode(errors="replace")
+    assert_no_sanitizer(err, p.returncode, what=" ".join(map(str, args[:2])))
+    assert p.returncode >= 0 or -p.returncode not in CRASH_SIGNALS, \
+        f"{args[:2]}: killed by signal {-p.returncode}\n{err[-4000:]}"
+    return p
+
+
+def examine(srv):
+    """Checks a server that has exited (by the test's hand or its own):
+    no sanitizer report in its log, no crash, no exit status the test did not
+    ask for. Examines each server once."""
+    if srv.examined:
+        return
+    srv.examined = True
+    code = srv.proc.returncode
+    text = srv.stderr_text()
+    assert_no_sanitizer(text, code)
+    if code is None or code == 0 or code in srv.expected_exits:
+        return
+    if code < 0:
+        sig = signal.Signals(-code)
+        assert sig in TEST_SIGNALS, f"revokd died of {sig.name}: {text[-4000:]}"
+        return
+    raise AssertionError(f"revokd exited {code} on its own: {text[-4000:]}")
+
+
 def assert_clean_exit(srv):
+    """SIGTERM, then: exit 0 and a clean log."""
     code = srv.stop()
     text = srv.stderr_text()
-    assert "ERROR: AddressSanitizer" not in text, text[-4000:]
-    assert "runtime error:" not in text, text[-4000:]
-    assert "ERROR: LeakSanitizer" not in text, text[-4000:]
-    assert "WARNING: ThreadSanitizer" not in text, text[-4000:]
+    srv.examined = True
+    assert_no_sanitizer(text, code)
     assert code == 0, f"exit {code}: {text[-2000:]}"
+
+
+def finish_server(srv):
+    """Fixture teardown for every server: a running one must stop cleanly,
+    one that already exited is examined."""
+    if srv.proc.poll() is None:
+        assert_clean_exit(srv)
+    else:
+        examine(srv)
+
+
+@pytest.fixture(autouse=True)
+def examine_servers():
+    """After each test: every server that exited is examined, and every
+    server the test itself started (not a module's) and left running is
+    stopped and must exit cleanly. Runs after the test's own fixtures have
+    stopped theirs (autouse fixtures are set up first, torn down last)."""
+    first = len(_SERVERS)
+    yield
+    problems = []
+    for i, srv in enumerate(list(_SERVERS)):
+        if srv.examined:
+            continue
+        try:
+            if srv.proc.poll() is not None:
+                examine(srv)
+            elif i >= first:
+                assert_clean_exit(srv)
+        except AssertionError as e:
+            problems.append(str(e))
+    assert not problems, "\n\n".join(problems)
+
+
+def pytest_configure(config):
+    # An assertion that fails in a worker thread must fail the test, not
+    # become a warning (threads should still hand errors to the main thread:
+    # run_threads below).
+    config.addinivalue_line(
+        "filterwarnings", "error::pytest.PytestUnhandledThreadExceptionWarning")
+
+
+def run_threads(target, args_list):
+    """Starts one thread per args tuple, joins them all, then re-raises the
+    first exception any of them raised, in the calling (test) thread."""
+    import threading
+    errors = []
+
+    def wrap(*a):
+        try:
+            target(*a)
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=wrap, args=a) for a in args_list]
+    for t in threads:
+        t.start()
+    return threads, errors
 
 
 @pytest.fixture
@@ -198,8 +339,7 @@ def make_server(tmp_path, keys):
 
     yield make
     for srv in started:
-        if srv.proc.poll() is None:
-            assert_clean_exit(srv)
+        finish_server(srv)
 
 
 @pytest.fixture
@@ -384,8 +524,7 @@ def module_make_server(tmp_path_factory, keys):
 
     yield make
     for srv in started:
-        if srv.proc.poll() is None:
-            assert_clean_exit(srv)
+        finish_server(srv)
 
 
 # ---------------------------------------------------------------------------
@@ -428,8 +567,7 @@ def spawn(tmp_path_factory, keys):
     s = Spawner(tmp_path_factory, keys)
     yield s
     for srv in s.started:
-        if srv.proc.poll() is None:
-            assert_clean_exit(srv)
+        finish_server(srv)
 
 
 # ---------------------------------------------------------------------------
@@ -459,8 +597,7 @@ def intake_server(tmp_path_factory, keys):
                                     "secret_file": "secrets/intro.secret"}]})
     srv = start_server(d, cfg)
     yield srv
-    if srv.proc.poll() is None:
-        assert_clean_exit(srv)
+    finish_server(srv)
 
 
 # ---------------------------------------------------------------------------
@@ -635,3 +772,11 @@ class FastMinter(Minter):
 @pytest.fixture(scope="session")
 def fast_mint(keys):
     return FastMinter(keys)
+
+
+# One copy of this module however it is loaded: pytest imports it as
+# `conftest`, and tests/e2e/conftest.py loads it under this name when the
+# two directories run in one session. Two copies would keep two registries of
+# servers, and one would go unexamined.
+import sys as _sys  # noqa: E402
+_sys.modules.setdefault("rvk_integration_conftest", _sys.modules[__name__])

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from conftest import ISS, WEBHOOK_KEY, assert_allow, assert_deny, b64u, base_config, \
-    raw_token, start_server, assert_clean_exit
+    raw_token, start_server, finish_server
 
 RV = "/admin/v1/revocations"
 
@@ -36,8 +36,7 @@ def srv(tmp_path_factory, keys):
     r = s.admin("POST", RV, json={"type": "token.revoked", "iss": ISS, "jti": "already"})
     assert r.status_code == 201
     yield s
-    if s.proc.poll() is None:
-        assert_clean_exit(s)
+    finish_server(s)
 
 
 def snapshot(srv):

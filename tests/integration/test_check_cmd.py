@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ISS, ISS2, REVOKD, base_config, raw_token, start_server
+from conftest import ISS, ISS2, REVOKD, base_config, checked_run, raw_token, start_server
 
 
 @pytest.fixture
@@ -29,8 +29,7 @@ def config_path(tmp_path, keys):
 
 
 def check(*args, timeout=15):
-    return subprocess.run([REVOKD, "check", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return checked_run([REVOKD, "check", *args], timeout=timeout)
 
 
 def test_allow_prints_claims(config_path, mint):

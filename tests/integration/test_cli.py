@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import ISS, ISS2, REVOKD, assert_allow, assert_deny, free_port
+from conftest import ISS, ISS2, REVOKD, assert_allow, assert_deny, checked_run, free_port
 
 TOKEN = "test-admin-token-0123456789"
 
@@ -22,7 +22,7 @@ def cli(*args, token=TOKEN, env=None):
     if token is not None:
         e["REVOKD_ADMIN_TOKEN"] = token
     e.update(env or {})
-    return subprocess.run([REVOKD, *args], capture_output=True, text=True, env=e, timeout=30)
+    return checked_run([REVOKD, *args], env=e, timeout=30)
 
 
 def test_revoke_jti_then_denied(srv, mint):

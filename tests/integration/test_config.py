@@ -13,7 +13,8 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import REVOKD, assert_allow, base_config, free_port, pem_public, start_server
+from conftest import REVOKD, assert_allow, base_config, checked_run, free_port, pem_public, \
+    start_server
 
 
 @pytest.fixture
@@ -25,8 +26,7 @@ def mint(fast_mint):
 def run(args, timeout=15, env=None):
     e = dict(os.environ)
     e.update(env or {})
-    return subprocess.run([REVOKD, *args], capture_output=True, text=True,
-                          timeout=timeout, env=e)
+    return checked_run([REVOKD, *args], timeout=timeout, env=e)
 
 
 @pytest.fixture

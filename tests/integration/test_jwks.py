@@ -12,7 +12,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from conftest import (ISS, assert_clean_exit, base_config, jwk_of, mint_with,
+from conftest import (ISS, assert_clean_exit, checked_run, base_config, jwk_of, mint_with,
                       pem_public, start_server)
 
 JISS = "https://jwks-idp.test"
@@ -271,7 +271,6 @@ def test_jwks_uri_must_be_https_or_loopback(tmp_path, keys, uri):
     path = os.path.join(str(tmp_path), "revokd.json")
     with open(path, "w") as f:
         json.dump(cfg, f)
-    p = subprocess.run([REVOKD, "serve", "--config", path], capture_output=True,
-                       text=True, timeout=20)
+    p = checked_run([REVOKD, "serve", "--config", path], timeout=20)
     assert p.returncode == 2, p.stderr
     assert "issuers[0].jwks_uri" in p.stderr

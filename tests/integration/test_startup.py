@@ -7,19 +7,21 @@ import uuid
 
 import pytest
 
-from conftest import ISS, base_config, metric_value, metrics_text, start_server
+from conftest import ISS, base_config, examine, metric_value, metrics_text, start_server
 
 RV = "/admin/v1/revocations"
 
 
 def run_until_exit(workdir, cfg, timeout=30):
     srv = start_server(workdir, cfg, wait=False)
+    srv.expect_exit(1, 2)  # what the caller asserts, after examine() below
     try:
         code = srv.proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         srv.proc.kill()
         srv.proc.wait()
         pytest.fail("revokd kept running with an unusable data dir")
+    examine(srv)
     return code, srv.stderr_text()
 
 
