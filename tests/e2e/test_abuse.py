@@ -80,19 +80,27 @@ def settle(socks, payload=b""):
     sel.close()
 
 
-def closed_by_server(socks, wait=1.0):
-    """Counts sockets the server closed (EOF or reset) within wait seconds."""
-    time.sleep(wait)
-    n = 0
-    for s in socks:
-        try:
-            if s.recv(4096) == b"":
-                n += 1
-        except BlockingIOError:
-            pass
-        except OSError:
-            n += 1
-    return n
+def closed_by_server(socks, at_least=None, wait=0.2):
+    """Counts sockets the server closed (EOF or reset). With at_least: polls
+    until that many are closed or a generous deadline passes (the count is
+    then asserted by the caller; how fast the server closes is not). Without:
+    looks once, after `wait` seconds (for "none was closed")."""
+    closed = set()
+    deadline = time.time() + (30 if at_least is not None else wait)
+    while True:
+        for i, s in enumerate(socks):
+            if i in closed:
+                continue
+            try:
+                if s.recv(4096) == b"":
+                    closed.add(i)
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed.add(i)
+        if (at_least is not None and len(closed) >= at_least) or time.time() > deadline:
+            return len(closed)
+        time.sleep(0.1)
 
 
 def decisions(srv, mint, n=40):
@@ -135,13 +143,13 @@ def test_slow_clients_do_not_starve_decisions(ready, mint):
             time.sleep(1)
         assert answered == 80
         # The slow clients were not dropped: they are being served slowly.
-        assert closed_by_server(slow, 0.2) == 0
+        assert closed_by_server(slow, wait=0.2) == 0
         # A second address past the per-address limit: the excess is closed,
         # what it holds does not stop the decisions either.
         more = [connect_from("127.0.0.3", srv.port) for _ in range(PER_IP + 100)]
         settle(more, b"GET /auth HTTP/1.1\r\nX-Slow: ")
         try:
-            assert closed_by_server(more) >= 100
+            assert closed_by_server(more, at_least=100) >= 100
             decisions(srv, mint, 20)
         finally:
             for s in more:
@@ -160,7 +168,7 @@ def test_ten_thousand_idle_connections(ready, mint):
             idle.append(connect_from("127.0.0.4", srv.port))
         settle(idle)
         decisions(srv, mint, 20)
-        closed = closed_by_server(idle, 2.0)
+        closed = closed_by_server(idle, at_least=10000 - PER_IP)
         print(f"10,000 idle connections: {closed} closed by the server")
         # At most PER_IP are held; every other one was refused or closed.
         assert closed >= 10000 - PER_IP, closed

@@ -12,7 +12,7 @@ import time
 
 import requests
 
-from conftest import ISS
+from conftest import ISS, run_threads
 
 ROUNDS = 20
 CLIENTS = 8
@@ -75,12 +75,10 @@ def test_kill_9_loses_no_acknowledged_revocation(spawn, mint):
     acked_all = []
     for rnd_no in range(ROUNDS):
         acked, stop = [], threading.Event()
-        threads = [threading.Thread(target=client,
-                                    args=(srv.admin_url, srv.admin_token, f"r{rnd_no}c{c}",
-                                          acked, stop, rnd.random()))
-                   for c in range(CLIENTS)]
-        for t in threads:
-            t.start()
+        # A client's assertion (a 4xx, a wrong answer) is handed back here.
+        threads, errors = run_threads(
+            client, [(srv.admin_url, srv.admin_token, f"r{rnd_no}c{c}",
+                      acked, stop, rnd.random()) for c in range(CLIENTS)])
         time.sleep(rnd.uniform(0.02, 0.6))
         srv.proc.kill()                   # SIGKILL, mid-traffic
         srv.proc.wait()
@@ -88,6 +86,7 @@ def test_kill_9_loses_no_acknowledged_revocation(spawn, mint):
         for t in threads:
             t.join(timeout=30)
             assert not t.is_alive()
+        assert not errors, f"seed {seed} round {rnd_no}: a client failed: {errors[0]!r}"
         acked_all += acked
         srv = spawn.restart(srv, signal.SIGKILL)
         have = stored(srv)

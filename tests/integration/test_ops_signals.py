@@ -11,7 +11,7 @@ import uuid
 
 import requests
 
-from conftest import ISS
+from conftest import ISS, run_threads
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -59,25 +59,25 @@ def test_sigterm_under_load_loses_no_acknowledged_revocation(spawn, mint):
                             srv.url + "/auth"], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT)
     acked, errors, stop = [], [], threading.Event()
-    threads = [threading.Thread(target=revoker, args=(srv, acked, stop, errors))
-               for _ in range(4)]
-    for t in threads:
-        t.start()
+    threads, crashed = run_threads(revoker, [(srv, acked, stop, errors)] * 4)
     try:
         time.sleep(1.5)
         n_before = len(acked)
         srv.proc.send_signal(signal.SIGTERM)
+        # A generous deadline, not the drain bound: how long the drain takes
+        # under load is measured in bench/, not asserted here (TSan is slow).
         try:
-            code = srv.proc.wait(timeout=6)
+            code = srv.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             srv.proc.kill()
-            raise AssertionError("revokd did not exit within 6 s of SIGTERM")
+            raise AssertionError("revokd did not exit within 60 s of SIGTERM")
     finally:
         stop.set()
         for t in threads:
             t.join()
         out = wrk.communicate(timeout=30)[0].decode(errors="replace")
     assert code == 0, srv.stderr_text()[-2000:]
+    assert not crashed, repr(crashed[0]) if crashed else ""
     assert not errors, errors[:5]
     assert n_before > 0 and acked, "no revocation was acknowledged under load"
     assert "requests in" in out, out
@@ -98,7 +98,7 @@ def test_sigint_exits_zero_and_keeps_revocations(spawn, mint):
     r = srv.admin("POST", "/admin/v1/revocations",
                   json={"type": "token.revoked", "iss": ISS, "jti": "sigint-victim"})
     assert r.status_code == 201, r.text
-    assert srv.stop(signal.SIGINT, timeout=6) == 0, srv.stderr_text()[-2000:]
+    assert srv.stop(signal.SIGINT, timeout=60) == 0, srv.stderr_text()[-2000:]
     assert '"signal":"SIGINT"' in srv.stderr_text()
     again = spawn.restart(srv)
     assert again.auth(tok).status_code == 401
