@@ -19,6 +19,11 @@ struct point {
 static struct point points[MAX_POINTS];
 static int npoints;
 int rvk_fault_armed;
+/* Armed from the environment (a server under test): each firing is written
+ * to stderr, so a fault loop knows whether its fault fired at all — the
+ * loop ends on the first N that did not fire, not on answers that merely
+ * look clean. */
+static bool announce;
 
 static struct point *
 find(const char *name)
@@ -41,6 +46,8 @@ rvk_fault_hit(const char *name)
 	if (p->count && n >= p->nth + p->count)
 		return false;
 	__atomic_add_fetch(&p->fired, 1, __ATOMIC_RELAXED);
+	if (announce)
+		fprintf(stderr, "revokd: fault injected: %s (call %lu)\n", p->name, n);
 	return true;
 }
 
@@ -96,6 +103,7 @@ rvk_fault_init_from_env(void)
 			break;
 		}
 		rvk_fault_arm(name, nth, count);
+		announce = true;
 	}
 	free(copy);
 	return rc;

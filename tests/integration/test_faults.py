@@ -11,8 +11,13 @@ until the workload runs without a failure. After each failure:
   - the process still serves: /healthz is 200 and /auth allows a valid
     token (a second try at most: the fault may hit that very request).
 
-A fault that hits start-up may stop the process: then it must exit non-zero
-with a message (never a sanitizer report) and the next N goes on.
+A fault that hits start-up may stop the process: then it must exit 1 with a
+message (never a sanitizer report or a crash) and the next N goes on.
+
+The loop ends at the first N whose fault did not fire at all (the server
+writes "fault injected: POINT" to stderr when it fires): that run must be
+clean. An internal failure answers exactly 503 on every route of the
+workload; /auth fails closed.
 
 "curl" (remote JWKS) has its loop in test_faults_curl.py (it needs a JWKS
 server); "redis" is in tests/e2e/test_faults_redis.py (it needs a
@@ -31,7 +36,7 @@ import pytest
 import requests
 
 from conftest import ISS, WEBHOOK_KEY, assert_allow, assert_clean_exit, \
-    assert_deny, base_config, start_server
+    assert_deny, base_config, finish_server, start_server
 
 RV = "/admin/v1/revocations"
 MAX_N = 120
@@ -93,7 +98,10 @@ class Batch:
         if self.acked:
             assert got == len(self.items), "an acknowledged revocation was lost"
             for _, _, tok, reason in self.items:
-                assert_deny(srv.auth(tok), reason)
+                r = srv.auth(tok)
+                if r.status_code == 401 and r.json()["error_description"] == "malformed token":
+                    r = srv.auth(tok)  # the one alloc fault hit this decode: fail closed
+                assert_deny(r, reason)
         else:
             assert got in (0, len(self.items)), f"half-applied batch: {got}"
 
@@ -120,12 +128,14 @@ def workload(srv, mint):
     r = srv.admin("POST", RV, json={"events": a.events()})
     a.acked = r.status_code == 201
     if not a.acked:
-        assert r.status_code in (503, 500, 400), (r.status_code, r.text)
+        # An internal failure is 503 (docs/OPERATIONS.md), never a 4xx that
+        # would tell the sender its correct request was wrong.
+        assert r.status_code == 503, (r.status_code, r.text)
         clean = False
     r = deliver(srv, w.events())
     w.acked = r.status_code == 202
     if not w.acked:
-        assert r.status_code in (503, 500, 400, 401), (r.status_code, r.text)
+        assert r.status_code == 503, (r.status_code, r.text)
         clean = False
     r = srv.admin("GET", RV + "?limit=10")
     if r.status_code != 200:
@@ -158,10 +168,11 @@ def test_fault_loop(tmp_path_factory, keys, mint, point):
             srv = start_server(d, cfg, env={"REVOKD_FAULTS": f"{point}:{n}:1"},
                                admin=True)
         except RuntimeError as e:
-            # A fault at start-up: a clear refusal to start, nothing worse.
+            # A fault at start-up: a clear refusal to start, nothing worse
+            # (start_server already failed on a sanitizer report or a crash).
             text = str(e)
-            assert "Sanitizer" not in text and "runtime error:" not in text, text
-            assert "exited" in text, text
+            assert "revokd exited 1:" in text and "revokd: " in text, text
+            assert f"fault injected: {point}" in text, text
             failures += 1
             continue
         try:
@@ -179,9 +190,11 @@ def test_fault_loop(tmp_path_factory, keys, mint, point):
                     b.check(srv)
                 serving(srv, mint)
         finally:
-            if srv.proc.poll() is None:
-                assert_clean_exit(srv)
-        if clean:
+            finish_server(srv)
+        # The restarted server (durable points) has no REVOKD_FAULTS: the log
+        # the two share names only this N's firing.
+        if f"fault injected: {point}" not in srv.stderr_text():
+            assert clean, f"{point}: N={n}: no fault fired, yet an answer was not fault-free"
             break
         failures += 1
     else:
