@@ -172,6 +172,13 @@ serve(int argc, char **argv)
 		rvk_config_free(cfg);
 		return 2;
 	}
+	if (dev) {
+		int code = rvk_dev_write_config(&cfg);
+		if (code) {
+			rvk_config_free(cfg);
+			return code;
+		}
+	}
 	rvk_log_set_format(cfg->log_format);
 	rvk_log_set_level(cfg->log_level);
 
@@ -192,7 +199,8 @@ serve(int argc, char **argv)
 		return code;
 	}
 	if (dev)
-		rvk_dev_announce(cfg, rvk_runtime_port(rt, 0));
+		rvk_dev_announce(cfg, rvk_runtime_port(rt, 0),
+		                 rvk_runtime_port(rt, cfg->admin_listen != NULL));
 	for (;;) {
 		int sig = 0;
 		if (sigwait(&set, &sig) != 0)
