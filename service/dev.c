@@ -1,5 +1,6 @@
 /*
- * `revokd serve --dev` (SPEC §1.1): a working demo from an empty folder.
+ * `revokd serve --dev` (docs/CONFIGURATION.md §2): a working demo from an
+ * empty folder.
  *
  * First start: an ES256 key pair and an HS256 secret for the issuer
  * `revokd-dev`, an admin token and a Standard Webhooks secret are created in

@@ -210,12 +210,12 @@ class Session:
 
 def fresh_clone(path):
     """A folder like a clone of the repository after the quickstart built it:
-    its tracked top-level entries linked in, the binary under test at
-    build-release/service/revokd."""
+    its top-level entries linked in (not .git, build folders or a var/ of
+    an earlier dev run), the binary under test at build-release/service/revokd."""
     os.makedirs(path)
-    listed = subprocess.run(["git", "-C", ROOT, "ls-files"], capture_output=True,
-                            text=True, check=True).stdout.split()
-    for top in sorted({x.split("/")[0] for x in listed}):
+    for top in sorted(os.listdir(ROOT)):
+        if top.startswith((".git", "build")) or top == "var":
+            continue
         os.symlink(os.path.join(ROOT, top), os.path.join(path, top))
     os.makedirs(os.path.join(path, "build-release", "service"))
     os.symlink(os.path.realpath(REVOKD),
