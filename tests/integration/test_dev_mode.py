@@ -1,4 +1,4 @@
-"""SPEC §1.1: `revokd serve --dev` from an empty folder prints a token and
+"""docs/CONFIGURATION.md §2: `revokd serve --dev` from an empty folder prints a token and
 curl lines that work when pasted; later starts reuse keys, secrets and the
 database. The test listens on a free port (`--listen` overrides dev mode's
 127.0.0.1:8080, which may be busy on a CI machine) and runs the printed
@@ -137,7 +137,7 @@ def test_dev_mode_printed_commands_work_and_restart_reuses_everything(devdir):
 
 
 def test_dev_mode_writes_its_config_and_prints_cli_lines_that_work(devdir):
-    """SPEC §1.1 plus the project's choice (README, tour): dev mode writes the
+    """docs/CONFIGURATION.md §2 and the README's tour: dev mode writes the
     configuration it runs with to DIR/revokd.json, secrets by file reference,
     and prints `revokd check`, admin client and `revokd serve --config`
     lines for it; `serve --config` on that file is the same service."""
