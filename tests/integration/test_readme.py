@@ -132,6 +132,9 @@ def curl_claims(readme):
     return [[c for c in re.findall(r"`([^`]+)`", x[1]) if c != "curl"] for x in items]
 
 
+SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer")
+
+
 def line_matches(expected, stdout):
     pattern = "^" + ".*".join(re.escape(p) for p in expected.split("…")) + "$"
     return any(re.match(pattern, x) for x in stdout.splitlines())
@@ -145,7 +148,8 @@ class Session:
         self.port = port
         self.assignments = []
         self.proc = None
-        self.log = open(os.path.join(os.path.dirname(clone), "server-stderr.log"), "ab")
+        self.log_path = os.path.join(os.path.dirname(clone), "server-stderr.log")
+        self.log = open(self.log_path, "ab")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("REVOKD_")}
 
     def local(self, text):
@@ -160,6 +164,7 @@ class Session:
         want = {code for code, _ in expects} or {0}
         assert len(want) == 1, f"{command}: two exit statuses expected"
         assert p.returncode in want, (command, p.returncode, p.stdout, p.stderr)
+        assert not SANITIZER.search(p.stderr), (command, p.stderr)
         for _, text in expects:
             assert line_matches(self.local(text), p.stdout), (command, text, p.stdout)
         if ASSIGNMENT.match(command):
@@ -171,6 +176,9 @@ class Session:
             self.proc.send_signal(signal.SIGINT)  # Ctrl-C
             assert self.proc.wait(timeout=15) == 0
             self.proc = None
+            with open(self.log_path, errors="replace") as f:
+                text = f.read()
+            assert not SANITIZER.search(text), text[-4000:]
 
     def quickstart(self, claims):
         """deploy/quickstart.sh, from the already built binary: start dev
