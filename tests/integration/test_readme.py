@@ -28,8 +28,9 @@ terminal. The only departures, all here:
   against the README's list ("- the first `curl` …": every code span but
   `curl` is in that answer).
 - `tests/run.sh` is not run: it installs packages and runs this suite.
-- a command that starts the server (`revokd serve …`, not `--help`) runs in the background,
-  after the running server is stopped; the test waits for its /readyz.
+- a command that starts the server (`revokd serve …`, not `--help`) runs
+  in the background, after the running server is stopped (SIGINT, as
+  Ctrl-C; it must exit 0); the test waits for its /readyz.
 - `127.0.0.1:8080`, dev mode's default listener, is `127.0.0.1:<free port>`
   everywhere (commands, the dev server, expected text): port 8080 may be
   taken on a test machine.
@@ -39,8 +40,6 @@ import re
 import signal
 import subprocess
 import threading
-
-import pytest
 
 from conftest import REVOKD, free_port, wait_ready
 
