@@ -234,6 +234,15 @@ def read(name):
         return f.read()
 
 
+def test_quickstart_runs_what_the_test_runs_in_its_place():
+    """The replacement for deploy/quickstart.sh is what the script ends
+    with: the binary it builds, in dev mode, from the clone's root."""
+    script = read("deploy/quickstart.sh")
+    assert 'cd "$(dirname "$0")/.."' in script
+    assert "ninja -C build-release" in script
+    assert script.rstrip().splitlines()[-1] == 'exec build-release/service/revokd serve --dev "$@"'
+
+
 def test_commands_parsed():
     """The parser sees the documents' commands (a sanity check on the test
     itself): the tour's, and an expected output for each admin command."""
