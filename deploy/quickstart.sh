@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # revokd in one command, on a fresh Debian 12 machine as root:
 # installs the build dependencies, builds a release binary, and runs
-# `revokd serve --dev` (SPEC §1.1): keys, secrets and the database in ./var,
-# a ready-to-use token and the curl lines that check and revoke it.
+# `revokd serve --dev` (docs/CONFIGURATION.md §2): keys, secrets, the
+# database and the configuration it runs with (var/revokd.json) in ./var, a
+# ready-to-use token, the curl lines that check and revoke it, and the
+# revokd check, admin client and serve --config lines (README.md, the tour).
 #
 #   deploy/quickstart.sh [--data-dir DIR]    (other flags go to revokd serve)
 set -euo pipefail

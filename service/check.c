@@ -38,7 +38,7 @@ rvk_version_openssl(void)
 static void
 check_usage(FILE *f)
 {
-	fputs("usage: revokd check [--config FILE] [--data-dir DIR] TOKEN\n"
+	fputs("usage: revokd check --config FILE [--data-dir DIR] TOKEN\n"
 	      "\n"
 	      "Decides TOKEN as /auth would, offline: the configured keys (key files;\n"
 	      "JWKS are not fetched) and the revocations stored in the data dir\n"

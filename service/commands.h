@@ -1,5 +1,5 @@
 /*
- * commands.h - the subcommands other than `serve` (SPEC §1).
+ * commands.h - the subcommands other than `serve` (docs/CONFIGURATION.md §1).
  *
  * Each takes argv with argv[0] = the subcommand name and returns the exit
  * code: 0 success (check: allow), 1 runtime failure (check: deny), 2 usage
@@ -15,11 +15,16 @@
 int rvk_cmd_check(int argc, char **argv);
 int rvk_cmd_client(const char *cmd, int argc, char **argv);
 
-/* Dev mode (SPEC §1.1): makes or reuses DIR's keys and secrets and builds
+/* Dev mode (docs/CONFIGURATION.md §2): makes or reuses DIR's keys and secrets and builds
  * the config. Returns: 0 and *out, or an exit code after a message. */
 int rvk_dev_prepare(const char *dir, rvk_config_t **out);
-/* Prints the demo token and the curl lines for the bound port. */
-void rvk_dev_announce(const rvk_config_t *cfg, unsigned port);
+/* Writes the configuration dev mode runs with, *cfgp after the serve flags,
+ * to DIR/revokd.json (keys and secrets by file reference) and replaces *cfgp
+ * with that file parsed back. Returns: 0, or an exit code after a message. */
+int rvk_dev_write_config(rvk_config_t **cfgp);
+/* Prints the demo token, the curl lines for the bound ports, and the
+ * `revokd check`, admin client and `revokd serve --config` lines. */
+void rvk_dev_announce(const rvk_config_t *cfg, unsigned port, unsigned admin_port);
 
 /* Versions of libraries that have no header constant. */
 const char *rvk_version_sqlite(void);

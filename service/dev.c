@@ -1,13 +1,24 @@
 /*
- * `revokd serve --dev` (SPEC §1.1): a working demo from an empty folder.
+ * `revokd serve --dev` (docs/CONFIGURATION.md §2): a working demo from an
+ * empty folder.
  *
  * First start: an ES256 key pair and an HS256 secret for the issuer
  * `revokd-dev`, an admin token and a Standard Webhooks secret are created in
  * DIR (mode 0600, DIR 0700); later starts reuse them, so tokens minted before
  * a restart stay valid. The SQLite database lives in DIR too. The listener is
- * 127.0.0.1:8080 with public and admin routes on it. After the listener is
- * up, stdout gets a fresh token (1 hour, random jti, sub dev-user, sid
- * dev-session) and the curl lines that check, revoke and re-check it.
+ * 127.0.0.1:8080 with public and admin routes on it.
+ *
+ * Every start also writes the configuration it runs with (after the flags)
+ * to DIR/revokd.json: keys and secrets by file reference, relative to DIR,
+ * so nothing secret is in it, and `revokd serve --config DIR/revokd.json`
+ * starts the same service. Dev mode then runs from that file as parsed back
+ * (rvk_dev_write_config), so the two cannot drift apart. A --redis-url is
+ * not written (it may carry a password); it stays in effect for this run.
+ *
+ * After the listener is up, stdout gets a fresh token (1 hour, random jti,
+ * sub dev-user, sid dev-session), the curl lines that check, revoke and
+ * re-check it, and the `revokd check`, admin client and `revokd serve
+ * --config` lines for the written file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/rand.h>
 
 #include "auth/mint.h"
@@ -26,6 +38,7 @@
 #include "service/commands.h"
 
 #define DEV_ISSUER "revokd-dev"
+#define DEV_CONFIG "revokd.json"
 
 static char *
 join(const char *dir, const char *name)
@@ -128,6 +141,12 @@ rvk_dev_prepare(const char *dir_arg, rvk_config_t **out)
 		free(dir);
 		return 1;
 	}
+	char *real = realpath(dir, NULL); /* "./var" -> "/srv/x/var", for the printed lines */
+	if (real) {
+		free(dir);
+		dir = rvk_strdup(real);
+		free(real);
+	}
 	if (access(dir, W_OK) != 0) {
 		fprintf(stderr, "revokd: --dev: %s is not writable\n", dir);
 		free(dir);
@@ -168,8 +187,113 @@ rvk_dev_prepare(const char *dir_arg, rvk_config_t **out)
 	return 0;
 }
 
+static const char *
+level_name(rvk_log_level_t l)
+{
+	switch (l) {
+	case RVK_LOG_DEBUG: return "debug";
+	case RVK_LOG_WARN: return "warn";
+	case RVK_LOG_ERROR: return "error";
+	default: return "info";
+	}
+}
+
+/* path as written into DIR/revokd.json: relative to DIR when inside it. */
+static json_t *
+rel(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+	if (strncmp(path, dir, n) == 0 && path[n] == '/')
+		return json_string(path + n + 1);
+	return json_string(path);
+}
+
+/* The dev issuer and the serve flags, as the JSON configuration file. */
+static json_t *
+config_json(const rvk_config_t *cfg)
+{
+	const char *dir = cfg->data_dir;
+	json_t *o = json_object();
+	json_object_set_new(o, "listen", json_string(cfg->listen));
+	if (cfg->admin_listen)
+		json_object_set_new(o, "admin_listen", json_string(cfg->admin_listen));
+	json_object_set_new(o, "threads", json_integer(cfg->threads));
+	json_object_set_new(o, "data_dir", json_string("."));
+	json_object_set_new(o, "log_format",
+	                    json_string(cfg->log_format == RVK_LOG_TEXT ? "text" : "json"));
+	json_object_set_new(o, "log_level", json_string(level_name(cfg->log_level)));
+	json_t *issuers = json_array();
+	for (size_t i = 0; i < cfg->n_issuers; i++) {
+		const rvk_config_issuer_t *is = &cfg->issuers[i];
+		json_t *j = json_object(), *algs = json_array(), *keys = json_array(),
+		       *types = json_array();
+		json_object_set_new(j, "issuer", json_string(is->issuer));
+		for (int a = 0; a < RVK_ALG_COUNT; a++)
+			if (is->algorithms & RVK_ALGSET(a))
+				json_array_append_new(algs, json_string(rvk_alg_name((rvk_alg_t)a)));
+		json_object_set_new(j, "algorithms", algs);
+		for (size_t k = 0; k < is->n_keys; k++) {
+			const rvk_config_key_t *key = &is->keys[k];
+			json_t *jk = json_object();
+			json_object_set_new(jk, "kid", json_string(key->kid));
+			json_object_set_new(jk, "alg", json_string(rvk_alg_name(key->alg)));
+			if (key->pem_file)
+				json_object_set_new(jk, "pem_file", rel(dir, key->pem_file));
+			else
+				json_object_set_new(jk, "secret_file", rel(dir, key->secret_file));
+			json_array_append_new(keys, jk);
+		}
+		json_object_set_new(j, "keys", keys);
+		for (size_t t = 0; t < is->n_token_types; t++)
+			json_array_append_new(types, json_string(is->token_types[t]));
+		json_object_set_new(j, "token_types", types);
+		json_object_set_new(j, "backchannel_client_id",
+		                    json_string(is->backchannel_client_id));
+		json_array_append_new(issuers, j);
+	}
+	json_object_set_new(o, "issuers", issuers);
+	json_t *wh = json_object(), *adm = json_object();
+	json_object_set_new(wh, "secret_file", rel(dir, cfg->webhook_secret_file));
+	json_object_set_new(o, "webhook", wh);
+	json_object_set_new(adm, "token_file", rel(dir, cfg->admin_token_file));
+	json_object_set_new(o, "admin", adm);
+	return o;
+}
+
+int
+rvk_dev_write_config(rvk_config_t **cfgp)
+{
+	rvk_config_t *cfg = *cfgp;
+	json_t *o = config_json(cfg);
+	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	char *path = join(cfg->data_dir, DEV_CONFIG);
+	size_t n = strlen(text);
+	char *line = rvk_malloc(n + 2);
+	memcpy(line, text, n);
+	memcpy(line + n, "\n", 2);
+	free(text);
+	int rc = write_file(path, line, n + 1);
+	free(line);
+	rvk_config_t *back = NULL;
+	char err[1024];
+	if (!rc && rvk_config_parse_file(path, &back, err, sizeof(err)) != RVK_OK) {
+		fprintf(stderr, "revokd: --dev: %s\n", err);
+		rc = 2;
+	}
+	free(path);
+	if (rc)
+		return rc;
+	back->dev = true;
+	back->redis_url = cfg->redis_url;
+	cfg->redis_url = NULL;
+	rvk_config_free(cfg);
+	*cfgp = back;
+	return 0;
+}
+
 void
-rvk_dev_announce(const rvk_config_t *cfg, unsigned port)
+rvk_dev_announce(const rvk_config_t *cfg, unsigned port, unsigned admin_port)
 {
 	char *priv_path = join(cfg->data_dir, "dev-es256.key");
 	char *priv = NULL, err[512];
@@ -198,8 +322,15 @@ rvk_dev_announce(const rvk_config_t *cfg, unsigned port)
 		fprintf(stderr, "revokd: --dev: cannot mint a token: %s\n", err);
 		return;
 	}
-	char base[64];
+	char base[64], admin[64], exe[4096];
 	snprintf(base, sizeof(base), "http://127.0.0.1:%u", port);
+	snprintf(admin, sizeof(admin), "http://127.0.0.1:%u", admin_port);
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		snprintf(exe, sizeof(exe), "revokd");
+	else
+		exe[n] = '\0';
+	const char *dir = cfg->data_dir;
 	printf("\nrevokd is running in dev mode on %s (issuer \"%s\", data in %s)\n\n"
 	       "A token for sub dev-user, sid dev-session, valid for 1 hour:\n\n"
 	       "TOKEN=%s\n\n"
@@ -211,8 +342,20 @@ rvk_dev_announce(const rvk_config_t *cfg, unsigned port)
 	       "-d '{\"type\":\"token.revoked\",\"jti\":\"%s\",\"exp\":%lld}' %s/admin/v1/revocations\n\n"
 	       "Check it again (401, error_description=\"token revoked\"):\n\n"
 	       "curl -i -H \"Authorization: Bearer $TOKEN\" %s/auth\n\n",
-	       base, DEV_ISSUER, cfg->data_dir, token, base, cfg->data_dir, jti,
-	       (long long)now + 3600, base, base);
+	       base, DEV_ISSUER, dir, token, base, dir, jti,
+	       (long long)now + 3600, admin, base);
+	printf("The configuration this server runs with is %s/%s (keys and secrets\n"
+	       "by file reference). Decide the token offline with it and the revocations\n"
+	       "in %s (prints the decision as JSON; exit 0 allow, 1 deny):\n\n"
+	       "%s check --config %s/%s \"$TOKEN\"\n\n"
+	       "The admin client (list, revoke the subject, remove that revocation):\n\n"
+	       "%s list --server %s --token-file %s/admin.token\n"
+	       "%s revoke --server %s --token-file %s/admin.token --sub dev-user --reason \"laptop stolen\"\n"
+	       "%s unrevoke --server %s --token-file %s/admin.token --type subject --id dev-user\n\n"
+	       "The same service, from its configuration file (stop this one first):\n\n"
+	       "%s serve --config %s/%s\n\n",
+	       dir, DEV_CONFIG, dir, exe, dir, DEV_CONFIG, exe, admin, dir, exe, admin, dir,
+	       exe, admin, dir, exe, dir, DEV_CONFIG);
 	fflush(stdout);
 	free(token);
 }

@@ -1,5 +1,5 @@
 /*
- * revokd: one binary, several subcommands (SPEC §1). This file only parses
+ * revokd: one binary, several subcommands (docs/CONFIGURATION.md). This file only parses
  * the command line and hands over: `serve` to runtime.c, the admin client
  * commands to client.c, `check` to check.c.
  *
@@ -36,7 +36,8 @@ usage(FILE *f)
 	      "  list      list revocations (admin API)\n"
 	      "  version   print versions of revokd and its libraries\n"
 	      "\n"
-	      "`revokd SUBCOMMAND --help` describes the options of each.\n", f);
+	      "`revokd SUBCOMMAND --help` describes the options of each.\n"
+	      "Documents (in the source tree): README.md, docs/CONFIGURATION.md, docs/OPERATIONS.md\n", f);
 }
 
 static void
@@ -45,11 +46,11 @@ serve_usage(FILE *f)
 	fputs("usage: revokd serve [--config FILE] [OPTIONS]\n"
 	      "       revokd serve --dev [--data-dir DIR]\n"
 	      "\n"
-	      "  -c, --config FILE          JSON configuration (SPEC §2)\n"
-	      "      --dev                  zero-config demo: keys, secrets and a token in DIR\n"
+	      "  -c, --config FILE          JSON configuration: docs/CONFIGURATION.md (example: deploy/revokd.json)\n"
+	      "      --dev                  zero-config demo: keys, secrets, DIR/revokd.json and a token in DIR\n"
 	      "      --listen ADDR:PORT     public listener (default 127.0.0.1:8080)\n"
 	      "      --admin-listen ADDR:PORT  admin listener (default: the public one)\n"
-	      "      --data-dir DIR         where the SQLite database lives\n"
+	      "      --data-dir DIR         where the SQLite database lives (--dev: default ./var)\n"
 	      "      --threads N            HTTP worker threads (0: one per CPU)\n"
 	      "      --log-format json|text\n"
 	      "      --log-level debug|info|warn|error\n"
@@ -57,7 +58,9 @@ serve_usage(FILE *f)
 	      "  -h, --help\n"
 	      "\n"
 	      "Flags override the configuration file. Secrets may come from\n"
-	      "REVOKD_ADMIN_TOKEN and REVOKD_WEBHOOK_SECRET.\n", f);
+	      "REVOKD_ADMIN_TOKEN and REVOKD_WEBHOOK_SECRET. Dev mode, the flags and\n"
+	      "every configuration key: docs/CONFIGURATION.md; running revokd:\n"
+	      "docs/OPERATIONS.md (both in the source tree).\n", f);
 }
 
 enum {
@@ -172,6 +175,13 @@ serve(int argc, char **argv)
 		rvk_config_free(cfg);
 		return 2;
 	}
+	if (dev) {
+		int code = rvk_dev_write_config(&cfg);
+		if (code) {
+			rvk_config_free(cfg);
+			return code;
+		}
+	}
 	rvk_log_set_format(cfg->log_format);
 	rvk_log_set_level(cfg->log_level);
 
@@ -192,7 +202,8 @@ serve(int argc, char **argv)
 		return code;
 	}
 	if (dev)
-		rvk_dev_announce(cfg, rvk_runtime_port(rt, 0));
+		rvk_dev_announce(cfg, rvk_runtime_port(rt, 0),
+		                 rvk_runtime_port(rt, cfg->admin_listen != NULL));
 	for (;;) {
 		int sig = 0;
 		if (sigwait(&set, &sig) != 0)

@@ -774,6 +774,23 @@ def fast_mint(keys):
     return FastMinter(keys)
 
 
+def wait_ready(port, proc, watchdog=30):
+    """Waits until 127.0.0.1:port answers /readyz 200 while proc runs (a
+    server started by a command line, not by start_server); the watchdog
+    only ends a hung start."""
+    deadline = time.time() + watchdog
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"revokd exited {proc.returncode} before it was ready")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("revokd did not become ready")
+
+
 # One copy of this module however it is loaded: pytest imports it as
 # `conftest`, and tests/e2e/conftest.py loads it under this name when the
 # two directories run in one session. Two copies would keep two registries of
