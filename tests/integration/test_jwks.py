@@ -209,7 +209,16 @@ def test_discovery_with_a_mismatched_issuer_is_refused(tmp_path, jwks_server, ke
     srv = start_server(str(tmp_path), cfg, wait=False)
     try:
         assert wait_for(lambda: "is not the configured issuer" in srv.stderr_text())
-        assert requests.get(srv.url + "/readyz", timeout=5).status_code == 503
+        # The first discovery fetch runs before the listener is up (a slow
+        # build, TSan, shows the gap): wait for it to answer at all.
+
+        def readyz():
+            try:
+                return requests.get(srv.url + "/readyz", timeout=5).status_code
+            except requests.ConnectionError:
+                return None
+        assert wait_for(lambda: readyz() is not None, 30)
+        assert readyz() == 503
         assert reason(srv.auth(mint_with(keys.ec_other, "e1", "ES256", iss))) == "unknown key"
         assert jwks_server.count("/jwks") == 0
     finally:
