@@ -13,7 +13,6 @@ import subprocess
 import time
 import uuid
 
-import requests
 
 from conftest import ISS, REVOKD, assert_deny, base_config, start_server
 

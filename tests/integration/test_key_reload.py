@@ -8,7 +8,7 @@ import uuid
 
 import requests
 
-from conftest import ISS, assert_allow, assert_clean_exit, assert_deny, pem_public
+from conftest import assert_allow, assert_clean_exit, assert_deny, pem_public
 from support_extra import logged, wait_for
 
 FAILED = "key reload failed; the old keys stay"

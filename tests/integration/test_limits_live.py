@@ -17,10 +17,8 @@ sends 2 MiB + 1 bytes and stops; revokd's buffer has then grown to 4 MiB
 any further body is over it. No timing is asserted: states are polled up to
 generous deadlines (bounds on a hung test, not speed claims).
 """
-import json
 import resource
 import socket
-import time
 
 import pytest
 import requests
