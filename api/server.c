@@ -61,7 +61,9 @@
 #define CONN_MEMORY_ADMIN (64 * 1024)
 #define CONN_MEMORY_MIN (16 * 1024)
 #define CONN_TIMEOUT 30
-/* Request bodies held in memory across all connections (SPEC §8). */
+/* Request bodies held in memory across all connections of one listener
+ * (SPEC §8). Per listener: the admin listener, when separate, has a budget
+ * of its own, so bodies on the public side can never 503 an operator. */
 #define BODY_BUDGET ((size_t)128 << 20)
 
 struct listener {
@@ -71,6 +73,7 @@ struct listener {
 	bool serves_admin;
 	struct MHD_Daemon *d;
 	unsigned port;
+	size_t body_bytes;           /* atomic: bodies held, this listener's */
 };
 
 struct job {
@@ -88,7 +91,6 @@ struct rvk_server {
 	pthread_cond_t cv;
 	struct job *head, *tail;
 	bool stopping;
-	size_t body_bytes;           /* atomic */
 	size_t suspended;            /* atomic: connections suspended by us */
 	size_t resuming;             /* atomic: rvk_req_resume calls running */
 	bool draining;               /* atomic: stop suspending, answer 503 */
@@ -346,7 +348,7 @@ new_req(struct listener *l, const rvk_route_t *route,
 }
 
 static void
-take_body(rvk_server_t *srv, rvk_req_t *req, const char *data, size_t n)
+take_body(struct listener *l, rvk_req_t *req, const char *data, size_t n)
 {
 	if (req->body_too_large || req->over_budget)
 		return;
@@ -362,10 +364,10 @@ take_body(rvk_server_t *srv, rvk_req_t *req, const char *data, size_t n)
 		if (cap > req->route->max_body + 1)
 			cap = req->route->max_body + 1;
 		size_t grow = cap - req->body_cap;
-		size_t used = __atomic_add_fetch(&srv->body_bytes, grow, __ATOMIC_RELAXED);
+		size_t used = __atomic_add_fetch(&l->body_bytes, grow, __ATOMIC_RELAXED);
 		char *p = used <= BODY_BUDGET ? rvk_tryrealloc(req->body, cap) : NULL;
 		if (!p) {
-			__atomic_sub_fetch(&srv->body_bytes, grow, __ATOMIC_RELAXED);
+			__atomic_sub_fetch(&l->body_bytes, grow, __ATOMIC_RELAXED);
 			req->over_budget = true;
 			return;
 		}
@@ -417,7 +419,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	rvk_req_t *req = *con_cls;
 	RVK_REQUIRE(req->kind == KIND_REQ);
 	if (*upload_data_size) {
-		take_body(srv, req, upload_data, *upload_data_size);
+		take_body(l, req, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -490,7 +492,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (__atomic_load_n(&req->done, __ATOMIC_ACQUIRE))
 		finish(req);
 	if (req->body_cap)
-		__atomic_sub_fetch(&l->srv->body_bytes, req->body_cap, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&l->body_bytes, req->body_cap, __ATOMIC_RELAXED);
 	if (req->resp && !req->resp_shared)
 		MHD_destroy_response(req->resp);
 	free(req->body);

@@ -19,7 +19,8 @@
  * Limits (SPEC §8): idle connections time out after 30 s; connections are
  * capped; request headers live in a per-connection memory pool (an oversized
  * header set gets MHD's 431); bodies are capped per route and in total
- * across all requests in flight (beyond the budget: 503).
+ * across the requests in flight on each listener (beyond the budget: 503;
+ * the admin listener, when separate, has its own budget).
  *
  * Threads: start/stop from the main thread only.
  */

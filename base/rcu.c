@@ -14,6 +14,9 @@
 #define TAKEN(p) RVK_TSAN_ACQUIRE(p)
 
 __thread int rvk_rcu_registered;
+#ifdef RVK_RCU_TSAN
+char rvk_rcu_tsan_gp; /* base/rcu.h: the grace period, as TSan sees it */
+#endif
 
 static pthread_key_t key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -49,6 +52,9 @@ run_batch(rvk_rcu_head_t *h)
 {
 	struct batch *b = caa_container_of(h, struct batch, rcu);
 	TAKEN(b);
+#ifdef RVK_RCU_TSAN
+	TAKEN(&rvk_rcu_tsan_gp); /* after a grace period: every unlock before it */
+#endif
 	for (rvk_rcu_head_t *p = b->list, *next; p; p = next) {
 		next = p->next.next ? caa_container_of(p->next.next, rvk_rcu_head_t, next)
 		                    : NULL;
@@ -56,6 +62,21 @@ run_batch(rvk_rcu_head_t *h)
 	}
 	free(b);
 }
+
+#ifdef RVK_RCU_TSAN
+/* rvk_rcu_call under TSan: a batch of one, so that its callback acquires the
+ * grace period (run_batch) before fn frees anything. */
+void
+rvk_rcu_call_tsan(rvk_rcu_head_t *head, void (*fn)(rvk_rcu_head_t *))
+{
+	head->func = fn;
+	head->next.next = NULL;
+	struct batch *b = rvk_malloc(sizeof(*b));
+	b->list = head;
+	HANDED(b);
+	urcu_memb_call_rcu(&b->rcu, run_batch);
+}
+#endif
 
 /* Requires: the calling thread is registered. */
 static void

@@ -31,6 +31,34 @@
 extern __thread int rvk_rcu_registered;
 void rvk_rcu_register_slow(void);
 
+/* Under ThreadSanitizer, the grace period is said aloud: every read-side
+ * unlock releases rvk_rcu_tsan_gp and every deferred free (rvk_rcu_call,
+ * rvk_rcu_defer) and every return of rvk_rcu_synchronize acquires it, so
+ * what a reader did inside its section happens-before the free that waited
+ * for it. liburcu's own wait (sys_membarrier, futex) is invisible to TSan:
+ * without this, every read-vs-free pair is a false report, and silencing
+ * those by suppression (the call_rcu thread's module) also silenced a reader
+ * that forgot its read lock. A reader without a section still races with the
+ * free as long as its thread has not unlocked another section in between:
+ * a thread that never takes a read lock is always reported. */
+#if defined(__SANITIZE_THREAD__)
+#define RVK_RCU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RVK_RCU_TSAN 1
+#endif
+#endif
+#ifdef RVK_RCU_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+extern char rvk_rcu_tsan_gp;
+#define RVK_TSAN_RELEASE(p) __tsan_release(p)
+#define RVK_TSAN_ACQUIRE(p) __tsan_acquire(p)
+#else
+#define RVK_TSAN_RELEASE(p) ((void)(p))
+#define RVK_TSAN_ACQUIRE(p) ((void)(p))
+#endif
+
 static inline void
 rvk_rcu_read_lock(void)
 {
@@ -42,6 +70,9 @@ rvk_rcu_read_lock(void)
 static inline void
 rvk_rcu_read_unlock(void)
 {
+#ifdef RVK_RCU_TSAN
+	__tsan_release(&rvk_rcu_tsan_gp);
+#endif
 	urcu_memb_read_unlock();
 }
 
@@ -59,13 +90,6 @@ rvk_rcu_thread_online(void)
  * swapped in by a JWKS refresh) would be reported as a race with its
  * initialisation. Same ordering, visible to TSan; other builds keep
  * liburcu's macros. */
-#if defined(__SANITIZE_THREAD__)
-#define RVK_RCU_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define RVK_RCU_TSAN 1
-#endif
-#endif
 #ifdef RVK_RCU_TSAN
 #define rvk_rcu_dereference(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
 #define rvk_rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
@@ -79,24 +103,24 @@ rvk_rcu_thread_online(void)
 /* An ordering liburcu provides but TSan cannot see (a call_rcu hand-off, a
  * cds_lfht publication), said aloud to TSan: RVK_TSAN_RELEASE(p) where the
  * object is handed over, RVK_TSAN_ACQUIRE(p) where it is taken. No-ops in
- * other builds. */
-#ifdef RVK_RCU_TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#define RVK_TSAN_RELEASE(p) __tsan_release(p)
-#define RVK_TSAN_ACQUIRE(p) __tsan_acquire(p)
-#else
-#define RVK_TSAN_RELEASE(p) ((void)(p))
-#define RVK_TSAN_ACQUIRE(p) ((void)(p))
-#endif
+ * other builds (defined above, with RVK_RCU_TSAN). */
 
 typedef struct rcu_head rvk_rcu_head_t;
+
+#ifdef RVK_RCU_TSAN
+/* rcu.c: call_rcu through a callback that acquires rvk_rcu_tsan_gp first. */
+void rvk_rcu_call_tsan(rvk_rcu_head_t *head, void (*fn)(rvk_rcu_head_t *));
+#endif
 
 static inline void
 rvk_rcu_call(rvk_rcu_head_t *head, void (*fn)(rvk_rcu_head_t *))
 {
 	rvk_rcu_thread_online();
+#ifdef RVK_RCU_TSAN
+	rvk_rcu_call_tsan(head, fn);
+#else
 	urcu_memb_call_rcu(head, fn);
+#endif
 }
 
 static inline void
@@ -104,6 +128,9 @@ rvk_rcu_synchronize(void)
 {
 	rvk_rcu_thread_online();
 	urcu_memb_synchronize_rcu();
+#ifdef RVK_RCU_TSAN
+	__tsan_acquire(&rvk_rcu_tsan_gp);
+#endif
 }
 
 /*

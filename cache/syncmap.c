@@ -51,8 +51,9 @@ typedef void (*free_value_fn)(void *);
  * cds_lfht, rcu_dereference as a volatile load). Publishing a node is a
  * release of everything written before it (the node and the value it
  * points to) and finding one is the matching acquire: say so, so TSan
- * checks everything else. The grace period before a free is left to
- * tests/unit/cache/tsan.supp. No-ops in other builds.
+ * checks everything else. The grace period before a free is base/rcu.h's
+ * (read unlock releases, the deferred free acquires). No-ops in other
+ * builds.
  */
 #define PUBLISHED(n) RVK_TSAN_RELEASE(n)
 #define OBSERVED(n) RVK_TSAN_ACQUIRE(n)

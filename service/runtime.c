@@ -172,10 +172,12 @@ rvk_runtime_load_secrets(const rvk_config_t *cfg, rvk_app_t *app)
 	}
 	char *wh = NULL;
 	size_t whlen = 0;
+	bool wh_env = false; /* the message must name where the secret came from */
 	env = getenv("REVOKD_WEBHOOK_SECRET");
 	if (env && *env) {
 		wh = rvk_strdup(env);
 		whlen = strlen(env);
+		wh_env = true;
 	} else if (cfg->webhook_secret_file) {
 		if (rvk_config_read_secret(cfg->webhook_secret_file, &wh, &whlen, err,
 		                           sizeof(err)) != RVK_OK) {
@@ -190,9 +192,13 @@ rvk_runtime_load_secrets(const rvk_config_t *cfg, rvk_app_t *app)
 		unsigned char *key = b ? rvk_malloc(rvk_b64_decoded_max(strlen(b))) : NULL;
 		size_t klen = 0;
 		if (!b || !rvk_b64_decode(b, strlen(b), key, &klen) || klen < 16) {
-			fprintf(stderr, "revokd: config %s: webhook.secret_file: not a Standard "
-			        "Webhooks secret (whsec_ + base64 of at least 16 bytes)\n",
-			        cfg->path ? cfg->path : "(none)");
+			if (wh_env)
+				fprintf(stderr, "revokd: REVOKD_WEBHOOK_SECRET: not a Standard "
+				        "Webhooks secret (whsec_ + base64 of at least 16 bytes)\n");
+			else
+				fprintf(stderr, "revokd: config %s: webhook.secret_file: not a Standard "
+				        "Webhooks secret (whsec_ + base64 of at least 16 bytes)\n",
+				        cfg->path ? cfg->path : "(none)");
 			rvk_memzero(wh, whlen);
 			free(wh);
 			free(key);

@@ -43,6 +43,18 @@ def reason(r):
     return r.json().get("error_description") if r.content else None
 
 
+def wait_listening(srv):
+    """For servers started with wait=False: the first JWKS fetch runs before
+    the listener is up, and a slow build (TSan) shows the gap. True once
+    the listener answers at all."""
+    def up():
+        try:
+            return requests.get(srv.url + "/healthz", timeout=5).status_code == 200
+        except requests.ConnectionError:
+            return False
+    return wait_for(up, timeout=60)
+
+
 def fetches(srv, result, iss=JISS):
     text = requests.get(srv.url + "/metrics", timeout=5).text
     m = re.search(r'^revokd_jwks_fetches_total\{issuer="%s",result="%s"\} (\d+)$'
@@ -86,6 +98,7 @@ def test_readiness_waits_for_the_first_good_fetch(tmp_path, keys, jwks_server):
     srv = start_server(str(tmp_path), cfg, wait=False)
     try:
         assert wait_for(lambda: jwks_server.count_mode("error") >= 1)
+        assert wait_listening(srv)
         assert wait_for(lambda: (fetches(srv, "error") or 0) >= 1, timeout=10)
         r = requests.get(srv.url + "/readyz", timeout=5)
         assert r.status_code == 503
@@ -209,6 +222,7 @@ def test_discovery_with_a_mismatched_issuer_is_refused(tmp_path, jwks_server, ke
     srv = start_server(str(tmp_path), cfg, wait=False)
     try:
         assert wait_for(lambda: "is not the configured issuer" in srv.stderr_text())
+        assert wait_listening(srv)
         assert requests.get(srv.url + "/readyz", timeout=5).status_code == 503
         assert reason(srv.auth(mint_with(keys.ec_other, "e1", "ES256", iss))) == "unknown key"
         assert jwks_server.count("/jwks") == 0
