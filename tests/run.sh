@@ -61,7 +61,8 @@ if [ -z "${QUICK:-}" ]; then
     tsan_env
     unit "$B-tsan" tsan tsan; reports+=("$REPORTS/unit-tsan.xml")
     # The server under TSan: the suites where threads meet (MHD workers,
-    # waiters, the store writer, the sweeper, the JWKS refresher, signals,
+    # waiters, the store writer, the sweeper, the JWKS refresher and key
+    # reloads, poll mode, the cluster's publisher and consumer, signals,
     # shutdown). Not all of them: TSan is ~5-10x slower and the whole run
     # must stay < 20 min on 2 cores. liburcu is not instrumented:
     # tests/support/tsan.supp lists the frames excused and why. Every
@@ -71,7 +72,9 @@ if [ -z "${QUICK:-}" ]; then
         tests/integration/test_admin.py tests/integration/test_webhook.py \
         tests/integration/test_ops_signals.py tests/integration/test_durability.py \
         tests/integration/test_faults.py tests/integration/test_admin_semantics.py \
-        tests/integration/test_keycloak.py tests/integration/test_backchannel.py
+        tests/integration/test_keycloak.py tests/integration/test_backchannel.py \
+        tests/integration/test_jwks.py tests/integration/test_key_reload.py \
+        tests/integration/test_threads_one.py tests/e2e/test_cluster.py
     reports+=("$REPORTS/integration-tsan.xml")
     unset TSAN_OPTIONS
   else
