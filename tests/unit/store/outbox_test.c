@@ -115,7 +115,8 @@ TAP_TEST(outbox_rows_follow_the_ledger)
 	rvk_revocation_t rs[3] = {
 		rev(RVK_REV_TOKEN, "t1", RVK_SRC_WEBHOOK),
 		rev(RVK_REV_KEY, "k1", RVK_SRC_ADMIN),
-		rev(RVK_REV_SESSION, "s1", RVK_SRC_REPLICA),  /* never echoed */
+		/* Changes nothing: no write, nothing to publish. */
+		rev(RVK_REV_TOKEN, "t1", RVK_SRC_WEBHOOK),
 	};
 	rs[1].reason = "leaked";
 	TAP_CHECK_INT(rvk_store_record(fx.store, rs, 3), RVK_OK);
@@ -178,7 +179,7 @@ TAP_TEST(replica_writes_save_the_position_not_the_outbox)
 	char *pos = NULL;
 	TAP_CHECK_INT(rvk_store_meta_get(fx.store, RVK_STORE_META_POSITION, &pos),
 	              RVK_ENOTFOUND);
-	rvk_revocation_t r = rev(RVK_REV_TOKEN, "t1", RVK_SRC_REPLICA);
+	rvk_revocation_t r = rev(RVK_REV_TOKEN, "t1", RVK_SRC_WEBHOOK);
 	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "100-0"), RVK_OK);
 	TAP_CHECK(rvk_revtable_count(fx.table, RVK_REV_TOKEN) == 1);
 	TAP_CHECK_INT(rvk_store_meta_get(fx.store, RVK_STORE_META_POSITION, &pos),
@@ -189,7 +190,7 @@ TAP_TEST(replica_writes_save_the_position_not_the_outbox)
 	TAP_CHECK_INT(rvk_store_record_replica(fx.store, NULL, 0, "101-3"), RVK_OK);
 	bool del;
 	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN, "https://i",
-	                                       "t1", "102-0", &del), RVK_OK);
+	                                       "t1", NULL, "102-0", &del), RVK_OK);
 	TAP_CHECK(del);
 	TAP_CHECK(rvk_revtable_count(fx.table, RVK_REV_TOKEN) == 0);
 	TAP_CHECK_INT(depth(fx.store), 0);
@@ -201,7 +202,7 @@ TAP_TEST(replica_writes_save_the_position_not_the_outbox)
 	/* All or nothing: a failed commit moves neither rows nor position. */
 	rvk_fault_reset();
 	rvk_fault_arm("store.commit", 1, 1);
-	r = rev(RVK_REV_TOKEN, "t2", RVK_SRC_REPLICA);
+	r = rev(RVK_REV_TOKEN, "t2", RVK_SRC_WEBHOOK);
 	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "103-0"), RVK_EIO);
 	rvk_fault_reset();
 	TAP_CHECK_INT(rvk_store_meta_get(fx.store, RVK_STORE_META_POSITION, &pos),
