@@ -175,3 +175,22 @@ def test_a_v2_database_keeps_every_row_and_its_source(tmp_path, keys, mint):
     assert db.execute("SELECT value FROM meta WHERE key = 'replication.node_id'"
                       ).fetchone() == ("abc",)
     db.close()
+
+
+def test_a_repeat_that_changes_nothing_is_acknowledged_without_a_write(make_server):
+    """Same source, same or older revoked_at: 201 as usual, and the store
+    writes no contribution (rows_written in /admin/v1/stats stays)."""
+    srv = make_server()
+    now = int(time.time())
+
+    def written():
+        return srv.admin("GET", "/admin/v1/stats").json()["store"]["rows_written"]
+
+    revoke_issuer(srv, now - 30, "first")
+    before = written()
+    assert revoke_issuer(srv, now - 30, "again")["reason"] == "first"
+    assert revoke_issuer(srv, now - 90, "older")["revoked_at"] == now - 30
+    assert written() == before
+    # A later one is written, and its reason shows.
+    assert revoke_issuer(srv, now - 20, "later")["reason"] == "later"
+    assert written() == before + 1
