@@ -22,8 +22,9 @@
  * and the table is set to exactly that (or loses the entry).
  *
  * Fault points: "store.step" before each step of a write statement (BEGIN
- * included), "store.commit" before COMMIT; a fired point behaves as if
- * SQLite had returned SQLITE_IOERR.
+ * included, and the look-ups inside the write transaction), "store.commit"
+ * before COMMIT; a fired point behaves as if SQLite had returned
+ * SQLITE_IOERR.
  */
 #include <errno.h>
 #include <semaphore.h>
