@@ -155,22 +155,29 @@ render(const rvk_revocation_t *r)
 }
 
 /*
- * Renders what is stored for rv right after its commit: a merge may have
- * kept a later revoked_at or expires_at, and another source's contribution
- * may be the one in force, so the revocation is read back from the
- * database (one indexed read per revocation, on the admin listener only).
- * Failing that (deleted since, or the read failed), what was recorded is
- * shown.
+ * Renders what is stored for each revocation of a batch right after its
+ * commit: a merge may have kept a later revoked_at or expires_at, and
+ * another source's contribution may be the one in force, so the batch is
+ * read back from the database, in one read transaction (admin listener
+ * only). What could not be read (deleted since, or the read failed) is
+ * shown as recorded.
  */
 static json_t *
-render_stored(const rvk_app_t *app, const rvk_revocation_t *rv)
+render_batch(const rvk_app_t *app, const rvk_revocation_t *revs, size_t n)
 {
-	rvk_revocation_t got;
-	if (rvk_store_get(app->store, rv->type, rv->iss, rv->id, &got) != RVK_OK)
-		return render(rv);
-	json_t *o = render(&got);
-	rvk_revocation_fini(&got);
-	return o;
+	json_t *list = json_array();
+	rvk_revocation_t *got = rvk_calloc(n ? n : 1, sizeof(*got));
+	bool *found = rvk_calloc(n ? n : 1, sizeof(*found));
+	if (rvk_store_get_many(app->store, revs, n, got, found) != RVK_OK)
+		memset(found, 0, n * sizeof(*found));
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(list, render(found[i] ? &got[i] : &revs[i]));
+		if (found[i])
+			rvk_revocation_fini(&got[i]);
+	}
+	free(found);
+	free(got);
+	return list;
 }
 
 static void
@@ -205,9 +212,7 @@ create_finish(rvk_req_t *req)
 	if (b->result != RVK_OK) {
 		store_failed(req, b->result);
 	} else {
-		json_t *list = json_array();
-		for (size_t i = 0; i < b->n; i++)
-			json_array_append_new(list, render_stored(req->app, &b->revs[i]));
+		json_t *list = render_batch(req->app, b->revs, b->n);
 		json_t *doc = json_object();
 		json_object_set_new(doc, "revocations", list);
 		reply_doc(req, MHD_HTTP_CREATED, doc);

@@ -176,23 +176,19 @@ end_group(rvk_revocation_t *r)
 	r->origin = force->origin ? rvk_strdup(force->origin) : NULL;
 }
 
-rvk_result_t
-rvk_store_get(rvk_store_t *store, rvk_rev_type_t type, const char *iss,
-              const char *id, rvk_revocation_t *out)
+static const char *const sql_get =
+	"SELECT " COLUMNS " FROM revocations"
+	" WHERE type = ?1 AND iss = ?2 AND id = ?3 ORDER BY source";
+
+/* Runs the prepared sql_get for one revocation and resets it.
+ * Returns: RVK_OK and *out (owned), RVK_ENOTFOUND, RVK_EIO. */
+static rvk_result_t
+get_one(sqlite3_stmt *st, rvk_rev_type_t type, const char *iss,
+        const char *id, rvk_revocation_t *out)
 {
-	RVK_REQUIRE(store && iss && id && out);
-	RVK_REQUIRE((unsigned)type < RVK_REV_TYPE_COUNT);
-	struct reader *rd = take(store);
-	if (!rd)
-		return RVK_EIO;
-	sqlite3_stmt *st = NULL;
 	rvk_revocation_t got = { 0 };
 	bool started = false;
 	rvk_result_t r = RVK_EIO;
-	if (sqlite3_prepare_v2(rd->db, "SELECT " COLUMNS " FROM revocations"
-	                       " WHERE type = ?1 AND iss = ?2 AND id = ?3"
-	                       " ORDER BY source", -1, &st, NULL) != SQLITE_OK)
-		goto cleanup;
 	sqlite3_bind_int(st, 1, (int)type);
 	sqlite3_bind_text(st, 2, iss, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
@@ -219,7 +215,66 @@ rvk_store_get(rvk_store_t *store, rvk_rev_type_t type, const char *iss,
 cleanup:
 	if (started)
 		rvk_revocation_fini(&got);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r;
+}
+
+rvk_result_t
+rvk_store_get(rvk_store_t *store, rvk_rev_type_t type, const char *iss,
+              const char *id, rvk_revocation_t *out)
+{
+	RVK_REQUIRE(store && iss && id && out);
+	RVK_REQUIRE((unsigned)type < RVK_REV_TYPE_COUNT);
+	struct reader *rd = take(store);
+	if (!rd)
+		return RVK_EIO;
+	sqlite3_stmt *st = NULL;
+	rvk_result_t r = RVK_EIO;
+	if (sqlite3_prepare_v2(rd->db, sql_get, -1, &st, NULL) == SQLITE_OK)
+		r = get_one(st, type, iss, id, out);
 	sqlite3_finalize(st);
+	give_back(store, rd);
+	return r;
+}
+
+rvk_result_t
+rvk_store_get_many(rvk_store_t *store, const rvk_revocation_t *keys, size_t n,
+                   rvk_revocation_t *out, bool *found)
+{
+	RVK_REQUIRE(store && (keys || n == 0) && (out || n == 0)
+	            && (found || n == 0));
+	for (size_t i = 0; i < n; i++)
+		RVK_REQUIRE((unsigned)keys[i].type < RVK_REV_TYPE_COUNT
+		            && keys[i].iss && keys[i].id);
+	struct reader *rd = take(store);
+	if (!rd)
+		return RVK_EIO;
+	sqlite3_stmt *st = NULL;
+	rvk_result_t r = RVK_EIO;
+	size_t done = 0;
+	/* One read transaction: one snapshot, one WAL read lock. */
+	if (sqlite3_exec(rd->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		goto cleanup;
+	if (sqlite3_prepare_v2(rd->db, sql_get, -1, &st, NULL) != SQLITE_OK)
+		goto rollback;
+	for (; done < n; done++) {
+		rvk_result_t g = get_one(st, keys[done].type, keys[done].iss,
+		                         keys[done].id, &out[done]);
+		if (g == RVK_EIO)
+			goto rollback;
+		found[done] = g == RVK_OK;
+		if (!found[done])
+			memset(&out[done], 0, sizeof(out[done]));
+	}
+	r = RVK_OK;
+rollback:
+	sqlite3_finalize(st);
+	sqlite3_exec(rd->db, "COMMIT", NULL, NULL, NULL);
+cleanup:
+	if (r != RVK_OK)
+		for (size_t i = 0; i < done; i++)
+			rvk_revocation_fini(&out[i]);
 	give_back(store, rd);
 	return r;
 }

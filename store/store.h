@@ -180,6 +180,17 @@ rvk_result_t rvk_store_get(rvk_store_t *store, rvk_rev_type_t type,
                            const char *iss, const char *id,
                            rvk_revocation_t *out);
 
+/*
+ * rvk_store_get of n revocations (keys: type, iss and id are read, the rest
+ * ignored; borrowed), on one read connection in one read transaction (one
+ * snapshot): what a batch's answer needs right after its commit.
+ * Returns: RVK_OK, and for each i found[i] with out[i] (owned:
+ * rvk_revocation_fini; zeroed when not found); RVK_EIO (nothing to free).
+ */
+rvk_result_t rvk_store_get_many(rvk_store_t *store,
+                                const rvk_revocation_t *keys, size_t n,
+                                rvk_revocation_t *out, bool *found);
+
 /* Position in the list order (type, iss, id); all NULL/-1 = from the start. */
 typedef struct rvk_store_pos {
 	int type;               /* -1: start */

@@ -430,6 +430,36 @@ TAP_TEST(one_source_leaving_keeps_the_others_in_force)
 	fx_fini(&fx);
 }
 
+TAP_TEST(get_many_reads_a_batch_back)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t revs[] = {
+		rev(RVK_REV_TOKEN, "i", "a", 10, 20, "ra", RVK_SRC_SET),
+		rev(RVK_REV_TOKEN, "i", "a", 15, 25, NULL, RVK_SRC_ADMIN),
+		rev(RVK_REV_KEY, "i", "k", 5, RVK_NEVER, NULL, RVK_SRC_ADMIN),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 3), RVK_OK);
+	rvk_revocation_t keys[] = {
+		revs[0],
+		rev(RVK_REV_TOKEN, "i", "absent", 0, 0, NULL, RVK_SRC_SET),
+		revs[2],
+	};
+	rvk_revocation_t out[3];
+	bool found[3];
+	TAP_CHECK_INT(rvk_store_get_many(fx.store, keys, 3, out, found), RVK_OK);
+	TAP_CHECK(found[0] && !found[1] && found[2]);
+	TAP_CHECK_INT(out[0].source, RVK_SRC_ADMIN);
+	TAP_CHECK_INT(out[0].revoked_at, 15);
+	TAP_CHECK_INT(out[0].nsources, 2);
+	TAP_CHECK(out[1].iss == NULL && out[1].nsources == 0);
+	TAP_CHECK_INT(out[2].expires_at, RVK_NEVER);
+	for (int i = 0; i < 3; i++)
+		rvk_revocation_fini(&out[i]);
+	TAP_CHECK_INT(rvk_store_get_many(fx.store, NULL, 0, NULL, NULL), RVK_OK);
+	fx_fini(&fx);
+}
+
 /* A repeated revocation that changes nothing (same or older revoked_at
  * and expires_at, same source) is acknowledged without a write. */
 TAP_TEST(a_repeat_that_changes_nothing_writes_nothing)
@@ -1113,6 +1143,7 @@ main(void)
 	return tap_main(TAP_LIST(sources_have_names, record_and_get, merge_rule,
 	                         one_source_leaving_keeps_the_others_in_force,
 	                         a_repeat_that_changes_nothing_writes_nothing,
+	                         get_many_reads_a_batch_back,
 	                         list_pages_and_filters, delete_and_only_source,
 	                         restart_reloads_live_rows,
 	                         purge_deletes_dead_rows_only,
