@@ -5,8 +5,9 @@
  * rvk_store_record(), which queues the batch and waits; the writer drains
  * everything queued into one transaction (WAL, synchronous=FULL), commits,
  * then applies each batch to the revocation table in commit order, then wakes
- * each waiter of the group (or calls its completion, rvk_store_record_async). So a 2xx is only ever sent after the commit (durable) and the
- * apply (visible), and a burst of N concurrent requests costs a few fsyncs.
+ * each waiter of the group (or calls its completion,
+ * rvk_store_record_async). So a 2xx is only ever sent after the commit
+ * (durable) and the apply (visible), and a burst of N concurrent requests costs a few fsyncs.
  * A batch is all or nothing: if its transaction fails, nothing of it is in
  * the database or the table, and every waiter of that transaction gets
  * RVK_EIO. The writer is the only thread that changes the table (besides the
@@ -29,9 +30,9 @@
  * Schema: versioned with PRAGMA user_version, migrated on open.
  *
  * Threads: every function is thread-safe except open/close. record, delete
- * and purge block the caller until the writer has done the work; get and
- * list read on a per-call read connection (WAL readers never block the
- * writer).
+ * and purge block the caller until the writer has done the work; get,
+ * get_many and list read on a read connection of their own for the call
+ * (WAL readers never block the writer).
  * Resources: a batch may hold at most RVK_STORE_MAX_BATCH revocations.
  */
 #ifndef RVK_STORE_STORE_H
