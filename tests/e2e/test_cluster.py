@@ -247,3 +247,21 @@ def test_a_keycloak_clear_on_one_replica_lifts_only_keycloak_everywhere(
     assert b.admin("DELETE", f"{RV}/issuer/", params={"iss": ISS}).status_code == 204
     wait_for(lambda: a.auth(old).status_code == 200, 1.0, "deleted on a")
     assert issuer(a) is None and b.auth(old).status_code == 200
+
+
+def test_a_repeat_that_changes_nothing_makes_no_stream_entry(make_replica, redis):
+    """Same source, same or older revoked_at: acknowledged, no new entry."""
+    a = make_replica("a")
+    now = int(time.time())
+    ev = {"type": "session.revoked", "iss": ISS, "sid": "s-repeat", "at": now - 10}
+    revoke(a, ev)
+    wait_for(lambda: settled(a), 5, "published")
+    n = int(redis.cli("XLEN", "revokd:test"))
+    assert n == 1
+    revoke(a, ev)
+    revoke(a, dict(ev, at=now - 100))
+    assert metric(a, "revokd_replication_outbox") == 0
+    assert int(redis.cli("XLEN", "revokd:test")) == n
+    # A later one is a change, and travels.
+    revoke(a, dict(ev, at=now - 5))
+    wait_for(lambda: int(redis.cli("XLEN", "revokd:test")) == n + 1, 5, "published")
