@@ -109,6 +109,19 @@ json_content_type(const char *ct)
 }
 
 static json_t *
+expires_json(int64_t expires_at)
+{
+	return expires_at == RVK_NEVER ? json_null() : json_integer(expires_at);
+}
+
+/*
+ * A revocation as the admin API shows it (docs/OPERATIONS.md): the in-force
+ * times, the source and reason of the contribution in force, "origin" when
+ * a replica took that contribution, and "sources", every source's own
+ * contribution (a revocation read from the store has them; one that was
+ * only recorded shows itself as its one source).
+ */
+static json_t *
 render(const rvk_revocation_t *r)
 {
 	json_t *o = json_object();
@@ -116,35 +129,55 @@ render(const rvk_revocation_t *r)
 	json_object_set_new(o, "iss", json_string(r->iss));
 	json_object_set_new(o, "id", json_string(r->id));
 	json_object_set_new(o, "revoked_at", json_integer(r->revoked_at));
-	json_object_set_new(o, "expires_at", r->expires_at == RVK_NEVER
-	                                     ? json_null() : json_integer(r->expires_at));
+	json_object_set_new(o, "expires_at", expires_json(r->expires_at));
 	json_object_set_new(o, "reason", r->reason ? json_string(r->reason) : json_null());
 	json_object_set_new(o, "source", json_string(rvk_source_name(r->source)));
+	if (r->origin)
+		json_object_set_new(o, "origin", json_string(r->origin));
+	json_t *srcs = json_array();
+	rvk_contribution_t self = {
+		.source = r->source, .revoked_at = r->revoked_at,
+		.expires_at = r->expires_at, .reason = r->reason,
+	};
+	const rvk_contribution_t *v = r->nsources ? r->sources : &self;
+	size_t n = r->nsources ? r->nsources : 1;
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = json_object();
+		json_object_set_new(c, "source", json_string(rvk_source_name(v[i].source)));
+		json_object_set_new(c, "revoked_at", json_integer(v[i].revoked_at));
+		json_object_set_new(c, "expires_at", expires_json(v[i].expires_at));
+		json_object_set_new(c, "reason", v[i].reason ? json_string(v[i].reason)
+		                                           : json_null());
+		json_array_append_new(srcs, c);
+	}
+	json_object_set_new(o, "sources", srcs);
 	return o;
 }
 
 /*
- * Renders what is stored for rv right after its commit: a merge may have
- * kept a later revoked_at or expires_at. The writer applied the merged
- * times to the table after the commit, and the merge keeps the latest
- * reason and source (ours), so the table gives the stored row without a
- * database read (a 1,000-event batch would otherwise cost 1,000 SELECTs).
- * An entry the table no longer has (swept as expired, or deleted since) is
- * read from the database; failing that, what was recorded is shown.
+ * Renders what is stored for each revocation of a batch right after its
+ * commit: a merge may have kept a later revoked_at or expires_at, and
+ * another source's contribution may be the one in force, so the batch is
+ * read back from the database, in one read transaction (admin listener
+ * only). What could not be read (deleted since, or the read failed) is
+ * shown as recorded.
  */
 static json_t *
-render_stored(const rvk_app_t *app, const rvk_revocation_t *rv)
+render_batch(const rvk_app_t *app, const rvk_revocation_t *revs, size_t n)
 {
-	rvk_revocation_t shown = *rv;
-	if (rvk_revtable_get(app->revtable, rv->type, rv->iss, strlen(rv->iss), rv->id,
-	                     strlen(rv->id), &shown.revoked_at, &shown.expires_at))
-		return render(&shown);
-	rvk_revocation_t got;
-	if (rvk_store_get(app->store, rv->type, rv->iss, rv->id, &got) != RVK_OK)
-		return render(rv);
-	json_t *o = render(&got);
-	rvk_revocation_fini(&got);
-	return o;
+	json_t *list = json_array();
+	rvk_revocation_t *got = rvk_calloc(n ? n : 1, sizeof(*got));
+	bool *found = rvk_calloc(n ? n : 1, sizeof(*found));
+	if (rvk_store_get_many(app->store, revs, n, got, found) != RVK_OK)
+		memset(found, 0, n * sizeof(*found));
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(list, render(found[i] ? &got[i] : &revs[i]));
+		if (found[i])
+			rvk_revocation_fini(&got[i]);
+	}
+	free(found);
+	free(got);
+	return list;
 }
 
 static void
@@ -179,9 +212,7 @@ create_finish(rvk_req_t *req)
 	if (b->result != RVK_OK) {
 		store_failed(req, b->result);
 	} else {
-		json_t *list = json_array();
-		for (size_t i = 0; i < b->n; i++)
-			json_array_append_new(list, render_stored(req->app, &b->revs[i]));
+		json_t *list = render_batch(req->app, b->revs, b->n);
 		json_t *doc = json_object();
 		json_object_set_new(doc, "revocations", list);
 		reply_doc(req, MHD_HTTP_CREATED, doc);

@@ -8,8 +8,10 @@
  * `resource`, and the JWS must verify with that issuer's keys (SPEC §3 steps
  * 1, 3, 4). notBefore > 0 records an issuer revocation at notBefore - 1
  * (Keycloak refuses tokens with iat < notBefore; ours denies iat <=
- * revoked_at); notBefore 0 removes the issuer revocation only if Keycloak
- * set it. notBefore may not lie more than leeway in the future.
+ * revoked_at); notBefore 0 removes Keycloak's contribution to the issuer
+ * revocation and nothing else: what an operator, a webhook or a SET set,
+ * here or on another replica, stays in force (per-source revocations,
+ * store/store.h). notBefore may not lie more than leeway in the future.
  *
  * The checks are api/keycloak_push.c.
  *

@@ -163,6 +163,23 @@ rvk_revtable_put(rvk_revtable_t *t, rvk_rev_type_t type, const char *iss,
 }
 
 bool
+rvk_revtable_set(rvk_revtable_t *t, rvk_rev_type_t type, const char *iss,
+                 size_t iss_len, const char *id, size_t id_len,
+                 int64_t revoked_at, int64_t expires_at)
+{
+	struct key k;
+	RVK_REQUIRE(key_make(&k, type, iss, iss_len, id, id_len));
+	rvk_syncmap_value_t v = { .i64 = revoked_at };
+	/* A new node replaces the published one (syncmap_store), as a
+	 * merge does. */
+	bool is_new = rvk_syncmap_store(t->map, k.p, k.len, v, expires_at);
+	if (is_new)
+		atomic_fetch_add_explicit(&t->count[type], 1, memory_order_relaxed);
+	key_done(&k);
+	return is_new;
+}
+
+bool
 rvk_revtable_delete(rvk_revtable_t *t, rvk_rev_type_t type, const char *iss,
                     size_t iss_len, const char *id, size_t id_len)
 {

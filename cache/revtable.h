@@ -67,6 +67,16 @@ void rvk_revtable_free(rvk_revtable_t *t);
 bool rvk_revtable_put(rvk_revtable_t *t, rvk_rev_type_t type, const char *iss,
                       size_t iss_len, const char *id, size_t id_len,
                       int64_t revoked_at, int64_t expires_at);
+/*
+ * Sets an entry to exactly these times, later or earlier than before (the
+ * store, after one source's contribution was removed, gives the latest
+ * times of the contributions that remain). Readers see the old pair or the
+ * new pair. For RVK_REV_ISSUER, id is "".
+ * Returns: true when the entry is new.
+ */
+bool rvk_revtable_set(rvk_revtable_t *t, rvk_rev_type_t type, const char *iss,
+                      size_t iss_len, const char *id, size_t id_len,
+                      int64_t revoked_at, int64_t expires_at);
 /* Returns: true when an entry was removed. */
 bool rvk_revtable_delete(rvk_revtable_t *t, rvk_rev_type_t type,
                          const char *iss, size_t iss_len, const char *id,

@@ -47,8 +47,33 @@ static const char *const schema_v2 =
 	" source TEXT NULL);"                /* NULL for a delete */
 	"PRAGMA user_version = 2;";
 
+/* v3: per-source revocations (store/store.h). A row is one source's
+ * contribution, keyed (type, iss, id, source); origin is the replica ID that
+ * took it first (NULL: taken here). SQLite cannot change a primary key in
+ * place, so the table is copied: every v2 row becomes the contribution of
+ * its source (a v2 "replica" row keeps that name; its origin is unknown). */
+static const char *const schema_v3 =
+	"CREATE TABLE revocations_v3 ("
+	" type INTEGER NOT NULL,"
+	" iss TEXT NOT NULL,"
+	" id TEXT NOT NULL,"
+	" revoked_at INTEGER NOT NULL,"
+	" expires_at INTEGER NULL,"          /* NULL = never */
+	" reason TEXT NULL,"
+	" source TEXT NOT NULL,"
+	" origin TEXT NULL,"                 /* NULL = taken here */
+	" PRIMARY KEY (type, iss, id, source)) WITHOUT ROWID;"
+	"INSERT INTO revocations_v3 (type, iss, id, revoked_at, expires_at,"
+	" reason, source, origin) SELECT type, iss, id, revoked_at, expires_at,"
+	" reason, source, NULL FROM revocations;"
+	"DROP TABLE revocations;"            /* and its index */
+	"ALTER TABLE revocations_v3 RENAME TO revocations;"
+	"CREATE INDEX revocations_expires ON revocations(expires_at);"
+	"PRAGMA user_version = 3;";
+
 /* Migrations: migrations[v] takes a database from version v to v + 1. */
-static const char *const migrations[RVK_DB_VERSION] = { schema_v1, schema_v2 };
+static const char *const migrations[RVK_DB_VERSION] = { schema_v1, schema_v2,
+                                                         schema_v3 };
 
 static rvk_result_t
 classify(int rc)
@@ -226,7 +251,9 @@ rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
             size_t errlen)
 {
 	/* A full scan in primary-key order, filtered in C: reads each page of
-	 * the table once and gives the row count for free. */
+	 * the table once and gives the row count for free. Each row is one
+	 * source's contribution; the table's put keeps the latest times, so
+	 * the entry ends as the in-force times over the live contributions. */
 	static const char *const sql =
 		"SELECT type, iss, id, revoked_at, expires_at FROM revocations";
 	sqlite3_stmt *st = NULL;

@@ -11,6 +11,10 @@
  *   2  outbox(seq AUTOINCREMENT, op, type, iss, id, revoked_at, expires_at,
  *      reason, source): what cluster mode still has to publish
  *      (store/outbox.h).
+ *   3  revocations(type, iss, id, revoked_at, expires_at, reason, source,
+ *      origin NULL = taken here) WITHOUT ROWID, PRIMARY KEY (type, iss, id,
+ *      source): one row per source's contribution (store/store.h); v2 rows
+ *      are copied as the contribution of their source.
  * A database with a newer user_version than RVK_DB_VERSION is refused: an
  * older binary must not write rows it does not understand.
  *
@@ -27,7 +31,7 @@
 #include "base/result.h"
 #include "cache/revtable.h"
 
-#define RVK_DB_VERSION 2
+#define RVK_DB_VERSION 3
 #define RVK_DB_FILE "revokd.db"
 
 /*
@@ -44,7 +48,7 @@ rvk_result_t rvk_db_open_write(const char *path, sqlite3 **out, char *err,
 rvk_result_t rvk_db_open_read(const char *path, sqlite3 **out);
 
 /*
- * Puts every row with expires_at NULL or expires_at + leeway >= now into
+ * Puts every contribution with expires_at NULL or expires_at + leeway >= now into
  * table, with one full scan (which also reads every page of the table, so
  * a corrupt page surfaces here as RVK_EIO).
  * Returns: RVK_OK, *loaded and *total (rows in the file); RVK_EIO with err.

@@ -62,8 +62,11 @@ rvk_store_outbox_read(rvk_store_t *store, size_t limit,
 		o->rev.expires_at = rvk_db_column_expires(st, 6);
 		o->rev.reason = dup_col(st, 7);
 		const unsigned char *src = sqlite3_column_text(st, 8);
-		if (!src || !rvk_source_parse((const char *)src, &o->rev.source))
+		bool named = src && rvk_source_parse((const char *)src,
+		                                     &o->rev.source);
+		if (!named)
 			o->rev.source = RVK_SRC_ADMIN;
+		o->every_source = o->tombstone && !named;
 		k++;
 	}
 	if (rc != SQLITE_DONE) {

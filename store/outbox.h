@@ -4,8 +4,10 @@
  * writes (which never enter the outbox) and the stream position in meta.
  *
  * DESIGN: with rvk_store_opts_t.cluster set, rvk_store_record() of a
- * non-replica revocation and an rvk_store_delete() that removed a row write
- * an outbox row in the SAME transaction, so "acknowledged" implies "will be
+ * contribution that changed and an rvk_store_delete() that removed one write
+ * an outbox row in the SAME transaction (a delete of one source's
+ * contribution keeps that source in the row's source column; NULL there
+ * means every source), so "acknowledged" implies "will be
  * published". The publisher reads rows in seq order, hands them to Redis
  * and only then acks (deletes) them: at-least-once, receivers merge.
  * The replica's writes save the last applied stream ID in meta in the same
@@ -26,7 +28,10 @@
 
 typedef struct rvk_outbox_row {
 	int64_t seq;
-	bool tombstone;           /* a delete: only rev.type, iss, id are set */
+	/* A delete: only rev.type, iss, id are set, and rev.source when
+	 * every_source is false (one source's contribution left). */
+	bool tombstone;
+	bool every_source;
 	rvk_revocation_t rev;     /* owned strings; reason may be NULL */
 } rvk_outbox_row_t;
 
@@ -55,8 +60,10 @@ rvk_result_t rvk_store_meta_set(rvk_store_t *store, const char *key,
 
 /*
  * Like rvk_store_record(), for entries applied from the stream: never
- * written to the outbox whatever their source, and stream_id (when not
- * NULL) is saved as RVK_STORE_META_POSITION in the same transaction.
+ * written to the outbox, and stream_id (when not NULL) is saved as
+ * RVK_STORE_META_POSITION in the same transaction. Each revocation is the
+ * contribution of its originating source, origin (borrowed, may be NULL)
+ * the replica that took it.
  * Requires: n <= RVK_STORE_MAX_BATCH; n == 0 only with a stream_id (just
  * moves the position).
  */
@@ -64,10 +71,12 @@ rvk_result_t rvk_store_record_replica(rvk_store_t *store,
                                       const rvk_revocation_t *revs, size_t n,
                                       const char *stream_id);
 
-/* Like rvk_store_delete() (no source filter), for a tombstone from the
- * stream: no outbox row; stream_id saved as above. */
+/* Like rvk_store_delete(), for a tombstone from the stream (only_source
+ * NULL: every contribution; else that source's only): no outbox row;
+ * stream_id saved as above. */
 rvk_result_t rvk_store_delete_replica(rvk_store_t *store, rvk_rev_type_t type,
                                       const char *iss, const char *id,
+                                      const rvk_source_t *only_source,
                                       const char *stream_id, bool *deleted);
 
 #endif

@@ -6,6 +6,9 @@
  * opens its own, and connections beyond RVK_STORE_READERS are closed when
  * handed back. Each statement is its own WAL read transaction, so it sees
  * every commit made before it started and never blocks the writer.
+ *
+ * A revocation is one row per source's contribution (store.h); get and list
+ * read the rows of a revocation in source order and gather them in C.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +19,8 @@
 #include "store/db.h"
 #include "store/internal.h"
 
-#define COLUMNS "type, iss, id, revoked_at, expires_at, reason, source"
+#define COLUMNS "type, iss, id, revoked_at, expires_at, reason, source," \
+	" origin"
 
 static struct reader *
 take(rvk_store_t *s)
@@ -79,30 +83,141 @@ rvk_store_readers_fini(rvk_store_t *s)
 	s->nidle = 0;
 }
 
-/* Copies the current row (COLUMNS order) into *out. Returns: RVK_OK, or
- * RVK_EIO for a row this build cannot read. */
+/* Reads the current row's contribution (COLUMNS order) into *c.
+ * Returns: RVK_OK, or RVK_EIO for a row this build cannot read. */
 static rvk_result_t
-read_row(sqlite3_stmt *st, rvk_revocation_t *out)
+read_contribution(sqlite3_stmt *st, rvk_contribution_t *c)
+{
+	const char *reason = (const char *)sqlite3_column_text(st, 5);
+	const char *source = (const char *)sqlite3_column_text(st, 6);
+	const char *origin = (const char *)sqlite3_column_text(st, 7);
+	rvk_source_t src;
+	if (!source || !rvk_source_parse(source, &src))
+		return RVK_EIO;
+	*c = (rvk_contribution_t){
+		.source = src,
+		.revoked_at = sqlite3_column_int64(st, 3),
+		.expires_at = rvk_db_column_expires(st, 4),
+		.reason = reason ? rvk_strdup(reason) : NULL,
+		.origin = origin ? rvk_strdup(origin) : NULL,
+	};
+	return RVK_OK;
+}
+
+/* Whether the current row belongs to the revocation r is gathering. */
+static bool
+same_key(sqlite3_stmt *st, const rvk_revocation_t *r)
+{
+	const char *iss = (const char *)sqlite3_column_text(st, 1);
+	const char *id = (const char *)sqlite3_column_text(st, 2);
+	return sqlite3_column_int64(st, 0) == (int64_t)r->type && iss && id
+	       && strcmp(iss, r->iss) == 0 && strcmp(id, r->id) == 0;
+}
+
+/* Starts *out with the current row's key and adds its contribution.
+ * Returns: RVK_OK, RVK_EIO (nothing left to free in *out). */
+static rvk_result_t
+begin_group(sqlite3_stmt *st, rvk_revocation_t *out)
 {
 	int64_t type = sqlite3_column_int64(st, 0);
 	const char *iss = (const char *)sqlite3_column_text(st, 1);
 	const char *id = (const char *)sqlite3_column_text(st, 2);
-	const char *reason = (const char *)sqlite3_column_text(st, 5);
-	const char *source = (const char *)sqlite3_column_text(st, 6);
-	rvk_source_t src;
-	if (type < 0 || type >= RVK_REV_TYPE_COUNT || !iss || !id || !source
-	    || !rvk_source_parse(source, &src))
+	if (type < 0 || type >= RVK_REV_TYPE_COUNT || !iss || !id)
+		return RVK_EIO;
+	rvk_contribution_t c;
+	if (read_contribution(st, &c) != RVK_OK)
 		return RVK_EIO;
 	*out = (rvk_revocation_t){
 		.type = (rvk_rev_type_t)type,
 		.iss = rvk_strdup(iss),
 		.id = rvk_strdup(id),
-		.revoked_at = sqlite3_column_int64(st, 3),
-		.expires_at = rvk_db_column_expires(st, 4),
-		.reason = reason ? rvk_strdup(reason) : NULL,
-		.source = src,
+		.sources = rvk_malloc(RVK_SRC_COUNT * sizeof(*out->sources)),
+		.nsources = 1,
 	};
+	out->sources[0] = c;
 	return RVK_OK;
+}
+
+/* Adds the current row (same key) to *r. Returns: RVK_OK, RVK_EIO. */
+static rvk_result_t
+add_to_group(sqlite3_stmt *st, rvk_revocation_t *r)
+{
+	/* The primary key holds one row per source. */
+	if (r->nsources == RVK_SRC_COUNT)
+		return RVK_EIO;
+	if (read_contribution(st, &r->sources[r->nsources]) != RVK_OK)
+		return RVK_EIO;
+	r->nsources++;
+	return RVK_OK;
+}
+
+/* Fills the in-force fields of a gathered revocation: the source, reason
+ * and origin of the latest contribution (ties: the later expires_at, then
+ * the first in source-name order, which is row order), and the latest
+ * times over every contribution, as the table holds them. */
+static void
+end_group(rvk_revocation_t *r)
+{
+	const rvk_contribution_t *force = &r->sources[0];
+	int64_t exp = force->expires_at;
+	for (size_t i = 1; i < r->nsources; i++) {
+		const rvk_contribution_t *c = &r->sources[i];
+		if (c->revoked_at > force->revoked_at
+		    || (c->revoked_at == force->revoked_at
+		        && c->expires_at > force->expires_at))
+			force = c;
+		if (c->expires_at > exp)
+			exp = c->expires_at;
+	}
+	r->revoked_at = force->revoked_at;
+	r->expires_at = exp;
+	r->source = force->source;
+	r->reason = force->reason ? rvk_strdup(force->reason) : NULL;
+	r->origin = force->origin ? rvk_strdup(force->origin) : NULL;
+}
+
+static const char *const sql_get =
+	"SELECT " COLUMNS " FROM revocations"
+	" WHERE type = ?1 AND iss = ?2 AND id = ?3 ORDER BY source";
+
+/* Runs the prepared sql_get for one revocation and resets it.
+ * Returns: RVK_OK and *out (owned), RVK_ENOTFOUND, RVK_EIO. */
+static rvk_result_t
+get_one(sqlite3_stmt *st, rvk_rev_type_t type, const char *iss,
+        const char *id, rvk_revocation_t *out)
+{
+	rvk_revocation_t got = { 0 };
+	bool started = false;
+	rvk_result_t r = RVK_EIO;
+	sqlite3_bind_int(st, 1, (int)type);
+	sqlite3_bind_text(st, 2, iss, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!started) {
+			if (begin_group(st, &got) != RVK_OK)
+				goto cleanup;
+			started = true;
+		} else if (add_to_group(st, &got) != RVK_OK) {
+			goto cleanup;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto cleanup;
+	if (!started) {
+		r = RVK_ENOTFOUND;
+		goto cleanup;
+	}
+	end_group(&got);
+	*out = got;
+	started = false;
+	r = RVK_OK;
+cleanup:
+	if (started)
+		rvk_revocation_fini(&got);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r;
 }
 
 rvk_result_t
@@ -116,20 +231,50 @@ rvk_store_get(rvk_store_t *store, rvk_rev_type_t type, const char *iss,
 		return RVK_EIO;
 	sqlite3_stmt *st = NULL;
 	rvk_result_t r = RVK_EIO;
-	if (sqlite3_prepare_v2(rd->db, "SELECT " COLUMNS " FROM revocations"
-	                       " WHERE type = ?1 AND iss = ?2 AND id = ?3",
-	                       -1, &st, NULL) != SQLITE_OK)
-		goto cleanup;
-	sqlite3_bind_int(st, 1, (int)type);
-	sqlite3_bind_text(st, 2, iss, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		r = read_row(st, out);
-	else if (rc == SQLITE_DONE)
-		r = RVK_ENOTFOUND;
-cleanup:
+	if (sqlite3_prepare_v2(rd->db, sql_get, -1, &st, NULL) == SQLITE_OK)
+		r = get_one(st, type, iss, id, out);
 	sqlite3_finalize(st);
+	give_back(store, rd);
+	return r;
+}
+
+rvk_result_t
+rvk_store_get_many(rvk_store_t *store, const rvk_revocation_t *keys, size_t n,
+                   rvk_revocation_t *out, bool *found)
+{
+	RVK_REQUIRE(store && (keys || n == 0) && (out || n == 0)
+	            && (found || n == 0));
+	for (size_t i = 0; i < n; i++)
+		RVK_REQUIRE((unsigned)keys[i].type < RVK_REV_TYPE_COUNT
+		            && keys[i].iss && keys[i].id);
+	struct reader *rd = take(store);
+	if (!rd)
+		return RVK_EIO;
+	sqlite3_stmt *st = NULL;
+	rvk_result_t r = RVK_EIO;
+	size_t done = 0;
+	/* One read transaction: one snapshot, one WAL read lock. */
+	if (sqlite3_exec(rd->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		goto cleanup;
+	if (sqlite3_prepare_v2(rd->db, sql_get, -1, &st, NULL) != SQLITE_OK)
+		goto rollback;
+	for (; done < n; done++) {
+		rvk_result_t g = get_one(st, keys[done].type, keys[done].iss,
+		                         keys[done].id, &out[done]);
+		if (g == RVK_EIO)
+			goto rollback;
+		found[done] = g == RVK_OK;
+		if (!found[done])
+			memset(&out[done], 0, sizeof(out[done]));
+	}
+	r = RVK_OK;
+rollback:
+	sqlite3_finalize(st);
+	sqlite3_exec(rd->db, "COMMIT", NULL, NULL, NULL);
+cleanup:
+	if (r != RVK_OK)
+		for (size_t i = 0; i < done; i++)
+			rvk_revocation_fini(&out[i]);
 	give_back(store, rd);
 	return r;
 }
@@ -144,15 +289,17 @@ rvk_store_list(rvk_store_t *store, int type, const char *iss,
 	RVK_REQUIRE(!after || (after->type >= -1 &&
 	                       after->type < RVK_REV_TYPE_COUNT));
 	bool from_pos = after && after->type >= 0;
-	if (limit > (size_t)INT32_MAX)
-		limit = INT32_MAX;
+	if (limit > (size_t)INT32_MAX / RVK_SRC_COUNT - 1)
+		limit = INT32_MAX / RVK_SRC_COUNT - 1;
 
 	/* Fixed fragments only; every value is bound. Keyset pagination on
-	 * the primary key, so page N costs what page 1 costs. */
+	 * the primary key, so page N costs what page 1 costs. A revocation is
+	 * up to RVK_SRC_COUNT rows (one per source), gathered in C; one row
+	 * of the revocation after the page says whether there is a next. */
 	char sql[512];
 	snprintf(sql, sizeof(sql),
 	         "SELECT " COLUMNS " FROM revocations WHERE 1%s%s%s"
-	         " ORDER BY type, iss, id LIMIT ?6",
+	         " ORDER BY type, iss, id, source LIMIT ?6",
 	         type >= 0 ? " AND type = ?1" : "",
 	         iss ? " AND iss = ?2" : "",
 	         from_pos ? " AND (type, iss, id) > (?3, ?4, ?5)" : "");
@@ -177,10 +324,14 @@ rvk_store_list(rvk_store_t *store, int type, const char *iss,
 		sqlite3_bind_text(st, 5, after->id ? after->id : "", -1,
 		                  SQLITE_STATIC);
 	}
-	/* One row more than asked says whether there is a next page. */
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)limit + 1);
+	sqlite3_bind_int64(st, 6, ((sqlite3_int64)limit + 1) * RVK_SRC_COUNT);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt > 0 && same_key(st, &arr[cnt - 1])) {
+			if (add_to_group(st, &arr[cnt - 1]) != RVK_OK)
+				goto cleanup;
+			continue;
+		}
 		if (cnt == limit) {
 			extra = true;
 			break;
@@ -189,12 +340,14 @@ rvk_store_list(rvk_store_t *store, int type, const char *iss,
 			cap = cap ? cap * 2 : 16;
 			arr = rvk_realloc(arr, cap * sizeof(*arr));
 		}
-		if (read_row(st, &arr[cnt]) != RVK_OK)
+		if (begin_group(st, &arr[cnt]) != RVK_OK)
 			goto cleanup;
 		cnt++;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		goto cleanup;
+	for (size_t i = 0; i < cnt; i++)
+		end_group(&arr[i]);
 	*items = arr;
 	*n = cnt;
 	*more = extra;

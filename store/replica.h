@@ -11,15 +11,17 @@
  *    and acks the rows only after Redis answered every command of a batch.
  *  - The consumer tails the stream (XREAD BLOCK 5000 COUNT 1000, socket
  *    timeout 10 s) from the last applied ID kept in meta, and applies the
- *    entries of other nodes with source replica, the ID saved in the same
- *    transaction. A replica without a position (brand new), or whose
+ *    entries of other nodes as the contribution of their originating
+ *    source, with origin = the entry's origin, the ID saved in the same
+ *    transaction (store/store.h, per-source revocations). A replica without a position (brand new), or whose
  *    position the stream was trimmed past, first loads the keys hash.
  * Entries carry origin = this replica's node ID (kept in meta, so it
  * survives restarts); the consumer skips its own, so nothing echoes.
  *
  * Entry fields: op (revoke|delete), type, iss, id, revoked_at, expires_at
- * (seconds or "never"), reason (absent: none), source (the origin's
- * source), origin.
+ * (seconds or "never"), reason (absent: none), source (the originating
+ * source: required on a revoke; on a delete, the one source whose
+ * contribution left, absent when every source's did), origin.
  *
  * Threads: rvk_replica_status and rvk_replica_kick from any thread; the
  * rest from one controlling thread.

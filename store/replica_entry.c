@@ -95,9 +95,10 @@ parse_i64(const char *s, int64_t *out)
 
 rvk_repl_entry_kind_t
 rvk_repl_parse_entry(const redisReply *kv, const char *self_node,
-                     rvk_revocation_t *r)
+                     rvk_revocation_t *r, bool *one_source)
 {
 	memset(r, 0, sizeof(*r));
+	*one_source = false;
 	if (kv->type != REDIS_REPLY_ARRAY)
 		return RVK_REPL_ENTRY_BAD;
 	const char *origin = field(kv, "origin");
@@ -111,8 +112,16 @@ rvk_repl_parse_entry(const redisReply *kv, const char *self_node,
 	    || !r->iss[0] || !r->id
 	    || (r->type == RVK_REV_ISSUER) != (r->id[0] == '\0'))
 		return RVK_REPL_ENTRY_BAD;
-	if (strcmp(op, "delete") == 0)
+	r->origin = (char *)origin;
+	const char *source = field(kv, "source");
+	if (strcmp(op, "delete") == 0) {
+		/* A source names the one contribution that left; without
+		 * one, every source's went (an admin DELETE). */
+		if (source && !rvk_source_parse(source, &r->source))
+			return RVK_REPL_ENTRY_BAD;
+		*one_source = source != NULL;
 		return RVK_REPL_ENTRY_DELETE;
+	}
 	if (strcmp(op, "revoke") != 0)
 		return RVK_REPL_ENTRY_BAD;
 	const char *ea = field(kv, "expires_at");
@@ -125,7 +134,9 @@ rvk_repl_parse_entry(const redisReply *kv, const char *self_node,
 	if (r->type == RVK_REV_KEY)
 		r->expires_at = RVK_NEVER;
 	r->reason = (char *)field(kv, "reason");
-	r->source = RVK_SRC_REPLICA;
+	/* The originating source: the contribution this entry updates. */
+	if (!source || !rvk_source_parse(source, &r->source))
+		return RVK_REPL_ENTRY_BAD;
 	return RVK_REPL_ENTRY_REVOKE;
 }
 
@@ -147,7 +158,13 @@ rvk_repl_parse_key(const char *field_s, const char *value, rvk_revocation_t *r,
 	if (v == value || *v != ' ' || errno)
 		return false;
 	char *sp = strchr(v + 1, ' ');
-	if (!sp)
+	if (!sp || sp - (v + 1) >= 16)
+		return false;
+	char src[16];
+	memcpy(src, v + 1, (size_t)(sp - (v + 1)));
+	src[sp - (v + 1)] = '\0';
+	rvk_source_t source;
+	if (!rvk_source_parse(src, &source))
 		return false;
 	if (strcmp(sp + 1, "-") != 0) {
 		unsigned long rlen = strtoul(sp + 1, &e, 10);
@@ -159,9 +176,9 @@ rvk_repl_parse_key(const char *field_s, const char *value, rvk_revocation_t *r,
 	r->type = RVK_REV_KEY;
 	r->iss = *iss;
 	r->id = *kid;
+	r->source = source;
 	r->revoked_at = ra;
 	r->expires_at = RVK_NEVER;
 	r->reason = *reason;
-	r->source = RVK_SRC_REPLICA;
 	return true;
 }

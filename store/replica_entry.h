@@ -45,16 +45,21 @@ typedef enum rvk_repl_entry_kind {
 
 /*
  * Reads an entry's field list (op, type, iss, id, revoked_at, expires_at,
- * reason, source, origin); the source recorded is always "replica".
- * Returns: the kind; *r borrows kv's strings (reason too).
+ * reason, source, origin). A revocation must name its originating source
+ * (the contribution it updates, store/store.h); r->origin is the entry's
+ * origin (NULL when absent). A delete may name a source: then *one_source
+ * and r->source say whose contribution left; else every source's did.
+ * Returns: the kind; *r borrows kv's strings (reason, origin too).
  */
 rvk_repl_entry_kind_t rvk_repl_parse_entry(const redisReply *kv,
                                            const char *self_node,
-                                           rvk_revocation_t *r);
+                                           rvk_revocation_t *r,
+                                           bool *one_source);
 
 /*
  * Reads a keys-hash pair: field "<len>:<iss><kid>", value
- * "<revoked_at> <source> <len>:<reason>" or "... -" (no reason).
+ * "<revoked_at> <source> <len>:<reason>" or "... -" (no reason). The
+ * source is kept (origin unknown: NULL).
  * Returns: true and *r, a key revocation whose strings are *iss, *kid and
  * *reason (owned by the caller, also on false: free all three).
  */

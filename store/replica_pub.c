@@ -86,12 +86,21 @@ append_row(rvk_replica_t *rep, redisContext *c, const rvk_outbox_row_t *o,
 		}
 		ARG("source");
 		ARG(rvk_source_name(r->source));
+	} else if (!o->every_source) {
+		/* Only this source's contribution left. */
+		ARG("source");
+		ARG(rvk_source_name(r->source));
 	}
 	ARG("origin");
 	ARG(rep->node);
 #undef ARG
 	redisAppendCommandArgv(c, n, argv, lens);
 	if (r->type != RVK_REV_KEY)
+		return 1;
+	/* The hash keeps one value per key revocation (the last
+	 * contribution published): only a delete of every source removes it,
+	 * so a catch-up from the hash can only over-revoke, never lift. */
+	if (o->tombstone && !o->every_source)
 		return 1;
 	char *field = key_field(r);
 	if (o->tombstone) {

@@ -74,7 +74,10 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 		if (!id)
 			continue;
 		rvk_revocation_t r;
-		rvk_repl_entry_kind_t kind = rvk_repl_parse_entry(e->element[1], rep->node, &r);
+		bool one_source;
+		rvk_repl_entry_kind_t kind = rvk_repl_parse_entry(e->element[1],
+		                                                  rep->node, &r,
+		                                                  &one_source);
 		if (kind == RVK_REPL_ENTRY_BAD)
 			rvk_log(RVK_LOG_WARN, "malformed stream entry skipped",
 			        "id", id, NULL);
@@ -90,7 +93,10 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 			}
 			bool deleted;
 			res = rvk_store_delete_replica(rep->store, r.type, r.iss,
-			                               r.id, id, &deleted);
+			                               r.id,
+			                               one_source ? &r.source
+			                                          : NULL,
+			                               id, &deleted);
 			if (res != RVK_OK)
 				goto out;
 			snprintf(pos, poslen, "%s", id);

@@ -42,5 +42,13 @@ rvk_revocation_fini(rvk_revocation_t *r)
 	free(r->iss);
 	free(r->id);
 	free(r->reason);
-	r->iss = r->id = r->reason = NULL;
+	free(r->origin);
+	for (size_t i = 0; i < r->nsources; i++) {
+		free(r->sources[i].reason);
+		free(r->sources[i].origin);
+	}
+	free(r->sources);
+	r->iss = r->id = r->reason = r->origin = NULL;
+	r->sources = NULL;
+	r->nsources = 0;
 }

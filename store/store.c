@@ -12,13 +12,19 @@
  * inside the transaction rolls all of it back: nothing of the group reaches
  * the table, and each of its callers gets RVK_EIO.
  *
- * The merge rule (SPEC §4) is one UPSERT; its RETURNING clause hands back
- * the merged times, which are what the table gets (the table merges again,
- * which is idempotent).
+ * Per-source revocations (store.h): a row is one source's contribution.
+ * Recording first looks the contribution up: one that would change nothing
+ * is skipped (no write, no outbox row, nothing for the table). Otherwise the
+ * merge is one UPSERT whose RETURNING clause hands back the contribution's
+ * merged times, which the table gets (the table keeps the latest times over
+ * every source, so its entry stays the in-force one). Removing one source's
+ * contribution reads what the others still hold in the same transaction,
+ * and the table is set to exactly that (or loses the entry).
  *
  * Fault points: "store.step" before each step of a write statement (BEGIN
- * included), "store.commit" before COMMIT; a fired point behaves as if
- * SQLite had returned SQLITE_IOERR.
+ * included, and the look-ups inside the write transaction), "store.commit"
+ * before COMMIT; a fired point behaves as if SQLite had returned
+ * SQLITE_IOERR.
  */
 #include <errno.h>
 #include <semaphore.h>
@@ -41,6 +47,7 @@ enum job_kind { JOB_RECORD, JOB_DELETE, JOB_PURGE, JOB_ACK };
 
 struct merged {
 	int64_t revoked_at, expires_at;
+	bool skip;              /* changed nothing: no write, no apply */
 };
 
 struct job {
@@ -54,6 +61,10 @@ struct job {
 	const char *iss, *id;
 	const rvk_source_t *only_source;
 	bool deleted;
+	/* After a delete of one source: what the other sources still hold
+	 * (remain: any), the table's entry from then on. */
+	bool remain;
+	int64_t remain_at, remain_exp;
 	/* JOB_PURGE */
 	int64_t before;                 /* delete expires_at < before */
 	size_t purged;
@@ -63,6 +74,9 @@ struct job {
 	 * and a meta row to write in the same transaction (NULL: none). */
 	bool replica;
 	const char *meta_key, *meta_value;
+	/* Contributions this job added (+) or removed (-), and wrote. */
+	int64_t rows_delta;
+	size_t written;
 
 	rvk_result_t result;
 	/* How the caller learns the result: a synchronous caller sleeps on
@@ -75,17 +89,30 @@ struct job {
 	struct job *next;
 };
 
+/* One source's contribution. Every SET expression reads the row as it was
+ * before the update; origin is the first writer's and stays. */
 static const char *const sql_upsert =
 	"INSERT INTO revocations (type, iss, id, revoked_at, expires_at,"
-	" reason, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-	" ON CONFLICT (type, iss, id) DO UPDATE SET"
+	" reason, source, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	" ON CONFLICT (type, iss, id, source) DO UPDATE SET"
 	"  revoked_at = max(revoked_at, excluded.revoked_at),"
 	"  expires_at = CASE WHEN expires_at IS NULL"
 	"                      OR excluded.expires_at IS NULL THEN NULL"
 	"                    ELSE max(expires_at, excluded.expires_at) END,"
-	"  reason = excluded.reason,"
-	"  source = excluded.source"
+	"  reason = CASE WHEN excluded.revoked_at >= revoked_at"
+	"                THEN excluded.reason ELSE reason END"
 	" RETURNING revoked_at, expires_at";
+
+static const char *const sql_find =
+	"SELECT revoked_at, expires_at FROM revocations"
+	" WHERE type = ?1 AND iss = ?2 AND id = ?3 AND source = ?4";
+
+/* What the contributions of (type, iss, id) still hold, as the table keeps
+ * it: the latest revoked_at, the latest expires_at (NULL = never wins). */
+static const char *const sql_remain =
+	"SELECT count(*), max(revoked_at),"
+	" max(coalesce(expires_at, 9223372036854775807)) FROM revocations"
+	" WHERE type = ?1 AND iss = ?2 AND id = ?3";
 
 static int
 step_write(sqlite3_stmt *st)
@@ -107,11 +134,12 @@ static const char *const sql_outbox_ins =
 	"INSERT INTO outbox (op, type, iss, id, revoked_at, expires_at, reason,"
 	" source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
-/* One outbox row; r is NULL for a tombstone of (type, iss, id). */
+/* One outbox row; r is NULL for a tombstone of (type, iss, id): of one
+ * source's contribution when tomb_source is not NULL, else of them all. */
 static int
 outbox_add(rvk_store_t *s, rvk_rev_type_t type, const char *iss,
            const char *id, const rvk_revocation_t *r,
-           const struct merged *m)
+           const struct merged *m, const rvk_source_t *tomb_source)
 {
 	sqlite3_stmt *st = s->st_outbox_ins;
 	sqlite3_bind_text(st, 1, r ? "revoke" : "delete", -1, SQLITE_STATIC);
@@ -128,6 +156,9 @@ outbox_add(rvk_store_t *s, rvk_rev_type_t type, const char *iss,
 		if (r->reason)
 			sqlite3_bind_text(st, 7, r->reason, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 8, rvk_source_name(r->source), -1,
+		                  SQLITE_STATIC);
+	} else if (tomb_source) {
+		sqlite3_bind_text(st, 8, rvk_source_name(*tomb_source), -1,
 		                  SQLITE_STATIC);
 	}
 	int rc = step_write(st);
@@ -160,12 +191,44 @@ run_ack(rvk_store_t *s, struct job *j)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Looks up r's contribution. Returns: SQLITE_OK with *skip set when
+ * recording r would change nothing (revoked_at and expires_at no later);
+ * *fresh when there is no such contribution yet. */
+static int
+find_contribution(rvk_store_t *s, const rvk_revocation_t *r, bool *skip,
+                  bool *fresh)
+{
+	sqlite3_stmt *st = s->st_find;
+	sqlite3_bind_int(st, 1, (int)r->type);
+	sqlite3_bind_text(st, 2, r->iss, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, rvk_source_name(r->source), -1, SQLITE_STATIC);
+	int rc = step_write(st);
+	*skip = false;
+	*fresh = rc == SQLITE_DONE;
+	if (rc == SQLITE_ROW) {
+		int64_t at = sqlite3_column_int64(st, 0);
+		int64_t exp = rvk_db_column_expires(st, 1);
+		*skip = r->revoked_at <= at && r->expires_at <= exp;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int
 run_record(rvk_store_t *s, struct job *j)
 {
 	sqlite3_stmt *st = s->st_upsert;
 	for (size_t i = 0; i < j->n; i++) {
 		const rvk_revocation_t *r = &j->revs[i];
+		bool fresh;
+		int frc = find_contribution(s, r, &j->merged[i].skip, &fresh);
+		if (frc != SQLITE_OK)
+			return frc;
+		if (j->merged[i].skip)
+			continue;
 		sqlite3_bind_int(st, 1, (int)r->type);
 		sqlite3_bind_text(st, 2, r->iss, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, r->id, -1, SQLITE_STATIC);
@@ -180,6 +243,10 @@ run_record(rvk_store_t *s, struct job *j)
 			sqlite3_bind_null(st, 6);
 		sqlite3_bind_text(st, 7, rvk_source_name(r->source), -1,
 		                  SQLITE_STATIC);
+		if (r->origin)
+			sqlite3_bind_text(st, 8, r->origin, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 8);
 		int rc = step_write(st);
 		if (rc == SQLITE_ROW) {
 			j->merged[i].revoked_at = sqlite3_column_int64(st, 0);
@@ -191,15 +258,37 @@ run_record(rvk_store_t *s, struct job *j)
 		sqlite3_clear_bindings(st);
 		if (rc != SQLITE_DONE)
 			return rc;
-		if (s->opts.cluster && !j->replica
-		    && r->source != RVK_SRC_REPLICA) {
+		j->written++;
+		if (fresh)
+			j->rows_delta++;
+		if (s->opts.cluster && !j->replica) {
 			rc = outbox_add(s, r->type, r->iss, r->id, r,
-			                &j->merged[i]);
+			                &j->merged[i], NULL);
 			if (rc != SQLITE_OK)
 				return rc;
 		}
 	}
 	return SQLITE_OK;
+}
+
+/* After one source's contribution left: what the others hold. */
+static int
+read_remain(rvk_store_t *s, struct job *j)
+{
+	sqlite3_stmt *st = s->st_remain;
+	sqlite3_bind_int(st, 1, (int)j->type);
+	sqlite3_bind_text(st, 2, j->iss, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, j->id, -1, SQLITE_STATIC);
+	int rc = step_write(st);
+	if (rc == SQLITE_ROW) {
+		j->remain = sqlite3_column_int64(st, 0) > 0;
+		j->remain_at = sqlite3_column_int64(st, 1);
+		j->remain_exp = sqlite3_column_int64(st, 2);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 static int
@@ -213,16 +302,26 @@ run_delete(rvk_store_t *s, struct job *j)
 		sqlite3_bind_text(st, 4, rvk_source_name(*j->only_source), -1,
 		                  SQLITE_STATIC);
 	int rc = step_write(st);
-	if (rc == SQLITE_DONE)
-		j->deleted = sqlite3_changes(s->wdb) > 0;
+	if (rc == SQLITE_DONE) {
+		int changes = sqlite3_changes(s->wdb);
+		j->deleted = changes > 0;
+		j->rows_delta -= changes;
+		j->written += (size_t)changes;
+	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
 		return rc;
+	if (j->deleted && j->only_source) {
+		rc = read_remain(s, j);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
 	/* Only a delete that removed something travels: one that found
 	 * nothing has nothing to tell the others. */
 	if (s->opts.cluster && !j->replica && j->deleted)
-		return outbox_add(s, j->type, j->iss, j->id, NULL, NULL);
+		return outbox_add(s, j->type, j->iss, j->id, NULL, NULL,
+		                  j->only_source);
 	return SQLITE_OK;
 }
 
@@ -232,42 +331,49 @@ run_purge(rvk_store_t *s, struct job *j)
 	sqlite3_stmt *st = s->st_purge;
 	sqlite3_bind_int64(st, 1, j->before);
 	int rc = step_write(st);
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
 		j->purged = (size_t)sqlite3_changes(s->wdb);
+		j->rows_delta -= (int64_t)j->purged;
+		j->written += j->purged;
+	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 /* After the commit: the table learns the group, in transaction order.
- * Returns: how many table entries are new, minus how many were deleted. */
+ * Returns: how many contributions are new, minus how many left. */
 static int64_t
 apply(rvk_store_t *s, struct job *group)
 {
 	int64_t delta = 0;
 	for (struct job *j = group; j; j = j->next) {
+		delta += j->rows_delta;
 		switch (j->kind) {
 		case JOB_RECORD:
 			for (size_t i = 0; i < j->n; i++) {
 				const rvk_revocation_t *r = &j->revs[i];
-				if (rvk_revtable_put(s->table, r->type, r->iss,
-				                     strlen(r->iss), r->id,
-				                     strlen(r->id),
-				                     j->merged[i].revoked_at,
-				                     j->merged[i].expires_at))
-					delta++;
+				if (j->merged[i].skip)
+					continue;
+				rvk_revtable_put(s->table, r->type, r->iss,
+				                 strlen(r->iss), r->id, strlen(r->id),
+				                 j->merged[i].revoked_at,
+				                 j->merged[i].expires_at);
 			}
 			break;
 		case JOB_DELETE:
-			if (j->deleted) {
+			if (!j->deleted)
+				break;
+			if (j->remain)
+				rvk_revtable_set(s->table, j->type, j->iss,
+				                 strlen(j->iss), j->id, strlen(j->id),
+				                 j->remain_at, j->remain_exp);
+			else
 				rvk_revtable_delete(s->table, j->type, j->iss,
 				                    strlen(j->iss), j->id,
 				                    strlen(j->id));
-				delta--;
-			}
 			break;
 		case JOB_PURGE:
 			/* The sweeper clears the table itself. */
-			delta -= (int64_t)j->purged;
 			break;
 		case JOB_ACK:
 			break;
@@ -287,23 +393,21 @@ run_group(rvk_store_t *s, struct job *group, size_t *rows)
 		case JOB_RECORD:
 			what = "insert";
 			rc = run_record(s, j);
-			*rows += j->n;
 			break;
 		case JOB_DELETE:
 			what = "delete";
 			rc = run_delete(s, j);
-			*rows += 1;
 			break;
 		case JOB_PURGE:
 			what = "purge";
 			rc = run_purge(s, j);
-			*rows += j->purged;
 			break;
 		case JOB_ACK:
 			what = "outbox ack";
 			rc = run_ack(s, j);
 			break;
 		}
+		*rows += j->written;
 		if (rc == SQLITE_OK && j->meta_key) {
 			what = "meta";
 			rc = run_meta(s, j->meta_key, j->meta_value);
@@ -440,7 +544,7 @@ well_formed(const rvk_revocation_t *r)
 {
 	return (unsigned)r->type < RVK_REV_TYPE_COUNT && r->iss && r->iss[0]
 	       && r->id && (r->type != RVK_REV_ISSUER || r->id[0] == '\0')
-	       && (unsigned)r->source < RVK_SRC_COUNT;
+	       && (unsigned)r->source < RVK_SRC_COUNT && !r->sources;
 }
 
 rvk_result_t
@@ -449,7 +553,7 @@ rvk_store_record(rvk_store_t *store, const rvk_revocation_t *revs, size_t n)
 	RVK_REQUIRE(store && revs);
 	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH);
 	for (size_t i = 0; i < n; i++)
-		RVK_REQUIRE(well_formed(&revs[i]));
+		RVK_REQUIRE(well_formed(&revs[i]) && !revs[i].origin);
 	struct job j = { .kind = JOB_RECORD, .revs = revs, .n = n };
 	j.merged = rvk_malloc(n * sizeof(*j.merged));
 	rvk_result_t r = submit(store, &j);
@@ -464,7 +568,7 @@ rvk_store_record_async(rvk_store_t *store, const rvk_revocation_t *revs,
 	RVK_REQUIRE(store && revs && done);
 	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH);
 	for (size_t i = 0; i < n; i++)
-		RVK_REQUIRE(well_formed(&revs[i]));
+		RVK_REQUIRE(well_formed(&revs[i]) && !revs[i].origin);
 	struct job *j = rvk_calloc(1, sizeof(*j));
 	j->kind = JOB_RECORD;
 	j->revs = revs;
@@ -519,12 +623,15 @@ rvk_store_record_replica(rvk_store_t *store, const rvk_revocation_t *revs,
 rvk_result_t
 rvk_store_delete_replica(rvk_store_t *store, rvk_rev_type_t type,
                          const char *iss, const char *id,
+                         const rvk_source_t *only_source,
                          const char *stream_id, bool *deleted)
 {
 	RVK_REQUIRE(store && iss && id && deleted);
 	RVK_REQUIRE((unsigned)type < RVK_REV_TYPE_COUNT);
+	RVK_REQUIRE(!only_source || (unsigned)*only_source < RVK_SRC_COUNT);
 	struct job j = { .kind = JOB_DELETE, .type = type, .iss = iss,
-	                 .id = id, .replica = true };
+	                 .id = id, .only_source = only_source,
+	                 .replica = true };
 	if (stream_id) {
 		j.meta_key = RVK_STORE_META_POSITION;
 		j.meta_value = stream_id;
@@ -606,7 +713,8 @@ static void
 finalize_all(rvk_store_t *s)
 {
 	sqlite3_stmt **sts[] = { &s->st_begin, &s->st_commit, &s->st_rollback,
-	                         &s->st_upsert, &s->st_delete,
+	                         &s->st_upsert, &s->st_find, &s->st_remain,
+	                         &s->st_delete,
 	                         &s->st_delete_src, &s->st_purge,
 	                         &s->st_outbox_ins, &s->st_outbox_ack,
 	                         &s->st_meta_set };
@@ -627,6 +735,8 @@ prepare_all(rvk_store_t *s)
 		{ &s->st_commit, "COMMIT" },
 		{ &s->st_rollback, "ROLLBACK" },
 		{ &s->st_upsert, sql_upsert },
+		{ &s->st_find, sql_find },
+		{ &s->st_remain, sql_remain },
 		{ &s->st_delete, "DELETE FROM revocations"
 		  " WHERE type = ?1 AND iss = ?2 AND id = ?3" },
 		{ &s->st_delete_src, "DELETE FROM revocations"

@@ -5,23 +5,34 @@
  * rvk_store_record(), which queues the batch and waits; the writer drains
  * everything queued into one transaction (WAL, synchronous=FULL), commits,
  * then applies each batch to the revocation table in commit order, then wakes
- * each waiter of the group (or calls its completion, rvk_store_record_async). So a 2xx is only ever sent after the commit (durable) and the
- * apply (visible), and a burst of N concurrent requests costs a few fsyncs.
+ * each waiter of the group (or calls its completion,
+ * rvk_store_record_async). So a 2xx is only ever sent after the commit
+ * (durable) and the apply (visible), and a burst of N concurrent requests costs a few fsyncs.
  * A batch is all or nothing: if its transaction fails, nothing of it is in
  * the database or the table, and every waiter of that transaction gets
  * RVK_EIO. The writer is the only thread that changes the table (besides the
  * sweeper's expiry), so a delete and a re-revoke never swap.
  *
- * Merge rule (SPEC §4): recording an existing (type, iss, id) keeps the later
- * revoked_at, the later expires_at (RVK_NEVER wins), and the latest reason
- * and source.
+ * Per-source revocations (docs/ARCHITECTURE.md, "Per-source revocations"):
+ * each source that revoked a (type, iss, id) keeps its own contribution - a
+ * row keyed (type, iss, id, source) with its own revoked_at, expires_at,
+ * reason and origin. Recording an existing contribution keeps the later
+ * revoked_at and the later expires_at (RVK_NEVER wins); its reason is the
+ * one given with the later revoked_at. One that changes nothing (revoked_at
+ * and expires_at both no later) writes nothing, and makes no outbox row.
+ * The revocation in force is the contribution with the latest revoked_at
+ * (ties: the later expires_at, then the source name in alphabetical order);
+ * the table (cache/revtable.h) holds only the in-force times: the latest
+ * revoked_at and the latest expires_at over every contribution. Removing
+ * one source's contribution leaves the others in force; an unfiltered
+ * delete removes them all.
  *
  * Schema: versioned with PRAGMA user_version, migrated on open.
  *
  * Threads: every function is thread-safe except open/close. record, delete
- * and purge block the caller until the writer has done the work; get and
- * list read on a per-call read connection (WAL readers never block the
- * writer).
+ * and purge block the caller until the writer has done the work; get,
+ * get_many and list read on a read connection of their own for the call
+ * (WAL readers never block the writer).
  * Resources: a batch may hold at most RVK_STORE_MAX_BATCH revocations.
  */
 #ifndef RVK_STORE_STORE_H
@@ -43,6 +54,9 @@ typedef enum rvk_source {
 	RVK_SRC_KEYCLOAK,
 	RVK_SRC_RFC7009,
 	RVK_SRC_ADMIN,
+	/* Not recorded any more (a replica's entry keeps its originating
+	 * source, and origin says which replica): the name survives for rows
+	 * written by schema version 2 and for the metrics of applied entries. */
 	RVK_SRC_REPLICA,
 	RVK_SRC_COUNT
 } rvk_source_t;
@@ -52,6 +66,16 @@ typedef enum rvk_source {
 const char *rvk_source_name(rvk_source_t source);
 bool rvk_source_parse(const char *name, rvk_source_t *out);
 
+/* One source's contribution to a revocation (what rvk_store_get and
+ * rvk_store_list return beside the one in force). */
+typedef struct rvk_contribution {
+	rvk_source_t source;
+	int64_t revoked_at;
+	int64_t expires_at;     /* RVK_NEVER: never */
+	char *reason;           /* owned; NULL when none was given */
+	char *origin;           /* owned; NULL when taken on this replica */
+} rvk_contribution_t;
+
 typedef struct rvk_revocation {
 	rvk_rev_type_t type;
 	char *iss;              /* "" never: always an issuer */
@@ -60,9 +84,19 @@ typedef struct rvk_revocation {
 	int64_t expires_at;     /* RVK_NEVER for RVK_REV_KEY */
 	char *reason;           /* NULL when none was given */
 	rvk_source_t source;
+	/* The replica ID that took this contribution first (a revocation
+	 * applied from the cluster stream); NULL when taken on this replica.
+	 * Recorded on the contribution's first write only. */
+	char *origin;
+	/* Read results only (rvk_store_get, rvk_store_list): the fields above
+	 * are the contribution in force (times: the in-force times, as the
+	 * table has them), and sources every contribution, in source-name
+	 * order. NULL and 0 in a revocation given to record. */
+	rvk_contribution_t *sources;
+	size_t nsources;
 } rvk_revocation_t;
 
-/* Frees the strings of r (not r itself). */
+/* Frees the strings and the sources of r (not r itself). */
 void rvk_revocation_fini(rvk_revocation_t *r);
 
 typedef struct rvk_store rvk_store_t;
@@ -72,9 +106,9 @@ typedef struct rvk_store_opts {
 	/* Called on the writer thread after each commit (metrics); may be NULL. */
 	void (*on_commit)(void *arg, double seconds, size_t rows, bool ok);
 	void *on_commit_arg;
-	/* Cluster mode (store/outbox.h): every recorded revocation whose
-	 * source is not RVK_SRC_REPLICA, and every delete that removed a row,
-	 * also writes an outbox row in the same transaction. */
+	/* Cluster mode (store/outbox.h): every recorded contribution that
+	 * changed (not one applied from the stream), and every delete that
+	 * removed a row, also writes an outbox row in the same transaction. */
 	bool cluster;
 	/* Called on the writer thread after a commit that added outbox rows
 	 * (wakes the publisher); may be NULL. */
@@ -98,8 +132,11 @@ void rvk_store_close(rvk_store_t *store);
 
 /*
  * Commits n revocations (borrowed) in one transaction, then applies them to
- * the table. Blocks until both are done.
- * Requires: 1 <= n <= RVK_STORE_MAX_BATCH; each revocation well-formed.
+ * the table. Blocks until both are done. Each is the contribution of its
+ * source (merged as DESIGN says); one that changes nothing is acknowledged
+ * without a write.
+ * Requires: 1 <= n <= RVK_STORE_MAX_BATCH; each revocation well-formed
+ * (origin NULL, sources NULL: origin is for rvk_store_record_replica).
  * Returns: RVK_OK (durable and visible), RVK_EIO (nothing recorded),
  * RVK_ESHUTDOWN.
  */
@@ -127,19 +164,33 @@ rvk_result_t rvk_store_record_async(rvk_store_t *store,
                                     rvk_store_done_fn done, void *arg);
 
 /*
- * Deletes one revocation from the database and the table. When only_source
- * is not NULL, deletes only if the stored source equals *only_source (a
- * Keycloak notBefore of 0 removes only what Keycloak set).
- * Returns: RVK_OK with *deleted, RVK_EIO.
+ * Deletes one revocation from the database and the table: every source's
+ * contribution (an admin DELETE). When only_source is not NULL, deletes only
+ * the contribution of *only_source (a Keycloak notBefore of 0 removes only
+ * what Keycloak set): the others stay in force, and the table gets their
+ * latest times.
+ * Returns: RVK_OK with *deleted (a contribution was removed), RVK_EIO.
  */
 rvk_result_t rvk_store_delete(rvk_store_t *store, rvk_rev_type_t type,
                               const char *iss, const char *id,
                               const rvk_source_t *only_source, bool *deleted);
 
-/* Returns: RVK_OK and *out (owned: rvk_revocation_fini), RVK_ENOTFOUND, RVK_EIO. */
+/* Returns: RVK_OK and *out (owned: rvk_revocation_fini): the contribution
+ * in force, its sources, the in-force times; RVK_ENOTFOUND, RVK_EIO. */
 rvk_result_t rvk_store_get(rvk_store_t *store, rvk_rev_type_t type,
                            const char *iss, const char *id,
                            rvk_revocation_t *out);
+
+/*
+ * rvk_store_get of n revocations (keys: type, iss and id are read, the rest
+ * ignored; borrowed), on one read connection in one read transaction (one
+ * snapshot): what a batch's answer needs right after its commit.
+ * Returns: RVK_OK, and for each i found[i] with out[i] (owned:
+ * rvk_revocation_fini; zeroed when not found); RVK_EIO (nothing to free).
+ */
+rvk_result_t rvk_store_get_many(rvk_store_t *store,
+                                const rvk_revocation_t *keys, size_t n,
+                                rvk_revocation_t *out, bool *found);
 
 /* Position in the list order (type, iss, id); all NULL/-1 = from the start. */
 typedef struct rvk_store_pos {
@@ -163,8 +214,9 @@ rvk_result_t rvk_store_list(rvk_store_t *store, int type, const char *iss,
 rvk_result_t rvk_store_purge(rvk_store_t *store, int64_t now, size_t *purged);
 
 typedef struct rvk_store_stats {
-	uint64_t commits, rows_written, failed_commits;
-	uint64_t rows;          /* rows in the database at the last count */
+	uint64_t commits, failed_commits;
+	uint64_t rows_written;  /* contributions written or deleted */
+	uint64_t rows;          /* contributions in the database */
 	bool healthy;           /* the last commit succeeded */
 } rvk_store_stats_t;
 

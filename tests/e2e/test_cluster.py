@@ -2,11 +2,14 @@
 redis-server. Propagation is polled with generous deadlines (PATIENCE
 seconds): how fast it is belongs to bench/cluster, not to a test that runs
 on a loaded 2-core machine and under sanitizers."""
+import os
 import re
 import signal
+import sqlite3
 import time
 import uuid
 
+import jwt
 import pytest
 
 from conftest import ic
@@ -182,3 +185,85 @@ def test_keys_reach_a_new_replica_through_the_hash(make_replica, redis):
     assert got == {("key", ISS, "old-kid", None)}
     r = n.admin("GET", f"{RV}/key/old-kid", params={"iss": ISS})
     assert r.status_code == 200 and r.json()["reason"] == "leaked", r.text
+
+
+def node_id(srv):
+    """The replica ID a replica puts in its entries' origin (kept in meta)."""
+    db = sqlite3.connect(f"file:{os.path.join(srv.workdir, 'data', 'revokd.db')}?mode=ro",
+                         uri=True)
+    try:
+        return db.execute("SELECT value FROM meta WHERE key = 'replication.node_id'"
+                          ).fetchone()[0]
+    finally:
+        db.close()
+
+
+def keycloak_push(srv, keys, not_before):
+    now = int(time.time())
+    body = jwt.encode({"id": str(uuid.uuid4()), "action": "PUSH_NOT_BEFORE",
+                       "resource": "gateway", "notBefore": not_before,
+                       "expiration": now + 10}, ic.pem_private(keys.rsa),
+                      algorithm="RS256", headers={"kid": "rsa1"})
+    r = srv.session.post(srv.url + "/k_push_not_before", data=body,
+                         headers={"Content-Type": "text/plain"}, timeout=30)
+    assert r.status_code == 204, r.text
+
+
+def issuer(srv):
+    r = srv.admin("GET", f"{RV}/issuer/", params={"iss": ISS})
+    return r.json() if r.status_code == 200 else None
+
+
+def sources_of(srv):
+    got = issuer(srv)
+    return [c["source"] for c in got["sources"]] if got else []
+
+
+def test_a_keycloak_clear_on_one_replica_lifts_only_keycloak_everywhere(
+        make_replica, keys, mint):
+    """Issue #15 defect 3 in cluster mode: the clear used to travel as a
+    tombstone of the whole revocation. Entries now carry their source and
+    origin; a clear removes Keycloak's contribution only, on every replica."""
+    a, b = make_replica("a"), make_replica("b")
+    now = int(time.time())
+    old = mint.token(iat=now - 100)
+    revoke(a, {"type": "issuer.revoked", "iss": ISS, "at": now - 30, "reason": "ops"})
+    wait_for(lambda: denied(b, old), 1.0, "operator's revocation on b")
+    got = issuer(b)
+    assert (got["source"], got["reason"], got["origin"]) == ("admin", "ops", node_id(a))
+    assert got["sources"] == [{"source": "admin", "revoked_at": now - 30,
+                               "expires_at": now - 30 + 86400, "reason": "ops"}]
+
+    keycloak_push(b, keys, now - 60)
+    wait_for(lambda: sources_of(a) == ["admin", "keycloak"], 1.0, "keycloak's on a")
+    got = issuer(a)
+    assert (got["revoked_at"], got["source"]) == (now - 30, "admin")
+    assert "origin" not in got          # in force: a's own, taken here
+
+    keycloak_push(b, keys, 0)
+    wait_for(lambda: sources_of(a) == ["admin"], 1.0, "keycloak's gone on a")
+    assert sources_of(b) == ["admin"]
+    for srv in (a, b):
+        assert denied(srv, old)
+
+    assert b.admin("DELETE", f"{RV}/issuer/", params={"iss": ISS}).status_code == 204
+    wait_for(lambda: a.auth(old).status_code == 200, 1.0, "deleted on a")
+    assert issuer(a) is None and b.auth(old).status_code == 200
+
+
+def test_a_repeat_that_changes_nothing_makes_no_stream_entry(make_replica, redis):
+    """Same source, same or older revoked_at: acknowledged, no new entry."""
+    a = make_replica("a")
+    now = int(time.time())
+    ev = {"type": "session.revoked", "iss": ISS, "sid": "s-repeat", "at": now - 10}
+    revoke(a, ev)
+    wait_for(lambda: settled(a), 5, "published")
+    n = int(redis.cli("XLEN", "revokd:test"))
+    assert n == 1
+    revoke(a, ev)
+    revoke(a, dict(ev, at=now - 100))
+    assert metric(a, "revokd_replication_outbox") == 0
+    assert int(redis.cli("XLEN", "revokd:test")) == n
+    # A later one is a change, and travels.
+    revoke(a, dict(ev, at=now - 5))
+    wait_for(lambda: int(redis.cli("XLEN", "revokd:test")) == n + 1, 5, "published")

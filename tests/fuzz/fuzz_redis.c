@@ -26,7 +26,7 @@ check_revocation(const rvk_revocation_t *r, bool want_times)
 	RVK_REQUIRE((unsigned)r->type < RVK_REV_TYPE_COUNT);
 	RVK_REQUIRE(r->iss && r->iss[0] && r->id);
 	RVK_REQUIRE((r->type == RVK_REV_ISSUER) == (r->id[0] == '\0'));
-	RVK_REQUIRE(r->source == RVK_SRC_REPLICA);
+	RVK_REQUIRE((unsigned)r->source < RVK_SRC_COUNT);
 	if (want_times && r->type == RVK_REV_KEY)
 		RVK_REQUIRE(r->expires_at == RVK_NEVER);
 }
@@ -35,13 +35,15 @@ static void
 entry(const redisReply *kv)
 {
 	rvk_revocation_t r;
-	switch (rvk_repl_parse_entry(kv, SELF, &r)) {
+	bool one_source;
+	switch (rvk_repl_parse_entry(kv, SELF, &r, &one_source)) {
 	case RVK_REPL_ENTRY_REVOKE:
 		check_revocation(&r, true);
 		break;
 	case RVK_REPL_ENTRY_DELETE:
 		RVK_REQUIRE(r.iss && r.iss[0] && r.id);
 		RVK_REQUIRE((r.type == RVK_REV_ISSUER) == (r.id[0] == '\0'));
+		RVK_REQUIRE(!one_source || (unsigned)r.source < RVK_SRC_COUNT);
 		break;
 	case RVK_REPL_ENTRY_OWN:
 	case RVK_REPL_ENTRY_BAD:

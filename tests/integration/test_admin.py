@@ -142,19 +142,27 @@ def test_at_defaults_to_now(srv):
     assert before <= rev["revoked_at"] <= after
 
 
-def test_revoking_again_keeps_later_times_and_latest_reason(srv):
+def test_revoking_again_keeps_later_times_and_their_reason(srv):
     sid = uid()
     now = int(time.time())
     r1 = post(srv, {"type": "session.revoked", "iss": ISS, "sid": sid, "at": now - 10,
                     "reason": "first"})
     assert r1.status_code == 201
+    # Same source, older: changes nothing (acknowledged, not written).
     r2 = post(srv, {"type": "session.revoked", "iss": ISS, "sid": sid, "at": now - 500,
                     "reason": "second"})
     assert r2.status_code == 201
     (rev,) = r2.json()["revocations"]
     assert rev["revoked_at"] == now - 10          # the later one stays
     assert rev["expires_at"] == now - 10 + 86400
-    assert rev["reason"] == "second"              # the latest reason
+    assert rev["reason"] == "first"               # the reason given with it
+    # Later: the new time and its reason.
+    r3 = post(srv, {"type": "session.revoked", "iss": ISS, "sid": sid, "at": now - 5,
+                    "reason": "third"})
+    (rev,) = r3.json()["revocations"]
+    assert (rev["revoked_at"], rev["reason"]) == (now - 5, "third")
+    assert rev["sources"] == [{"source": "admin", "revoked_at": now - 5,
+                               "expires_at": now - 5 + 86400, "reason": "third"}]
 
 
 def test_iss_may_be_omitted_with_one_issuer(spawn):

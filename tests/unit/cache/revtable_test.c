@@ -224,6 +224,29 @@ TAP_TEST(long_and_missing_issuer)
 	rvk_revtable_free(t);
 }
 
+/* set: exactly the given times, lower ones too (what the other sources
+ * still hold after one source's contribution left). */
+TAP_TEST(set_replaces_the_times_even_with_earlier_ones)
+{
+	rvk_revtable_t *t = rvk_revtable_new(16, 0);
+	TAP_CHECK(rvk_revtable_put(t, RVK_REV_ISSUER, S("iss"), "", 0, 300, 1300));
+	rvk_rev_query_t q = query("iss", NULL, NULL, NULL, NULL, 200);
+	TAP_CHECK_INT(rvk_revtable_check(t, &q, 250), RVK_REASON_ISSUER_REVOKED);
+	TAP_CHECK(!rvk_revtable_set(t, RVK_REV_ISSUER, S("iss"), "", 0, 100, 1100));
+	int64_t at = 0, exp = 0;
+	TAP_CHECK(rvk_revtable_get(t, RVK_REV_ISSUER, S("iss"), "", 0, &at, &exp));
+	TAP_CHECK_INT(at, 100);
+	TAP_CHECK_INT(exp, 1100);
+	TAP_CHECK_INT(rvk_revtable_check(t, &q, 250), RVK_REASON_OK);
+	q.iat = 100;
+	TAP_CHECK_INT(rvk_revtable_check(t, &q, 250), RVK_REASON_ISSUER_REVOKED);
+	TAP_CHECK_INT(rvk_revtable_count(t, RVK_REV_ISSUER), 1);
+	/* On an absent key: a new entry, counted. */
+	TAP_CHECK(rvk_revtable_set(t, RVK_REV_KEY, S("iss"), S("k"), 5, RVK_NEVER));
+	TAP_CHECK_INT(rvk_revtable_count(t, RVK_REV_KEY), 1);
+	rvk_revtable_free(t);
+}
+
 int
 main(void)
 {
@@ -235,7 +258,8 @@ main(void)
 	                           re_revoke_keeps_the_later_times,
 	                           expired_entries_deny_nothing_and_are_swept,
 	                           delete_and_counts_per_type, keys_are_unambiguous,
-	                           long_and_missing_issuer));
+	                           long_and_missing_issuer,
+	                           set_replaces_the_times_even_with_earlier_ones));
 	rvk_rcu_barrier();
 	return rc;
 }

@@ -115,7 +115,8 @@ TAP_TEST(outbox_rows_follow_the_ledger)
 	rvk_revocation_t rs[3] = {
 		rev(RVK_REV_TOKEN, "t1", RVK_SRC_WEBHOOK),
 		rev(RVK_REV_KEY, "k1", RVK_SRC_ADMIN),
-		rev(RVK_REV_SESSION, "s1", RVK_SRC_REPLICA),  /* never echoed */
+		/* Changes nothing: no write, nothing to publish. */
+		rev(RVK_REV_TOKEN, "t1", RVK_SRC_WEBHOOK),
 	};
 	rs[1].reason = "leaked";
 	TAP_CHECK_INT(rvk_store_record(fx.store, rs, 3), RVK_OK);
@@ -178,7 +179,7 @@ TAP_TEST(replica_writes_save_the_position_not_the_outbox)
 	char *pos = NULL;
 	TAP_CHECK_INT(rvk_store_meta_get(fx.store, RVK_STORE_META_POSITION, &pos),
 	              RVK_ENOTFOUND);
-	rvk_revocation_t r = rev(RVK_REV_TOKEN, "t1", RVK_SRC_REPLICA);
+	rvk_revocation_t r = rev(RVK_REV_TOKEN, "t1", RVK_SRC_WEBHOOK);
 	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "100-0"), RVK_OK);
 	TAP_CHECK(rvk_revtable_count(fx.table, RVK_REV_TOKEN) == 1);
 	TAP_CHECK_INT(rvk_store_meta_get(fx.store, RVK_STORE_META_POSITION, &pos),
@@ -189,7 +190,7 @@ TAP_TEST(replica_writes_save_the_position_not_the_outbox)
 	TAP_CHECK_INT(rvk_store_record_replica(fx.store, NULL, 0, "101-3"), RVK_OK);
 	bool del;
 	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN, "https://i",
-	                                       "t1", "102-0", &del), RVK_OK);
+	                                       "t1", NULL, "102-0", &del), RVK_OK);
 	TAP_CHECK(del);
 	TAP_CHECK(rvk_revtable_count(fx.table, RVK_REV_TOKEN) == 0);
 	TAP_CHECK_INT(depth(fx.store), 0);
@@ -201,7 +202,7 @@ TAP_TEST(replica_writes_save_the_position_not_the_outbox)
 	/* All or nothing: a failed commit moves neither rows nor position. */
 	rvk_fault_reset();
 	rvk_fault_arm("store.commit", 1, 1);
-	r = rev(RVK_REV_TOKEN, "t2", RVK_SRC_REPLICA);
+	r = rev(RVK_REV_TOKEN, "t2", RVK_SRC_WEBHOOK);
 	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "103-0"), RVK_EIO);
 	rvk_fault_reset();
 	TAP_CHECK_INT(rvk_store_meta_get(fx.store, RVK_STORE_META_POSITION, &pos),
@@ -209,6 +210,84 @@ TAP_TEST(replica_writes_save_the_position_not_the_outbox)
 	TAP_CHECK_STR(pos, "102-0");
 	free(pos);
 	TAP_CHECK(rvk_revtable_count(fx.table, RVK_REV_TOKEN) == 0);
+	fx_fini(&fx);
+}
+
+/* Per-source revocations in cluster mode: a delete of one source's
+ * contribution travels naming that source; a delete of all names none; a
+ * tombstone from the stream that names a source removes only that one. */
+TAP_TEST(tombstones_name_the_source_that_left)
+{
+	fx_t fx;
+	TAP_CHECK(fx_init(&fx, true));
+	rvk_revocation_t rs[2] = {
+		rev(RVK_REV_ISSUER, "", RVK_SRC_ADMIN),
+		rev(RVK_REV_ISSUER, "", RVK_SRC_KEYCLOAK),
+	};
+	rs[1].revoked_at = NOW - 50;
+	TAP_CHECK_INT(rvk_store_record(fx.store, rs, 2), RVK_OK);
+	rvk_source_t kc = RVK_SRC_KEYCLOAK;
+	bool del;
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_ISSUER, "https://i", "",
+	                               &kc, &del), RVK_OK);
+	TAP_CHECK(del);
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_ISSUER, "https://i", "",
+	                               NULL, &del), RVK_OK);
+	TAP_CHECK(del);
+	rvk_outbox_row_t *v;
+	size_t n;
+	TAP_CHECK_INT(rvk_store_outbox_read(fx.store, 10, &v, &n), RVK_OK);
+	TAP_CHECK_INT(n, 4);
+	if (n == 4) {
+		TAP_CHECK(!v[0].tombstone && v[0].rev.source == RVK_SRC_ADMIN);
+		TAP_CHECK(!v[1].tombstone && v[1].rev.source == RVK_SRC_KEYCLOAK);
+		TAP_CHECK_INT(v[1].rev.revoked_at, NOW - 50);
+		TAP_CHECK(v[2].tombstone && !v[2].every_source);
+		TAP_CHECK_INT(v[2].rev.source, RVK_SRC_KEYCLOAK);
+		TAP_CHECK(v[3].tombstone && v[3].every_source);
+	}
+	rvk_outbox_rows_free(v, n);
+
+	/* From the stream: the contributions of a and of the operator here. */
+	rvk_revocation_t remote = rev(RVK_REV_ISSUER, "", RVK_SRC_KEYCLOAK);
+	remote.revoked_at = NOW + 10;
+	remote.expires_at = NOW + 700;
+	remote.origin = "aaaa";
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &remote, 1, "200-0"),
+	              RVK_OK);
+	TAP_CHECK_INT(rvk_store_record(fx.store, rs, 1), RVK_OK);
+	int64_t at = 0, exp = 0;
+	TAP_CHECK(rvk_revtable_get(fx.table, RVK_REV_ISSUER, "https://i", 9, "",
+	                           0, &at, &exp));
+	TAP_CHECK(at == NOW + 10 && exp == NOW + 700);
+	rvk_revocation_t got;
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_ISSUER, "https://i", "",
+	                            &got), RVK_OK);
+	TAP_CHECK_INT(got.source, RVK_SRC_KEYCLOAK);
+	TAP_CHECK_STR(got.origin ? got.origin : "(null)", "aaaa");
+	TAP_CHECK_INT(got.nsources, 2);
+	if (got.nsources == 2) {
+		TAP_CHECK(got.sources[0].origin == NULL);
+		TAP_CHECK_STR(got.sources[1].origin, "aaaa");
+	}
+	rvk_revocation_fini(&got);
+	/* a's clear arrives: only Keycloak's goes; the table falls back to
+	 * the operator's times. */
+	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_ISSUER,
+	                                       "https://i", "", &kc, "201-0",
+	                                       &del), RVK_OK);
+	TAP_CHECK(del);
+	TAP_CHECK(rvk_revtable_get(fx.table, RVK_REV_ISSUER, "https://i", 9, "",
+	                           0, &at, &exp));
+	TAP_CHECK(at == NOW && exp == NOW + 600);
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_ISSUER, "https://i", "",
+	                            &got), RVK_OK);
+	TAP_CHECK_INT(got.source, RVK_SRC_ADMIN);
+	TAP_CHECK(got.origin == NULL);
+	TAP_CHECK_INT(got.nsources, 1);
+	rvk_revocation_fini(&got);
+	/* Neither of the stream's writes entered the outbox. */
+	TAP_CHECK_INT(depth(fx.store), 5);
 	fx_fini(&fx);
 }
 
@@ -255,6 +334,103 @@ TAP_TEST(v1_database_migrates_to_v2)
 	fx_fini(&fx);
 }
 
+/* Schema 2 -> 3: every row survives as the contribution of its source
+ * (a "replica" row too), and an outbox row waiting to be published stays. */
+TAP_TEST(v2_database_migrates_to_v3_keeping_every_source)
+{
+	char dir[64] = "/tmp/rvk_outbox_XXXXXX", path[128];
+	TAP_CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/revokd.db", dir);
+	sqlite3 *db;
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	TAP_CHECK_INT(sqlite3_exec(db,
+		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
+		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
+		" NULL, reason TEXT NULL, source TEXT NOT NULL,"
+		" PRIMARY KEY (type, iss, id)) WITHOUT ROWID;"
+		"CREATE INDEX revocations_expires ON revocations(expires_at);"
+		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+		"CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+		" op TEXT NOT NULL, type INTEGER NOT NULL, iss TEXT NOT NULL,"
+		" id TEXT NOT NULL, revoked_at INTEGER NULL, expires_at INTEGER NULL,"
+		" reason TEXT NULL, source TEXT NULL);"
+		"INSERT INTO revocations VALUES"
+		" (0, 'https://i', 't', 1764189000, 1764199000, 'lost', 'webhook'),"
+		" (1, 'https://i', 's', 1764189001, 1764199001, NULL, 'backchannel'),"
+		" (2, 'https://i', 'u', 1764189002, 1764199002, NULL, 'set'),"
+		" (3, 'https://i', '', 1764189003, 1764199003, NULL, 'keycloak'),"
+		" (3, 'https://j', '', 1764189004, 1764199004, 'x', 'replica'),"
+		" (4, 'https://i', 'k', 1764189005, NULL, 'leaked', 'admin'),"
+		" (0, 'https://j', 't', 1764189006, 1764199006, NULL, 'rfc7009');"
+		"INSERT INTO outbox (op, type, iss, id, revoked_at, expires_at,"
+		" reason, source) VALUES ('revoke', 0, 'https://i', 't', 1764189000,"
+		" 1764199000, 'lost', 'webhook');"
+		"PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	fx_t fx = { 0 };
+	strcpy(fx.dir, dir);
+	TAP_CHECK(fx_open(&fx, true));
+	static const struct {
+		rvk_rev_type_t type;
+		const char *iss, *id, *reason;
+		int64_t at, exp;
+		rvk_source_t source;
+	} want[] = {
+		{ RVK_REV_TOKEN, "https://i", "t", "lost", 1764189000, 1764199000,
+		  RVK_SRC_WEBHOOK },
+		{ RVK_REV_SESSION, "https://i", "s", NULL, 1764189001, 1764199001,
+		  RVK_SRC_BACKCHANNEL },
+		{ RVK_REV_SUBJECT, "https://i", "u", NULL, 1764189002, 1764199002,
+		  RVK_SRC_SET },
+		{ RVK_REV_ISSUER, "https://i", "", NULL, 1764189003, 1764199003,
+		  RVK_SRC_KEYCLOAK },
+		{ RVK_REV_ISSUER, "https://j", "", "x", 1764189004, 1764199004,
+		  RVK_SRC_REPLICA },
+		{ RVK_REV_KEY, "https://i", "k", "leaked", 1764189005, RVK_NEVER,
+		  RVK_SRC_ADMIN },
+		{ RVK_REV_TOKEN, "https://j", "t", NULL, 1764189006, 1764199006,
+		  RVK_SRC_RFC7009 },
+	};
+	size_t total = 0;
+	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
+		total += rvk_revtable_count(fx.table, (rvk_rev_type_t)t);
+	TAP_CHECK_INT(total, 7);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		rvk_revocation_t got;
+		TAP_CHECK_INT(rvk_store_get(fx.store, want[i].type, want[i].iss,
+		                            want[i].id, &got), RVK_OK);
+		TAP_CHECK_INT(got.source, want[i].source);
+		TAP_CHECK_INT(got.revoked_at, want[i].at);
+		TAP_CHECK_INT(got.expires_at, want[i].exp);
+		TAP_CHECK_STR(got.reason ? got.reason : "(null)",
+		              want[i].reason ? want[i].reason : "(null)");
+		TAP_CHECK(got.origin == NULL);
+		TAP_CHECK_INT(got.nsources, 1);
+		if (got.nsources == 1)
+			TAP_CHECK_INT(got.sources[0].source, want[i].source);
+		rvk_revocation_fini(&got);
+	}
+	TAP_CHECK_INT(depth(fx.store), 1);
+	/* Now a second source of the same token is a second contribution. */
+	rvk_revocation_t more = rev(RVK_REV_TOKEN, "t", RVK_SRC_ADMIN);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &more, 1), RVK_OK);
+	rvk_revocation_t got;
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_TOKEN, "https://i", "t",
+	                            &got), RVK_OK);
+	TAP_CHECK_INT(got.nsources, 2);
+	rvk_revocation_fini(&got);
+	fx_close(&fx);
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	TAP_CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
+	              SQLITE_OK);
+	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), 3);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void
 url_ok(const char *s, const char *host, int port, const char *user,
        const char *pass, int dbn)
@@ -297,6 +473,9 @@ main(void)
 	return tap_main(TAP_LIST(no_outbox_without_cluster_mode,
 	                         outbox_rows_follow_the_ledger,
 	                         replica_writes_save_the_position_not_the_outbox,
+	                         tombstones_name_the_source_that_left,
 	                         failed_commit_writes_no_outbox_row,
-	                         v1_database_migrates_to_v2, redis_urls));
+	                         v1_database_migrates_to_v2,
+	                         v2_database_migrates_to_v3_keeping_every_source,
+	                         redis_urls));
 }

@@ -41,6 +41,9 @@ xread_of(const char *const *kv, size_t n)
 	return read_reply(buf, true);
 }
 
+/* Set by kind_of: the delete named one source. */
+static bool one_source;
+
 static rvk_repl_entry_kind_t
 kind_of(const char *const *kv, size_t n, rvk_revocation_t *r)
 {
@@ -52,9 +55,12 @@ kind_of(const char *const *kv, size_t n, rvk_revocation_t *r)
 	TAP_CHECK(entries && entries->elements == 1);
 	TAP_CHECK_STR(rvk_repl_entry_id(entries->element[0]), "1-0");
 	rvk_repl_entry_kind_t k = rvk_repl_parse_entry(
-		entries->element[0]->element[1], SELF, r);
+		entries->element[0]->element[1], SELF, r, &one_source);
 	/* r borrows the reply: keep what the checks need, then free it. */
-	static char iss[64], id[64];
+	static char iss[64], id[64], origin[64];
+	if (r->origin)
+		snprintf(origin, sizeof(origin), "%s", r->origin),
+		r->origin = origin;
 	if (r->iss)
 		snprintf(iss, sizeof(iss), "%s", r->iss), r->iss = iss;
 	if (r->id)
@@ -78,19 +84,35 @@ TAP_TEST(a_revocation_as_the_publisher_writes_it)
 	TAP_CHECK_STR(r.iss, "https://i/");
 	TAP_CHECK_STR(r.id, "s-1");
 	TAP_CHECK(r.revoked_at == 1764190000 && r.expires_at == 1764193600);
-	TAP_CHECK_INT(r.source, RVK_SRC_REPLICA);
+	/* The originating source and the replica that took it. */
+	TAP_CHECK_INT(r.source, RVK_SRC_ADMIN);
+	TAP_CHECK_STR(r.origin, "ffffffffffffffffffffffffffffffff");
 }
 
 TAP_TEST(key_revocations_never_expire_and_deletes_need_no_times)
 {
 	const char *key[] = { "op", "revoke", "type", "key", "iss", "i", "id", "k1",
-	                      "revoked_at", "5", "expires_at", "99" };
+	                      "revoked_at", "5", "expires_at", "99",
+	                      "source", "webhook" };
 	rvk_revocation_t r;
 	TAP_CHECK_INT(kind_of(key, N(key), &r), RVK_REPL_ENTRY_REVOKE);
 	TAP_CHECK(r.expires_at == RVK_NEVER);
+	TAP_CHECK_INT(r.source, RVK_SRC_WEBHOOK);
+	TAP_CHECK(r.origin == NULL);
+	/* No source: every source's contribution left (an admin DELETE). */
 	const char *del[] = { "op", "delete", "type", "subject", "iss", "i", "id", "u" };
 	TAP_CHECK_INT(kind_of(del, N(del), &r), RVK_REPL_ENTRY_DELETE);
 	TAP_CHECK_INT(r.type, RVK_REV_SUBJECT);
+	TAP_CHECK(!one_source);
+	/* A source: only that one's (a Keycloak notBefore of 0). */
+	const char *del_kc[] = { "op", "delete", "type", "issuer", "iss", "i",
+	                         "id", "", "source", "keycloak" };
+	TAP_CHECK_INT(kind_of(del_kc, N(del_kc), &r), RVK_REPL_ENTRY_DELETE);
+	TAP_CHECK(one_source);
+	TAP_CHECK_INT(r.source, RVK_SRC_KEYCLOAK);
+	const char *del_bad[] = { "op", "delete", "type", "issuer", "iss", "i",
+	                          "id", "", "source", "Keycloak" };
+	TAP_CHECK_INT(kind_of(del_bad, N(del_bad), &r), RVK_REPL_ENTRY_BAD);
 }
 
 TAP_TEST(own_entries_are_skipped)
@@ -126,6 +148,14 @@ TAP_TEST(malformed_entries_are_refused)
 	const char *no_exp[] = { "op", "revoke", "type", "token", "iss", "i", "id",
 	                         "j", "revoked_at", "1" };
 	TAP_CHECK_INT(kind_of(no_exp, N(no_exp), &r), RVK_REPL_ENTRY_BAD);
+	/* A revocation must say whose contribution it is. */
+	const char *no_src[] = { "op", "revoke", "type", "token", "iss", "i", "id",
+	                         "j", "revoked_at", "1", "expires_at", "2" };
+	TAP_CHECK_INT(kind_of(no_src, N(no_src), &r), RVK_REPL_ENTRY_BAD);
+	const char *bad_src[] = { "op", "revoke", "type", "token", "iss", "i", "id",
+	                          "j", "revoked_at", "1", "expires_at", "2",
+	                          "source", "nobody" };
+	TAP_CHECK_INT(kind_of(bad_src, N(bad_src), &r), RVK_REPL_ENTRY_BAD);
 }
 
 TAP_TEST(xread_replies_of_another_shape_are_refused)
@@ -152,9 +182,12 @@ TAP_TEST(key_hash_pairs)
 	TAP_CHECK_STR(r.reason, "rotate");
 	TAP_CHECK(r.type == RVK_REV_KEY && r.expires_at == RVK_NEVER
 	          && r.revoked_at == 1764190000);
+	TAP_CHECK_INT(r.source, RVK_SRC_ADMIN);
 	free(iss), free(kid), free(reason);
+	/* A value an older version wrote for a replica's row. */
 	TAP_CHECK(rvk_repl_parse_key("1:ik", "7 replica -", &r, &iss, &kid, &reason));
 	TAP_CHECK(r.reason == NULL);
+	TAP_CHECK_INT(r.source, RVK_SRC_REPLICA);
 	free(iss), free(kid), free(reason);
 	const char *bad[][2] = {
 		{ "10:https://i/", "1 admin -" },       /* no kid */
@@ -165,6 +198,8 @@ TAP_TEST(key_hash_pairs)
 		{ "1:ik", "1 admin" },
 		{ "1:ik", "1 admin 9:short" },
 		{ "1:ik", "1 admin 5short" },
+		{ "1:ik", "1 nobody -" },
+		{ "1:ik", "1 administrator_of_all -" },
 	};
 	for (size_t i = 0; i < N(bad); i++) {
 		TAP_CHECK(!rvk_repl_parse_key(bad[i][0], bad[i][1], &r, &iss, &kid,

@@ -225,6 +225,33 @@ TAP_TEST(record_and_get)
 	fx_fini(&fx);
 }
 
+/* Expects the contribution of src among got's sources. */
+static void
+check_source(const rvk_revocation_t *got, rvk_source_t src, int64_t at,
+             int64_t exp, const char *reason, int line)
+{
+	for (size_t i = 0; i < got->nsources; i++) {
+		const rvk_contribution_t *c = &got->sources[i];
+		if (c->source != src)
+			continue;
+		const char *want = reason ? reason : "(null)";
+		const char *have = c->reason ? c->reason : "(null)";
+		if (c->revoked_at != at || c->expires_at != exp
+		    || strcmp(want, have) != 0)
+			TAP_FAIL_AT("line %d: source %s: (%lld, %lld, %s), "
+			            "expected (%lld, %lld, %s)", line,
+			            rvk_source_name(src), (long long)c->revoked_at,
+			            (long long)c->expires_at, have, (long long)at,
+			            (long long)exp, want);
+		return;
+	}
+	TAP_FAIL_AT("line %d: no contribution of %s", line,
+	            rvk_source_name(src));
+}
+
+#define CHECK_SOURCE(got, src, at, exp, reason) \
+	check_source(got, src, at, exp, reason, __LINE__)
+
 TAP_TEST(merge_rule)
 {
 	fixture_t fx;
@@ -233,8 +260,9 @@ TAP_TEST(merge_rule)
 	                         RVK_SRC_WEBHOOK);
 	TAP_CHECK_INT(rvk_store_record(fx.store, &a, 1), RVK_OK);
 
-	/* Earlier revoked_at, later expires_at, no reason: keeps 100, takes
-	 * 300, and the latest reason (none) and source. */
+	/* Another source, earlier revoked_at, later expires_at: its own
+	 * contribution. In force: the latest revoked_at (webhook's), the
+	 * latest expires_at over both. */
 	rvk_revocation_t b = rev(RVK_REV_SESSION, "i", "s", 50, 300, NULL,
 	                         RVK_SRC_ADMIN);
 	TAP_CHECK_INT(rvk_store_record(fx.store, &b, 1), RVK_OK);
@@ -242,19 +270,41 @@ TAP_TEST(merge_rule)
 	rvk_revocation_t got;
 	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_SESSION, "i", "s", &got),
 	              RVK_OK);
-	TAP_CHECK(got.reason == NULL);
-	TAP_CHECK_INT(got.source, RVK_SRC_ADMIN);
+	TAP_CHECK_STR(got.reason, "first");
+	TAP_CHECK_INT(got.source, RVK_SRC_WEBHOOK);
+	TAP_CHECK(got.origin == NULL);
+	TAP_CHECK_INT(got.nsources, 2);
+	/* In source-name order. */
+	if (got.nsources == 2) {
+		TAP_CHECK_INT(got.sources[0].source, RVK_SRC_ADMIN);
+		TAP_CHECK_INT(got.sources[1].source, RVK_SRC_WEBHOOK);
+	}
+	CHECK_SOURCE(&got, RVK_SRC_ADMIN, 50, 300, NULL);
+	CHECK_SOURCE(&got, RVK_SRC_WEBHOOK, 100, 200, "first");
 	rvk_revocation_fini(&got);
 
-	/* Later revoked_at, earlier expires_at. */
+	/* The same source again, later revoked_at, earlier expires_at: its
+	 * contribution keeps the later of each, and the reason given with
+	 * the later revoked_at. */
 	rvk_revocation_t c = rev(RVK_REV_SESSION, "i", "s", 150, 250, "third",
-	                         RVK_SRC_SET);
+	                         RVK_SRC_ADMIN);
 	TAP_CHECK_INT(rvk_store_record(fx.store, &c, 1), RVK_OK);
 	CHECK_BOTH(&fx, RVK_REV_SESSION, "i", "s", 150, 300);
 	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_SESSION, "i", "s", &got),
 	              RVK_OK);
 	TAP_CHECK_STR(got.reason, "third");
-	TAP_CHECK_INT(got.source, RVK_SRC_SET);
+	TAP_CHECK_INT(got.source, RVK_SRC_ADMIN);
+	CHECK_SOURCE(&got, RVK_SRC_ADMIN, 150, 300, "third");
+	CHECK_SOURCE(&got, RVK_SRC_WEBHOOK, 100, 200, "first");
+	rvk_revocation_fini(&got);
+
+	/* An earlier revoked_at of the same source keeps the reason. */
+	rvk_revocation_t c2 = rev(RVK_REV_SESSION, "i", "s", 140, 400, "late",
+	                          RVK_SRC_ADMIN);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &c2, 1), RVK_OK);
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_SESSION, "i", "s", &got),
+	              RVK_OK);
+	CHECK_SOURCE(&got, RVK_SRC_ADMIN, 150, 400, "third");
 	rvk_revocation_fini(&got);
 
 	/* Never wins over any time, and stays. */
@@ -264,11 +314,18 @@ TAP_TEST(merge_rule)
 	};
 	TAP_CHECK_INT(rvk_store_record(fx.store, d, 2), RVK_OK);
 	CHECK_BOTH(&fx, RVK_REV_SESSION, "i", "s", 150, RVK_NEVER);
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_SESSION, "i", "s", &got),
+	              RVK_OK);
+	CHECK_SOURCE(&got, RVK_SRC_SET, 130, RVK_NEVER, NULL);
+	TAP_CHECK_INT(got.source, RVK_SRC_ADMIN);
+	TAP_CHECK_INT(got.nsources, 3);
+	rvk_revocation_fini(&got);
 
-	/* Two of the same key in one batch merge like two batches. */
+	/* Two of the same key in one batch, two sources; a tie on
+	 * revoked_at goes to the later expires_at. */
 	rvk_revocation_t e[] = {
 		rev(RVK_REV_TOKEN, "i", "t", 10, 20, "x", RVK_SRC_SET),
-		rev(RVK_REV_TOKEN, "i", "t", 5, 40, "y", RVK_SRC_RFC7009),
+		rev(RVK_REV_TOKEN, "i", "t", 10, 40, "y", RVK_SRC_RFC7009),
 	};
 	TAP_CHECK_INT(rvk_store_record(fx.store, e, 2), RVK_OK);
 	CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "t", 10, 40);
@@ -277,10 +334,171 @@ TAP_TEST(merge_rule)
 	TAP_CHECK_STR(got.reason, "y");
 	TAP_CHECK_INT(got.source, RVK_SRC_RFC7009);
 	rvk_revocation_fini(&got);
-	TAP_CHECK_INT(table_total(&fx), 2);
+	/* A full tie goes to the first source name: "admin" < "set". */
+	rvk_revocation_t f[] = {
+		rev(RVK_REV_TOKEN, "i", "u", 10, 20, "by set", RVK_SRC_SET),
+		rev(RVK_REV_TOKEN, "i", "u", 10, 20, "by admin", RVK_SRC_ADMIN),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, f, 2), RVK_OK);
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_TOKEN, "i", "u", &got),
+	              RVK_OK);
+	TAP_CHECK_STR(got.reason, "by admin");
+	TAP_CHECK_INT(got.source, RVK_SRC_ADMIN);
+	rvk_revocation_fini(&got);
+	TAP_CHECK_INT(table_total(&fx), 3);
 	rvk_store_stats_t st;
 	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows, 7);      /* contributions: 3 + 2 + 2 */
+	fx_fini(&fx);
+}
+
+/* The attack of issue #15 (defect 3), at the store: an operator's issuer
+ * revocation, then Keycloak's older notBefore, then Keycloak's clear. */
+TAP_TEST(one_source_leaving_keeps_the_others_in_force)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t adm = rev(RVK_REV_ISSUER, "i", "", NOW, NOW + 3600,
+	                           "incident", RVK_SRC_ADMIN);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &adm, 1), RVK_OK);
+	rvk_revocation_t kc = rev(RVK_REV_ISSUER, "i", "", NOW - 100,
+	                          NOW + 3500, NULL, RVK_SRC_KEYCLOAK);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &kc, 1), RVK_OK);
+	CHECK_BOTH(&fx, RVK_REV_ISSUER, "i", "", NOW, NOW + 3600);
+	rvk_revocation_t got;
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_ISSUER, "i", "", &got),
+	              RVK_OK);
+	TAP_CHECK_INT(got.source, RVK_SRC_ADMIN);
+	TAP_CHECK_STR(got.reason, "incident");
+	TAP_CHECK_INT(got.nsources, 2);
+	rvk_revocation_fini(&got);
+
+	/* Keycloak's clear: only its contribution goes. */
+	rvk_source_t only = RVK_SRC_KEYCLOAK;
+	bool deleted = false;
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_ISSUER, "i", "", &only,
+	                               &deleted), RVK_OK);
+	TAP_CHECK(deleted);
+	CHECK_BOTH(&fx, RVK_REV_ISSUER, "i", "", NOW, NOW + 3600);
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_ISSUER, "i", "", &got),
+	              RVK_OK);
+	TAP_CHECK_INT(got.nsources, 1);
+	TAP_CHECK_INT(got.source, RVK_SRC_ADMIN);
+	rvk_revocation_fini(&got);
+	/* Again: nothing of Keycloak's is left. */
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_ISSUER, "i", "", &only,
+	                               &deleted), RVK_OK);
+	TAP_CHECK(!deleted);
+	CHECK_BOTH(&fx, RVK_REV_ISSUER, "i", "", NOW, NOW + 3600);
+
+	/* The table goes down to what remains, too: a later Keycloak
+	 * contribution in force, then cleared, leaves the admin times. */
+	rvk_revocation_t kc2 = rev(RVK_REV_ISSUER, "i", "", NOW + 50,
+	                           NOW + 3650, NULL, RVK_SRC_KEYCLOAK);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &kc2, 1), RVK_OK);
+	CHECK_BOTH(&fx, RVK_REV_ISSUER, "i", "", NOW + 50, NOW + 3650);
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_ISSUER, "i", "", &only,
+	                               &deleted), RVK_OK);
+	TAP_CHECK(deleted);
+	CHECK_BOTH(&fx, RVK_REV_ISSUER, "i", "", NOW, NOW + 3600);
+	rvk_revtable_t *t = fx.table;
+	rvk_rev_query_t q = { .iss = "i", .iss_len = 1, .iat = NOW };
+	TAP_CHECK_INT(rvk_revtable_check(t, &q, NOW), RVK_REASON_ISSUER_REVOKED);
+	q.iat = NOW + 1;
+	TAP_CHECK_INT(rvk_revtable_check(t, &q, NOW), RVK_REASON_OK);
+
+	/* Survives a restart the same way. */
+	TAP_CHECK_INT(rvk_store_record(fx.store, &kc, 1), RVK_OK);
+	fx_close(&fx);
+	TAP_CHECK_INT(fx_open(&fx), RVK_OK);
+	CHECK_BOTH(&fx, RVK_REV_ISSUER, "i", "", NOW, NOW + 3600);
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_ISSUER, "i", "", &only,
+	                               &deleted), RVK_OK);
+	TAP_CHECK(deleted);
+	CHECK_BOTH(&fx, RVK_REV_ISSUER, "i", "", NOW, NOW + 3600);
+
+	/* An unfiltered delete (admin DELETE) removes every source. */
+	TAP_CHECK_INT(rvk_store_record(fx.store, &kc, 1), RVK_OK);
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_ISSUER, "i", "", NULL,
+	                               &deleted), RVK_OK);
+	TAP_CHECK(deleted);
+	CHECK_BOTH(&fx, RVK_REV_ISSUER, "i", "", 0, 0);
+	TAP_CHECK_INT(table_total(&fx), 0);
+	rvk_store_stats_t st;
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows, 0);
+	fx_fini(&fx);
+}
+
+TAP_TEST(get_many_reads_a_batch_back)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t revs[] = {
+		rev(RVK_REV_TOKEN, "i", "a", 10, 20, "ra", RVK_SRC_SET),
+		rev(RVK_REV_TOKEN, "i", "a", 15, 25, NULL, RVK_SRC_ADMIN),
+		rev(RVK_REV_KEY, "i", "k", 5, RVK_NEVER, NULL, RVK_SRC_ADMIN),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 3), RVK_OK);
+	rvk_revocation_t keys[] = {
+		revs[0],
+		rev(RVK_REV_TOKEN, "i", "absent", 0, 0, NULL, RVK_SRC_SET),
+		revs[2],
+	};
+	rvk_revocation_t out[3];
+	bool found[3];
+	TAP_CHECK_INT(rvk_store_get_many(fx.store, keys, 3, out, found), RVK_OK);
+	TAP_CHECK(found[0] && !found[1] && found[2]);
+	TAP_CHECK_INT(out[0].source, RVK_SRC_ADMIN);
+	TAP_CHECK_INT(out[0].revoked_at, 15);
+	TAP_CHECK_INT(out[0].nsources, 2);
+	TAP_CHECK(out[1].iss == NULL && out[1].nsources == 0);
+	TAP_CHECK_INT(out[2].expires_at, RVK_NEVER);
+	for (int i = 0; i < 3; i++)
+		rvk_revocation_fini(&out[i]);
+	TAP_CHECK_INT(rvk_store_get_many(fx.store, NULL, 0, NULL, NULL), RVK_OK);
+	fx_fini(&fx);
+}
+
+/* A repeated revocation that changes nothing (same or older revoked_at
+ * and expires_at, same source) is acknowledged without a write. */
+TAP_TEST(a_repeat_that_changes_nothing_writes_nothing)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t a = rev(RVK_REV_SUBJECT, "i", "u", 100, 200, "r1",
+	                         RVK_SRC_WEBHOOK);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &a, 1), RVK_OK);
+	rvk_store_stats_t st;
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows_written, 1);
+	rvk_revocation_t same[] = {
+		a,
+		rev(RVK_REV_SUBJECT, "i", "u", 90, 200, "older", RVK_SRC_WEBHOOK),
+		rev(RVK_REV_SUBJECT, "i", "u", 100, 150, "r2", RVK_SRC_WEBHOOK),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, same, 3), RVK_OK);
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.commits, 2);
+	TAP_CHECK_INT(st.rows_written, 1);
+	TAP_CHECK_INT(st.rows, 1);
+	rvk_revocation_t got;
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_SUBJECT, "i", "u", &got),
+	              RVK_OK);
+	TAP_CHECK_STR(got.reason, "r1");
+	rvk_revocation_fini(&got);
+	CHECK_BOTH(&fx, RVK_REV_SUBJECT, "i", "u", 100, 200);
+
+	/* Another source, or a later time, is a write. */
+	rvk_revocation_t other[] = {
+		rev(RVK_REV_SUBJECT, "i", "u", 100, 200, NULL, RVK_SRC_ADMIN),
+		rev(RVK_REV_SUBJECT, "i", "u", 100, 201, NULL, RVK_SRC_WEBHOOK),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, other, 2), RVK_OK);
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows_written, 3);
 	TAP_CHECK_INT(st.rows, 2);
+	CHECK_BOTH(&fx, RVK_REV_SUBJECT, "i", "u", 100, 201);
 	fx_fini(&fx);
 }
 
@@ -739,10 +957,11 @@ TAP_TEST(fault_loop_leaves_nothing_behind)
 		}
 		rvk_fault_reset();
 		TAP_CHECK_INT(r, RVK_OK);
-		/* BEGIN + 4 upserts can fail, the 6th step does not exist; one
-		 * COMMIT; at least one fsync (the WAL, synchronous=FULL). */
+		/* BEGIN + 4 x (look-up + upsert) can fail, the 10th step does
+		 * not exist; one COMMIT; at least one fsync (the WAL,
+		 * synchronous=FULL). */
 		if (p < 2)
-			TAP_CHECK_INT(nth, p == 0 ? 6 : 2);
+			TAP_CHECK_INT(nth, p == 0 ? 10 : 2);
 		else
 			TAP_CHECK(nth >= 2 && nth < 100);
 		printf("# %s: failed %lu times, then committed\n", points[p],
@@ -753,7 +972,8 @@ TAP_TEST(fault_loop_leaves_nothing_behind)
 		rvk_store_stats_t st;
 		rvk_store_stats(fx.store, &st);
 		TAP_CHECK(st.healthy);
-		TAP_CHECK_INT(st.rows, 4);
+		/* Contributions: "s" has webhook's and set's. */
+		TAP_CHECK_INT(st.rows, 5);
 		/* Undo, so the second point starts from the same state. */
 		bool del;
 		TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_TOKEN, "i", "n1",
@@ -921,6 +1141,9 @@ main(void)
 {
 	rvk_log_set_level(RVK_LOG_ERROR);
 	return tap_main(TAP_LIST(sources_have_names, record_and_get, merge_rule,
+	                         one_source_leaving_keeps_the_others_in_force,
+	                         a_repeat_that_changes_nothing_writes_nothing,
+	                         get_many_reads_a_batch_back,
 	                         list_pages_and_filters, delete_and_only_source,
 	                         restart_reloads_live_rows,
 	                         purge_deletes_dead_rows_only,
