@@ -797,3 +797,6 @@ def wait_ready(port, proc, watchdog=30):
 # servers, and one would go unexamined.
 import sys as _sys  # noqa: E402
 _sys.modules.setdefault("rvk_integration_conftest", _sys.modules[__name__])
+# The e2e modules say `from conftest import ic`; whichever conftest pytest
+# loaded last answers that name, so this one does too.
+ic = _sys.modules["rvk_integration_conftest"]
