@@ -30,6 +30,7 @@
   let pollTimer = null;
   let lastSample = null;     // previous /metrics counters
   let history = [];          // {t, allow, deny}
+  let lastRates = { allow: null, deny: null, hit: null };
   let jwksLast = {};         // issuer -> last fetch outcome seen
   let cursor = null;         // next page of the current listing
   let listing = null;        // {type, iss} of the current listing
@@ -122,12 +123,14 @@
 
   /* ------------------------------------------------------ revocations */
 
+  /* The per-source contributions, when the API gives them (SPEC-style
+   * "sources"); a revocation without them has one source, shown in its
+   * "revoked ... by" line. */
   function sourceList(rv) {
-    const list = Array.isArray(rv.sources) && rv.sources.length ? rv.sources
-      : [{ source: rv.source, revoked_at: rv.revoked_at, expires_at: rv.expires_at, reason: rv.reason }];
+    if (!Array.isArray(rv.sources) || rv.sources.length === 0) return null;
     const ul = el("ul", { class: "sources", "aria-label": "sources" });
-    for (const s of list) {
-      const inForce = list.length > 1 && s.source === rv.source && s.revoked_at === rv.revoked_at;
+    for (const s of rv.sources) {
+      const inForce = s.source === rv.source && s.revoked_at === rv.revoked_at;
       ul.append(el("li", null,
         el("span", { class: "src" }, s.source || "unknown"),
         "revoked " + utc(s.revoked_at),
@@ -135,7 +138,7 @@
         s.reason ? " · reason: " + s.reason : " · no reason given",
         inForce ? el("span", { class: "in-force" }, "in force") : null));
     }
-    return ul;
+    return el("div", { class: "src-block" }, el("p", { class: "src-h" }, "Sources (" + rv.sources.length + ")"), ul);
   }
 
   function revCard(rv) {
@@ -229,6 +232,7 @@
       await api("DELETE", onePath(rv.type, rv.id, rv.iss));
       card.remove();
       setText("find-status", "Lifted " + what + ".", "status ok");
+      poll();
     } catch (e) {
       setText("find-status", "Lift failed: " + e.message, "status bad");
     }
@@ -266,6 +270,7 @@
       $("more").hidden = true;
       showResults([rv], false);
       setText("find-status", "Just revoked:", "status");
+      poll();
     } catch (e) {
       setText("revoke-status", "Not revoked: " + e.message, "status bad");
     }
@@ -359,8 +364,10 @@
       hits: sum(ms, "revokd_verified_cache_hits_total"),
       misses: sum(ms, "revokd_verified_cache_misses_total"),
     };
-    let allowRate = null, denyRate = null, hit = null;
-    if (lastSample && now > lastSample.t) {
+    let allowRate = lastRates.allow, denyRate = lastRates.deny, hit = null;
+    if (lastSample && now - lastSample.t < 2000) {
+      // an extra refresh (after a revocation): tables only, no rate sample
+    } else if (lastSample) {
       const dt = (now - lastSample.t) / 1000;
       allowRate = Math.max(0, sample.allow - lastSample.allow) / dt;
       denyRate = Math.max(0, sample.deny - lastSample.deny) / dt;
@@ -368,8 +375,12 @@
       if (dh + dm > 0) hit = dh / (dh + dm);
       history.push({ t: now, allow: allowRate, deny: denyRate });
       history = history.filter((p) => p.t >= now - HISTORY_MS);
+      lastRates = { allow: allowRate, deny: denyRate, hit: dh + dm > 0 ? hit : null };
+      lastSample = sample;
+    } else {
+      lastSample = sample;
     }
-    lastSample = sample;
+    if (hit === null) hit = lastRates.hit;
     if (hit === null) hit = stats.verified_cache && stats.verified_cache.hit_ratio;
     setText("m-allow", fmtRate(allowRate));
     setText("m-deny", fmtRate(denyRate));
@@ -459,17 +470,29 @@
       g.beginPath(); g.moveTo(pad.l, y + .5); g.lineTo(w - pad.r, y + .5); g.stroke();
       g.fillText(fmtRate(max * (1 - i / 2)), 2, y + 4);
     }
-    g.fillText("−10 min", pad.l, h - 4);
+    // The window grows with the history: the last minute at first, up to
+    // ten minutes, so that the first points are not a speck at the edge.
+    const span = history.length ? now - history[0].t : 0;
+    const win = Math.min(HISTORY_MS, Math.max(60 * 1000, Math.ceil(span / 60000) * 60000));
+    g.fillText("−" + Math.round(win / 60000) + " min", pad.l, h - 4);
     g.fillText("now", w - pad.r - 20, h - 4);
-    const x = (t) => pad.l + (w - pad.l - pad.r) * (1 - (now - t) / HISTORY_MS);
+    const x = (t) => pad.l + (w - pad.l - pad.r) * (1 - (now - t) / win);
     const y = (v) => pad.t + (h - pad.t - pad.b) * (1 - v / max);
+    cv.dataset.points = String(history.length);
+    if (history.length === 0) {
+      g.fillText("collecting…", pad.l + 8, pad.t + 16);
+      return;
+    }
     for (const [key, col] of [["allow", "--allow"], ["deny", "--deny"]]) {
-      if (history.length < 1) break;
-      g.strokeStyle = color(col);
+      g.strokeStyle = g.fillStyle = color(col);
       g.lineWidth = 2;
       g.beginPath();
       history.forEach((p, i) => (i ? g.lineTo(x(p.t), y(p[key])) : g.moveTo(x(p.t), y(p[key]))));
       g.stroke();
+      const last = history[history.length - 1];
+      g.beginPath();
+      g.arc(x(last.t), y(last[key]), 3, 0, 2 * Math.PI);
+      g.fill();
     }
   }
 
@@ -535,8 +558,9 @@
     setConn("Connected", "pill ok");
     revokeTypeChanged();
     await poll();
+    setTimeout(() => { if (token !== null) poll(); }, 2500);  // a first rate soon
     pollTimer = setInterval(poll, POLL_MS);
-    $("find-type").focus();
+    $("rv-type").focus();
   }
 
   function lockOut(message) {
@@ -544,6 +568,7 @@
     if (pollTimer) clearInterval(pollTimer);
     pollTimer = null;
     lastSample = null;
+    lastRates = { allow: null, deny: null, hit: null };
     history = [];
     jwksLast = {};
     $("results").replaceChildren();
