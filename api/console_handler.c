@@ -1,8 +1,9 @@
 /*
- * GET/HEAD /admin and /admin/... on the admin listener: the embedded
- * incident console (api/console.h). Its route row comes after the admin
- * API's, so /admin/v1/... never reaches it; what does and names no file is
- * the same 404 as any unknown path.
+ * /admin and /admin/... on the admin listener: the embedded incident
+ * console (api/console.h). Its route row comes after the admin API's, so
+ * the API's paths never reach it; what does and names no file is the same
+ * 404, whatever the method, as any unknown path; a file is GET or HEAD
+ * only (405).
  */
 #include <string.h>
 
@@ -62,17 +63,23 @@ etag_listed(const char *inm, const char *etag)
 void
 rvk_handle_console(rvk_req_t *req)
 {
-	if (strcmp(req->url, "/admin") == 0) {
+	bool root = strcmp(req->url, "/admin") == 0;
+	const rvk_console_asset_t *a = !root && strncmp(req->url, PREFIX, strlen(PREFIX)) == 0
+		? rvk_console_find(req->url + strlen(PREFIX)) : NULL;
+	if (!root && !a) {
+		rvk_reply_error(req, MHD_HTTP_NOT_FOUND, "not_found", "no such path");
+		return;
+	}
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		rvk_reply_error(req, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid_request",
+		                "method not allowed");
+		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		return;
+	}
+	if (root) {
 		rvk_reply_empty(req, MHD_HTTP_PERMANENT_REDIRECT);
 		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_LOCATION, PREFIX);
 		secure(req->resp);
-		return;
-	}
-	const rvk_console_asset_t *a = strncmp(req->url, PREFIX, strlen(PREFIX)) == 0
-		? rvk_console_find(req->url + strlen(PREFIX)) : NULL;
-	if (!a) {
-		rvk_reply_error(req, MHD_HTTP_NOT_FOUND, "not_found", "no such path");
-		MHD_add_response_header(req->resp, "X-Content-Type-Options", "nosniff");
 		return;
 	}
 	const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,

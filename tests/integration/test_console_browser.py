@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from cdp import Browser, chromium_path
-from conftest import ISS, ISS2
+from conftest import ISS, ISS2, jwk_of
 
 pytestmark = pytest.mark.skipif(chromium_path() is None,
                                 reason="chromium is not installed (tests/install-deps.sh)")
@@ -376,6 +376,38 @@ def test_live_panel(page, srv, mint, shots):
             srv.auth("not-a-token")
         time.sleep(0.2)
     shots(page, "08-live")
+
+
+def test_keys_per_issuer_follow_the_jwks(browser, make_server, jwks_server, keys, shots):
+    """An issuer with a jwks_uri: the panel shows its fetches, then a
+    failing one (the last good set stays), then a good one again. In the
+    dark scheme, as a console at night may be."""
+    jiss = "https://jwks-idp.test"
+    jwks_server.keys = [jwk_of(keys.ec_other, "e1", "ES256")]
+    srv = make_server(admin=True, issuers=[
+        {"issuer": ISS, "algorithms": ["RS256"],
+         "keys": [{"kid": "rsa1", "alg": "RS256", "pem_file": "keys/rsa.pem"}]},
+        {"issuer": jiss, "algorithms": ["ES256"], "jwks_uri": jwks_server.base + "/jwks",
+         "jwks_refresh": 1}])
+    browser.viewport(*WIDE)
+    browser.call("Emulation.setEmulatedMedia",
+                 features=[{"name": "prefers-color-scheme", "value": "dark"}])
+    try:
+        browser.goto(srv.admin_url + "/admin/")
+        browser.wait("document.activeElement && document.activeElement.id === 'token'")
+        login(browser, srv)
+        jw = "document.getElementById('jwks').textContent"
+        browser.wait(f"{jw}.includes('JWKS: fetched')", timeout=90, what="a good fetch")
+        assert "static keys" in browser.text("#jwks")
+        jwks_server.mode = "error"
+        browser.wait(f"{jw}.includes('last fetch failed')", timeout=90, what="a failed fetch")
+        browser.js("document.getElementById('jwks').scrollIntoView()")
+        shots(browser, "13-dark-jwks-failing")
+        jwks_server.mode = "ok"
+        browser.wait(f"{jw}.includes('JWKS: fetched')", timeout=90, what="a good fetch again")
+        assert browser.problems() == []
+    finally:
+        browser.call("Emulation.setEmulatedMedia", features=[])
 
 
 def test_keyboard_order_and_visible_focus(page, srv):

@@ -113,6 +113,15 @@ def test_only_get_and_head(split, method):
     assert r.headers["Allow"] == "GET, HEAD"
 
 
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/admin/nope", "/admin/v1/nope", "/admin/v1/stats/x"])
+def test_unknown_admin_paths_are_404_whatever_the_method(split, method, path):
+    r = requests.request(method, split.admin_url + path, timeout=10,
+                         headers={"Authorization": f"Bearer {split.admin_token}"})
+    assert r.status_code == 404, (method, path, r.status_code)
+    assert r.json() == {"error": "not_found", "error_description": "no such path"}
+
+
 def test_admin_without_slash_redirects(split):
     r = requests.get(split.admin_url + "/admin", allow_redirects=False, timeout=10)
     assert r.status_code == 308
