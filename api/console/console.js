@@ -169,7 +169,9 @@
 
   async function find(ev) {
     if (ev) ev.preventDefault();
-    const type = $("find-type").value, iss = $("find-iss").value, id = $("find-id").value.trim();
+    const type = $("find-type").value, id = $("find-id").value.trim();
+    // With one issuer configured, "any issuer" can only mean that one.
+    const iss = $("find-iss").value || (issuers.length === 1 ? issuers[0] : "");
     setText("find-status", "Searching…", "status");
     $("more").hidden = true;
     try {

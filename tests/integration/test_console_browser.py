@@ -198,6 +198,38 @@ def test_revoke_find_and_lift_a_subject(page, srv, mint, shots):
               what="the not-revoked answer")
 
 
+def test_ids_with_slashes_and_query_characters(page, srv):
+    """An ID is everything after {type}/ (SPEC §5.6): the console encodes
+    it, so "/", "?", "#", "%" and spaces reach the API intact."""
+    login(page, srv)
+    jti = uid("a/b?c=d#e%20f g")
+    page.select("#rv-type", "token")
+    page.select("#rv-iss", ISS)
+    page.focus("#rv-id")
+    page.type(jti)
+    page.key("Enter")
+    page.wait("document.getElementById('revoke-status').textContent.startsWith('Revoked')",
+              what="the token revocation")
+    one = f"{RV}/token/{urllib.parse.quote(jti, safe='')}?iss={urllib.parse.quote(ISS, safe='')}"
+    assert srv.admin("GET", one).json()["id"] == jti
+    page.select("#find-type", "token")
+    page.select("#find-iss", ISS)
+    page.focus("#find-id")
+    page.type(jti)
+    page.key("Enter")
+    page.wait("document.getElementById('find-status').textContent.startsWith('1 revocation')",
+              what="found by its ID")
+    assert page.text("#results .rev-id") == jti
+    page.js("document.querySelector('#results .rev button').focus()")
+    page.key("Enter")
+    page.wait("document.getElementById('confirm').open", what="the confirmation")
+    page.key("Tab")
+    page.key("Enter")
+    page.wait("document.getElementById('find-status').textContent.startsWith('Lifted')",
+              what="lifted")
+    assert srv.admin("GET", one).status_code == 404
+
+
 def test_key_and_issuer_ask_first(page, srv, mint):
     login(page, srv)
     kid = uid("leaked-kid")
@@ -445,6 +477,7 @@ def test_phone_width(page, srv, shots):
     page.wait("document.querySelectorAll('#results .rev').length > 0", what="results")
     # nothing wider than the screen
     assert page.js("document.documentElement.scrollWidth") <= PHONE[0]
+    page.js("document.getElementById('find-h').scrollIntoView()")
     shots(page, "11-phone-console")
     shots(page, "12-phone-console-full", full_page=True)
     page.viewport(*WIDE)
