@@ -123,11 +123,10 @@
 
   /* ------------------------------------------------------ revocations */
 
-  /* The per-source contributions, when the API gives them (SPEC-style
-   * "sources"); a revocation without them has one source, shown in its
-   * "revoked ... by" line. */
+  /* The per-source contributions, when the API gives more than one
+   * ("sources"); one source (or none given) is the "revoked ... by" line. */
   function sourceList(rv) {
-    if (!Array.isArray(rv.sources) || rv.sources.length === 0) return null;
+    if (!Array.isArray(rv.sources) || rv.sources.length < 2) return null;
     const ul = el("ul", { class: "sources", "aria-label": "sources" });
     for (const s of rv.sources) {
       const inForce = s.source === rv.source && s.revoked_at === rv.revoked_at;

@@ -349,8 +349,15 @@ def test_sources_and_origin(page, srv, shots):
                 "reason": "webhook: " + probe},
                {"source": "keycloak", "revoked_at": 1779900000, "expires_at": 1779986400,
                 "reason": None}]}
-    page.answer_for("*/admin/v1/revocations/subject/*",
-                    lambda req: (200, "application/json", json.dumps(doc).encode()))
+    single = {"type": "subject", "iss": ISS, "id": sub + "-one", "revoked_at": 1780000000,
+              "expires_at": 1780086400, "reason": None, "source": "backchannel",
+              "sources": [{"source": "backchannel", "revoked_at": 1780000000,
+                           "expires_at": 1780086400, "reason": None}]}
+
+    def answer(req):
+        body = single if req["url"].split("?")[0].endswith("-one") else doc
+        return 200, "application/json", json.dumps(body).encode()
+    page.answer_for("*/admin/v1/revocations/subject/*", answer)
     try:
         login(page, srv)
         page.select("#find-type", "subject")
@@ -360,6 +367,21 @@ def test_sources_and_origin(page, srv, shots):
         page.key("Enter")
         page.wait("document.querySelectorAll('#results .sources li').length === 3",
                   what="three sources")
+        # one source: its "revoked ... by" line says it all, no list
+        page.focus("#find-id")
+        page.type("-one")
+        page.key("Enter")
+        page.wait("document.querySelector('#results .rev-id').textContent.endsWith('-one')",
+                  what="the one-source revocation")
+        assert page.js("document.querySelectorAll('#results .sources').length") == 0
+        assert "by backchannel" in page.text("#results .rev")
+        assert "none given" in page.text("#results .rev")
+        page.js("document.getElementById('find-id').value = ''")
+        page.focus("#find-id")
+        page.type(sub)
+        page.key("Enter")
+        page.wait("document.querySelectorAll('#results .sources li').length === 3",
+                  what="three sources again")
     finally:
         page.answer_for(None, None)
     items = page.js("[...document.querySelectorAll('#results .sources li')]"
