@@ -242,8 +242,10 @@ class Browser:
     # --- what happened ------------------------------------------------------
 
     def problems(self):
-        """Console errors and warnings, uncaught exceptions, error log
-        entries (CSP violations among them) and JavaScript dialogs."""
+        """Console errors and warnings (the page's own), uncaught
+        exceptions, error log entries (CSP violations and failed loads among
+        them; the browser's own warnings vary by version and are left out)
+        and JavaScript dialogs."""
         self.pump()
         out = []
         for e in self.events:
@@ -254,7 +256,7 @@ class Browser:
             elif m == "Runtime.exceptionThrown":
                 out.append(("exception", p["exceptionDetails"].get("text"),
                             p["exceptionDetails"].get("exception", {}).get("description")))
-            elif m == "Log.entryAdded" and p["entry"]["level"] in ("error", "warning") \
+            elif m == "Log.entryAdded" and p["entry"]["level"] == "error" \
                     and not self._expected(p["entry"]):
                 out.append(("log", p["entry"].get("source"), p["entry"].get("text"),
                             p["entry"].get("url")))

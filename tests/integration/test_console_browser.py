@@ -118,6 +118,22 @@ def test_served_with_its_policy(page, srv, shots):
     shots(page, "01-login")
 
 
+def test_the_policy_is_enforced_and_violations_are_seen(page):
+    """The browser enforces the CSP (an inline script and an inline
+    handler injected into the page do not run), and this harness sees the
+    violation: the "no problems" check after every test is not blind."""
+    page.js("""(() => { const s = document.createElement('script');
+        s.textContent = 'window.__ran = 1'; document.body.append(s);
+        const i = document.createElement('img'); i.setAttribute('src', '/admin/favicon.svg?x');
+        i.setAttribute('onload', 'window.__ran2 = 1'); document.body.append(i); })()""")
+    page.wait("[...document.images].every(i => i.complete)", what="the image loads")
+    assert page.js("typeof window.__ran") == "undefined"
+    assert page.js("typeof window.__ran2") == "undefined"
+    seen = page.problems()
+    assert any("Content Security Policy" in str(p) for p in seen), seen
+    page.events.clear()  # provoked here; the fixture checks the rest
+
+
 def test_wrong_token_is_refused_and_never_shown(page, srv, shots):
     wrong = "not-the-token-" + uuid.uuid4().hex
     page.expect_http(401, "/admin/v1/stats")
