@@ -392,7 +392,7 @@
       ["subject", String(revs.subject ?? 0)], ["session", String(revs.session ?? 0)],
       ["token", String(revs.token ?? 0)], ["key", String(revs.key ?? 0)],
       ["issuer", String(revs.issuer ?? 0)],
-      ["verified-token cache", String(stats.verified_cache ? stats.verified_cache.entries : "–")],
+      ["cached tokens", String(stats.verified_cache ? stats.verified_cache.entries : "–")],
     ]);
     const st = stats.store || {};
     const cluster = String(stats.cluster || "unknown");

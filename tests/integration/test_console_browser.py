@@ -424,7 +424,7 @@ def test_live_panel(page, srv, mint, shots):
               what="a decision rate")
     assert page.js("document.getElementById('m-total').textContent") != "–"
     tables = page.text("#tables")
-    assert "subject" in tables and "verified-token cache" in tables
+    assert "subject" in tables and "cached tokens" in tables
     repl = page.text("#repl")
     assert "store" in repl and "ok" in repl and "replication" in repl and "disabled" in repl
     jw = page.text("#jwks")
