@@ -261,6 +261,8 @@
     if (FIELD[type]) event[FIELD[type]] = id;
     if (reason) event.reason = reason;
     setText("revoke-status", "Revoking…", "status");
+    const button = $("revoke-form").querySelector("button[type=submit]");
+    button.disabled = true;  // one request at a time (a repeat would be harmless)
     try {
       const doc = await api("POST", "/admin/v1/revocations", event);
       const rv = doc.revocations[0];
@@ -274,6 +276,8 @@
       poll();
     } catch (e) {
       setText("revoke-status", "Not revoked: " + e.message, "status bad");
+    } finally {
+      button.disabled = false;
     }
   }
 

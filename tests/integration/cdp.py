@@ -160,14 +160,16 @@ class Browser:
 
     def expect_http(self, status, path):
         """A failed load the test provokes (a 401 for a wrong token, a 404
-        for what is not revoked): Chromium logs it as an error, which
-        problems() then leaves out. Cleared by goto."""
-        self.expected_http.append((status, path))
+        for what is not revoked; status may also be a network error such
+        as "net::ERR_CONNECTION_REFUSED"): Chromium logs it as an error,
+        which problems() then leaves out. Cleared by goto."""
+        what = status if isinstance(status, str) else f"status of {status} "
+        self.expected_http.append((what, path))
 
     def _expected(self, entry):
         return entry.get("source") == "network" and any(
-            f"status of {st} " in entry.get("text", "") and path in entry.get("url", "")
-            for st, path in self.expected_http)
+            what in entry.get("text", "") and path in entry.get("url", "")
+            for what, path in self.expected_http)
 
     def goto(self, url):
         self.events.clear()

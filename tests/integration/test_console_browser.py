@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from cdp import Browser, chromium_path
-from conftest import ISS, ISS2, jwk_of
+from conftest import ISS, ISS2, base_config, jwk_of, start_server
 
 pytestmark = pytest.mark.skipif(chromium_path() is None,
                                 reason="chromium is not installed (tests/install-deps.sh)")
@@ -150,6 +150,38 @@ def test_wrong_token_is_refused_and_never_shown(page, srv, shots):
     login(page, srv)
     assert srv.admin_token not in page.js("document.documentElement.outerHTML")
     assert page.js("sessionStorage.length + localStorage.length") == 0
+
+
+def test_no_admin_token_configured_says_so(browser, tmp_path, keys):
+    """A server without an admin token: the API answers 403 to everything,
+    and the console says the admin API is disabled."""
+    cfg = base_config(str(tmp_path), keys)
+    del cfg["admin"]
+    srv = start_server(str(tmp_path), cfg, admin=True)
+    browser.goto(srv.admin_url + "/admin/")
+    browser.expect_http(403, "/admin/v1/stats")
+    browser.wait("document.activeElement && document.activeElement.id === 'token'")
+    browser.type("anything")
+    browser.key("Enter")
+    browser.wait("!document.getElementById('login-error').hidden", what="the refusal")
+    assert "admin API is disabled" in browser.text("#login-error")
+    assert browser.problems() == []
+
+
+def test_server_gone_says_so(browser, make_server):
+    """revokd stops under the page: the live panel says so and keeps
+    trying; nothing throws."""
+    srv = make_server(admin=True)
+    browser.goto(srv.admin_url + "/admin/")
+    browser.wait("document.activeElement && document.activeElement.id === 'token'")
+    login(browser, srv)
+    browser.expect_http("net::ERR_CONNECTION_REFUSED", srv.admin_url)
+    assert srv.stop() == 0
+    browser.wait("!document.getElementById('live-error').hidden", timeout=90,
+                 what="the live panel notices")
+    assert "Live data unavailable" in browser.text("#live-error")
+    assert browser.text("#conn") == "Unreachable"
+    assert browser.problems() == []
 
 
 def test_revoke_find_and_lift_a_subject(page, srv, mint, shots):
