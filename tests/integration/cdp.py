@@ -229,6 +229,19 @@ class Browser:
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
                   deviceScaleFactor=scale, mobile=mobile)
 
+    def shot(self, name, full_page=False):
+        """Saves the screen as <workdir>/screens/<name>.png and, when
+        REVOKD_SCREENSHOTS names a folder, there too. Returns: the path."""
+        d = os.path.join(self.workdir, "screens")
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, name + ".png")
+        self.screenshot(path, full_page=full_page)
+        extra = os.environ.get("REVOKD_SCREENSHOTS")
+        if extra:
+            os.makedirs(extra, exist_ok=True)
+            shutil.copy(path, os.path.join(extra, name + ".png"))
+        return path
+
     def screenshot(self, path, full_page=False):
         params = {"format": "png"}
         if full_page:

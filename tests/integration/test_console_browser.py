@@ -10,17 +10,15 @@ the live panel; IDs and reasons that look like markup shown literally and
 never run. Every page must end with no console error, no exception, no
 CSP violation and no JavaScript dialog.
 
-Screenshots of each screen go to <tmp>/screens and, when REVOKD_SCREENSHOTS
-names a folder, there too (docs/console/ holds a committed set).
+Screenshots of each screen go to the browser's tmp folder (screens/) and,
+when REVOKD_SCREENSHOTS names a folder, there too (docs/console/ holds a
+committed set).
 """
 import json
-import os
-import shutil
 import urllib.parse
 import uuid
 
 import pytest
-import requests
 
 from cdp import Browser, chromium_path
 from conftest import ISS, ISS2, base_config, jwk_of, start_server
@@ -39,19 +37,9 @@ def srv(module_make_server):
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    d = str(tmp_path_factory.mktemp("screens"))
-    extra = os.environ.get("REVOKD_SCREENSHOTS")
-    if extra:
-        os.makedirs(extra, exist_ok=True)
-
-    def shot(browser, name, full_page=False):
-        path = os.path.join(d, name + ".png")
-        browser.screenshot(path, full_page=full_page)
-        if extra:
-            shutil.copy(path, os.path.join(extra, name + ".png"))
-        return path
-    return shot
+def shots():
+    """shots(browser, name, full_page=False): Browser.shot (cdp.py)."""
+    return lambda browser, name, full_page=False: browser.shot(name, full_page)
 
 
 @pytest.fixture(scope="module")
