@@ -37,10 +37,14 @@
 
   const $ = (id) => document.getElementById(id);
 
-  /* el("p", {class: "x"}, "text", child...): strings become text nodes. */
+  /* el("p", {class: "x"}, "text", child...): strings become text nodes.
+   * Attributes that load or run something are refused outright, so no
+   * value can ever become a URL or a handler. */
+  const UNSAFE_ATTR = /^(on|href$|src|action$|formaction$|style$)/i;
   function el(tag, attrs, ...kids) {
     const n = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
+      if (UNSAFE_ATTR.test(k)) throw new Error("el: attribute " + k + " refused");
       if (v === null || v === undefined || v === false) continue;
       if (k === "class") n.className = v;
       else n.setAttribute(k, v === true ? "" : String(v));

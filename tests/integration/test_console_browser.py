@@ -504,14 +504,12 @@ def test_keyboard_order_and_visible_focus(page, srv):
     login(page, srv)
     assert page.active_id() == "rv-type"  # the first form has the focus
     order = []
-    for _ in range(9):
+    for _ in range(8):
         page.key("Tab")
         order.append(page.js("document.activeElement.id || "
                              "document.activeElement.textContent.trim()"))
     assert order == ["rv-iss", "rv-id", "rv-reason", "Revoke", "find-type", "find-iss",
-                     "find-id", "Search", "logout"] or order[:8] == [
-        "rv-iss", "rv-id", "rv-reason", "Revoke", "find-type", "find-iss", "find-id",
-        "Search"], order
+                     "find-id", "Search"], order
     # the focused control shows it: a 3 px outline
     page.focus("#find-type")
     page.key("Tab")
