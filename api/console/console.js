@@ -235,7 +235,11 @@
     if (!ok) return;
     try {
       await api("DELETE", onePath(rv.type, rv.id, rv.iss));
+      // The focus was on the card's button: give it the next card's, or
+      // the search field, rather than lose it with the card.
+      const next = card.nextElementSibling || card.previousElementSibling;
       card.remove();
+      (next ? next.querySelector("button") : $("find-id")).focus();
       setText("find-status", "Lifted " + what + ".", "status ok");
       poll();
     } catch (e) {

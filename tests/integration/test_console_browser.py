@@ -222,6 +222,7 @@ def test_revoke_find_and_lift_a_subject(page, srv, mint, shots):
     page.wait("document.getElementById('find-status').textContent.startsWith('Lifted')",
               what="the lift is acknowledged")
     assert page.js("document.querySelectorAll('#results .rev').length") == 0
+    assert page.active_id() == "find-id"  # the focus is not lost with the card
     wait_status(srv, tok, 200)  # allowed again
     q = f"{RV}/subject/{urllib.parse.quote(sub, safe='')}?iss={urllib.parse.quote(ISS, safe='')}"
     assert srv.admin("GET", q).status_code == 404
