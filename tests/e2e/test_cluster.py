@@ -1,4 +1,4 @@
-"""Cluster mode (SPEC §7): replicas sharing revocations through a real
+"""Cluster mode (REFERENCE §7): replicas sharing revocations through a real
 redis-server. Propagation is polled with generous deadlines (PATIENCE
 seconds): how fast it is belongs to bench/cluster, not to a test that runs
 on a loaded 2-core machine and under sanitizers."""

@@ -1,4 +1,4 @@
-"""Admin revocations and what they deny (SPEC §3 step 6, §4), across restarts,
+"""Admin revocations and what they deny (REFERENCE §3 step 6, §4), across restarts,
 and under store faults (DECISIONS D15: nothing half-applied, the next request
 succeeds)."""
 import signal
