@@ -1,5 +1,5 @@
 /*
- * The admin API (SPEC §5.6): create, list, get and delete revocations, and
+ * The admin API (REFERENCE §5.6): create, list, get and delete revocations, and
  * stats, under /admin/ on the admin listener.
  *
  * Every request first passes the admin token check: no token configured ->

@@ -1,5 +1,5 @@
 /*
- * Event JSON -> revocations with SPEC §4 defaults; see events.h.
+ * Event JSON -> revocations with REFERENCE §4 defaults; see events.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

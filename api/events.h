@@ -1,5 +1,5 @@
 /*
- * events.h - revocation events (SPEC §5.1 JSON) into revocations (SPEC §4).
+ * events.h - revocation events (REFERENCE §5.1 JSON) into revocations (REFERENCE §4).
  *
  * The body of the admin API's POST and of the Standard Webhooks endpoint:
  * one event object, or {"events":[...]} with 1 to RVK_EVENTS_MAX events.

@@ -1,5 +1,5 @@
 /*
- * POST /v1/introspect: RFC 7662 token introspection (SPEC §5.7), for
+ * POST /v1/introspect: RFC 7662 token introspection (REFERENCE §5.7), for
  * callers that ask "is this token active?" rather than making an auth
  * subrequest (Ory Oathkeeper, Kong, APISIX, resource servers).
  *

@@ -1,11 +1,11 @@
 /*
  * POST /k_push_not_before: Keycloak's "Push" of a not-before policy
- * (SPEC §5.5). Keycloak POSTs a compact JWS (Content-Type text/plain; any
+ * (REFERENCE §5.5). Keycloak POSTs a compact JWS (Content-Type text/plain; any
  * type is accepted) signed with the realm key, payload
  *   {"action":"PUSH_NOT_BEFORE","notBefore":N,"resource":"<client id>",
  *    "expiration":N,...}
  * It carries no iss: the issuer is the one whose backchannel_client_id is
- * `resource`, and the JWS must verify with that issuer's keys (SPEC §3 steps
+ * `resource`, and the JWS must verify with that issuer's keys (REFERENCE §3 steps
  * 1, 3, 4). notBefore > 0 records an issuer revocation at notBefore - 1
  * (Keycloak refuses tokens with iat < notBefore; ours denies iat <=
  * revoked_at); notBefore 0 removes Keycloak's contribution to the issuer

@@ -1,5 +1,5 @@
 /*
- * /healthz, /readyz, /metrics (SPEC §6), served on every listener.
+ * /healthz, /readyz, /metrics (REFERENCE §6), served on every listener.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
  * POST /v1/events with Content-Type application/secevent+jwt: RFC 8935 push
- * delivery of RFC 8417 Security Event Tokens (SPEC §5.2).
+ * delivery of RFC 8417 Security Event Tokens (REFERENCE §5.2).
  *
  *   parse (jws.h step 1)            -> invalid_request "not a JWT"
  *   iss names a configured issuer   -> invalid_issuer

@@ -1,7 +1,7 @@
 /*
  * POST /v1/events: the one path of two protocols, told apart by
  * Content-Type. application/secevent+jwt goes to set_handler.c (RFC 8935);
- * everything else is a Standard Webhooks delivery (SPEC §5.1), here (the
+ * everything else is a Standard Webhooks delivery (REFERENCE §5.1), here (the
  * signature check itself is api/webhook_sig.c):
  *
  *   no webhook secret configured            -> 403 (to everything)

@@ -1,5 +1,5 @@
 /*
- * access.c - SPEC §3 steps 1-5 for an access token, in the SPEC's order.
+ * access.c - REFERENCE §3 steps 1-5 for an access token, in the REFERENCE's order.
  *
  * Time arithmetic saturates: exp, iat and nbf come from the token and may be
  * anywhere in int64, so exp + leeway or exp - iat must not overflow (signed

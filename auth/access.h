@@ -1,7 +1,7 @@
 /*
- * access.h - the access-token decision, SPEC §3 steps 1-5.
+ * access.h - the access-token decision, REFERENCE §3 steps 1-5.
  *
- * rvk_access_verify runs every check in the SPEC's order and returns the
+ * rvk_access_verify runs every check in the REFERENCE's order and returns the
  * first reason that fails. Step 6 (revocations) is the caller's: it runs on
  * every request, cached or not (cache/revtable.h).
  *

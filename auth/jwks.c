@@ -2,7 +2,7 @@
  * jwks.c - JWK Set and discovery documents to keys (see jwks.h).
  *
  * Keys are built with EVP_PKEY_fromdata from the decoded members (about
- * 6 us for RSA, 16 us for EC; DEPENDENCIES.md §9), never by a round trip
+ * 6 us for RSA, 16 us for EC; DECISIONS D10), never by a round trip
  * through PEM. The size and curve rules of key.c apply on top
  * (rvk_key_from_pkey), so a JWK can never yield a key that a PEM file could
  * not.

@@ -11,7 +11,7 @@
  * JSON_REJECT_DUPLICATES (and without JSON_ALLOW_NUL), then the types of
  * the members revokd reads.
  *
- * Decisions the SPEC leaves open (written down in docs/ARCHITECTURE.md):
+ * Decisions the REFERENCE leaves open (written down in docs/ARCHITECTURE.md):
  * - a header without `alg`, or whose `alg` is not a string, is "malformed
  *   token" (RFC 7515 §4.1.1 makes alg mandatory); an `alg` that is a string
  *   but not a canonical name is "unsupported algorithm" (step 3);

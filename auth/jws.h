@@ -1,5 +1,5 @@
 /*
- * jws.h - a compact JWS taken apart and checked (SPEC §3 steps 1, 3, 4).
+ * jws.h - a compact JWS taken apart and checked (REFERENCE §3 steps 1, 3, 4).
  *
  * Step 1 (rvk_jws_parse): size; three segments of unpadded base64url with no
  * character outside A-Z a-z 0-9 - _ and the two dots; header and payload are

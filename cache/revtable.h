@@ -1,12 +1,12 @@
 /*
- * revtable.h - every live revocation, in memory (SPEC §3 step 6, §4).
+ * revtable.h - every live revocation, in memory (REFERENCE §3 step 6, §4).
  *
  * Built on cache/syncmap.h: lock-free reads, entries keyed by
  * (type, issuer, id), each holding revoked_at and expires_at. A `key`
  * revocation's expires_at is RVK_NEVER. After expires_at + leeway an entry
  * denies nothing and the sweeper may remove it.
  *
- * Semantics (SPEC §4): rvk_revtable_put of an existing key keeps the later
+ * Semantics (REFERENCE §4): rvk_revtable_put of an existing key keeps the later
  * revoked_at and the later expires_at. rvk_revtable_check denies, in order:
  * (iss, jti) present -> token revoked; (iss, sid) with revoked_at >= iat ->
  * session revoked; (iss, sub) likewise -> subject revoked; (iss) likewise ->

@@ -1,5 +1,5 @@
 /*
- * config.h - the JSON configuration file (SPEC §2), parsed and validated.
+ * config.h - the JSON configuration file (REFERENCE §2), parsed and validated.
  *
  * Every key is checked: unknown keys, wrong types, out-of-range numbers,
  * unknown algorithms, a key whose alg is not in its issuer's algorithms,
@@ -83,7 +83,7 @@ typedef struct rvk_config {
 	bool dev;               /* set by `serve --dev`, not the file */
 } rvk_config_t;
 
-/* Returns: a config holding every default of SPEC §2 and no issuer. */
+/* Returns: a config holding every default of REFERENCE §2 and no issuer. */
 rvk_config_t *rvk_config_new_defaults(void);
 
 /*

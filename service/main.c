@@ -186,7 +186,7 @@ serve(int argc, char **argv)
 	rvk_log_set_level(cfg->log_level);
 
 	/* Block the signals before any thread starts, so they all inherit the
-	 * mask and only sigwait() below receives them (DEPENDENCIES.md §5). */
+	 * mask and only sigwait() below receives them (DECISIONS D5). */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

@@ -18,8 +18,8 @@
 #include "service/runtime.h"
 
 #define SWEEP_INTERVAL_MS 1000
-/* A sweep walks its whole table (250-500 ms for 1M entries, DEPENDENCIES.md
- * §6): the next one waits at least this many times as long as the last walk
+/* A sweep walks its whole table (250-500 ms for 1M entries, DECISIONS
+ * D7): the next one waits at least this many times as long as the last walk
  * took, so sweeping costs at most ~2% of one core however large the table,
  * and a 1M-entry table is swept every ~10-25 s instead of stealing a third
  * of a core from /auth every second. */

@@ -30,7 +30,7 @@ void rvk_runtime_stop(rvk_runtime_t *rt);
 rvk_app_t *rvk_runtime_app(rvk_runtime_t *rt);
 unsigned rvk_runtime_port(rvk_runtime_t *rt, int admin);
 
-/* Reads the admin token / webhook secret from env or files (SPEC §2). */
+/* Reads the admin token / webhook secret from env or files (REFERENCE §2). */
 int rvk_runtime_load_secrets(const rvk_config_t *cfg, rvk_app_t *app);
 
 #endif

@@ -186,7 +186,7 @@ rvk_db_open_write(const char *path, sqlite3 **out, char *err, size_t errlen)
 		r = RVK_EPERM;
 		goto cleanup;
 	}
-	/* FULL: a commit survives power loss, not only a crash (SPEC §4).
+	/* FULL: a commit survives power loss, not only a crash (REFERENCE §4).
 	 * journal_size_limit: a big group commit grows the WAL; give the
 	 * space back after the next checkpoint. */
 	rc = sqlite3_exec(db, "PRAGMA synchronous = FULL;"

@@ -1,4 +1,4 @@
-"""Cluster mode (SPEC §7): replicas sharing revocations through a real
+"""Cluster mode (REFERENCE §7): replicas sharing revocations through a real
 redis-server. Propagation is polled with generous deadlines (PATIENCE
 seconds): how fast it is belongs to bench/cluster, not to a test that runs
 on a loaded 2-core machine and under sanitizers."""
@@ -221,7 +221,7 @@ def sources_of(srv):
 
 def test_a_keycloak_clear_on_one_replica_lifts_only_keycloak_everywhere(
         make_replica, keys, mint):
-    """Issue #15 defect 3 in cluster mode: the clear used to travel as a
+    """DECISIONS D21 in cluster mode: the clear used to travel as a
     tombstone of the whole revocation. Entries now carry their source and
     origin; a clear removes Keycloak's contribution only, on every replica."""
     a, b = make_replica("a"), make_replica("b")

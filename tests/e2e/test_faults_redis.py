@@ -1,4 +1,4 @@
-"""The "redis" fault point (store/replica.c, issue 10): the Nth Redis command
+"""The "redis" fault point (store/replica.c, DECISIONS D20): the Nth Redis command
 of replica A fails as a lost connection, for N = 1, 2, ... until a workload
 runs before the fault fires. After each failure: every revocation
 acknowledged by either replica reaches both (nothing acknowledged is lost —

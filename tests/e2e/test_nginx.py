@@ -1,4 +1,4 @@
-"""revokd behind Debian's nginx (`auth_request`), end to end (issue 7).
+"""revokd behind Debian's nginx (`auth_request`), end to end (DECISIONS D17).
 
 nginx runs deploy/nginx/revokd.conf, the file operators are given, with its
 @NAME@ placeholders filled in: in the foreground, its own prefix in a temp

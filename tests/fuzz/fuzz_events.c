@@ -1,5 +1,5 @@
 /*
- * fuzz_events.c - revocation event bodies (api/events.c, SPEC §5.1) from any
+ * fuzz_events.c - revocation event bodies (api/events.c, REFERENCE §5.1) from any
  * bytes, against a one-issuer set (iss may be omitted) and a two-issuer set.
  * The invariants: an accepted body gives 1..RVK_EVENTS_MAX revocations, each
  * for a configured issuer, with an ID that is non-empty (empty only for

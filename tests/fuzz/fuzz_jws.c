@@ -1,5 +1,5 @@
 /*
- * fuzz_jws.c - every byte string through SPEC §3 steps 1-5: rvk_jws_parse
+ * fuzz_jws.c - every byte string through REFERENCE §3 steps 1-5: rvk_jws_parse
  * and rvk_access_verify against a fixed issuer with one HS256 and one ES256
  * key. Crashes, leaks and sanitizer reports are the findings; the checks
  * below are invariants that must hold for any input.

@@ -571,7 +571,7 @@ def spawn(tmp_path_factory, keys):
 
 
 # ---------------------------------------------------------------------------
-# Taking revocations from identity providers (SPEC §5.1-5.5, §5.7): a server
+# Taking revocations from identity providers (REFERENCE §5.1-5.5, §5.7): a server
 # with a Standard Webhooks secret, a SET audience and introspection clients.
 
 SET_AUDIENCE = "https://revokd.test/"
@@ -601,7 +601,7 @@ def intake_server(tmp_path_factory, keys):
 
 
 # ---------------------------------------------------------------------------
-# Remote keys (SPEC §6 JWKS): a JWKS / OpenID discovery server on loopback.
+# Remote keys (REFERENCE §6 JWKS): a JWKS / OpenID discovery server on loopback.
 
 import base64 as _b64  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""SPEC §5.6: the admin API, row by row.
+"""REFERENCE §5.6: the admin API, row by row.
 
 One server (two issuers, admin token from keys/admin.token) serves the
 module; tests that need another configuration start their own with

@@ -1,5 +1,5 @@
-"""Admin revocations and what they deny (SPEC §3 step 6, §4), across restarts,
-and under store faults (issue 4: nothing half-applied, the next request
+"""Admin revocations and what they deny (REFERENCE §3 step 6, §4), across restarts,
+and under store faults (DECISIONS D15: nothing half-applied, the next request
 succeeds)."""
 import signal
 import time

@@ -1,4 +1,4 @@
-"""SPEC §3: the /auth outcomes, one test per reason string, exactly.
+"""REFERENCE §3: the /auth outcomes, one test per reason string, exactly.
 
 Each assertion checks the status, the WWW-Authenticate value and the JSON
 body byte for byte (assert_deny / assert_no_token / assert_allow in
@@ -277,7 +277,7 @@ def test_missing_issuer(srv, mint):
 
 def test_issuer_not_a_string(srv, mint):
     # A registered claim of the wrong type: "malformed token" (the choice
-    # auth/jws.c documents; the SPEC is silent on claim types).
+    # auth/jws.c documents; the REFERENCE is silent on claim types).
     assert_deny(srv.auth(mint.token("RS256", iss=["https://idp.test/realms/main"])),
                 "malformed token")
 

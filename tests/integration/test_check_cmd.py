@@ -1,4 +1,4 @@
-"""SPEC §1: `revokd check [--config FILE] [--data-dir DIR] TOKEN`, offline.
+"""REFERENCE §1: `revokd check [--config FILE] [--data-dir DIR] TOKEN`, offline.
 
 Prints {"decision":"allow"|"deny","reason":...,"claims":{...}}; exit 0 on
 allow, 1 on deny, 2 on a usage or configuration error.

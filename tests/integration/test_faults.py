@@ -1,4 +1,4 @@
-"""Fault injection (issue 10, STYLE.md, SQLite's habit): for each fault point
+"""Fault injection (DECISIONS D20, SQLite's habit): for each fault point
 of base/fault.h, run one fixed workload on a fresh server with the Nth call
 of that point failing once (REVOKD_FAULTS="point:N:1"), for N = 1, 2, ...
 until the workload runs without a failure. After each failure:

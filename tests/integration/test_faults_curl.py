@@ -1,4 +1,4 @@
-"""Fault point "curl" (issue 10): the Nth JWKS transfer fails, for N = 1,
+"""Fault point "curl" (DECISIONS D20): the Nth JWKS transfer fails, for N = 1,
 2, ... until a run sees no failure. After each failure the process still
 serves, a failed first fetch is retried until the issuer has keys, and a
 failed refresh keeps the last good key set: tokens signed by the JWKS key

@@ -1,4 +1,4 @@
-"""systemd (SPEC §6): the unit in deploy/systemd passes `systemd-analyze
+"""systemd (REFERENCE §6): the unit in deploy/systemd passes `systemd-analyze
 verify`, and revokd speaks the sd_notify protocol: READY=1 once /readyz is
 200, WATCHDOG=1 repeatedly when WATCHDOG_USEC is set, STOPPING=1 on SIGTERM.
 The notify socket is a Python AF_UNIX datagram socket standing in for PID 1."""

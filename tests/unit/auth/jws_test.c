@@ -1,4 +1,4 @@
-/* Step 1 of SPEC §3: size, characters, segments, base64url, JSON, types. */
+/* Step 1 of REFERENCE §3: size, characters, segments, base64url, JSON, types. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Logout-token claims (auth/logout.c, SPEC §5.3): every rule. */
+/* Logout-token claims (auth/logout.c, REFERENCE §5.3): every rule. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* SET claim sets (auth/set.c, SPEC §5.2): every rule and subject format. */
+/* SET claim sets (auth/set.c, REFERENCE §5.2): every rule and subject format. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Unit tests of cache/revtable: SPEC §4 semantics with an injected `now`. */
+/* Unit tests of cache/revtable: REFERENCE §4 semantics with an injected `now`. */
 #include "base/clock.h"
 #include "base/rcu.h"
 #include "cache/revtable.h"
