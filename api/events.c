@@ -8,6 +8,7 @@
 #include "api/events.h"
 #include "base/check.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/mem.h"
 
 struct kind {
@@ -187,7 +188,7 @@ rvk_events_parse(const char *body, size_t len, const rvk_events_opts_t *opts,
                  rvk_revocation_t **revs, size_t *n, char *err, size_t errlen)
 {
 	json_error_t je;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *root = rvk_json_load(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		snprintf(err, errlen, "invalid JSON: %s (line %d, column %d)", je.text,
 		         je.line, je.column);

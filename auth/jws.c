@@ -29,6 +29,7 @@
 #include "auth/jws.h"
 #include "base/b64.h"
 #include "base/check.h"
+#include "base/json.h"
 #include "base/mem.h"
 
 /* The value of each base64url digit; B64_BAD for every other byte. */
@@ -133,8 +134,8 @@ decode_object(const char *s, size_t n)
 		return NULL;
 	}
 	json_error_t jerr;
-	json_t *obj = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES,
-	                         &jerr);
+	json_t *obj = rvk_json_load((const char *)buf, len,
+	                            JSON_REJECT_DUPLICATES, &jerr);
 	free(buf);
 	if (obj != NULL && !json_is_object(obj)) {
 		json_decref(obj);
