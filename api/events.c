@@ -8,6 +8,7 @@
 #include "api/events.h"
 #include "base/check.h"
 #include "base/clock.h"
+#include "base/id.h"
 #include "base/json.h"
 #include "base/mem.h"
 
@@ -89,8 +90,9 @@ one(const json_t *ev, size_t i, const rvk_events_opts_t *o,
 			return bad(err, errlen, i, k->id_field, "not a string");
 		if (json_string_length(v) == 0)
 			return bad(err, errlen, i, k->id_field, "empty");
-		if (json_string_length(v) > RVK_EVENTS_MAX_ID)
-			return bad(err, errlen, i, k->id_field, "too long");
+		if (!rvk_id_valid(json_string_value(v), json_string_length(v)))
+			return bad(err, errlen, i, k->id_field,
+			           "longer than 255 bytes");
 		id = json_string_value(v);
 	}
 

@@ -11,6 +11,7 @@
 
 #include "auth/access.h"
 #include "base/check.h"
+#include "base/id.h"
 #include "base/mem.h"
 
 static int64_t
@@ -73,6 +74,10 @@ check_claims(const rvk_issuer_t *issuer, const rvk_policy_t *policy,
 		return RVK_REASON_WRONG_TYPE;
 	if (policy->require_jti && j->jti == NULL)
 		return RVK_REASON_MISSING_JTI;
+	/* The token ID is what RFC 7009 revokes: 1 to 255 bytes (base/id.h),
+	 * "" included in what is malformed. */
+	if (j->jti != NULL && !rvk_id_valid_str(j->jti))
+		return RVK_REASON_MALFORMED;
 	return RVK_REASON_OK;
 }
 

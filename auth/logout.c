@@ -7,6 +7,7 @@
 
 #include "auth/logout.h"
 #include "base/check.h"
+#include "base/id.h"
 
 #define BCL_EVENT "http://schemas.openid.net/event/backchannel-logout"
 
@@ -62,6 +63,9 @@ rvk_logout_check(const rvk_jws_t *jws, const char *client_id, int64_t leeway,
 		return no(desc, desclen, "neither sid nor sub");
 	if (json_object_get(p, "nonce"))
 		return no(desc, desclen, "a logout token must not carry a nonce");
+	if (!rvk_id_valid_str(has_sid ? jws->sid : jws->sub))
+		return no(desc, desclen, has_sid ? "sid longer than 255 bytes"
+		                                 : "sub longer than 255 bytes");
 	out->session = has_sid;
 	out->id = has_sid ? jws->sid : jws->sub;
 	out->jti = jws->jti;

@@ -9,6 +9,7 @@
 
 #include "auth/set.h"
 #include "base/check.h"
+#include "base/id.h"
 
 #define CAEP_SESSION_REVOKED \
 	"https://schemas.openid.net/secevent/caep/event-type/session-revoked"
@@ -229,6 +230,10 @@ rvk_set_check(const rvk_jws_t *jws, const char *audience, int64_t leeway,
 		if (!subject_action(subj, fam, jws->iss, &a.kind, &a.id, &why))
 			return fail(RVK_SET_INVALID_REQUEST, desc, desclen,
 			            "bad subject: %s", why);
+		if (!rvk_id_valid_str(a.id))
+			return fail(RVK_SET_INVALID_REQUEST, desc, desclen,
+			            "bad subject: identifier longer than %d bytes",
+			            RVK_ID_MAX);
 		a.at = jws->iat;
 		const json_t *ts = json_object_get(ev, "event_timestamp");
 		if (ts) {

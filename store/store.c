@@ -435,11 +435,14 @@ submit(rvk_store_t *s, struct job *j)
 	return r;
 }
 
+/* The intake paths checked rvk_rev_key_valid already (a 4xx); this keeps
+ * a row that could not be loaded again out of the database. */
 static bool
 well_formed(const rvk_revocation_t *r)
 {
-	return (unsigned)r->type < RVK_REV_TYPE_COUNT && r->iss && r->iss[0]
-	       && r->id && (r->type != RVK_REV_ISSUER || r->id[0] == '\0')
+	return r->iss && r->id
+	       && rvk_rev_key_valid(r->type, r->iss, strlen(r->iss), r->id,
+	                            strlen(r->id))
 	       && (unsigned)r->source < RVK_SRC_COUNT;
 }
 

@@ -161,3 +161,122 @@ def test_dense_webhook_and_admin_bodies_are_held_to_their_budget(spawn):
     assert after - before < 8 * 24 * 4 * MIB + PEAK_GROWTH_LIMIT, (before, after)
     r = srv.admin("GET", "/admin/v1/revocations")
     assert r.status_code == 200 and r.json()["items"] == []
+
+
+# ---------------------------------------------------------------------------
+# Every ID that becomes a revocation is 1 to 255 bytes, on every path
+# (base/id.h). Before: a SET whose subject id was 70,000 bytes was committed,
+# then aborted the process in the revocation table, and every restart
+# aborted again while loading that row.
+
+CAEP = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+BCL = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def signed_set(keys, subject_id):
+    import jwt
+    from conftest import ISS, pem_private
+    claims = {"iss": ISS, "aud": SET_AUDIENCE, "iat": int(time.time()),
+              "jti": str(uuid.uuid4()),
+              "events": {CAEP: {"subject": {"format": "opaque", "id": subject_id}}}}
+    return jwt.encode(claims, pem_private(keys.rsa), algorithm="RS256",
+                      headers={"kid": "rsa1", "typ": "secevent+jwt"})
+
+
+def signed_logout(keys, sid):
+    import jwt
+    from conftest import ISS, pem_private
+    now = int(time.time())
+    claims = {"iss": ISS, "aud": "gateway", "iat": now, "exp": now + 120,
+              "jti": str(uuid.uuid4()), "sid": sid, "events": {BCL: {}}}
+    return jwt.encode(claims, pem_private(keys.rsa), algorithm="RS256",
+                      headers={"kid": "rsa1", "typ": "logout+jwt"})
+
+
+def listed(srv):
+    r = srv.admin("GET", "/admin/v1/revocations", params={"limit": 1000})
+    assert r.status_code == 200
+    return r.json()["items"]
+
+
+def test_ids_over_255_bytes_are_refused_on_every_path(spawn, keys, mint):
+    from conftest import assert_deny
+    srv = with_webhook(spawn, max_token_bytes=65536)
+    ok, long_ = "s" * 255, "s" * 256
+    sets = srv.url + "/v1/events"
+    ct = {"Content-Type": "application/secevent+jwt"}
+
+    # SET (the crash of the finding, at the largest size a config allows).
+    r = srv.session.post(sets, data=signed_set(keys, "x" * 40000), headers=ct)
+    assert_set_error(r, "invalid_request",
+                     "bad subject: identifier longer than 255 bytes")
+    r = srv.session.post(sets, data=signed_set(keys, long_), headers=ct)
+    assert_set_error(r, "invalid_request",
+                     "bad subject: identifier longer than 255 bytes")
+    assert srv.session.post(sets, data=signed_set(keys, ok), headers=ct).status_code == 202
+
+    # Webhook and admin: the same event parser.
+    for field, typ in (("sid", "session.revoked"), ("sub", "subject.revoked"),
+                       ("jti", "token.revoked"), ("kid", "key.revoked")):
+        body = json.dumps({"type": typ, "iss": srv.config["issuers"][0]["issuer"],
+                           field: long_}).encode()
+        r = srv.session.post(srv.url + "/v1/events", data=body,
+                             headers=webhook_headers(body))
+        assert r.status_code == 400, r.text
+        assert r.json()["error_description"] == f"events[0].{field}: longer than 255 bytes"
+        r = srv.admin("POST", "/admin/v1/revocations", data=body,
+                      headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, r.text
+        assert r.json()["error_description"] == f"events[0].{field}: longer than 255 bytes"
+
+    # Back-channel logout.
+    r = srv.session.post(srv.url + "/v1/backchannel-logout",
+                         data={"logout_token": signed_logout(keys, long_)})
+    assert r.status_code == 400, r.text
+    assert r.json()["error_description"] == "sid longer than 255 bytes"
+
+    # RFC 7009 and /auth: a jti of "" or over 255 bytes is a malformed token
+    # (SPEC §3 step 5), so revoking it changes nothing.
+    for jti in ("", long_):
+        tok = mint.token(jti=jti)
+        assert_deny(srv.auth(tok), "malformed token")
+        r = srv.session.post(srv.url + "/v1/revoke", data={"token": tok})
+        assert r.status_code == 200 and r.content == b""
+    tok = mint.token(jti="j" * 255)
+    assert srv.auth(tok).status_code == 200
+
+    # Only the two 255-byte revocations were stored, and a restart loads.
+    items = listed(srv)
+    assert sorted((i["type"], len(i["id"])) for i in items) == [("session", 255)]
+    assert srv.proc.poll() is None
+    new = spawn.restart(srv)
+    assert [(i["type"], i["id"]) for i in listed(new)] == [("session", ok)]
+
+
+def test_a_stored_row_with_an_oversized_id_is_skipped_on_load(spawn, mint):
+    """A database written by an older version holds a 70,000-byte ID: the
+    server starts, says so, and loads every other row."""
+    import sqlite3
+    from conftest import ISS, assert_deny
+    srv = spawn.new(admin=True)
+    r = srv.admin("POST", "/admin/v1/revocations",
+                  json={"type": "subject.revoked", "iss": ISS, "sub": "mallory"})
+    assert r.status_code == 201, r.text
+    from conftest import assert_clean_exit
+    assert_clean_exit(srv)
+    db = sqlite3.connect(os.path.join(srv.workdir, "data", "revokd.db"))
+    now = int(time.time())
+    with db:
+        db.execute("INSERT INTO revocations (type, iss, id, revoked_at, expires_at,"
+                   " reason, source) VALUES (1, ?, ?, ?, ?, NULL, 'set')",
+                   (ISS, "x" * 70000, now, now + 3600))
+        db.execute("INSERT INTO revocations (type, iss, id, revoked_at, expires_at,"
+                   " reason, source) VALUES (2, ?, '', ?, ?, NULL, 'admin')",
+                   (ISS, now, now + 3600))
+    db.close()
+    new = spawn.restart(srv)
+    assert new.proc.poll() is None
+    log = new.stderr_text()
+    assert "not loaded (IDs are 1 to 255 bytes)" in log, log[-2000:]
+    assert '"rows":"2"' in log, log[-2000:]
+    assert_deny(new.auth(mint.token(sub="mallory", iat=now - 10)), "subject revoked")
