@@ -280,3 +280,27 @@ def test_a_stored_row_with_an_oversized_id_is_skipped_on_load(spawn, mint):
     assert "not loaded (IDs are 1 to 255 bytes)" in log, log[-2000:]
     assert '"rows":"2"' in log, log[-2000:]
     assert_deny(new.auth(mint.token(sub="mallory", iat=now - 10)), "subject revoked")
+
+
+# ---------------------------------------------------------------------------
+# Keycloak pushes are single use (SPEC-level contract in docs/SECURITY.md):
+# before, a captured push replayed after a clear put the not-before back.
+
+def test_a_keycloak_push_is_single_use(spawn, keys, mint):
+    from test_keycloak import issuer_rev, push, push_token
+    from conftest import assert_deny
+    srv = spawn.new(admin=True)
+    now = int(time.time())
+    old = mint.token(iat=now - 10)
+    for over in ({}, {"id": None}):        # known by its id, else by its bytes
+        first = push_token(keys, notBefore=now - 5, **over)
+        assert push(srv, first).status_code == 204
+        assert_deny(srv.auth(old), "issuer revoked")
+        assert push(srv, push_token(keys, notBefore=0)).status_code == 204
+        assert issuer_rev(srv).status_code == 404
+        # The captured first push, again: acknowledged, not reapplied.
+        r = push(srv, first)
+        assert r.status_code == 204, r.text
+        assert issuer_rev(srv).status_code == 404
+        assert srv.auth(old).status_code == 200
+    assert "keycloak push delivered again; not reapplied" in srv.stderr_text()
