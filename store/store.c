@@ -41,6 +41,7 @@ enum job_kind { JOB_RECORD, JOB_DELETE, JOB_PURGE, JOB_ACK };
 
 struct merged {
 	int64_t revoked_at, expires_at;
+	bool changed;                   /* false: the row already said it */
 };
 
 struct job {
@@ -85,7 +86,22 @@ static const char *const sql_upsert =
 	"                    ELSE max(expires_at, excluded.expires_at) END,"
 	"  reason = excluded.reason,"
 	"  source = excluded.source"
+	/* A repeat that changes nothing is no write (SPEC §8): no new row
+	 * version, no outbox row, no stream entry. RFC 7009 revokes a token
+	 * "now", so its repeat always has a later revoked_at; a token
+	 * revocation denies that token whatever its iat, so for a token
+	 * already revoked by RFC 7009 the later time changes nothing either
+	 * (the row keeps the first). Without this every repeated /v1/revoke of
+	 * a held token was a commit and a stream entry. */
+	" WHERE excluded.source IS NOT revocations.source"
+	"  OR excluded.reason IS NOT revocations.reason"
+	"  OR (revocations.expires_at IS NOT NULL"
+	"      AND (excluded.expires_at IS NULL"
+	"           OR excluded.expires_at > revocations.expires_at))"
+	"  OR (excluded.revoked_at > revocations.revoked_at"
+	"      AND NOT (excluded.type = 0 AND excluded.source = 'rfc7009'))"
 	" RETURNING revoked_at, expires_at";
+_Static_assert(RVK_REV_TOKEN == 0, "sql_upsert spells RVK_REV_TOKEN as 0");
 
 static int
 step_write(sqlite3_stmt *st)
@@ -160,8 +176,9 @@ run_ack(rvk_store_t *s, struct job *j)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* *written counts the rows that changed. */
 static int
-run_record(rvk_store_t *s, struct job *j)
+run_record(rvk_store_t *s, struct job *j, size_t *written)
 {
 	sqlite3_stmt *st = s->st_upsert;
 	for (size_t i = 0; i < j->n; i++) {
@@ -181,6 +198,7 @@ run_record(rvk_store_t *s, struct job *j)
 		sqlite3_bind_text(st, 7, rvk_source_name(r->source), -1,
 		                  SQLITE_STATIC);
 		int rc = step_write(st);
+		j->merged[i].changed = rc == SQLITE_ROW;
 		if (rc == SQLITE_ROW) {
 			j->merged[i].revoked_at = sqlite3_column_int64(st, 0);
 			j->merged[i].expires_at = rvk_db_column_expires(st, 1);
@@ -191,6 +209,9 @@ run_record(rvk_store_t *s, struct job *j)
 		sqlite3_clear_bindings(st);
 		if (rc != SQLITE_DONE)
 			return rc;
+		if (!j->merged[i].changed)
+			continue;       /* no row version: nothing to tell */
+		(*written)++;
 		if (s->opts.cluster && !j->replica
 		    && r->source != RVK_SRC_REPLICA) {
 			rc = outbox_add(s, r->type, r->iss, r->id, r,
@@ -249,6 +270,8 @@ apply(rvk_store_t *s, struct job *group)
 		case JOB_RECORD:
 			for (size_t i = 0; i < j->n; i++) {
 				const rvk_revocation_t *r = &j->revs[i];
+				if (!j->merged[i].changed)
+					continue;       /* the table has it */
 				if (rvk_revtable_put(s->table, r->type, r->iss,
 				                     strlen(r->iss), r->id,
 				                     strlen(r->id),
@@ -286,8 +309,7 @@ run_group(rvk_store_t *s, struct job *group, size_t *rows)
 		switch (j->kind) {
 		case JOB_RECORD:
 			what = "insert";
-			rc = run_record(s, j);
-			*rows += j->n;
+			rc = run_record(s, j, rows);
 			break;
 		case JOB_DELETE:
 			what = "delete";

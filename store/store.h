@@ -14,7 +14,12 @@
  *
  * Merge rule (SPEC §4): recording an existing (type, iss, id) keeps the later
  * revoked_at, the later expires_at (RVK_NEVER wins), and the latest reason
- * and source.
+ * and source. A repeat that changes nothing (same source and reason, no
+ * later expires_at, no later revoked_at) writes nothing: no row version, no
+ * outbox row, not counted in rows_written (SPEC §8). RFC 7009 revokes a
+ * token "now": its repeat of a token it revoked before keeps the first
+ * revoked_at (which plays no part in a token revocation's decision) and so
+ * writes nothing either.
  *
  * Schema: versioned with PRAGMA user_version, migrated on open.
  *

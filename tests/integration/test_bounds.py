@@ -304,3 +304,52 @@ def test_a_keycloak_push_is_single_use(spawn, keys, mint):
         assert issuer_rev(srv).status_code == 404
         assert srv.auth(old).status_code == 200
     assert "keycloak push delivered again; not reapplied" in srv.stderr_text()
+
+
+# ---------------------------------------------------------------------------
+# SPEC §8: a repeated revocation that changes nothing is acknowledged
+# without a new write (or stream entry). Before: every /v1/revoke of a held
+# token was a commit, so its holder could make the store write at will.
+
+def rows_written(srv):
+    r = srv.admin("GET", "/admin/v1/stats")
+    assert r.status_code == 200
+    return r.json()["store"]["rows_written"]
+
+
+def test_a_repeat_that_changes_nothing_writes_nothing(spawn, mint):
+    from conftest import ISS, assert_deny
+    srv = with_webhook(spawn)
+    tok = mint.token(jti="bounds-repeat-1")
+    r = srv.session.post(srv.url + "/v1/revoke", data={"token": tok})
+    assert r.status_code == 200
+    first = srv.admin("GET", "/admin/v1/revocations/token/bounds-repeat-1",
+                      params={"iss": ISS}).json()
+    assert first["source"] == "rfc7009"
+    written = rows_written(srv)
+    for _ in range(5):
+        r = srv.session.post(srv.url + "/v1/revoke", data={"token": tok})
+        assert r.status_code == 200 and r.content == b""
+    assert rows_written(srv) == written
+    again = srv.admin("GET", "/admin/v1/revocations/token/bounds-repeat-1",
+                      params={"iss": ISS}).json()
+    assert again == first
+    assert_deny(srv.auth(tok), "token revoked")
+
+    # The same webhook event with the same `at`: acknowledged, not written.
+    at = int(time.time()) - 30
+    ev = {"type": "subject.revoked", "iss": ISS, "sub": "bounds-u", "at": at}
+    for i in range(3):
+        body = json.dumps(ev).encode()
+        r = srv.session.post(srv.url + "/v1/events", data=body,
+                             headers=webhook_headers(body))
+        assert r.status_code == 202, r.text
+        if i == 0:
+            written = rows_written(srv)
+    assert rows_written(srv) == written
+    # A later `at` is a change: one write.
+    ev["at"] = at + 10
+    body = json.dumps(ev).encode()
+    r = srv.session.post(srv.url + "/v1/events", data=body, headers=webhook_headers(body))
+    assert r.status_code == 202
+    assert rows_written(srv) == written + 1
