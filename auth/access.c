@@ -11,26 +11,18 @@
 
 #include "auth/access.h"
 #include "base/check.h"
+#include "base/clock.h"
 #include "base/id.h"
 #include "base/mem.h"
-
-static int64_t
-sat_add(int64_t a, int64_t b)
-{
-	int64_t r;
-	if (__builtin_add_overflow(a, b, &r))
-		return b > 0 ? INT64_MAX : INT64_MIN;
-	return r;
-}
 
 rvk_reason_t
 rvk_access_check_times(const rvk_policy_t *policy, int64_t exp, bool has_nbf,
                        int64_t nbf, int64_t now)
 {
 	RVK_REQUIRE(policy != NULL);
-	if (now >= sat_add(exp, policy->leeway))
+	if (now >= rvk_time_add(exp, policy->leeway))
 		return RVK_REASON_EXPIRED;
-	if (has_nbf && nbf > sat_add(now, policy->leeway))
+	if (has_nbf && nbf > rvk_time_add(now, policy->leeway))
 		return RVK_REASON_NOT_YET_VALID;
 	return RVK_REASON_OK;
 }
@@ -58,7 +50,7 @@ check_claims(const rvk_issuer_t *issuer, const rvk_policy_t *policy,
 	                                        j->nbf, now);
 	if (r != RVK_REASON_OK)
 		return r;
-	if (j->iat > sat_add(now, policy->leeway))
+	if (j->iat > rvk_time_add(now, policy->leeway))
 		return RVK_REASON_ISSUED_IN_FUTURE;
 	int64_t life;
 	if (__builtin_sub_overflow(j->exp, j->iat, &life)

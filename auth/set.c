@@ -9,6 +9,7 @@
 
 #include "auth/set.h"
 #include "base/check.h"
+#include "base/clock.h"
 #include "base/id.h"
 
 #define CAEP_SESSION_REVOKED \
@@ -191,10 +192,10 @@ rvk_set_check(const rvk_jws_t *jws, const char *audience, int64_t leeway,
 		return fail(RVK_SET_INVALID_REQUEST, desc, desclen, "missing iat");
 	if (!jws->jti || !*jws->jti)
 		return fail(RVK_SET_INVALID_REQUEST, desc, desclen, "missing jti");
-	if (jws->iat > now + leeway)
+	if (jws->iat > rvk_time_add(now, leeway))
 		return fail(RVK_SET_INVALID_REQUEST, desc, desclen,
 		            "iat is in the future");
-	if (jws->has_exp && now >= jws->exp + leeway)
+	if (jws->has_exp && now >= rvk_time_add(jws->exp, leeway))
 		return fail(RVK_SET_INVALID_REQUEST, desc, desclen, "SET expired");
 	const json_t *events = json_object_get(p, "events");
 	if (!json_is_object(events) || json_object_size(events) == 0)
