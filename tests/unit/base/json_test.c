@@ -16,6 +16,8 @@ repeat(const char *head, const char *unit, const char *sep, size_t n,
 {
 	size_t cap = strlen(head) + n * (strlen(unit) + strlen(sep)) + strlen(tail) + 1;
 	char *s = malloc(cap), *w = s;
+	if (s == NULL)
+		abort();
 	w += sprintf(w, "%s", head);
 	for (size_t i = 0; i < n; i++)
 		w += sprintf(w, "%s%s", unit, i + 1 < n ? sep : "");
@@ -40,6 +42,8 @@ TAP_TEST(too_deep_is_refused_before_jansson)
 	size_t len;
 	char *ok = repeat("", "[", "", RVK_JSON_MAX_DEPTH, "", &len);
 	char *ok2 = malloc(2 * len + 1);
+	if (ok2 == NULL)
+		abort();
 	memcpy(ok2, ok, len);
 	memset(ok2 + len, ']', len);
 	json_error_t e;
