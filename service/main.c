@@ -224,6 +224,11 @@ version(void)
 	printf("liburcu %s\n", REVOKD_URCU_VERSION);
 	printf("hiredis %s\n", REVOKD_HIREDIS_VERSION);
 	printf("openssl %s\n", rvk_version_openssl());
+#ifdef RVK_FAULT_INJECTION
+	printf("fault injection: on (REVOKD_FAULTS; a test build)\n");
+#else
+	printf("fault injection: off\n");
+#endif
 	return 0;
 }
 

@@ -60,7 +60,9 @@ integration() {
 
 reports=()
 step "build: plain (-Werror)"
-if configure "$B" --werror; then
+# Fault points (base/fault.h) are compiled in explicitly: the failure-path
+# tests (test_faults*.py, store_test, ...) need them in every build.
+if configure "$B" --werror -Dfault_injection=enabled; then
   unit "$B" plain unit; reports+=("$REPORTS/unit-plain.xml")
   integration plain "$ROOT/$B/service/revokd"; reports+=("$REPORTS/integration-plain.xml")
 else
@@ -72,7 +74,7 @@ if [ -z "${QUICK:-}" ]; then
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   export LSAN_OPTIONS="suppressions=$ROOT/tests/support/lsan.supp"
-  if configure "$B-asan" --werror -Db_sanitize=address,undefined -Db_lundef=false; then
+  if configure "$B-asan" --werror -Dfault_injection=enabled -Db_sanitize=address,undefined -Db_lundef=false; then
     unit "$B-asan" asan unit; reports+=("$REPORTS/unit-asan.xml")
     integration asan "$ROOT/$B-asan/service/revokd"; reports+=("$REPORTS/integration-asan.xml")
   else
@@ -81,7 +83,7 @@ if [ -z "${QUICK:-}" ]; then
   unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
   step "build: TSan (clang)"
-  if CC=clang configure "$B-tsan" --werror -Db_sanitize=thread -Db_lundef=false; then
+  if CC=clang configure "$B-tsan" --werror -Dfault_injection=enabled -Db_sanitize=thread -Db_lundef=false; then
     unit "$B-tsan" tsan tsan; reports+=("$REPORTS/unit-tsan.xml")
     # The server under TSan: the suites where threads meet (MHD workers,
     # waiters, the store writer, the sweeper, signals, shutdown). Not all of

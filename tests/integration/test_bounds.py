@@ -353,3 +353,26 @@ def test_a_repeat_that_changes_nothing_writes_nothing(spawn, mint):
     r = srv.session.post(srv.url + "/v1/events", data=body, headers=webhook_headers(body))
     assert r.status_code == 202
     assert rows_written(srv) == written + 1
+
+
+# ---------------------------------------------------------------------------
+# Fault injection is a test feature: `revokd version` says whether this
+# build has it, and a build without it refuses REVOKD_FAULTS rather than
+# ignoring it.
+
+def test_version_tells_whether_fault_points_are_compiled_in():
+    import subprocess
+    from conftest import REVOKD, faults_compiled
+    out = subprocess.run([REVOKD, "version"], capture_output=True, text=True)
+    assert out.returncode == 0
+    line = [l for l in out.stdout.splitlines() if l.startswith("fault injection: ")]
+    assert len(line) == 1, out.stdout
+    env = dict(os.environ, REVOKD_FAULTS="alloc:1000000:1")
+    r = subprocess.run([REVOKD, "version"], capture_output=True, text=True, env=env)
+    if faults_compiled():
+        assert line[0].startswith("fault injection: on")
+        assert r.returncode == 0
+    else:
+        assert line[0] == "fault injection: off"
+        assert r.returncode == 2
+        assert "this build has no fault points" in r.stderr
