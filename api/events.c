@@ -96,8 +96,10 @@ one(const json_t *ev, size_t i, const rvk_events_opts_t *o,
 		id = json_string_value(v);
 	}
 
+	/* A key revocation has no `at` (SPEC §5.1): one given there is ignored
+	 * like any unknown member, whatever its type. */
 	int64_t at = o->default_at;
-	int r = opt_int(ev, "at", &at);
+	int r = k->type == RVK_REV_KEY ? 0 : opt_int(ev, "at", &at);
 	if (r < 0)
 		return bad(err, errlen, i, "at", "not an integer (Unix seconds)");
 	if (at < 0)

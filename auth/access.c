@@ -73,18 +73,12 @@ check_claims(const rvk_issuer_t *issuer, const rvk_policy_t *policy,
 	return RVK_REASON_OK;
 }
 
-rvk_reason_t
-rvk_access_verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
-                  const char *token, size_t len, int64_t now, rvk_access_t *out)
-{
-	const rvk_issuer_t *issuer;
-	return rvk_access_verify_issuer(issuers, policy, token, len, now, out, &issuer);
-}
-
-rvk_reason_t
-rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
-                         const char *token, size_t len, int64_t now,
-                         rvk_access_t *out, const rvk_issuer_t **found)
+/* Steps 1-5. With signed_ok: on a step-5 failure *out is filled as well,
+ * and *signed_ok is set whenever *out is. */
+static rvk_reason_t
+verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
+       const char *token, size_t len, int64_t now, rvk_access_t *out,
+       const rvk_issuer_t **found, bool *signed_ok)
 {
 	RVK_REQUIRE(issuers != NULL && policy != NULL && out != NULL && found != NULL);
 	memset(out, 0, sizeof(*out));
@@ -101,9 +95,10 @@ rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *polic
 		r = RVK_REASON_UNKNOWN_ISSUER;
 	else
 		r = rvk_jws_verify(&j, issuer, &key);
+	bool sig = r == RVK_REASON_OK;
 	if (r == RVK_REASON_OK)
 		r = check_claims(issuer, policy, &j, now);
-	if (r != RVK_REASON_OK) {
+	if (r != RVK_REASON_OK && !(sig && signed_ok)) {
 		rvk_jws_fini(&j);
 		return r;
 	}
@@ -111,7 +106,37 @@ rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *polic
 	out->issuer = issuer;
 	out->key_load_id = rvk_key_load_id(key);
 	out->key_kid = rvk_key_kid(key) ? rvk_strdup(rvk_key_kid(key)) : NULL;
-	return RVK_REASON_OK;
+	if (signed_ok)
+		*signed_ok = true;
+	return r;
+}
+
+rvk_reason_t
+rvk_access_verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
+                  const char *token, size_t len, int64_t now, rvk_access_t *out)
+{
+	const rvk_issuer_t *issuer;
+	return rvk_access_verify_issuer(issuers, policy, token, len, now, out, &issuer);
+}
+
+rvk_reason_t
+rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
+                         const char *token, size_t len, int64_t now,
+                         rvk_access_t *out, const rvk_issuer_t **found)
+{
+	return verify(issuers, policy, token, len, now, out, found, NULL);
+}
+
+rvk_reason_t
+rvk_access_verify_explain(const rvk_issuers_t *issuers,
+                          const rvk_policy_t *policy, const char *token,
+                          size_t len, int64_t now, rvk_access_t *out,
+                          bool *signed_ok)
+{
+	RVK_REQUIRE(signed_ok != NULL);
+	*signed_ok = false;
+	const rvk_issuer_t *found;
+	return verify(issuers, policy, token, len, now, out, &found, signed_ok);
 }
 
 void

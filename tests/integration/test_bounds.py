@@ -356,6 +356,53 @@ def test_a_repeat_that_changes_nothing_writes_nothing(spawn, mint):
 
 
 # ---------------------------------------------------------------------------
+# Contract points of SPEC revision 2 (the /auth ones are in
+# test_auth_outcomes.py, `revokd check` in test_check_cmd.py).
+
+def test_set_iss_not_a_string_is_invalid_issuer(spawn, keys):
+    import jwt
+    from conftest import ISS, pem_private
+    srv = intake(spawn)
+    ct = {"Content-Type": "application/secevent+jwt"}
+    for iss in (1, ["x"], None, {"a": "b"}):
+        claims = {"iss": iss, "aud": SET_AUDIENCE, "iat": int(time.time()),
+                  "jti": str(uuid.uuid4()),
+                  "events": {CAEP: {"subject": {"format": "opaque", "id": "s"}}}}
+        tok = jwt.encode(claims, pem_private(keys.rsa), algorithm="RS256",
+                         headers={"kid": "rsa1", "typ": "secevent+jwt"})
+        r = srv.session.post(srv.url + "/v1/events", data=tok, headers=ct)
+        assert_set_error(r, "invalid_issuer", "missing iss")
+    # A header without alg, from a configured issuer: the key step refuses.
+    claims = {"iss": ISS, "aud": SET_AUDIENCE, "iat": int(time.time()),
+              "jti": str(uuid.uuid4()),
+              "events": {CAEP: {"subject": {"format": "opaque", "id": "s"}}}}
+    from conftest import raw_token as rt
+    tok = rt({"kid": "rsa1", "typ": "secevent+jwt"}, claims, "RS256", keys.rsa)
+    r = srv.session.post(srv.url + "/v1/events", data=tok, headers=ct)
+    assert_set_error(r, "invalid_key", "unsupported algorithm")
+
+
+def test_key_revoked_ignores_any_at(spawn):
+    from conftest import ISS
+    srv = with_webhook(spawn)
+    for at in ("yesterday", None, [1], {"t": 1}, 1.5, int(time.time()) + 10**6):
+        kid = "k-" + uuid.uuid4().hex
+        body = json.dumps({"type": "key.revoked", "iss": ISS, "kid": kid,
+                           "at": at}).encode()
+        r = srv.session.post(srv.url + "/v1/events", data=body,
+                             headers=webhook_headers(body))
+        assert r.status_code == 202, (at, r.text)
+        got = srv.admin("GET", f"/admin/v1/revocations/key/{kid}", params={"iss": ISS})
+        assert got.status_code == 200 and got.json()["expires_at"] is None
+    # Other types still hold `at` to its type.
+    body = json.dumps({"type": "subject.revoked", "iss": ISS, "sub": "u",
+                       "at": "yesterday"}).encode()
+    r = srv.session.post(srv.url + "/v1/events", data=body, headers=webhook_headers(body))
+    assert r.status_code == 400
+    assert r.json()["error_description"] == "events[0].at: not an integer (Unix seconds)"
+
+
+# ---------------------------------------------------------------------------
 # Fault injection is a test feature: `revokd version` says whether this
 # build has it, and a build without it refuses REVOKD_FAULTS rather than
 # ignoring it.
