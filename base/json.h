@@ -2,28 +2,28 @@
  * json.h - the one way revokd decodes JSON that a peer sent.
  *
  * DESIGN: jansson turns a few bytes into far more memory: "[{},{},...]"
- * costs it ~200 bytes per 3 bytes of input (an object, its hash table, the
- * array slot), so 8 concurrent 4 MiB bodies took 1.9 GB (docs/SECURITY.md,
- * "Security round 2"). rvk_json_load bounds both things a document can
- * choose:
- *   - nesting: a scan of the bytes (strings and escapes skipped) refuses a
- *     document nested deeper than RVK_JSON_MAX_DEPTH before jansson sees
- *     it (jansson's own limit, 2048, bounds only its stack);
- *   - memory: jansson allocates through this module's functions
- *     (json_set_alloc_funcs, once, before main), and during a load each
- *     thread counts what jansson allocates against a budget of
- *     RVK_JSON_MEM_FACTOR times the input's size plus RVK_JSON_MEM_SLACK.
- *     Past the budget jansson's allocation fails and the load fails ("out
- *     of memory", a 400 to the peer), so memory per request is at most
- *     that multiple of the bytes the peer sent, whatever their shape.
- *     Allocations are counted, frees are not: the bound is on everything
- *     jansson asked for during the load, a little stricter than its peak.
- * Outside rvk_json_load nothing is counted or refused (the allocation
- * functions are malloc and free).
+ * costs it ~250 bytes of heap per 3 bytes of input (an object, its hash
+ * table, the array slot), so 8 concurrent 4 MiB bodies took 1.9 GB
+ * (docs/SECURITY.md, "Security round 2"). rvk_json_load bounds what a
+ * document can make jansson do, with one scan of its bytes (strings and
+ * their escapes skipped) before jansson sees it:
+ *   - nesting: deeper than RVK_JSON_MAX_DEPTH is refused (jansson's own
+ *     limit, 2048, bounds only its stack);
+ *   - memory: the scan counts the containers ({ and [) and the other
+ *     values and keys (one per , and :) and prices them above what jansson
+ *     2.14 spends on each (RVK_JSON_COST_CONTAINER, RVK_JSON_COST_ITEM, plus
+ *     RVK_JSON_COST_BYTE per input byte for strings and the lexer); a
+ *     document priced over RVK_JSON_MEM_FACTOR times its size plus
+ *     RVK_JSON_MEM_SLACK is refused. So jansson's heap for any accepted
+ *     document stays within about that multiple of its bytes.
+ * Why a price and not an allocator budget (json_set_alloc_funcs failing
+ * past a limit): jansson 2.14 ignores a failed allocation of its lexer's
+ * buffer and then trips an assert (load.c lex_unget_unsave: the process
+ * aborts); fuzz_json found it. Nothing here makes an allocation fail.
  *
- * Threads: thread-safe; the budget is per thread.
- * Security: the input is untrusted. Documents revokd writes itself
- * (cursors, configuration) may use json_loadb directly.
+ * Threads: pure; thread-safe.
+ * Security: the input is untrusted. Documents revokd wrote itself
+ * (cursors, after their MAC) and the configuration file use json_loadb.
  */
 #ifndef RVK_BASE_JSON_H
 #define RVK_BASE_JSON_H
@@ -35,15 +35,38 @@
 /* Deepest nesting of arrays and objects accepted ({"a":{}} is 2). The
  * deepest legitimate input (a SET's events/subject/user) is 5. */
 #define RVK_JSON_MAX_DEPTH 32
-/* Budget of one load: RVK_JSON_MEM_FACTOR * len + RVK_JSON_MEM_SLACK
- * bytes of heap, each allocation counted as the chunk malloc gives it.
- * Measured with jansson 2.14 and glibc (cumulated over the load): webhook
- * batches of 10,000 events 9x (realistic members) to 18x (the shortest
- * events); a JOSE header 22x and a logout token's payload 16x, both far
- * under the slack; the dense shapes [{},...] 82x, [[],...] 50x, ["",...]
- * 34x, [1,...] 27x, all refused. */
-#define RVK_JSON_MEM_FACTOR 24
+
+/* Prices, in bytes of heap, measured with jansson 2.14 and glibc (each
+ * allocation as the chunk malloc gives it, cumulated over the load) and
+ * rounded up: an object with its hash table ~245, an array ~150; a value
+ * or key with its slot, pair or hash-table share at most ~100; strings and
+ * the lexer's buffer ~3 per input byte. The price was above the measured
+ * heap for every shape tried (base/json_test, docs/SECURITY.md). */
+#define RVK_JSON_COST_CONTAINER 256
+#define RVK_JSON_COST_ITEM 128
+#define RVK_JSON_COST_BYTE 4
+/* A document may cost RVK_JSON_MEM_FACTOR * len + RVK_JSON_MEM_SLACK.
+ * Priced this way: webhook batches of 10,000 events 16x (realistic
+ * members) to 27x (the shortest events: {"type":"key.revoked","kid":"k"});
+ * JOSE headers and logout payloads fit in the slack; the dense shapes
+ * [{},...] 132x (jansson: 82x), [[],...] 132x (50x), [1,...] 68x (27x),
+ * ["",...] 47x (34x) are refused. */
+#define RVK_JSON_MEM_FACTOR 32
 #define RVK_JSON_MEM_SLACK ((size_t)16 << 10)
+
+typedef struct rvk_json_scan {
+	size_t depth;           /* deepest nesting seen (the scan stops past max) */
+	size_t containers;      /* { and [ outside strings */
+	size_t items;           /* , and : outside strings */
+} rvk_json_scan_t;
+
+/* Scans buf[0..len): stops as soon as depth exceeds max_depth. Not a
+ * validator: malformed text gets some answer, jansson judges it after. */
+void rvk_json_scan(const char *buf, size_t len, size_t max_depth,
+                   rvk_json_scan_t *out);
+
+/* Returns: the price of a scanned document of len bytes (saturating). */
+size_t rvk_json_cost(const rvk_json_scan_t *s, size_t len);
 
 /*
  * Decodes buf[0..len) (need not be NUL-terminated) with jansson's flags,
@@ -54,10 +77,5 @@
  */
 json_t *rvk_json_load(const char *buf, size_t len, size_t flags,
                       json_error_t *err);
-
-/* Returns: the depth of the deepest array or object of buf[0..len), or a
- * value above max as soon as one is found (the scan stops there). Not a
- * validator: malformed text gets some answer; jansson judges it after. */
-size_t rvk_json_depth(const char *buf, size_t len, size_t max);
 
 #endif
