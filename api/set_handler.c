@@ -70,7 +70,7 @@ rvk_handle_set(rvk_req_t *req)
 	}
 	const rvk_issuer_t *is = NULL;
 	if (!j.iss) {
-		set_error(req, RVK_SET_INVALID_ISSUER, "missing iss");
+		set_error(req, RVK_SET_INVALID_ISSUER, "missing iss, or not a string");
 		goto out;
 	}
 	if (!(is = rvk_issuers_find(app->issuers, j.iss, strlen(j.iss)))) {
