@@ -194,8 +194,11 @@ rvk_events_parse(const char *body, size_t len, const rvk_events_opts_t *opts,
 	json_error_t je;
 	json_t *root = rvk_json_load(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
-		snprintf(err, errlen, "invalid JSON: %s (line %d, column %d)", je.text,
-		         je.line, je.column);
+		if (je.line < 0)        /* a bound of base/json.h: no position */
+			snprintf(err, errlen, "invalid JSON: %s", je.text);
+		else
+			snprintf(err, errlen, "invalid JSON: %s (line %d, column %d)",
+			         je.text, je.line, je.column);
 		return RVK_EINVAL;
 	}
 	rvk_result_t r = rvk_events_from_json(root, opts, revs, n, err, errlen);
