@@ -23,6 +23,11 @@
 typedef struct rvk_keycloak_push {
 	const rvk_issuer_t *issuer;  /* borrowed from the issuer set */
 	int64_t not_before;          /* 0 <= not_before <= now + leeway */
+	/* Single use (REFERENCE §5.5): the push's identity for api/replay.h, hex
+	 * SHA-256 of its `id` member, else of the whole JWS; remembered
+	 * until expiration + leeway (saturated). */
+	char replay_id[2 * 32 + 1];
+	int64_t remember_until;
 } rvk_keycloak_push_t;
 
 /*

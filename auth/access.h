@@ -67,6 +67,20 @@ rvk_reason_t rvk_access_verify_issuer(const rvk_issuers_t *issuers,
                                       const rvk_issuer_t **issuer);
 
 /*
+ * As rvk_access_verify, for a caller that explains a deny (`revokd check`):
+ * when the signature verified (steps 1-4 passed) but a claim failed at step
+ * 5, *out is filled too, so the verified claims can be shown.
+ * Requires: as rvk_access_verify; signed_ok non-NULL.
+ * Returns: as rvk_access_verify; *signed_ok tells whether *out is filled
+ * (then release it with rvk_access_fini, whatever the reason).
+ */
+rvk_reason_t rvk_access_verify_explain(const rvk_issuers_t *issuers,
+                                       const rvk_policy_t *policy,
+                                       const char *token, size_t len,
+                                       int64_t now, rvk_access_t *out,
+                                       bool *signed_ok);
+
+/*
  * The time checks that a cached verification repeats on every hit.
  * Returns: RVK_REASON_OK, RVK_REASON_EXPIRED or RVK_REASON_NOT_YET_VALID.
  */

@@ -55,6 +55,15 @@ typedef struct rvk_rev_query {
 	int64_t iat;
 } rvk_rev_query_t;
 
+/*
+ * The one rule for what may be a revocation (base/id.h): iss and id
+ * rvk_id_valid, except that an issuer revocation's id is empty. Every
+ * intake path, the store's record and its load use this.
+ * Returns: whether (type, iss, id) may be a revocation.
+ */
+bool rvk_rev_key_valid(rvk_rev_type_t type, const char *iss, size_t iss_len,
+                       const char *id, size_t id_len);
+
 /* Returns: a table presized for about `expected` entries. leeway in seconds. */
 rvk_revtable_t *rvk_revtable_new(size_t expected, int64_t leeway);
 /* Requires: no other thread uses the table. Frees every entry. */

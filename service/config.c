@@ -17,6 +17,7 @@
 
 #include "auth/jwks.h"
 #include "base/check.h"
+#include "base/id.h"
 #include "base/mem.h"
 #include "service/config.h"
 
@@ -316,6 +317,9 @@ parse_issuer(struct ctx *c, const char *path, json_t *v, rvk_config_issuer_t *is
 		return fail(c, p, "is required");
 	if ((r = get_str(c, p, m, false, &is->issuer)) != RVK_OK)
 		return r;
+	/* It is part of every revocation of that issuer (base/id.h). */
+	if (!rvk_id_valid_str(is->issuer))
+		return fail(c, p, "must be at most %d bytes", RVK_ID_MAX);
 
 	sub(p, sizeof(p), path, "algorithms");
 	if (!(m = json_object_get(v, "algorithms")))

@@ -226,7 +226,13 @@ static int
 version(void)
 {
 	curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-	printf("revokd %s\n", REVOKD_VERSION);
+	/* The build's fault points on the first line, which every line's
+	 * "name version" shape leaves room for (base/fault.h). */
+#ifdef RVK_FAULT_INJECTION
+	printf("revokd %s (fault injection: on, a test build)\n", REVOKD_VERSION);
+#else
+	printf("revokd %s (fault injection: off)\n", REVOKD_VERSION);
+#endif
 	printf("libjwt %s\n", REVOKD_LIBJWT_VERSION);
 	printf("libmicrohttpd %s\n", MHD_get_version());
 	printf("jansson %s\n", jansson_version_str());

@@ -32,6 +32,7 @@ def replica(base, name, keys, redis, stream, env=None):
     return ic.start_server(wd, cfg, env=env, wait=True)
 
 
+@ic.needs_faults
 def test_redis_fault_loop(tmp_path, keys, mint, redis):
     failures = 0
     for n in range(1, MAX_N + 1):

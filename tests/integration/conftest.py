@@ -774,6 +774,24 @@ def fast_mint(keys):
     return FastMinter(keys)
 
 
+# ---------------------------------------------------------------------------
+# Fault points (base/fault.h) exist only in builds configured with them
+# (tests/run.sh does; a release build has none and refuses REVOKD_FAULTS).
+
+def faults_compiled():
+    try:
+        out = subprocess.run([REVOKD, "version"], capture_output=True, text=True,
+                             timeout=30).stdout
+    except OSError:
+        return False
+    return "fault injection: on" in out
+
+
+needs_faults = pytest.mark.skipif(
+    not faults_compiled(),
+    reason="this revokd build has no fault points (-Dfault_injection=enabled)")
+
+
 def wait_ready(port, proc, watchdog=30):
     """Waits until 127.0.0.1:port answers /readyz 200 while proc runs (a
     server started by a command line, not by start_server); the watchdog

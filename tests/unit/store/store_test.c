@@ -1014,7 +1014,7 @@ TAP_TEST(fault_loop_leaves_nothing_behind)
 #else
 TAP_TEST(fault_loop_leaves_nothing_behind)
 {
-	printf("# fault points compiled out (-Dfault_injection=false)\n");
+	printf("# fault points compiled out (-Dfault_injection=disabled)\n");
 }
 #endif
 
