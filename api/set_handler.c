@@ -87,7 +87,7 @@ rvk_handle_set(rvk_req_t *req)
 	}
 	rvk_set_t set;
 	char desc[160];
-	rvk_set_err_t e = rvk_set_check(&j, app->cfg->set_audience,
+	rvk_set_err_t e = rvk_set_check(&j, app->settings.set_audience,
 	                                app->policy.leeway, now, &set, desc,
 	                                sizeof(desc));
 	if (e != RVK_SET_OK) {

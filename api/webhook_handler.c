@@ -128,7 +128,7 @@ handle_webhook(rvk_req_t *req)
 	const char *sig = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                              "webhook-signature");
 	int64_t now = rvk_clock_now(), at = 0;
-	int64_t tol = app->cfg->webhook_tolerance;
+	int64_t tol = app->settings.webhook_tolerance;
 	rvk_webhook_sig_t vs = rvk_webhook_sig_check(app->webhook_secret,
 	                                             app->webhook_secret_len, id, ts,
 	                                             sig, req->body, req->body_len,

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rcu.h"
+#include "service/api_settings.h"
 #include "service/jwks.h"
 #include "service/notify.h"
 #include "service/runtime.h"
@@ -239,7 +240,7 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	pthread_mutex_init(&rt->mu, NULL);
 	pthread_cond_init(&rt->cv, NULL);
 	rvk_app_t *app = &rt->app;
-	app->cfg = cfg;
+	rvk_api_settings_from_config(cfg, &app->settings);
 	app->policy = (rvk_policy_t){
 		.leeway = cfg->leeway,
 		.max_token_bytes = (size_t)cfg->max_token_bytes,
