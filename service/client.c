@@ -15,6 +15,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/vocab.h"
 #include "service/commands.h"
 
 #define CLIENT_TIMEOUT_MS 10000
@@ -194,17 +195,18 @@ rvk_cmd_client(const char *cmd, int argc, char **argv)
 	};
 	const char *server = NULL, *iss = NULL, *exp = NULL, *at = NULL,
 	           *reason = NULL, *token_file = NULL, *type = NULL, *id = NULL,
-	           *limit = NULL, *what = NULL, *what_id = NULL;
+	           *limit = NULL, *what_id = NULL;
+	rvk_rev_type_t what = RVK_REV_TYPE_COUNT;
 	int nwhat = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_SERVER: server = optarg; break;
-		case O_JTI: what = "token.revoked"; what_id = optarg; nwhat++; break;
-		case O_SID: what = "session.revoked"; what_id = optarg; nwhat++; break;
-		case O_SUB: what = "subject.revoked"; what_id = optarg; nwhat++; break;
-		case O_KID: what = "key.revoked"; what_id = optarg; nwhat++; break;
-		case O_ISSUER: what = "issuer.revoked"; what_id = NULL; nwhat++; break;
+		case O_JTI: what = RVK_REV_TOKEN; what_id = optarg; nwhat++; break;
+		case O_SID: what = RVK_REV_SESSION; what_id = optarg; nwhat++; break;
+		case O_SUB: what = RVK_REV_SUBJECT; what_id = optarg; nwhat++; break;
+		case O_KID: what = RVK_REV_KEY; what_id = optarg; nwhat++; break;
+		case O_ISSUER: what = RVK_REV_ISSUER; what_id = NULL; nwhat++; break;
 		case O_ISS: iss = optarg; break;
 		case O_EXP: exp = optarg; break;
 		case O_AT: at = optarg; break;
@@ -223,15 +225,13 @@ rvk_cmd_client(const char *cmd, int argc, char **argv)
 		client_usage(stderr, cmd);
 		return 2;
 	}
-	static const char *const types[] = { "token", "session", "subject", "issuer", "key", NULL };
-	if (type) {
-		bool ok = false;
-		for (const char *const *t = types; *t; t++)
-			ok |= strcmp(*t, type) == 0;
-		if (!ok) {
-			fprintf(stderr, "revokd: %s: --type must be one of token, session, subject, issuer, key\n", cmd);
-			return 2;
-		}
+	rvk_rev_type_t type_v;
+	if (type && !rvk_rev_type_parse(type, &type_v)) {
+		fprintf(stderr, "revokd: %s: --type must be one of", cmd);
+		for (unsigned t = 0; t < RVK_REV_TYPE_COUNT; t++)
+			fprintf(stderr, "%s %s", t ? "," : "", rvk_rev_type_name((rvk_rev_type_t)t));
+		fputc('\n', stderr);
+		return 2;
 	}
 	json_int_t n_exp = 0, n_at = 0, n_limit = 100;
 	if ((exp && !parse_unix(exp, &n_exp)) || (at && !parse_unix(at, &n_at))) {
@@ -261,14 +261,12 @@ rvk_cmd_client(const char *cmd, int argc, char **argv)
 
 	if (strcmp(cmd, "revoke") == 0) {
 		json_t *ev = json_object();
-		json_object_set_new(ev, "type", json_string(what));
+		json_object_set_new(ev, "type", json_string(rvk_rev_type_event(what)));
 		if (iss)
 			json_object_set_new(ev, "iss", json_string(iss));
 		if (what_id) {
-			const char *field = strcmp(what, "token.revoked") == 0 ? "jti"
-			                  : strcmp(what, "session.revoked") == 0 ? "sid"
-			                  : strcmp(what, "subject.revoked") == 0 ? "sub" : "kid";
-			json_object_set_new(ev, field, json_string(what_id));
+			json_object_set_new(ev, rvk_rev_type_id_field(what),
+			                    json_string(what_id));
 		}
 		if (exp)
 			json_object_set_new(ev, "exp", json_integer(n_exp));
