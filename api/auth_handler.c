@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "api/handler.h"
+#include "api/rules.h"
 #include "base/check.h"
 #include "base/clock.h"
 #include "base/mem.h"
@@ -45,29 +46,15 @@ rvk_api_vcache_free(void *p)
 }
 
 
-/* Returns: true with the token when the request carries one (REFERENCE §3). */
+/* Returns: true with the token when the request carries one (REFERENCE §3;
+ * the Authorization rule is api/rules.h's). */
 static bool
 find_token(rvk_req_t *req, const char **tok, size_t *len)
 {
 	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                            MHD_HTTP_HEADER_AUTHORIZATION);
-	if (h) {
-		while (*h == ' ' || *h == '\t')
-			h++;
-		if (strncasecmp(h, "Bearer", 6) == 0 && (h[6] == ' ' || h[6] == '\t')) {
-			const char *p = h + 7;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			size_t n = strlen(p);
-			while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-				n--;
-			if (n) {
-				*tok = p;
-				*len = n;
-				return true;
-			}
-		}
-	}
+	if (rvk_rules_bearer(h, tok, len))
+		return true;
 	const char *cookie = req->app->settings.token_cookie;
 	if (cookie) {
 		const char *c = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, cookie);

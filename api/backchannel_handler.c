@@ -12,6 +12,7 @@
 
 #include "api/form.h"
 #include "api/handler.h"
+#include "api/rules.h"
 #include "api/replay.h"
 #include "api/take.h"
 #include "auth/logout.h"
@@ -32,7 +33,7 @@ rvk_handle_backchannel(rvk_req_t *req)
 	rvk_app_t *app = req->app;
 	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!rvk_form_media_type(ct)) {
+	if (!rvk_rules_media_type(ct, "application/x-www-form-urlencoded")) {
 		bad(req, "Content-Type must be application/x-www-form-urlencoded");
 		return;
 	}
@@ -41,8 +42,7 @@ rvk_handle_backchannel(rvk_req_t *req)
 	rvk_result_t fr = rvk_form_parse(req->body, req->body_len, &form, &why);
 	if (fr != RVK_OK) {
 		if (fr == RVK_ENOMEM)
-			rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-			                "out of memory");
+			rvk_reply_failure(req, fr);
 		else
 			bad(req, why);
 		return;
@@ -99,11 +99,11 @@ rvk_handle_backchannel(rvk_req_t *req)
 		.expires_at = lo.at + app->policy.max_token_lifetime,
 		.reason = NULL, .source = RVK_SRC_BACKCHANNEL,
 	};
-	if (rvk_take_record(app, &rev, 1) != RVK_OK) {
+	rvk_result_t rec = rvk_take_record(app, &rev, 1);
+	if (rec != RVK_OK) {
 		if (app->seen)
 			rvk_replay_forget(app->seen, RVK_REPLAY_LOGOUT, is->iss, lo.jti);
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "the revocation could not be recorded");
+		rvk_reply_failure(req, rec);
 		goto out;
 	}
 	if (app->seen)

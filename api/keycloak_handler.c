@@ -37,18 +37,21 @@ bad(rvk_req_t *req, const char *why)
 
 /* Records (notBefore > 0) or clears (0) Keycloak's issuer revocation.
  * Returns: whether the store took it. */
-static bool
+static rvk_result_t
 taken(const rvk_app_t *app, const rvk_issuer_t *is, int64_t nb)
 {
 	if (nb == 0) {
 		rvk_source_t only = RVK_SRC_KEYCLOAK;
 		bool deleted = false;
-		if (!app->store || rvk_store_delete(app->store, RVK_REV_ISSUER, is->iss, "",
-		                                    &only, &deleted) != RVK_OK)
-			return false;
+		rvk_result_t r = app->store
+			? rvk_store_delete(app->store, RVK_REV_ISSUER, is->iss, "",
+			                   &only, &deleted)
+			: RVK_EIO;
+		if (r != RVK_OK)
+			return r;
 		rvk_log(RVK_LOG_INFO, "keycloak not-before cleared", "iss", is->iss,
 		        "deleted", deleted ? "true" : "false", NULL);
-		return true;
+		return RVK_OK;
 	}
 	rvk_revocation_t rev = {
 		.type = RVK_REV_ISSUER, .iss = is->iss, .id = (char *)"",
@@ -56,7 +59,7 @@ taken(const rvk_app_t *app, const rvk_issuer_t *is, int64_t nb)
 		.expires_at = nb - 1 + app->policy.max_token_lifetime,
 		.reason = NULL, .source = RVK_SRC_KEYCLOAK,
 	};
-	return rvk_take_record(app, &rev, 1) == RVK_OK;
+	return rvk_take_record(app, &rev, 1);
 }
 
 void
@@ -92,7 +95,8 @@ rvk_handle_keycloak(rvk_req_t *req)
 		                "the same push is being taken; retry");
 		return;
 	}
-	bool ok = taken(app, is, nb);
+	rvk_result_t r = taken(app, is, nb);
+	bool ok = r == RVK_OK;
 	if (app->seen) {
 		if (ok)
 			rvk_replay_done(app->seen, RVK_REPLAY_KEYCLOAK, is->iss,
@@ -102,9 +106,7 @@ rvk_handle_keycloak(rvk_req_t *req)
 			                  push.replay_id);
 	}
 	if (!ok) {
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                nb == 0 ? "the store could not commit"
-		                        : "the revocation could not be recorded");
+		rvk_reply_failure(req, r);
 		return;
 	}
 	rvk_reply_empty(req, MHD_HTTP_NO_CONTENT);

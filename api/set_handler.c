@@ -128,11 +128,11 @@ rvk_handle_set(rvk_req_t *req)
 			.reason = NULL, .source = RVK_SRC_SET,
 		};
 	}
-	if (rvk_take_record(app, revs, set.n) != RVK_OK) {
+	rvk_result_t rec = rvk_take_record(app, revs, set.n);
+	if (rec != RVK_OK) {
 		if (app->seen)
 			rvk_replay_forget(app->seen, RVK_REPLAY_SET, is->iss, set.jti);
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "the revocations could not be recorded");
+		rvk_reply_failure(req, rec);
 		goto out;
 	}
 	if (app->seen)

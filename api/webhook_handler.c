@@ -25,35 +25,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 
 #include "api/events.h"
 #include "api/handler.h"
+#include "api/rules.h"
 #include "api/replay.h"
 #include "api/take.h"
 #include "api/webhook_sig.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
-
-/* Returns: whether the Content-Type's media type is `type` (case-insensitive,
- * parameters allowed). */
-static bool
-media_type_is(const char *ct, const char *type)
-{
-	if (!ct)
-		return false;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	size_t n = strlen(type);
-	if (strncasecmp(ct, type, n) != 0)
-		return false;
-	ct += n;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
-}
 
 static void
 unauthorized(rvk_req_t *req, const char *why)
@@ -67,13 +49,6 @@ accepted(rvk_req_t *req, unsigned status, int64_t n)
 	char body[48];
 	snprintf(body, sizeof(body), "{\"accepted\":%lld}", (long long)n);
 	rvk_reply_json(req, status, body);
-}
-
-static void
-not_recorded(rvk_req_t *req)
-{
-	rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-	                "the revocations could not be recorded");
 }
 
 /* What a delivery's answer needs besides its batch. */
@@ -92,7 +67,7 @@ delivery_finish(rvk_req_t *req)
 	if (b->result != RVK_OK) {
 		if (app->seen)
 			rvk_replay_forget(app->seen, RVK_REPLAY_WEBHOOK, "", d->id);
-		not_recorded(req);
+		rvk_reply_failure(req, b->result);
 	} else {
 		if (app->seen)
 			rvk_replay_done(app->seen, RVK_REPLAY_WEBHOOK, "", d->id,
@@ -115,7 +90,7 @@ handle_webhook(rvk_req_t *req)
 	}
 	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!media_type_is(ct, "application/json")) {
+	if (!rvk_rules_media_type(ct, "application/json")) {
 		rvk_reply_error(req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "invalid_request",
 		                "Content-Type must be application/json or "
 		                "application/secevent+jwt");
@@ -175,7 +150,7 @@ handle_webhook(rvk_req_t *req)
 			                                    : MHD_HTTP_BAD_REQUEST,
 			                "invalid_request", err);
 		else
-			not_recorded(req);
+			rvk_reply_failure(req, r);
 		rvk_events_free(revs, n);
 		return;
 	}
@@ -191,7 +166,7 @@ rvk_handle_events(rvk_req_t *req)
 {
 	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (media_type_is(ct, "application/secevent+jwt"))
+	if (rvk_rules_media_type(ct, "application/secevent+jwt"))
 		rvk_req_block(req, rvk_handle_set);     /* waits for the store */
 	else
 		handle_webhook(req);
