@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "api/handler.h"
+#include "api/intake.h"
 #include "api/keycloak_push.h"
 #include "api/replay.h"
 #include "api/take.h"
@@ -80,10 +81,10 @@ rvk_handle_keycloak(rvk_req_t *req)
 	/* Single use: the same push again (a retry, or a captured one
 	 * replayed to undo a later change) is answered 204 and not reapplied
 	 * while it could still verify. */
-	rvk_replay_state_t st = app->seen
-		? rvk_replay_claim(app->seen, RVK_REPLAY_KEYCLOAK, is->iss,
-		                   push.replay_id, push.remember_until, now)
-		: RVK_REPLAY_FRESH;
+	rvk_intake_t in = { .seen = app->seen, .kind = RVK_REPLAY_KEYCLOAK,
+	                    .iss = is->iss, .id = push.replay_id,
+	                    .until = push.remember_until, .what = "push" };
+	rvk_replay_state_t st = rvk_intake_claim(&in, now, NULL);
 	if (st == RVK_REPLAY_DONE) {
 		rvk_log(RVK_LOG_INFO, "keycloak push delivered again; not reapplied",
 		        "iss", is->iss, NULL);
@@ -91,21 +92,12 @@ rvk_handle_keycloak(rvk_req_t *req)
 		return;
 	}
 	if (st == RVK_REPLAY_PENDING) {
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "the same push is being taken; retry");
+		rvk_intake_reply_pending(req, &in);
 		return;
 	}
 	rvk_result_t r = taken(app, is, nb);
-	bool ok = r == RVK_OK;
-	if (app->seen) {
-		if (ok)
-			rvk_replay_done(app->seen, RVK_REPLAY_KEYCLOAK, is->iss,
-			                push.replay_id, push.remember_until, 0);
-		else
-			rvk_replay_forget(app->seen, RVK_REPLAY_KEYCLOAK, is->iss,
-			                  push.replay_id);
-	}
-	if (!ok) {
+	rvk_intake_settle(&in, r, 0);
+	if (r != RVK_OK) {
 		rvk_reply_failure(req, r);
 		return;
 	}

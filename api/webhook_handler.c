@@ -29,6 +29,7 @@
 
 #include "api/events.h"
 #include "api/handler.h"
+#include "api/intake.h"
 #include "api/rules.h"
 #include "api/replay.h"
 #include "api/take.h"
@@ -54,7 +55,7 @@ accepted(rvk_req_t *req, unsigned status, int64_t n)
 /* What a delivery's answer needs besides its batch. */
 struct delivery {
 	char *id;               /* its webhook-id (a copy: see below) */
-	int64_t until;          /* remembered against replay until then */
+	rvk_intake_t in;        /* its replay slot (in.id is id) */
 };
 
 /* Back on the worker: settle the webhook-id's claim, log, answer. */
@@ -63,15 +64,10 @@ delivery_finish(rvk_req_t *req)
 {
 	rvk_take_batch_t *b = rvk_take_settle(req);
 	struct delivery *d = b->extra;
-	rvk_app_t *app = req->app;
+	rvk_intake_settle(&d->in, b->result, (int64_t)b->n);
 	if (b->result != RVK_OK) {
-		if (app->seen)
-			rvk_replay_forget(app->seen, RVK_REPLAY_WEBHOOK, "", d->id);
 		rvk_reply_failure(req, b->result);
 	} else {
-		if (app->seen)
-			rvk_replay_done(app->seen, RVK_REPLAY_WEBHOOK, "", d->id,
-			                d->until, (int64_t)b->n);
 		accepted(req, MHD_HTTP_ACCEPTED, (int64_t)b->n);
 	}
 	free(d->id);
@@ -121,10 +117,9 @@ handle_webhook(rvk_req_t *req)
 	 * acceptable, so every redelivery that passes the check above is seen. */
 	int64_t until = (at > now ? at : now) + tol + 1;
 	int64_t note = 0;
-	rvk_replay_state_t st = app->seen
-		? rvk_replay_claim_note(app->seen, RVK_REPLAY_WEBHOOK, "", id, until,
-		                        now, &note)
-		: RVK_REPLAY_FRESH;
+	rvk_intake_t in = { .seen = app->seen, .kind = RVK_REPLAY_WEBHOOK, .iss = "",
+	                    .id = id, .until = until, .what = "webhook-id" };
+	rvk_replay_state_t st = rvk_intake_claim(&in, now, &note);
 	if (st == RVK_REPLAY_DONE) {
 		rvk_log(RVK_LOG_INFO, "webhook delivered again; not reapplied",
 		        "webhook_id", id, NULL);
@@ -132,9 +127,7 @@ handle_webhook(rvk_req_t *req)
 		return;
 	}
 	if (st == RVK_REPLAY_PENDING) {
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "the same webhook-id is being taken; retry");
-		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+		rvk_intake_reply_pending(req, &in);
 		return;
 	}
 	rvk_revocation_t *revs = NULL;
@@ -143,8 +136,7 @@ handle_webhook(rvk_req_t *req)
 	rvk_result_t r = rvk_events_parse(req->body, req->body_len, &opts, &revs,
 	                                  &n, err, sizeof(err));
 	if (r != RVK_OK) {
-		if (app->seen)
-			rvk_replay_forget(app->seen, RVK_REPLAY_WEBHOOK, "", id);
+		rvk_intake_settle(&in, r, 0);
 		if (r == RVK_EINVAL || r == RVK_EBUSY)
 			rvk_reply_error(req, r == RVK_EBUSY ? MHD_HTTP_CONTENT_TOO_LARGE
 			                                    : MHD_HTTP_BAD_REQUEST,
@@ -157,7 +149,8 @@ handle_webhook(rvk_req_t *req)
 	/* The webhook-id lives in MHD's connection pool; finish may run as
 	 * the connection closes, so it gets its own copy. */
 	struct delivery *d = rvk_malloc(sizeof(*d));
-	*d = (struct delivery){ .id = rvk_strdup(id), .until = until };
+	*d = (struct delivery){ .id = rvk_strdup(id), .in = in };
+	d->in.id = d->id;
 	rvk_take_async(req, revs, n, d, delivery_finish);
 }
 
