@@ -6,7 +6,7 @@ BUILD_PKGS=(build-essential meson ninja-build pkg-config
   libjwt-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev
   liburcu-dev libsqlite3-dev libhiredis-dev libsystemd-dev)
 TEST_PKGS=(clang libclang-rt-14-dev python3 python3-pytest python3-jwt
-  python3-jwcrypto python3-requests python3-cryptography sqlite3 curl
+  python3-jwcrypto python3-requests python3-cryptography python3-yaml sqlite3 curl
   nginx-light libnginx-mod-http-headers-more-filter caddy haproxy
   redis-server wrk prometheus systemd)
 want=("${BUILD_PKGS[@]}")
