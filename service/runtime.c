@@ -7,7 +7,12 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <curl/curl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
 #include "api/metrics.h"
+#include "service/commands.h"
 #include "base/b64.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -45,8 +50,9 @@ on_commit(void *arg, double seconds, size_t rows, bool ok)
 {
 	(void)arg;
 	(void)rows;
-	(void)ok;
 	rvk_metrics_commit((uint64_t)(seconds * 1e9));
+	if (!ok)
+		rvk_metrics_commit_error();
 }
 
 static void
@@ -242,6 +248,16 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	};
 	raise_fd_limit();
 	rvk_rcu_thread_online();
+	const char *build[] = {
+		"version", REVOKD_VERSION,
+		"openssl", rvk_version_openssl(),
+		"libmicrohttpd", MHD_get_version(),
+		"sqlite", rvk_version_sqlite(),
+		"jansson", jansson_version_str(),
+		"libcurl", curl_version_info(CURLVERSION_NOW)->version,
+		NULL,
+	};
+	rvk_metrics_set_build_info(build);
 
 	int code = 2;
 	if (rvk_config_build_issuers(cfg, &app->issuers, err, sizeof(err)) != RVK_OK) {
