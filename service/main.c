@@ -211,8 +211,9 @@ serve(int argc, char **argv)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			rvk_log(RVK_LOG_INFO, "SIGHUP: reloading keys", NULL);
+			rvk_log(RVK_LOG_INFO, "SIGHUP: reloading keys and secrets", NULL);
 			rvk_runtime_reload(rt);
+			rvk_runtime_reload_secrets(rt);
 			continue;
 		}
 		rvk_log(RVK_LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
