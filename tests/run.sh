@@ -71,7 +71,8 @@ if [ -z "${QUICK:-}" ]; then
         tests/integration/test_admin.py tests/integration/test_webhook.py \
         tests/integration/test_ops_signals.py tests/integration/test_durability.py \
         tests/integration/test_faults.py tests/integration/test_admin_semantics.py \
-        tests/integration/test_keycloak.py tests/integration/test_backchannel.py
+        tests/integration/test_keycloak.py tests/integration/test_backchannel.py \
+        tests/integration/test_secret_rotation.py
     reports+=("$REPORTS/integration-tsan.xml")
     unset TSAN_OPTIONS
   else
