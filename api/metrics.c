@@ -147,7 +147,7 @@ rvk_metrics_set_build_info(const char *const *pairs)
 		rvk_buf_puts(&b, "\"");
 	}
 	free(build_info);
-	build_info = b.data ? strdup(b.data) : NULL;
+	build_info = b.data ? rvk_strdup(b.data) : NULL;
 	rvk_buf_fini(&b);
 }
 

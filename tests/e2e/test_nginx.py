@@ -16,8 +16,10 @@ import socket
 import subprocess
 import time
 
+import requests
+
 from gateway_matrix import get, gw_fixture, stack_fixture
-from rvk_integration_conftest import ROOT
+from rvk_integration_conftest import ROOT, free_port
 
 NGINX = "/usr/sbin/nginx"
 CONF = os.path.join(ROOT, "deploy", "nginx", "revokd.conf")
@@ -84,9 +86,6 @@ class Nginx:
                 self.proc.kill()
                 self.proc.wait()
 
-
-from rvk_integration_conftest import free_port  # noqa: E402
-
 Gateway = Nginx
 stack = stack_fixture(Gateway)
 gw = gw_fixture(Gateway.VARIANTS)
@@ -100,7 +99,6 @@ def test_keepalive_pool_reuses_connections_to_revokd(stack, mint):
     srv.session.close()         # our own keep-alive connections to revokd
     tok = mint.token()
     url = f"http://127.0.0.1:{ngx.ports['keepalive']}"
-    import requests
     s = requests.Session()
     for _ in range(30):
         assert get(url, tok, session=s).status_code == 200
