@@ -17,6 +17,7 @@
 #include "auth/access.h"
 #include "auth/issuer.h"
 #include "base/buf.h"
+#include "base/rcu.h"
 #include "cache/revtable.h"
 #include "cache/syncmap.h"
 #include "cache/vcache.h"
@@ -47,6 +48,7 @@ typedef struct rvk_app_secrets {
 	size_t n_admin;
 	rvk_secret_t *webhook;        /* decoded whsec_ keys; none: /v1/events 403 */
 	size_t n_webhook;
+	rvk_rcu_head_t rcu;           /* a replaced set is wiped after a grace period */
 } rvk_app_secrets_t;
 
 typedef struct rvk_app {

@@ -178,6 +178,12 @@ secrets_free(rvk_app_secrets_t *s)
 	free(s);
 }
 
+static void
+secrets_free_cb(rvk_rcu_head_t *head)
+{
+	secrets_free(caa_container_of(head, rvk_app_secrets_t, rcu));
+}
+
 /* "key" or "key[i]" for messages: the index only when the file lists
  * several. */
 static void
@@ -465,10 +471,11 @@ rvk_runtime_reload_secrets(rvk_runtime_t *rt)
 	snprintf(na, sizeof(na), "%zu", sec->n_admin);
 	snprintf(nw, sizeof(nw), "%zu", sec->n_webhook);
 	/* Requests in flight finish with the set they read; the old one is
-	 * wiped once none can still see it. */
+	 * wiped once none can still see it (after a grace period, on
+	 * liburcu's call_rcu thread, like a replaced keyring). */
 	rvk_app_secrets_t *old = rvk_rcu_xchg_pointer(&rt->app.secrets, sec);
-	rvk_rcu_synchronize();
-	secrets_free(old);
+	if (old)
+		rvk_rcu_call(&old->rcu, secrets_free_cb);
 	rvk_log(RVK_LOG_INFO, "secrets reloaded", "admin_tokens", na,
 	        "webhook_secrets", nw, NULL);
 }
