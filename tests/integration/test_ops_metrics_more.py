@@ -115,3 +115,55 @@ def test_a_failed_commit_is_counted(tmp_path, keys):
     assert r.status_code == 201, r.text
     assert metric_value(metrics_text(srv), "revokd_store_commit_errors_total") == 1
     assert_clean_exit(srv)
+
+
+def test_body_budget_refusals_are_counted(tmp_path, keys):
+    """40 uploads of almost 4 MiB each to /v1/events held open at once:
+    more than the 128 MiB the server lets request bodies take. The uploads
+    that found the budget exhausted are answered 503 when they finish, and
+    revokd_body_budget_exhausted_total counts exactly those."""
+    import socket
+    d = str(tmp_path)
+    srv = start_server(d, base_config(d, keys))
+    n, size, held = 40, 4_000_000, 3_999_000
+    head = (f"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {size}\r\n\r\n").encode()
+    chunk = b"a" * held
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+            s.sendall(head + chunk)
+            socks.append(s)
+        # Wait until revokd has read every byte sent so far (its sockets'
+        # receive queues are empty): all 40 bodies are in memory at once
+        # before any of them can finish.
+        hexport = f"{srv.port:04X}"
+        deadline = time.time() + 60
+        while True:
+            with open(f"/proc/{srv.proc.pid}/net/tcp") as f:
+                rows = [r.split() for r in f.read().splitlines()[1:]]
+            queued = sum(int(r[4].split(":")[1], 16) for r in rows
+                         if r[1].endswith(":" + hexport) and r[3] == "01")
+            if queued == 0:
+                break
+            assert time.time() < deadline, f"{queued} bytes never read"
+            time.sleep(0.05)
+        statuses = []
+        for s in socks:
+            s.sendall(b"a" * (size - held))
+            resp = b""
+            while b"\r\n\r\n" not in resp:
+                part = s.recv(65536)
+                assert part, resp
+                resp += part
+            statuses.append(int(resp.split(b" ", 2)[1]))
+    finally:
+        for s in socks:
+            s.close()
+    refused = statuses.count(503)
+    assert refused >= 1, statuses
+    assert set(statuses) <= {503, 400, 401, 403}, statuses
+    text = metrics_text(srv)
+    assert metric_value(text, "revokd_body_budget_exhausted_total") == refused
+    assert_clean_exit(srv)
