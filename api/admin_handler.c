@@ -36,6 +36,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/rcu.h"
 
 #define ONE_PREFIX "/admin/v1/revocations/"
 
@@ -45,10 +46,13 @@ static bool
 authorized(rvk_req_t *req)
 {
 	const rvk_app_t *app = req->app;
+	rvk_rcu_read_lock();
+	const rvk_app_secrets_t *sec = rvk_rcu_dereference(app->secrets);
 	rvk_rules_admin_t v = rvk_rules_admin(
-		app->admin_token, app->admin_token_len,
+		sec ? sec->admin : NULL, sec ? sec->n_admin : 0,
 		MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 		                            MHD_HTTP_HEADER_AUTHORIZATION));
+	rvk_rcu_read_unlock();
 	if (v == RVK_RULES_ADMIN_DISABLED) {
 		rvk_reply_error(req, MHD_HTTP_FORBIDDEN, "forbidden",
 		                "the admin API is disabled: no admin token is configured");

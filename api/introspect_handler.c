@@ -23,6 +23,7 @@
 #include "base/b64.h"
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/rcu.h"
 
 static bool
 basic_ok(const rvk_app_t *app, const char *cred, size_t n)
@@ -62,8 +63,12 @@ caller_ok(rvk_req_t *req)
 	size_t n;
 	if (rvk_rules_credentials(h, "Basic", &cred, &n))
 		return basic_ok(app, cred, n);
-	return rvk_rules_admin(app->admin_token, app->admin_token_len, h) ==
-	       RVK_RULES_ADMIN_OK;
+	rvk_rcu_read_lock();
+	const rvk_app_secrets_t *sec = rvk_rcu_dereference(app->secrets);
+	bool ok = rvk_rules_admin(sec ? sec->admin : NULL, sec ? sec->n_admin : 0, h) ==
+	          RVK_RULES_ADMIN_OK;
+	rvk_rcu_read_unlock();
+	return ok;
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "api/app.h"
 #include "api/rules.h"
 #include "base/check.h"
 
@@ -59,16 +60,18 @@ rvk_rules_secret_equal(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 rvk_rules_admin_t
-rvk_rules_admin(const char *token, size_t token_len, const char *authorization)
+rvk_rules_admin(const struct rvk_secret *tokens, size_t n, const char *authorization)
 {
-	if (!token || token_len == 0)
+	if (!tokens || n == 0)
 		return RVK_RULES_ADMIN_DISABLED;
 	const char *tok;
-	size_t n;
-	if (!rvk_rules_bearer(authorization, &tok, &n))
+	size_t len;
+	if (!rvk_rules_bearer(authorization, &tok, &len))
 		return RVK_RULES_ADMIN_MISSING;
-	return rvk_rules_secret_equal(token, token_len, tok, n) ? RVK_RULES_ADMIN_OK
-	                                                        : RVK_RULES_ADMIN_WRONG;
+	bool ok = false;
+	for (size_t i = 0; i < n; i++)
+		ok |= rvk_rules_secret_equal((const char *)tokens[i].v, tokens[i].len, tok, len);
+	return ok ? RVK_RULES_ADMIN_OK : RVK_RULES_ADMIN_WRONG;
 }
 
 /* RFC 9110 §5.6.2 tchar. */

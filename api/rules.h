@@ -17,8 +17,10 @@
  *     token", and a token compared with a configured secret cannot match
  *     unless it is that secret.
  *   Admin token: both sides hashed with SHA-256 and the digests compared
- *     with CRYPTO_memcmp, lengths compared without a branch: neither the
- *     content nor the length of the configured token shows in the time.
+ *     with CRYPTO_memcmp, lengths compared without a branch, against every
+ *     configured token (a rotation lists two): neither the content nor the
+ *     length of a configured token, nor which one matched, shows in the
+ *     time.
  *   Content-Type (RFC 9110 §8.3.1): type/subtype case-insensitive, then
  *     parameters `*( OWS ";" OWS [ name "=" ( token / quoted-string ) ] )`;
  *     a malformed parameter list does not match; a charset parameter, when
@@ -62,12 +64,17 @@ typedef enum rvk_rules_admin {
 	RVK_RULES_ADMIN_WRONG,      /* Bearer credentials, not the token: 401 */
 } rvk_rules_admin_t;
 
+struct rvk_secret;
+
 /*
  * The admin token check, for every route that takes the admin token.
- * token, token_len: the configured token (NULL or empty: disabled);
- * authorization: the request's Authorization field value, or NULL.
+ * tokens: the n configured tokens (api/app.h; borrowed: the caller holds
+ * the RCU read section they are published under); none: disabled.
+ * Every token is compared, each in constant time, so the time does not
+ * tell which one matched. authorization: the request's Authorization field
+ * value, or NULL.
  */
-rvk_rules_admin_t rvk_rules_admin(const char *token, size_t token_len,
+rvk_rules_admin_t rvk_rules_admin(const struct rvk_secret *tokens, size_t n,
                                   const char *authorization);
 
 /*

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "api/app.h"
 #include "api/rules.h"
 #include "tests/support/tap.h"
 
@@ -81,20 +82,25 @@ TAP_TEST(secret_equal)
 
 TAP_TEST(admin_token)
 {
-	const char *tok = "test-admin-token";
-	size_t n = strlen(tok);
+	rvk_secret_t one[] = { { (unsigned char *)"test-admin-token", 16 } };
+	rvk_secret_t two[] = { { (unsigned char *)"old-token", 9 },
+	                       { (unsigned char *)"test-admin-token", 16 } };
 	TAP_CHECK_INT(rvk_rules_admin(NULL, 0, "Bearer x"), RVK_RULES_ADMIN_DISABLED);
-	TAP_CHECK_INT(rvk_rules_admin("", 0, "Bearer x"), RVK_RULES_ADMIN_DISABLED);
-	TAP_CHECK_INT(rvk_rules_admin(tok, n, NULL), RVK_RULES_ADMIN_MISSING);
-	TAP_CHECK_INT(rvk_rules_admin(tok, n, "Bearer "), RVK_RULES_ADMIN_MISSING);
-	TAP_CHECK_INT(rvk_rules_admin(tok, n, "Basic dGVzdA=="), RVK_RULES_ADMIN_MISSING);
-	TAP_CHECK_INT(rvk_rules_admin(tok, n, "Bearer wrong"), RVK_RULES_ADMIN_WRONG);
-	TAP_CHECK_INT(rvk_rules_admin(tok, n, "Bearer test-admin-tokeN"), RVK_RULES_ADMIN_WRONG);
-	TAP_CHECK_INT(rvk_rules_admin(tok, n, "Bearer test-admin-token-"), RVK_RULES_ADMIN_WRONG);
-	TAP_CHECK_INT(rvk_rules_admin(tok, n, "Bearer test-admin-token"), RVK_RULES_ADMIN_OK);
-	TAP_CHECK_INT(rvk_rules_admin(tok, n, "bearer test-admin-token"), RVK_RULES_ADMIN_OK);
-	TAP_CHECK_INT(rvk_rules_admin(tok, n, "Bearer  test-admin-token "), RVK_RULES_ADMIN_OK);
-	TAP_CHECK_INT(rvk_rules_admin(tok, n, "Bearer\ttest-admin-token"), RVK_RULES_ADMIN_MISSING);
+	TAP_CHECK_INT(rvk_rules_admin(one, 0, "Bearer x"), RVK_RULES_ADMIN_DISABLED);
+	TAP_CHECK_INT(rvk_rules_admin(one, 1, NULL), RVK_RULES_ADMIN_MISSING);
+	TAP_CHECK_INT(rvk_rules_admin(one, 1, "Bearer "), RVK_RULES_ADMIN_MISSING);
+	TAP_CHECK_INT(rvk_rules_admin(one, 1, "Basic dGVzdA=="), RVK_RULES_ADMIN_MISSING);
+	TAP_CHECK_INT(rvk_rules_admin(one, 1, "Bearer wrong"), RVK_RULES_ADMIN_WRONG);
+	TAP_CHECK_INT(rvk_rules_admin(one, 1, "Bearer test-admin-tokeN"), RVK_RULES_ADMIN_WRONG);
+	TAP_CHECK_INT(rvk_rules_admin(one, 1, "Bearer test-admin-token-"), RVK_RULES_ADMIN_WRONG);
+	TAP_CHECK_INT(rvk_rules_admin(one, 1, "Bearer test-admin-token"), RVK_RULES_ADMIN_OK);
+	TAP_CHECK_INT(rvk_rules_admin(one, 1, "bearer test-admin-token"), RVK_RULES_ADMIN_OK);
+	TAP_CHECK_INT(rvk_rules_admin(one, 1, "Bearer  test-admin-token "), RVK_RULES_ADMIN_OK);
+	TAP_CHECK_INT(rvk_rules_admin(one, 1, "Bearer\ttest-admin-token"), RVK_RULES_ADMIN_MISSING);
+	/* a rotation: either token */
+	TAP_CHECK_INT(rvk_rules_admin(two, 2, "Bearer old-token"), RVK_RULES_ADMIN_OK);
+	TAP_CHECK_INT(rvk_rules_admin(two, 2, "Bearer test-admin-token"), RVK_RULES_ADMIN_OK);
+	TAP_CHECK_INT(rvk_rules_admin(two, 2, "Bearer old-tokenX"), RVK_RULES_ADMIN_WRONG);
 }
 
 #define JSON "application/json"
