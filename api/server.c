@@ -444,8 +444,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	           __atomic_load_n(&srv->draining, __ATOMIC_ACQUIRE)) {
 		/* MHD aborts if it is stopped with a suspended connection, so
 		 * once stopping began nothing new is suspended. */
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "shutting down");
+		rvk_reply_failure(req, RVK_ESHUTDOWN);
 	} else if (req->route->async) {
 		if (!req->body)
 			req->body = rvk_calloc(1, 1);
