@@ -22,6 +22,7 @@
 #include "base/rcu.h"
 #include "cache/revtable.h"
 #include "service/commands.h"
+#include "service/secrets.h"
 #include "store/store.h"
 
 const char *
@@ -101,7 +102,7 @@ rvk_cmd_check(int argc, char **argv)
 		cfg->data_dir = rvk_config_path(NULL, data_dir);
 	}
 	rvk_issuers_t *issuers = NULL;
-	if (rvk_config_build_issuers(cfg, &issuers, err, sizeof(err)) != RVK_OK) {
+	if (rvk_secrets_load_issuers(cfg, &issuers, err, sizeof(err)) != RVK_OK) {
 		fprintf(stderr, "revokd: %s\n", err);
 		rvk_config_free(cfg);
 		return 2;

@@ -49,7 +49,7 @@ typedef struct rvk_jwks rvk_jwks_t;
 
 /*
  * Takes over keyring publishing for issuers (built by
- * rvk_config_build_issuers from cfg, same order): copies each issuer's
+ * rvk_secrets_load_issuers from cfg, same order): copies each issuer's
  * current keys as its static keys.
  * Requires: cfg and issuers outlive the refresher.
  * Returns: the refresher, not started (abort on OOM).

@@ -1,14 +1,10 @@
 #include <errno.h>
-#include <malloc.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "api/metrics.h"
-#include "base/b64.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -16,16 +12,8 @@
 #include "service/jwks.h"
 #include "service/notify.h"
 #include "service/runtime.h"
-
-#define SWEEP_INTERVAL_MS 1000
-/* A sweep walks its whole table (250-500 ms for 1M entries, DECISIONS
- * D7): the next one waits at least this many times as long as the last walk
- * took, so sweeping costs at most ~2% of one core however large the table,
- * and a 1M-entry table is swept every ~10-25 s instead of stealing a third
- * of a core from /auth every second. */
-#define SWEEP_PACE 50
-#define PURGE_EVERY_SWEEPS 60
-#define TRIM_AFTER_SWEPT 1024
+#include "service/secrets.h"
+#include "service/sweeper.h"
 
 struct rvk_runtime {
 	rvk_config_t *cfg;
@@ -33,11 +21,7 @@ struct rvk_runtime {
 	rvk_server_t *server;
 	rvk_jwks_t *jwks;             /* publishes every keyring after start */
 	rvk_notify_t *notify;         /* systemd READY/WATCHDOG; NULL: none */
-	pthread_t sweeper;
-	bool sweeper_running;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stopping;
+	rvk_sweeper_t *sweeper;       /* NULL: none (no thread) */
 };
 
 static void
@@ -56,94 +40,6 @@ on_replica_applied(void *arg, size_t n)
 	rvk_metrics_taken(RVK_SRC_REPLICA, n);
 }
 
-/* When a table's next sweep is due, on the monotonic clock. */
-struct pace {
-	uint64_t due_ns;
-};
-
-/* Runs sweep() when due and schedules the next one. Returns: entries swept. */
-static size_t
-paced(struct pace *p, size_t (*sweep)(void *, int64_t), void *table, int64_t now)
-{
-	uint64_t t0 = rvk_clock_mono_ns();
-	if (t0 < p->due_ns)
-		return 0;
-	size_t n = sweep(table, now);
-	uint64_t took = rvk_clock_mono_ns() - t0;
-	uint64_t wait = took * SWEEP_PACE;
-	if (wait < (uint64_t)SWEEP_INTERVAL_MS * 1000000u)
-		wait = (uint64_t)SWEEP_INTERVAL_MS * 1000000u;
-	/* Due slightly early, so a 1 s wait is not missed by a timer's jitter. */
-	p->due_ns = t0 + wait - wait / 16;
-	return n;
-}
-
-static size_t
-sweep_revtable(void *t, int64_t now)
-{
-	return rvk_revtable_sweep(t, now);
-}
-
-static size_t
-sweep_vcache(void *t, int64_t now)
-{
-	return rvk_vcache_sweep(t, now);
-}
-
-static size_t
-sweep_syncmap(void *t, int64_t now)
-{
-	return rvk_syncmap_sweep(t, now);
-}
-
-/*
- * The sweeper: expired entries leave the tables every second (less often
- * for a table so large that walking it costs more than SWEEP_PACE allows),
- * and rows that can deny nothing leave the database every minute, so with
- * no traffic memory returns to its baseline.
- */
-static void *
-sweeper_main(void *arg)
-{
-	rvk_runtime_t *rt = arg;
-	rvk_rcu_thread_online();
-	unsigned n = 0;
-	struct pace p_rev = { 0 }, p_vc = { 0 }, p_seen = { 0 };
-	pthread_mutex_lock(&rt->mu);
-	while (!rt->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += SWEEP_INTERVAL_MS / 1000;
-		pthread_cond_timedwait(&rt->cv, &rt->mu, &ts);
-		if (rt->stopping)
-			break;
-		pthread_mutex_unlock(&rt->mu);
-		int64_t now = rvk_clock_now();
-		size_t swept = paced(&p_rev, sweep_revtable, rt->app.revtable, now);
-		swept += paced(&p_vc, sweep_vcache, rt->app.vcache, now);
-		if (rt->app.seen)
-			swept += paced(&p_seen, sweep_syncmap, rt->app.seen, now);
-		if (swept >= TRIM_AFTER_SWEPT) {
-			/* Swept nodes are freed by call_rcu; once they are, give the
-			 * pages back, so an idle process returns to its baseline RSS
-			 * instead of keeping the peak of its last burst. */
-			rvk_rcu_barrier();
-			malloc_trim(0);
-		}
-		if (++n % PURGE_EVERY_SWEEPS == 0 && rt->app.store) {
-			size_t purged = 0;
-			if (rvk_store_purge(rt->app.store, now, &purged) == RVK_OK && purged) {
-				char num[32];
-				snprintf(num, sizeof(num), "%zu", purged);
-				rvk_log(RVK_LOG_INFO, "expired revocations purged", "rows", num, NULL);
-			}
-		}
-		pthread_mutex_lock(&rt->mu);
-	}
-	pthread_mutex_unlock(&rt->mu);
-	return NULL;
-}
-
 static void
 raise_fd_limit(void)
 {
@@ -155,89 +51,11 @@ raise_fd_limit(void)
 }
 
 int
-rvk_runtime_load_secrets(const rvk_config_t *cfg, rvk_app_t *app)
-{
-	char err[600];
-	const char *env = getenv("REVOKD_ADMIN_TOKEN");
-	if (env && *env) {
-		app->admin_token = rvk_strdup(env);
-		app->admin_token_len = strlen(env);
-	} else if (cfg->admin_token_file) {
-		if (rvk_config_read_secret(cfg->admin_token_file, &app->admin_token,
-		                           &app->admin_token_len, err, sizeof(err)) != RVK_OK) {
-			fprintf(stderr, "revokd: config %s: admin.token_file: %s\n",
-			        cfg->path ? cfg->path : "(none)", err);
-			return 2;
-		}
-	}
-	char *wh = NULL;
-	size_t whlen = 0;
-	bool wh_env = false; /* the message must name where the secret came from */
-	env = getenv("REVOKD_WEBHOOK_SECRET");
-	if (env && *env) {
-		wh = rvk_strdup(env);
-		whlen = strlen(env);
-		wh_env = true;
-	} else if (cfg->webhook_secret_file) {
-		if (rvk_config_read_secret(cfg->webhook_secret_file, &wh, &whlen, err,
-		                           sizeof(err)) != RVK_OK) {
-			fprintf(stderr, "revokd: config %s: webhook.secret_file: %s\n",
-			        cfg->path ? cfg->path : "(none)", err);
-			return 2;
-		}
-	}
-	if (wh) {
-		/* Standard Webhooks: "whsec_" + base64 of the key bytes. */
-		const char *b = strncmp(wh, "whsec_", 6) == 0 ? wh + 6 : NULL;
-		unsigned char *key = b ? rvk_malloc(rvk_b64_decoded_max(strlen(b))) : NULL;
-		size_t klen = 0;
-		if (!b || !rvk_b64_decode(b, strlen(b), key, &klen) || klen < 16) {
-			if (wh_env)
-				fprintf(stderr, "revokd: REVOKD_WEBHOOK_SECRET: not a Standard "
-				        "Webhooks secret (whsec_ + base64 of at least 16 bytes)\n");
-			else
-				fprintf(stderr, "revokd: config %s: webhook.secret_file: not a Standard "
-				        "Webhooks secret (whsec_ + base64 of at least 16 bytes)\n",
-				        cfg->path ? cfg->path : "(none)");
-			rvk_memzero(wh, whlen);
-			free(wh);
-			free(key);
-			return 2;
-		}
-		app->webhook_secret = key;
-		app->webhook_secret_len = klen;
-		rvk_memzero(wh, whlen);
-		free(wh);
-	}
-	/* RFC 7662 clients: id -> secret, read once here. */
-	if (cfg->n_introspection_clients) {
-		app->introspection_clients = rvk_calloc(cfg->n_introspection_clients,
-		                                        sizeof(rvk_app_client_t));
-		for (size_t i = 0; i < cfg->n_introspection_clients; i++) {
-			rvk_app_client_t *c = &app->introspection_clients[i];
-			if (rvk_config_read_secret(cfg->introspection_clients[i].value,
-			                           &c->secret, &c->secret_len, err,
-			                           sizeof(err)) != RVK_OK) {
-				fprintf(stderr, "revokd: config %s: introspection.clients[%zu]."
-				        "secret_file: %s\n", cfg->path ? cfg->path : "(none)",
-				        i, err);
-				return 2;
-			}
-			c->id = rvk_strdup(cfg->introspection_clients[i].name);
-			app->n_introspection_clients = i + 1;
-		}
-	}
-	return 0;
-}
-
-int
 rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 {
 	char err[1024];
 	rvk_runtime_t *rt = rvk_calloc(1, sizeof(*rt));
 	rt->cfg = cfg;
-	pthread_mutex_init(&rt->mu, NULL);
-	pthread_cond_init(&rt->cv, NULL);
 	rvk_app_t *app = &rt->app;
 	app->cfg = cfg;
 	app->policy = (rvk_policy_t){
@@ -250,11 +68,11 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	rvk_rcu_thread_online();
 
 	int code = 2;
-	if (rvk_config_build_issuers(cfg, &app->issuers, err, sizeof(err)) != RVK_OK) {
+	if (rvk_secrets_load_issuers(cfg, &app->issuers, err, sizeof(err)) != RVK_OK) {
 		fprintf(stderr, "revokd: %s\n", err);
 		goto fail;
 	}
-	if ((code = rvk_runtime_load_secrets(cfg, app)) != 0)
+	if ((code = rvk_secrets_load_app(cfg, app)) != 0)
 		goto fail;
 	code = 1;
 	app->revtable = rvk_revtable_new(1u << 16, cfg->leeway);
@@ -309,8 +127,7 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 		fprintf(stderr, "revokd: %s\n", err);
 		goto fail;
 	}
-	if (pthread_create(&rt->sweeper, NULL, sweeper_main, rt) == 0)
-		rt->sweeper_running = true;
+	rt->sweeper = rvk_sweeper_start(app);
 
 	char port[16], threads[16];
 	snprintf(port, sizeof(port), "%u", rvk_server_port(rt->server, 0));
@@ -332,7 +149,7 @@ rvk_runtime_reload(rvk_runtime_t *rt)
 {
 	char err[1024];
 	rvk_issuers_t *fresh = NULL;
-	if (rvk_config_build_issuers(rt->cfg, &fresh, err, sizeof(err)) != RVK_OK) {
+	if (rvk_secrets_load_issuers(rt->cfg, &fresh, err, sizeof(err)) != RVK_OK) {
 		rvk_log(RVK_LOG_ERROR, "key reload failed; the old keys stay", "error", err, NULL);
 		return;
 	}
@@ -356,13 +173,8 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 	rt->server = NULL;
 	rvk_jwks_free(rt->jwks); /* no request can kick it any more */
 	rt->jwks = NULL;
-	if (rt->sweeper_running) {
-		pthread_mutex_lock(&rt->mu);
-		rt->stopping = true;
-		pthread_cond_signal(&rt->cv);
-		pthread_mutex_unlock(&rt->mu);
-		pthread_join(rt->sweeper, NULL);
-	}
+	rvk_sweeper_stop(rt->sweeper);
+	rt->sweeper = NULL;
 	rvk_app_t *app = &rt->app;
 	rvk_replica_stop(app->replica);  /* before the store it reads */
 	rvk_store_close(app->store);
@@ -381,30 +193,8 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 		app->issuers = NULL;
 	}
 	rvk_rcu_barrier();
-	if (app->admin_token) {
-		rvk_memzero(app->admin_token, app->admin_token_len);
-		free(app->admin_token);
-	}
-	for (size_t i = 0; i < app->n_introspection_clients; i++) {
-		rvk_app_client_t *c = &app->introspection_clients[i];
-		rvk_memzero(c->secret, c->secret_len);
-		free(c->secret);
-		free(c->id);
-	}
-	free(app->introspection_clients);
-	if (app->webhook_secret) {
-		rvk_memzero(app->webhook_secret, app->webhook_secret_len);
-		free(app->webhook_secret);
-	}
-	pthread_mutex_destroy(&rt->mu);
-	pthread_cond_destroy(&rt->cv);
+	rvk_secrets_release_app(app);
 	free(rt);
-}
-
-rvk_app_t *
-rvk_runtime_app(rvk_runtime_t *rt)
-{
-	return &rt->app;
 }
 
 unsigned

@@ -27,10 +27,6 @@ int rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out);
 /* SIGHUP: reloads key files; logs what changed. */
 void rvk_runtime_reload(rvk_runtime_t *rt);
 void rvk_runtime_stop(rvk_runtime_t *rt);
-rvk_app_t *rvk_runtime_app(rvk_runtime_t *rt);
 unsigned rvk_runtime_port(rvk_runtime_t *rt, int admin);
-
-/* Reads the admin token / webhook secret from env or files (REFERENCE §2). */
-int rvk_runtime_load_secrets(const rvk_config_t *cfg, rvk_app_t *app);
 
 #endif
