@@ -9,7 +9,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rcu.h"
-#include "service/jwks.h"
+#include "service/keyfetch.h"
 #include "service/notify.h"
 #include "service/runtime.h"
 #include "service/secrets.h"
@@ -19,7 +19,7 @@ struct rvk_runtime {
 	rvk_config_t *cfg;
 	rvk_app_t app;
 	rvk_server_t *server;
-	rvk_jwks_t *jwks;             /* publishes every keyring after start */
+	rvk_keyfetch_t *jwks;             /* publishes every keyring after start */
 	rvk_notify_t *notify;         /* systemd READY/WATCHDOG; NULL: none */
 	rvk_sweeper_t *sweeper;       /* NULL: none (no thread) */
 };
@@ -114,12 +114,12 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	rvk_api_prepare(app);
 	/* Remote keys: the first fetches run on the refresher thread, so a slow
 	 * IdP delays only its own issuer's readiness, not the listener. */
-	rt->jwks = rvk_jwks_new(cfg, app->issuers);
-	app->key_kick = rvk_jwks_kick_cb;
+	rt->jwks = rvk_keyfetch_new(cfg, app->issuers);
+	app->key_kick = rvk_keyfetch_kick_cb;
 	app->key_kick_arg = rt->jwks;
-	app->metrics_extra = rvk_jwks_render_metrics;
+	app->metrics_extra = rvk_keyfetch_render_metrics;
 	app->metrics_extra_arg = rt->jwks;
-	if (rvk_jwks_start(rt->jwks) != RVK_OK) {
+	if (rvk_keyfetch_start(rt->jwks) != RVK_OK) {
 		fprintf(stderr, "revokd: cannot start the JWKS refresher thread\n");
 		goto fail;
 	}
@@ -156,7 +156,7 @@ rvk_runtime_reload(rvk_runtime_t *rt)
 	/* The issuer objects stay (requests and cache entries point to them);
 	 * only their keyrings are swapped, by the key refresher, which merges
 	 * the file keys with the JWKS keys and refetches every JWKS. */
-	rvk_jwks_reload(rt->jwks, fresh);
+	rvk_keyfetch_reload(rt->jwks, fresh);
 	rvk_issuers_free(fresh);
 	free(fresh); /* rvk_issuers_free frees the contents only */
 }
@@ -168,10 +168,10 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 		return;
 	rvk_notify_stop(rt->notify); /* STOPPING=1 before the drain */
 	rt->notify = NULL;
-	rvk_jwks_stop(rt->jwks);
+	rvk_keyfetch_stop(rt->jwks);
 	rvk_server_stop(rt->server);
 	rt->server = NULL;
-	rvk_jwks_free(rt->jwks); /* no request can kick it any more */
+	rvk_keyfetch_free(rt->jwks); /* no request can kick it any more */
 	rt->jwks = NULL;
 	rvk_sweeper_stop(rt->sweeper);
 	rt->sweeper = NULL;

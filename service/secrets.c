@@ -83,12 +83,12 @@ rvk_result_t
 rvk_secrets_load_issuers(const rvk_config_t *cfg, rvk_issuers_t **out,
                          char *err, size_t errlen)
 {
-	rvk_issuers_t *set = rvk_calloc(1, sizeof(*set));
-	set->v = rvk_calloc(cfg->n_issuers ? cfg->n_issuers : 1, sizeof(rvk_issuer_t *));
+	rvk_issuers_t *issuers = rvk_calloc(1, sizeof(*issuers));
+	issuers->v = rvk_calloc(cfg->n_issuers ? cfg->n_issuers : 1, sizeof(rvk_issuer_t *));
 	for (size_t i = 0; i < cfg->n_issuers; i++) {
 		const rvk_config_issuer_t *ci = &cfg->issuers[i];
 		rvk_issuer_t *is = rvk_issuer_new(ci->issuer);
-		set->v[set->n++] = is;
+		issuers->v[issuers->n++] = is;
 		is->algorithms = ci->algorithms;
 		is->n_audiences = ci->n_audiences;
 		is->audiences = rvk_calloc(ci->n_audiences ? ci->n_audiences : 1, sizeof(char *));
@@ -106,8 +106,8 @@ rvk_secrets_load_issuers(const rvk_config_t *cfg, rvk_issuers_t **out,
 				for (size_t j = 0; j < k; j++)
 					rvk_key_free(keys[j]);
 				free(keys);
-				rvk_issuers_free(set);
-				free(set);
+				rvk_issuers_free(issuers);
+				free(issuers);
 				return RVK_EINVAL;
 			}
 		}
@@ -117,7 +117,7 @@ rvk_secrets_load_issuers(const rvk_config_t *cfg, rvk_issuers_t **out,
 		is->keyring = ring;
 		rvk_keyring_free(old);
 	}
-	*out = set;
+	*out = issuers;
 	return RVK_OK;
 }
 

@@ -106,6 +106,6 @@ def test_metric_table_is_what_metrics_renders():
     doc = read("docs/REFERENCE.md")
     documented = set(re.findall(r"^\| `(revokd_[a-z_]+)` \|", section(doc, "6. Operations"), re.M))
     code = set()
-    for f in ("api/metrics.c", "service/jwks.c"):
+    for f in ("api/metrics.c", "service/keyfetch.c"):
         code |= set(re.findall(r"# TYPE (revokd_[a-z_]+) ", read(f)))
     assert documented == code
