@@ -65,8 +65,9 @@ mul_add(size_t a, size_t b, size_t c)
 	return r;
 }
 
-size_t
-rvk_json_cost(const rvk_json_scan_t *s, size_t len)
+/* Returns: the price of a scanned document of len bytes (saturating). */
+static size_t
+json_cost(const rvk_json_scan_t *s, size_t len)
 {
 	size_t cost = mul_add(len, RVK_JSON_COST_BYTE, 0);
 	cost = mul_add(s->containers, RVK_JSON_COST_CONTAINER, cost);
@@ -94,7 +95,7 @@ rvk_json_load(const char *buf, size_t len, size_t flags, json_error_t *err)
 		set_error(err, "nesting too deep");
 		return NULL;
 	}
-	if (rvk_json_cost(&s, len) > mul_add(len, RVK_JSON_MEM_FACTOR,
+	if (json_cost(&s, len) > mul_add(len, RVK_JSON_MEM_FACTOR,
 	                                     RVK_JSON_MEM_SLACK)) {
 		set_error(err, "document too large for its size");
 		return NULL;

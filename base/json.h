@@ -65,9 +65,6 @@ typedef struct rvk_json_scan {
 void rvk_json_scan(const char *buf, size_t len, size_t max_depth,
                    rvk_json_scan_t *out);
 
-/* Returns: the price of a scanned document of len bytes (saturating). */
-size_t rvk_json_cost(const rvk_json_scan_t *s, size_t len);
-
 /*
  * Decodes buf[0..len) (need not be NUL-terminated) with jansson's flags,
  * within the depth and memory bounds above.

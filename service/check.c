@@ -118,7 +118,7 @@ rvk_cmd_check(int argc, char **argv)
 		rvk_store_opts_t so = { .leeway = cfg->leeway };
 		if (rvk_store_open(cfg->data_dir, table, &so, now, &store, err, sizeof(err)) != RVK_OK) {
 			fprintf(stderr, "revokd: %s\n", err);
-			goto out;
+			goto cleanup;
 		}
 	}
 	rvk_policy_t policy = {
@@ -134,7 +134,7 @@ rvk_cmd_check(int argc, char **argv)
 	rvk_rcu_read_unlock();
 	if (!verified) {
 		print("deny", rvk_reason_str(r), NULL);
-		goto out;
+		goto cleanup;
 	}
 	if (r == RVK_REASON_OK) {
 		rvk_rev_query_t q;
@@ -149,7 +149,7 @@ rvk_cmd_check(int argc, char **argv)
 		print("deny", rvk_reason_str(r), j->payload);
 	}
 	rvk_access_fini(&acc);
-out:
+cleanup:
 	rvk_store_close(store);
 	rvk_rcu_barrier();
 	rvk_revtable_free(table);

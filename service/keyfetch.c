@@ -520,15 +520,10 @@ find(const rvk_keyfetch_t *j, const rvk_issuer_t *issuer)
 	return NULL;
 }
 
-bool
-rvk_keyfetch_has_remote(const rvk_keyfetch_t *j, const rvk_issuer_t *issuer)
-{
-	const struct remote *r = j ? find(j, issuer) : NULL;
-	return r != NULL && r->remote;
-}
-
-void
-rvk_keyfetch_kick(rvk_keyfetch_t *j, const rvk_issuer_t *issuer)
+/* A token named a kid that the issuer's ring lacks: ask for a fetch now.
+ * Cheap for the request thread; a no-op for an issuer without remote keys. */
+static void
+kick(rvk_keyfetch_t *j, const rvk_issuer_t *issuer)
 {
 	if (j == NULL || issuer == NULL)
 		return;
@@ -550,7 +545,7 @@ rvk_keyfetch_kick(rvk_keyfetch_t *j, const rvk_issuer_t *issuer)
 void
 rvk_keyfetch_kick_cb(void *j, const rvk_issuer_t *issuer)
 {
-	rvk_keyfetch_kick(j, issuer);
+	kick(j, issuer);
 }
 
 void

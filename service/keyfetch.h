@@ -16,7 +16,7 @@
  * startup does not wait for the IdP), then every jwks_refresh seconds after
  * the last attempt (never later); after a failure, sooner, with back-off
  * (1 s doubling, at most jwks_refresh); on rvk_keyfetch_refetch (SIGHUP) at
- * once; on rvk_keyfetch_kick (a token named an unknown kid) at once, at most
+ * once; on rvk_keyfetch_kick_cb (a token named an unknown kid) at once, at most
  * once per RVK_KEYFETCH_KICK_INTERVAL seconds per issuer, checked on both sides.
  *
  * Fetching: https only, plain http only to a loopback host (127.0.0.0/8,
@@ -24,7 +24,7 @@
  * on; 5 s timeout, 2 s connect timeout; 1 MiB cap enforced while reading
  * and by MAXFILESIZE; HTTP 200 required.
  *
- * Threads: rvk_keyfetch_kick from any thread (request threads): a relaxed
+ * Threads: rvk_keyfetch_kick_cb from any thread (request threads): a relaxed
  * atomic load, and at most once per interval a CAS, a flag and a condition
  * signal. rvk_keyfetch_render_metrics from any thread. The others from the main
  * thread. The refresher thread is an RCU-registered thread (it swaps rings).
@@ -67,16 +67,11 @@ void rvk_keyfetch_stop(rvk_keyfetch_t *j);
 /* Requires: stopped, and no thread may kick any more (listeners stopped). */
 void rvk_keyfetch_free(rvk_keyfetch_t *j);
 
-/* Returns: whether issuer has remote keys (jwks_uri or discovery). */
-bool rvk_keyfetch_has_remote(const rvk_keyfetch_t *j, const rvk_issuer_t *issuer);
-
 /*
- * A token named a kid that the issuer's ring lacks: ask for a fetch now.
+ * A token named a kid that the issuer's ring lacks: ask for a fetch now
+ * (j is the rvk_keyfetch_t; the signature is api/app.h's key_kick).
  * Cheap for the request thread; a no-op for an issuer without remote keys.
  */
-void rvk_keyfetch_kick(rvk_keyfetch_t *j, const rvk_issuer_t *issuer);
-
-/* The same with a void * (api/app.h's callback). */
 void rvk_keyfetch_kick_cb(void *j, const rvk_issuer_t *issuer);
 
 /*

@@ -70,10 +70,10 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	int code = 2;
 	if (rvk_secrets_load_issuers(cfg, &app->issuers, err, sizeof(err)) != RVK_OK) {
 		fprintf(stderr, "revokd: %s\n", err);
-		goto fail;
+		goto cleanup;
 	}
 	if ((code = rvk_secrets_load_app(cfg, app)) != 0)
-		goto fail;
+		goto cleanup;
 	code = 1;
 	app->revtable = rvk_revtable_new(1u << 16, cfg->leeway);
 	rvk_store_opts_t so = { .leeway = cfg->leeway, .on_commit = on_commit };
@@ -91,7 +91,7 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 			fprintf(stderr, "revokd: config %s: %s\n",
 			        cfg->path ? cfg->path : "(none)", err);
 			code = 2;
-			goto fail;
+			goto cleanup;
 		}
 		so.cluster = true;
 		so.on_outbox = rvk_replica_kick;
@@ -101,13 +101,13 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	                                rvk_clock_now(), &app->store, err, sizeof(err));
 	if (r != RVK_OK) {
 		fprintf(stderr, "revokd: %s\n", err);
-		goto fail;
+		goto cleanup;
 	}
 	app->ready_store = true;
 	if (app->replica &&
 	    rvk_replica_start(app->replica, app->store, err, sizeof(err)) != RVK_OK) {
 		fprintf(stderr, "revokd: %s\n", err);
-		goto fail;
+		goto cleanup;
 	}
 	app->vcache = rvk_vcache_new((size_t)cfg->vcache_max_entries, rvk_api_vcache_free);
 	app->seen = rvk_syncmap_new(1024, NULL);
@@ -121,11 +121,11 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	app->metrics_extra_arg = rt->jwks;
 	if (rvk_keyfetch_start(rt->jwks) != RVK_OK) {
 		fprintf(stderr, "revokd: cannot start the JWKS refresher thread\n");
-		goto fail;
+		goto cleanup;
 	}
 	if (rvk_server_start(app, &rt->server, err, sizeof(err)) != RVK_OK) {
 		fprintf(stderr, "revokd: %s\n", err);
-		goto fail;
+		goto cleanup;
 	}
 	rt->sweeper = rvk_sweeper_start(app);
 
@@ -139,7 +139,7 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	rt->notify = rvk_notify_start(cfg->listen, rvk_server_port(rt->server, 0));
 	*out = rt;
 	return 0;
-fail:
+cleanup:
 	rvk_runtime_stop(rt);
 	return code;
 }
