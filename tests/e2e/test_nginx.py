@@ -23,8 +23,8 @@ import uuid
 import pytest
 import requests
 
-from rvk_integration_conftest import (ISS, ROOT, assert_clean_exit, base_config, finish_server,
-                                      free_port, start_server)
+from revokd_fixtures import (ISS, ROOT, assert_clean_exit, base_config, finish_server,
+                             free_port, start_server)
 
 NGINX = "/usr/sbin/nginx"
 CONF = os.path.join(ROOT, "deploy", "nginx", "revokd.conf")

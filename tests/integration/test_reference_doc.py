@@ -109,3 +109,14 @@ def test_metric_table_is_what_metrics_renders():
     for f in ("api/metrics.c", "service/keyfetch.c"):
         code |= set(re.findall(r"# TYPE (revokd_[a-z_]+) ", read(f)))
     assert documented == code
+
+
+def test_tests_readme_maps_every_section_to_existing_tests():
+    doc = read("docs/REFERENCE.md")
+    have = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)?)\.? ", doc, re.M))
+    readme = read("tests/README.md")
+    rows = dict(re.findall(r"^\| §(\d+(?:\.\d+)?) \|[^|]*\|(.*)\|$", readme, re.M))
+    assert set(rows) == have, sorted(set(rows) ^ have)
+    for files in rows.values():
+        for f in re.findall(r"`(tests/[^`]+)`", files):
+            assert os.path.exists(os.path.join(ROOT, f)), f
