@@ -156,6 +156,48 @@ get_path(struct ctx *c, const char *path, json_t *v, bool nullable, char **out)
 	return RVK_OK;
 }
 
+/* A path, null, or a non-empty array of paths (each made absolute). */
+static rvk_result_t
+get_paths(struct ctx *c, const char *path, json_t *v, char ***out, size_t *n)
+{
+	char **arr = NULL;
+	size_t len = 0;
+	if (json_is_null(v)) {
+		/* none */
+	} else if (json_is_string(v)) {
+		arr = rvk_calloc(1, sizeof(char *));
+		rvk_result_t r = get_path(c, path, v, false, &arr[0]);
+		if (r != RVK_OK) {
+			free(arr);
+			return r;
+		}
+		len = 1;
+	} else if (json_is_array(v) && json_array_size(v) > 0) {
+		len = json_array_size(v);
+		arr = rvk_calloc(len, sizeof(char *));
+		for (size_t i = 0; i < len; i++) {
+			char p[256];
+			idx(p, sizeof(p), path, i);
+			rvk_result_t r = get_path(c, p, json_array_get(v, i), false, &arr[i]);
+			if (r != RVK_OK) {
+				for (size_t j = 0; j < i; j++)
+					free(arr[j]);
+				free(arr);
+				return r;
+			}
+		}
+	} else {
+		return fail(c, path, "must be a path, a non-empty array of paths or null, not %s",
+		            json_is_array(v) ? "an empty array" : type_name(v));
+	}
+	for (size_t i = 0; i < *n; i++)
+		free((*out)[i]);
+	free(*out);
+	*out = arr;
+	*n = len;
+	return RVK_OK;
+}
+
 static rvk_result_t
 get_str_array(struct ctx *c, const char *path, json_t *v, char ***out, size_t *n)
 {
@@ -276,6 +318,7 @@ enum kind {
 	K_INT,      /* int or int64_t (by size), in [lo, hi] */
 	K_BOOL,     /* bool */
 	K_STRV,     /* char **, size_t count */
+	K_PATHS,    /* char **, size_t count: a path, a non-empty array of paths, or null */
 	K_PAIRS,    /* rvk_config_pair_t *, size_t count: name -> header name */
 	K_OBJECT,   /* a nested object whose keys fill the same struct */
 	K_ARRAY,    /* an array of objects: elem_size-sized structs, size_t count */
@@ -321,6 +364,8 @@ struct item {
 	{ .name = key, .kind = K_BOOL, FIELD(T, f), .dflt = d }
 #define ROW_STRV(T, key, f, n, d, chk) \
 	{ .name = key, .kind = K_STRV, FIELD(T, f), .count = offsetof(T, n), .dflt = d, .check = chk }
+#define ROW_PATHS(T, key, f, n) \
+	{ .name = key, .kind = K_PATHS, FIELD(T, f), .count = offsetof(T, n) }
 #define ROW_PAIRS(T, key, f, n, d) \
 	{ .name = key, .kind = K_PAIRS, FIELD(T, f), .count = offsetof(T, n), .dflt = d }
 #define ROW_OBJECT(key, fl, table) \
@@ -545,13 +590,13 @@ static const struct item verified_cache_items[] = {
 };
 
 static const struct item webhook_items[] = {
-	ROW_PATH(C, "secret_file", webhook_secret_file, F_NULLABLE, NULL),
+	ROW_PATHS(C, "secret_file", webhook_secret_files, n_webhook_secret_files),
 	ROW_INT(C, "tolerance", webhook_tolerance, 1, 86400, "300"),
 	ROW_END
 };
 
 static const struct item admin_items[] = {
-	ROW_PATH(C, "token_file", admin_token_file, F_NULLABLE, NULL),
+	ROW_PATHS(C, "token_file", admin_token_files, n_admin_token_files),
 	ROW_END
 };
 
@@ -628,6 +673,7 @@ free_fields(const struct item *table, void *obj)
 			*(char **)f = NULL;
 			break;
 		case K_STRV:
+		case K_PATHS:
 			free_strv(*(char ***)f, *count_at(obj, it));
 			*(char ***)f = NULL;
 			*count_at(obj, it) = 0;
@@ -740,6 +786,9 @@ parse_row(struct ctx *c, const char *path, json_t *v, const struct item *it,
 		break;
 	case K_STRV:
 		r = get_str_array(c, path, v, f, count_at(obj, it));
+		break;
+	case K_PATHS:
+		r = get_paths(c, path, v, f, count_at(obj, it));
 		break;
 	case K_PAIRS: {
 		rvk_config_pair_t *pairs = NULL;

@@ -4,6 +4,10 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <curl/curl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
 #include "api/metrics.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -11,6 +15,7 @@
 #include "base/rcu.h"
 #include "service/keyfetch.h"
 #include "service/notify.h"
+#include "service/commands.h"
 #include "service/runtime.h"
 #include "service/secrets.h"
 #include "service/sweeper.h"
@@ -29,8 +34,9 @@ on_commit(void *arg, double seconds, size_t rows, bool ok)
 {
 	(void)arg;
 	(void)rows;
-	(void)ok;
 	rvk_metrics_commit((uint64_t)(seconds * 1e9));
+	if (!ok)
+		rvk_metrics_commit_error();
 }
 
 static void
@@ -66,6 +72,16 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	};
 	raise_fd_limit();
 	rvk_rcu_thread_online();
+	const char *build[] = {
+		"version", REVOKD_VERSION,
+		"openssl", rvk_version_openssl(),
+		"libmicrohttpd", MHD_get_version(),
+		"sqlite", rvk_version_sqlite(),
+		"jansson", jansson_version_str(),
+		"libcurl", curl_version_info(CURLVERSION_NOW)->version,
+		NULL,
+	};
+	rvk_metrics_set_build_info(build);
 
 	int code = 2;
 	if (rvk_secrets_load_issuers(cfg, &app->issuers, err, sizeof(err)) != RVK_OK) {
@@ -159,6 +175,12 @@ rvk_runtime_reload(rvk_runtime_t *rt)
 	rvk_keyfetch_reload(rt->jwks, fresh);
 	rvk_issuers_free(fresh);
 	free(fresh); /* rvk_issuers_free frees the contents only */
+}
+
+void
+rvk_runtime_reload_secrets(rvk_runtime_t *rt)
+{
+	rvk_secrets_reload_app(rt->cfg, &rt->app);
 }
 
 void

@@ -29,4 +29,8 @@ void rvk_runtime_reload(rvk_runtime_t *rt);
 void rvk_runtime_stop(rvk_runtime_t *rt);
 unsigned rvk_runtime_port(rvk_runtime_t *rt, int admin);
 
+/* SIGHUP: reads the admin tokens and webhook secrets again
+ * (rvk_secrets_reload_app). Main thread only. */
+void rvk_runtime_reload_secrets(rvk_runtime_t *rt);
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * secrets.h - the files and environment variables the config points to
  * for secrets: key files (RS/ES PEM, HS secrets), the admin token, the
- * webhook secret, the introspection clients' secrets (REFERENCE §2).
+ * webhook secrets, the introspection clients' secrets (REFERENCE §2).
  *
  * Messages name the config key of the file that failed and never quote a
  * secret. Every buffer that held a secret is zeroed before it is freed.
@@ -37,13 +37,21 @@ rvk_result_t rvk_secrets_load_issuers(const rvk_config_t *cfg,
                                       size_t errlen);
 
 /*
- * Reads the admin token and the webhook secret (REVOKD_ADMIN_TOKEN and
- * REVOKD_WEBHOOK_SECRET win over the files) and the introspection clients'
- * secrets into app.
+ * Reads the admin tokens and the webhook secrets (REVOKD_ADMIN_TOKEN and
+ * REVOKD_WEBHOOK_SECRET win over the files; every file listed must hold a
+ * secret) and the introspection clients' secrets into app.
  * Returns: 0, or exit code 2 after printing "revokd: ..." to stderr (what
  * was read so far stays in app for rvk_secrets_release_app).
  */
 int rvk_secrets_load_app(const rvk_config_t *cfg, rvk_app_t *app);
+
+/*
+ * SIGHUP: reads the admin tokens and webhook secrets again and swaps the
+ * set into app->secrets (RCU: requests in flight finish with the old set,
+ * wiped after a grace period); on a problem logs it and keeps the old set.
+ * Threads: main thread; request threads read app->secrets meanwhile.
+ */
+void rvk_secrets_reload_app(const rvk_config_t *cfg, rvk_app_t *app);
 
 /* Zeroes and frees what rvk_secrets_load_app put in app. */
 void rvk_secrets_release_app(rvk_app_t *app);

@@ -1,6 +1,6 @@
 """REVOKD_ADMIN_TOKEN and REVOKD_WEBHOOK_SECRET when serving
 (docs/OPERATIONS.md §1 systemd: "or use REVOKD_ADMIN_TOKEN /
-REVOKD_WEBHOOK_SECRET"; `revokd serve --help`). service/runtime.c
+REVOKD_WEBHOOK_SECRET"; `revokd serve --help`). service/secrets.c
 rvk_secrets_load_app reads them: set and non-empty, each wins over its
 *_file; the webhook secret must be a Standard Webhooks secret either way.
 Neither value may appear in the log."""
