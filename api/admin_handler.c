@@ -457,5 +457,10 @@ rvk_handle_admin_stats(rvk_req_t *req)
 	} else {
 		json_object_set_new(doc, "cluster", json_string("disabled"));
 	}
+	/* The configured issuers, for the console's forms (docs/CONSOLE.md). */
+	json_t *isss = json_array();
+	for (size_t i = 0; i < app->issuers->n; i++)
+		json_array_append_new(isss, json_string(app->issuers->v[i]->iss));
+	json_object_set_new(doc, "issuers", isss);
 	reply_doc(req, MHD_HTTP_OK, doc);
 }

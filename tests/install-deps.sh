@@ -10,6 +10,9 @@ TEST_PKGS=(clang libclang-rt-14-dev python3 python3-pytest python3-jwt
   nginx-light redis-server wrk prometheus systemd)
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${TEST_PKGS[@]}")
+# The incident console's browser test (tests/integration/test_console_browser.py):
+# Debian's Chromium, driven over the DevTools protocol with python3-websocket.
+[ "${1:-}" = "--build-only" ] || want+=(chromium python3-websocket)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
