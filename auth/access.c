@@ -68,8 +68,7 @@ check_claims(const rvk_issuer_t *issuer, const rvk_policy_t *policy,
 	/* A logout token or SET carries `events`, an ID token a `nonce`: none
 	 * of them is an access token, whatever their typ says. */
 	if ((j->typ != NULL && !rvk_issuer_accepts_typ(issuer, j->typ, strlen(j->typ)))
-	    || json_object_get(j->payload, "events") != NULL
-	    || json_object_get(j->payload, "nonce") != NULL)
+	    || j->has_events || j->has_nonce)
 		return RVK_REASON_WRONG_TYPE;
 	if (policy->require_jti && j->jti == NULL)
 		return RVK_REASON_MISSING_JTI;
@@ -84,16 +83,18 @@ rvk_access_verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
 	return rvk_access_verify_issuer(issuers, policy, token, len, now, out, &issuer);
 }
 
-rvk_reason_t
-rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
-                         const char *token, size_t len, int64_t now,
-                         rvk_access_t *out, const rvk_issuer_t **found)
+static rvk_reason_t
+verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
+       const char *token, size_t len, int64_t now, bool fast,
+       rvk_access_t *out, const rvk_issuer_t **found)
 {
 	RVK_REQUIRE(issuers != NULL && policy != NULL && out != NULL && found != NULL);
 	memset(out, 0, sizeof(*out));
 	*found = NULL;
 	rvk_jws_t j;
-	rvk_reason_t r = rvk_jws_parse(token, len, policy->max_token_bytes, &j);
+	rvk_reason_t r = fast
+		? rvk_jws_parse_fast(token, len, policy->max_token_bytes, &j)
+		: rvk_jws_parse(token, len, policy->max_token_bytes, &j);
 	if (r != RVK_REASON_OK)
 		return r;
 	const rvk_issuer_t *issuer = j.iss
@@ -115,6 +116,23 @@ rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *polic
 	out->key_load_id = rvk_key_load_id(key);
 	out->key_kid = rvk_key_kid(key) ? rvk_strdup(rvk_key_kid(key)) : NULL;
 	return RVK_REASON_OK;
+}
+
+rvk_reason_t
+rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
+                         const char *token, size_t len, int64_t now,
+                         rvk_access_t *out, const rvk_issuer_t **found)
+{
+	return verify(issuers, policy, token, len, now, true, out, found);
+}
+
+rvk_reason_t
+rvk_access_verify_reference(const rvk_issuers_t *issuers,
+                            const rvk_policy_t *policy, const char *token,
+                            size_t len, int64_t now, rvk_access_t *out)
+{
+	const rvk_issuer_t *issuer;
+	return verify(issuers, policy, token, len, now, false, out, &issuer);
 }
 
 void

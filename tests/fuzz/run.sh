@@ -19,7 +19,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 	CC=clang meson setup "$BUILD" -Dfuzzing=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
 fi
-ALL_TARGETS="fuzz_jws fuzz_differential fuzz_jwks fuzz_set fuzz_logout fuzz_form
+ALL_TARGETS="fuzz_jws fuzz_differential fuzz_fastpath fuzz_jwks fuzz_set fuzz_logout fuzz_form
 	fuzz_events fuzz_query fuzz_keycloak fuzz_webhook_sig fuzz_config fuzz_redis"
 TARGETS=${REVOKD_FUZZ_TARGETS:-$ALL_TARGETS}
 ninja -C "$BUILD" $(for t in $TARGETS; do printf 'tests/fuzz/%s ' "$t"; done)
