@@ -3,7 +3,7 @@
  * connections its two threads share the code for (store/replica.h). The
  * publisher is in store/replica_pub.c, the consumer in store/replica_sub.c.
  *
- * hiredis 0.14 traps (DEPENDENCIES.md §8): RESP2 only; a NULL reply or
+ * hiredis 0.14 traps (DECISIONS D9): RESP2 only; a NULL reply or
  * c->err leaves the context dead, so every failure frees the context and the
  * thread connects afresh after a back-off; the blocking reader has its own
  * connection with a socket timeout (10 s) longer than BLOCK (5 s).

@@ -1,4 +1,4 @@
-"""The "redis" fault point (store/replica.c, issue 10): the Nth Redis command
+"""The "redis" fault point (store/replica.c, DECISIONS D20): the Nth Redis command
 of replica A fails as a lost connection, for N = 1, 2, ... until a workload
 runs before the fault fires. After each failure: every revocation
 acknowledged by either replica reaches both (nothing acknowledged is lost —
@@ -32,6 +32,7 @@ def replica(base, name, keys, redis, stream, env=None):
     return ic.start_server(wd, cfg, env=env, wait=True)
 
 
+@ic.needs_faults
 def test_redis_fault_loop(tmp_path, keys, mint, redis):
     failures = 0
     for n in range(1, MAX_N + 1):

@@ -236,7 +236,7 @@ def test_revoke_find_and_lift_a_subject(page, srv, mint, shots):
 
 
 def test_ids_with_slashes_and_query_characters(page, srv):
-    """An ID is everything after {type}/ (SPEC §5.6): the console encodes
+    """An ID is everything after {type}/ (REFERENCE §5.6): the console encodes
     it, so "/", "?", "#", "%" and spaces reach the API intact."""
     login(page, srv)
     jti = uid("a/b?c=d#e%20f g")
@@ -371,7 +371,7 @@ def test_markup_in_ids_and_reasons_is_text(page, srv, shots):
 
 def test_sources_and_origin(page, srv, shots):
     """Each source's contribution and the replica of origin, as the API
-    renders them (SPEC-style "sources", "origin"): the answer is served to
+    renders them (REFERENCE-style "sources", "origin"): the answer is served to
     the page by the test, so this holds whether or not this build's API
     renders them yet, and its values are markup probes too."""
     sub = uid("bob")
