@@ -5,7 +5,7 @@
 #
 #   REVOKD_PEERS=/path/to/peers bench/run.sh
 #                                full set: -c16/64/256 x 3 reps, ~20 min
-#   QUICK=1 bench/run.sh         -c64 only, 2 s runs, ~5 min
+#   QUICK=1 bench/run.sh         -c64 only, 2 s runs, ~7 min (LIMIT_QUICK, 900 s, bounds it)
 #   BEFORE=<git rev> bench/run.sh  (e.g. 5e82f29) also runs a "before" revokd on the hit
 #                                scenarios: this working tree with the hot-path
 #                                files (HOT below) as they are in that revision
@@ -94,7 +94,7 @@ head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_' > "$W/admin.token"
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 OUT="$REPO/bench/results/$STAMP"
 mkdir -p "$OUT"
-LIMIT=1200; [ "$QUICK" = 1 ] && LIMIT=300
+LIMIT=${LIMIT:-2400}; [ "$QUICK" = 1 ] && LIMIT=${LIMIT_QUICK:-900}
 timeout "$LIMIT" /usr/bin/python3 bench/auth/drive.py "$W" "$OUT" 2>&1 | tee "$OUT/run.log"
 [ -d "$TOKENS/data-1m" ] || cp -r "$W/data-revokd-1m" "$TOKENS/data-1m" 2>/dev/null || :
 CMD="bench/run.sh"; [ "$QUICK" = 1 ] && CMD="QUICK=1 $CMD"

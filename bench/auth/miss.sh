@@ -43,7 +43,7 @@ ln -s "$TOKENS/tok" "$W/tok"
 printf 'whsec_%s' "$(head -c 32 /dev/urandom | base64 -w0)" > "$W/webhook.secret"
 head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_' > "$W/admin.token"
 mkdir "$W/out"
-timeout 300 /usr/bin/python3 bench/auth/drive.py "$W" "$W/out" >&2
+timeout "${LIMIT:-900}" /usr/bin/python3 bench/auth/drive.py "$W" "$W/out" >&2
 /usr/bin/python3 - "$W/out/runs.json" <<'PY'
 import json, statistics, sys
 R = json.load(open(sys.argv[1]))
