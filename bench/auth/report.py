@@ -142,7 +142,7 @@ md = [f"Run `{stamp}`: `{COMMAND}` — {'QUICK, ' if R['quick'] else ''}wrk -t{R
       "\"other procs' CPU %\" = the machine's busy time during the run minus the server's and wrk's, "
       "as a share of all cores (other engineers' jobs); load 1m = /proc/loadavg before the first "
       "and after the last repetition. Raw rows: "
-      f"`bench/results/{stamp}/results.csv`; plot: `bench/results/{stamp}/auth.png`.", "",
+      f"`bench/results/{stamp}/results.csv`.", "",
       "#### Targets (issues 9 and 19, ratios within this run)", "",
       "| target | measured | wanted | |", "|---|---|---|---|"] + targets + [""]
 for name, title, variants in R["scenarios"]:
@@ -186,6 +186,7 @@ if shutil.which("gnuplot"):
     subprocess.run(["gnuplot", os.path.join(OUT, "plot.gp")], check=False)
 else:
     print("report.py: no gnuplot (apt-get install -y gnuplot-nox): no plot", file=sys.stderr)
+png = os.path.join(OUT, "auth.png")
 
 doc = open(DOC).read() if os.path.exists(DOC) else "# Benchmarks\n\n" + BEGIN + "\n" + END + "\n"
 if BEGIN not in doc:
@@ -194,5 +195,6 @@ head, rest = doc.split(BEGIN, 1)
 tail = rest.split(END, 1)[1]
 rel = f"../bench/results/{stamp}/auth.png"
 with open(DOC, "w") as fo:
-    fo.write(head + BEGIN + "\n\n" + text + f"\n![/auth req/s]({rel})\n\n" + END + tail)
+    img = f"\n![/auth req/s]({rel})\n" if os.path.exists(png) else "\n(no plot: gnuplot was not installed)\n"
+    fo.write(head + BEGIN + "\n\n" + text + img + "\n" + END + tail)
 print(text)
