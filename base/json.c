@@ -75,6 +75,13 @@ json_cost(const rvk_json_scan_t *s, size_t len)
 	return mul_add(s->items + 1, RVK_JSON_COST_ITEM, cost);
 }
 
+bool
+rvk_json_affordable(const rvk_json_scan_t *s, size_t len)
+{
+	return json_cost(s, len) <= mul_add(len, RVK_JSON_MEM_FACTOR,
+	                                        RVK_JSON_MEM_SLACK);
+}
+
 static void
 set_error(json_error_t *err, const char *text)
 {
@@ -95,8 +102,7 @@ rvk_json_load(const char *buf, size_t len, size_t flags, json_error_t *err)
 		set_error(err, "nesting too deep");
 		return NULL;
 	}
-	if (json_cost(&s, len) > mul_add(len, RVK_JSON_MEM_FACTOR,
-	                                     RVK_JSON_MEM_SLACK)) {
+	if (!rvk_json_affordable(&s, len)) {
 		set_error(err, "document too large for its size");
 		return NULL;
 	}

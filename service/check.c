@@ -143,10 +143,10 @@ rvk_cmd_check(int argc, char **argv)
 	}
 	const rvk_jws_t *j = &acc.jws;
 	if (r == RVK_REASON_OK) {
-		print("allow", NULL, j->payload);
+		print("allow", NULL, rvk_jws_payload(j));
 		code = 0;
 	} else {
-		print("deny", rvk_reason_str(r), j->payload);
+		print("deny", rvk_reason_str(r), rvk_jws_payload(j));
 	}
 	rvk_access_fini(&acc);
 cleanup:
