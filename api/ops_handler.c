@@ -42,10 +42,10 @@ rvk_handle_readyz(rvk_req_t *req)
 	bool store_ok = app->ready_store;
 	bool ready = store_ok && !keys;
 	const char *repl = "disabled";
+	rvk_replica_status_t rs = { 0 };
 	if (app->replica) {
 		/* Not ready until the initial catch-up; an outage after it
 		 * only degrades (decisions never wait on Redis). */
-		rvk_replica_status_t rs;
 		rvk_replica_status(app->replica, &rs);
 		repl = rvk_replica_state_name(rs.state);
 		ready = ready && rs.ready;
@@ -54,6 +54,11 @@ rvk_handle_readyz(rvk_req_t *req)
 	json_object_set_new(checks, "store", json_string(store_ok ? "ok" : "not loaded"));
 	json_object_set_new(checks, "keys", json_string(keys ? keys : "ok"));
 	json_object_set_new(checks, "replication", json_string(repl));
+	/* Why Redis cannot be used (TLS verification, AUTH, version...),
+	 * while it cannot. */
+	if (rs.error[0] && rs.state != RVK_REPL_CONNECTED)
+		json_object_set_new(checks, "replication_error",
+		                    json_string(rs.error));
 	json_t *o = json_object();
 	json_object_set_new(o, "status", json_string(ready ? "ready" : "not ready"));
 	json_object_set_new(o, "checks", checks);

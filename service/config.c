@@ -612,7 +612,8 @@ parse_root(struct ctx *c, json_t *root, rvk_config_t *cfg)
 	    (r = get_str(c, "set_audience", m, true, &cfg->set_audience)) != RVK_OK)
 		return r;
 	if ((m = json_object_get(root, "redis"))) {
-		static const char *const rd[] = { "url", "stream", NULL };
+		static const char *const rd[] = { "url", "password_file", "tls",
+		                                  "stream", NULL };
 		json_t *x;
 		if (json_is_null(m))
 			return RVK_OK;
@@ -624,8 +625,42 @@ parse_root(struct ctx *c, json_t *root, rvk_config_t *cfg)
 			return fail(c, "redis.url", "is required");
 		if ((r = get_str(c, "redis.url", x, false, &cfg->redis_url)) != RVK_OK)
 			return r;
-		if (strncmp(cfg->redis_url, "redis://", 8) != 0)
-			return fail(c, "redis.url", "must start with redis://");
+		if (strncmp(cfg->redis_url, "redis://", 8) != 0
+		    && strncmp(cfg->redis_url, "rediss://", 9) != 0)
+			return fail(c, "redis.url", "must start with redis:// or rediss://");
+		if ((x = json_object_get(m, "password_file")) &&
+		    (r = get_path(c, "redis.password_file", x, true,
+		                  &cfg->redis_password_file)) != RVK_OK)
+			return r;
+		if ((x = json_object_get(m, "tls")) && !json_is_null(x)) {
+			static const char *const tl[] = { "ca_file", "cert_file",
+			        "key_file", "server_name", NULL };
+			json_t *y;
+			if (!json_is_object(x))
+				return fail(c, "redis.tls", "must be an object or null, not %s",
+				            type_name(x));
+			if ((r = only_keys(c, "redis.tls", x, tl)) != RVK_OK)
+				return r;
+			cfg->redis_tls = true;
+			if ((y = json_object_get(x, "ca_file")) &&
+			    (r = get_path(c, "redis.tls.ca_file", y, true,
+			                  &cfg->redis_tls_ca_file)) != RVK_OK)
+				return r;
+			if ((y = json_object_get(x, "cert_file")) &&
+			    (r = get_path(c, "redis.tls.cert_file", y, true,
+			                  &cfg->redis_tls_cert_file)) != RVK_OK)
+				return r;
+			if ((y = json_object_get(x, "key_file")) &&
+			    (r = get_path(c, "redis.tls.key_file", y, true,
+			                  &cfg->redis_tls_key_file)) != RVK_OK)
+				return r;
+			if ((y = json_object_get(x, "server_name")) &&
+			    (r = get_str(c, "redis.tls.server_name", y, true,
+			                 &cfg->redis_tls_server_name)) != RVK_OK)
+				return r;
+			if (!cfg->redis_tls_cert_file != !cfg->redis_tls_key_file)
+				return fail(c, "redis.tls", "cert_file and key_file go together");
+		}
 		if ((x = json_object_get(m, "stream")) &&
 		    (r = get_str(c, "redis.stream", x, false, &cfg->redis_stream)) != RVK_OK)
 			return r;
@@ -771,6 +806,11 @@ rvk_config_free(rvk_config_t *cfg)
 	free(cfg->admin_token_file);
 	free(cfg->set_audience);
 	free(cfg->redis_url);
+	free(cfg->redis_password_file);
+	free(cfg->redis_tls_ca_file);
+	free(cfg->redis_tls_cert_file);
+	free(cfg->redis_tls_key_file);
+	free(cfg->redis_tls_server_name);
 	free(cfg->redis_stream);
 	free(cfg);
 }

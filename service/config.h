@@ -79,6 +79,11 @@ typedef struct rvk_config {
 	size_t n_introspection_clients;
 	char *set_audience;
 	char *redis_url;
+	char *redis_password_file;      /* REVOKD_REDIS_PASSWORD wins */
+	bool redis_tls;                 /* a "tls" object was given */
+	char *redis_tls_ca_file;        /* NULL: the system's bundle */
+	char *redis_tls_cert_file, *redis_tls_key_file;
+	char *redis_tls_server_name;
 	char *redis_stream;
 	bool dev;               /* set by `serve --dev`, not the file */
 } rvk_config_t;

@@ -262,14 +262,49 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	if (cfg->redis_url) {
 		/* Cluster mode: the replica exists before the store so the
 		 * store's writer can wake its publisher (store/replica.h). */
+		/* The password: REVOKD_REDIS_PASSWORD, else password_file,
+		 * else the URL's. */
+		char *pw = NULL;
+		size_t pwlen = 0;
+		const char *pwenv = getenv("REVOKD_REDIS_PASSWORD");
+		if (pwenv && *pwenv) {
+			pw = rvk_strdup(pwenv);
+			pwlen = strlen(pw);
+		} else if (cfg->redis_password_file &&
+		           rvk_config_read_secret(cfg->redis_password_file, &pw,
+		                                  &pwlen, err, sizeof(err)) != RVK_OK) {
+			fprintf(stderr, "revokd: config %s: redis.password_file: %s\n",
+			        cfg->path ? cfg->path : "(none)", err);
+			code = 2;
+			goto fail;
+		}
+		if (cfg->redis_tls && strncmp(cfg->redis_url, "rediss://", 9) != 0) {
+			fprintf(stderr, "revokd: config %s: redis.tls: is set but the "
+			        "redis URL is not rediss:// (TLS)\n",
+			        cfg->path ? cfg->path : "(none)");
+			if (pw)
+				rvk_memzero(pw, pwlen);
+			free(pw);
+			code = 2;
+			goto fail;
+		}
 		rvk_replica_opts_t ro = {
 			.url = cfg->redis_url,
+			.password = pw,
+			.tls = { .ca_file = cfg->redis_tls_ca_file,
+			         .cert_file = cfg->redis_tls_cert_file,
+			         .key_file = cfg->redis_tls_key_file },
+			.server_name = cfg->redis_tls_server_name,
 			.stream = cfg->redis_stream,
 			.max_token_lifetime = cfg->max_token_lifetime,
 			.leeway = cfg->leeway,
 			.on_applied = on_replica_applied,
 		};
-		if (rvk_replica_new(&ro, &app->replica, err, sizeof(err)) != RVK_OK) {
+		rvk_result_t rr = rvk_replica_new(&ro, &app->replica, err, sizeof(err));
+		if (pw)
+			rvk_memzero(pw, pwlen);
+		free(pw);
+		if (rr != RVK_OK) {
 			fprintf(stderr, "revokd: config %s: %s\n",
 			        cfg->path ? cfg->path : "(none)", err);
 			code = 2;

@@ -3,10 +3,12 @@
  * connections its two threads share the code for (store/replica.h). The
  * publisher is in store/replica_pub.c, the consumer in store/replica_sub.c.
  *
- * hiredis 0.14 traps (DEPENDENCIES.md §8): RESP2 only; a NULL reply or
- * c->err leaves the context dead, so every failure frees the context and the
- * thread connects afresh after a back-off; the blocking reader has its own
- * connection with a socket timeout (10 s) longer than BLOCK (5 s).
+ * Connections (store/redis_conn.h, plain or TLS): RESP2 only; any failure
+ * leaves the connection dead, so the thread frees it and connects afresh
+ * after a back-off; the blocking reader has its own connection with a
+ * socket timeout (10 s) longer than BLOCK (5 s). Every connect runs AUTH,
+ * SELECT and INFO server (Redis 6.2 or later: XADD MINID); why the last
+ * connect failed is kept for /readyz.
  * Stopping: rvk_replica_stop shuts the sockets down under mu, which makes a
  * blocked read return at once.
  */
@@ -15,6 +17,7 @@
 #include <unistd.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +90,7 @@ rvk_repl_stopping(rvk_replica_t *rep)
 }
 
 redisReply *
-rvk_repl_command_ok(redisContext *c, const char *what, redisReply *r)
+rvk_repl_command_ok(rvk_redis_conn_t *c, const char *what, redisReply *r)
 {
 	/* Fault point "redis" (base/fault.h): the Nth command is taken as a
 	 * lost connection, the failure every caller already handles. */
@@ -99,7 +102,7 @@ rvk_repl_command_ok(redisContext *c, const char *what, redisReply *r)
 	}
 	if (!r) {
 		rvk_log(RVK_LOG_WARN, "redis connection lost", "during", what,
-		        "error", c->errstr, NULL);
+		        "error", rvk_redis_conn_error(c), NULL);
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -111,53 +114,121 @@ rvk_repl_command_ok(redisContext *c, const char *what, redisReply *r)
 	return r;
 }
 
-/* Connects, AUTHs, SELECTs. Returns: the context or NULL (logged). */
-redisContext *
+/* Keeps why the last connect failed, for /readyz ("" clears it). */
+static void
+set_last_error(rvk_replica_t *rep, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+set_last_error(rvk_replica_t *rep, const char *fmt, ...)
+{
+	va_list ap;
+	pthread_mutex_lock(&rep->mu);
+	va_start(ap, fmt);
+	vsnprintf(rep->last_error, sizeof(rep->last_error), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&rep->mu);
+}
+
+/*
+ * A command of the connect sequence (AUTH, SELECT, INFO). Returns: the
+ * reply, or NULL with last_error set (and logged).
+ */
+static redisReply *
+setup_command(rvk_replica_t *rep, rvk_redis_conn_t *c, const char *what,
+              redisReply *r)
+{
+	char why[200] = "connection lost: injected fault";
+	if (!r)
+		snprintf(why, sizeof(why), "connection lost: %s",
+		         rvk_redis_conn_error(c));
+	else if (r->type == REDIS_REPLY_ERROR)
+		snprintf(why, sizeof(why), "refused: %.170s", r->str);
+	/* Logged as every other command's failure is. */
+	redisReply *ok = rvk_repl_command_ok(c, what, r);
+	if (!ok)
+		set_last_error(rep, "redis %s: %s", what, why);
+	return ok;
+}
+
+/* INFO server: refuses a Redis older than 6.2 (XADD MINID). */
+static bool
+check_version(rvk_replica_t *rep, rvk_redis_conn_t *c)
+{
+	redisReply *r = setup_command(rep, c, "INFO",
+	                              rvk_redis_conn_command(c, "INFO server"));
+	if (!r)
+		return false;
+	int ma = 0, mi = 0;
+	bool ok = (r->type == REDIS_REPLY_STRING
+	           || r->type == REDIS_REPLY_STATUS)
+	          && rvk_repl_info_version(r->str, r->len, &ma, &mi);
+	freeReplyObject(r);
+	if (!ok) {
+		set_last_error(rep, "redis answered INFO without a "
+		               "redis_version");
+	} else if (ma < RVK_REPL_MIN_MAJOR
+	           || (ma == RVK_REPL_MIN_MAJOR && mi < RVK_REPL_MIN_MINOR)) {
+		set_last_error(rep, "redis %d.%d is too old: revokd needs "
+		               "%d.%d or later (XADD MINID)", ma, mi,
+		               RVK_REPL_MIN_MAJOR, RVK_REPL_MIN_MINOR);
+		ok = false;
+	}
+	if (!ok)
+		rvk_log(RVK_LOG_ERROR, "cannot use redis", "error",
+		        rep->last_error, NULL);
+	return ok;
+}
+
+rvk_redis_conn_t *
 rvk_repl_connect(rvk_replica_t *rep, int timeout_s)
 {
-	struct timeval ct = { CONNECT_TIMEOUT_MS / 1000,
-	                      (CONNECT_TIMEOUT_MS % 1000) * 1000 };
-	redisContext *c = redisConnectWithTimeout(rep->url.host, rep->url.port, ct);
-	if (!c || c->err) {
+	rvk_redis_conn_t *c = NULL;
+	char why[256];
+	if (rvk_redis_conn_open(rep->url.host, rep->url.port, rep->tls,
+	                        rep->server_name, CONNECT_TIMEOUT_MS, timeout_s,
+	                        &c, why, sizeof(why)) != RVK_OK) {
 		char port[16];
 		snprintf(port, sizeof(port), "%d", rep->url.port);
 		rvk_log(RVK_LOG_WARN, "cannot connect to redis", "host",
-		        rep->url.host, "port", port, "error",
-		        c ? c->errstr : "out of memory", NULL);
-		if (c)
-			redisFree(c);
+		        rep->url.host, "port", port, "tls", rep->tls ? "yes" : "no",
+		        "error", why, NULL);
+		set_last_error(rep, "cannot connect to redis %s:%s: %s",
+		               rep->url.host, port, why);
 		return NULL;
 	}
-	struct timeval rt = { timeout_s, 0 };
-	redisSetTimeout(c, rt);
-	redisEnableKeepAlive(c);
-	rvk_repl_bound_reader(c->reader);
 	redisReply *r = NULL;
 	if (rep->url.password) {
 		if (rep->url.user)
-			r = redisCommand(c, "AUTH %s %s", rep->url.user,
-			                 rep->url.password);
+			r = rvk_redis_conn_command(c, "AUTH %s %s", rep->url.user,
+			                           rep->url.password);
 		else
-			r = redisCommand(c, "AUTH %s", rep->url.password);
-		if (!(r = rvk_repl_command_ok(c, "AUTH", r)))
+			r = rvk_redis_conn_command(c, "AUTH %s",
+			                           rep->url.password);
+		if (!(r = setup_command(rep, c, "AUTH", r)))
 			goto fail;
 		freeReplyObject(r);
 	}
 	if (rep->url.db) {
-		if (!(r = rvk_repl_command_ok(c, "SELECT", redisCommand(c, "SELECT %d",
-		                                                rep->url.db))))
+		if (!(r = setup_command(rep, c, "SELECT",
+		                        rvk_redis_conn_command(c, "SELECT %d",
+		                                               rep->url.db))))
 			goto fail;
 		freeReplyObject(r);
 	}
+	if (!check_version(rep, c))
+		goto fail;
+	set_last_error(rep, "%s", "");
 	return c;
 fail:
-	redisFree(c);
+	rvk_redis_conn_free(c);
 	return NULL;
 }
 
 /* Publishes ctx under mu (for stop), or refuses when stopping. */
 bool
-rvk_repl_set_ctx(rvk_replica_t *rep, redisContext **slot, redisContext *c)
+rvk_repl_set_ctx(rvk_replica_t *rep, rvk_redis_conn_t **slot,
+                 rvk_redis_conn_t *c)
 {
 	pthread_mutex_lock(&rep->mu);
 	bool ok = !rep->stopping || !c;
@@ -170,16 +241,15 @@ rvk_repl_set_ctx(rvk_replica_t *rep, redisContext **slot, redisContext *c)
 }
 
 void
-rvk_repl_drop_ctx(rvk_replica_t *rep, redisContext **slot)
+rvk_repl_drop_ctx(rvk_replica_t *rep, rvk_redis_conn_t **slot)
 {
 	pthread_mutex_lock(&rep->mu);
-	redisContext *c = *slot;
+	rvk_redis_conn_t *c = *slot;
 	*slot = NULL;
 	if (slot == &rep->con_ctx)
 		rep->at_head = false;
 	pthread_mutex_unlock(&rep->mu);
-	if (c)
-		redisFree(c);
+	rvk_redis_conn_free(c);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -190,16 +260,45 @@ rvk_replica_new(const rvk_replica_opts_t *opts, rvk_replica_t **out,
 {
 	RVK_REQUIRE(opts && opts->url && opts->stream && out && err);
 	rvk_redis_url_t url;
-	char why[200];
+	char why[300];
 	if (rvk_redis_url_parse(opts->url, &url, why, sizeof(why)) != RVK_OK) {
 		snprintf(err, errlen, "redis.url: %s", why);
+		return RVK_EINVAL;
+	}
+	if (opts->password && opts->password[0]) {
+		if (url.password) {
+			rvk_memzero(url.password, strlen(url.password));
+			free(url.password);
+		}
+		url.password = rvk_strdup(opts->password);
+	}
+	if (url.user && !url.password) {
+		/* redis://secret@host is a common slip for :secret@host:
+		 * a user without a password is refused, not guessed at. */
+		snprintf(err, errlen, "redis.url names a user but no password "
+		         "is given (user:password@, password_file or "
+		         "REVOKD_REDIS_PASSWORD)");
+		rvk_redis_url_fini(&url);
+		return RVK_EINVAL;
+	}
+	SSL_CTX *tls = NULL;
+	if (url.tls && rvk_redis_tls_new(&opts->tls, &tls, why, sizeof(why))
+	               != RVK_OK) {
+		snprintf(err, errlen, "redis.%s", why);
+		rvk_redis_url_fini(&url);
 		return RVK_EINVAL;
 	}
 	rvk_replica_t *rep = rvk_calloc(1, sizeof(*rep));
 	rep->opts = *opts;
 	rep->opts.url = NULL;
+	rep->opts.password = NULL;
+	rep->opts.tls = (rvk_redis_tls_opts_t){ 0 };
+	rep->opts.server_name = NULL;
 	rep->opts.stream = rvk_strdup(opts->stream);
 	rep->url = url;
+	rep->tls = tls;
+	if (opts->server_name)
+		rep->server_name = rvk_strdup(opts->server_name);
 	size_t kl = strlen(opts->stream) + sizeof(":keys");
 	rep->keys = rvk_malloc(kl);
 	snprintf(rep->keys, kl, "%s:keys", opts->stream);
@@ -266,7 +365,7 @@ rvk_replica_start(rvk_replica_t *rep, rvk_store_t *store, char *err,
 	char port[16];
 	snprintf(port, sizeof(port), "%d", rep->url.port);
 	rvk_log(RVK_LOG_INFO, "cluster mode", "redis", rep->url.host, "port",
-	        port, "stream", rep->opts.stream, "node", rep->node, NULL);
+	        port, "tls", rep->tls ? "yes" : "no", "stream", rep->opts.stream, "node", rep->node, NULL);
 	return RVK_OK;
 }
 
@@ -305,6 +404,7 @@ rvk_replica_status(rvk_replica_t *rep, rvk_replica_status_t *out)
 		out->lag_seconds = (double)(now - rep->pos_ms) / 1000.0;
 	out->applied = rep->applied;
 	out->published = rep->published;
+	snprintf(out->error, sizeof(out->error), "%s", rep->last_error);
 	rvk_store_t *store = rep->store;
 	pthread_mutex_unlock(&rep->mu);
 	if (store)
@@ -320,10 +420,8 @@ rvk_replica_stop(rvk_replica_t *rep)
 	rep->stopping = true;
 	/* A blocked XREAD (or XADD) returns at once; its thread then sees
 	 * stopping. The contexts stay owned by their threads. */
-	if (rep->pub_ctx)
-		shutdown(rep->pub_ctx->fd, SHUT_RDWR);
-	if (rep->con_ctx)
-		shutdown(rep->con_ctx->fd, SHUT_RDWR);
+	rvk_redis_conn_shutdown(rep->pub_ctx);
+	rvk_redis_conn_shutdown(rep->con_ctx);
 	pthread_cond_broadcast(&rep->cv);
 	pthread_mutex_unlock(&rep->mu);
 	if (rep->pub_running)
@@ -340,6 +438,8 @@ rvk_replica_free(rvk_replica_t *rep)
 		return;
 	RVK_REQUIRE(!rep->pub_running && !rep->con_running);
 	rvk_redis_url_fini(&rep->url);
+	SSL_CTX_free(rep->tls);
+	free(rep->server_name);
 	free((char *)rep->opts.stream);
 	free(rep->keys);
 	pthread_cond_destroy(&rep->cv);

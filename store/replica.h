@@ -34,11 +34,16 @@
 #include <stdint.h>
 
 #include "base/result.h"
+#include "store/redis_conn.h"
 #include "store/redis_url.h"
 #include "store/store.h"
 
 typedef struct rvk_replica_opts {
-	const char *url;
+	const char *url;                /* redis:// or rediss:// (TLS) */
+	const char *password;           /* wins over the URL's; may be NULL */
+	rvk_redis_tls_opts_t tls;       /* rediss:// only */
+	const char *server_name;        /* rediss://: the name checked, and
+	                                 * SNI; NULL: the URL's host */
 	const char *stream;
 	int64_t max_token_lifetime;     /* seconds: the stream's retention */
 	int64_t leeway;                 /* seconds */
@@ -66,10 +71,13 @@ typedef struct rvk_replica_status {
 	size_t outbox;                  /* rows waiting to be published */
 	double lag_seconds;             /* behind the stream's head */
 	uint64_t applied, published;    /* entries, since start */
+	char error[256];                /* why the last connect failed, "" */
 } rvk_replica_status_t;
 
-/* Parses the URL; starts nothing (so the store can already be given
- * rvk_replica_kick). Returns: RVK_OK and *out; RVK_EINVAL with err. */
+/* Parses the URL, loads the TLS files (rediss://); starts nothing (so the
+ * store can already be given rvk_replica_kick). A URL that names a user
+ * needs a password (the URL's or opts->password).
+ * Returns: RVK_OK and *out; RVK_EINVAL with err. */
 rvk_result_t rvk_replica_new(const rvk_replica_opts_t *opts,
                              rvk_replica_t **out, char *err, size_t errlen);
 

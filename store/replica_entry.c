@@ -182,3 +182,41 @@ rvk_repl_parse_key(const char *field_s, const char *value, rvk_revocation_t *r,
 	r->reason = *reason;
 	return true;
 }
+
+/*
+ * Reads redis_version from an INFO server reply. Returns: true and
+ * *major, *minor; false when the reply has no parsable version.
+ */
+bool
+rvk_repl_info_version(const char *info, size_t len, int *major, int *minor)
+{
+	static const char key[] = "redis_version:";
+	const char *p = info, *end = info + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		if ((size_t)(le - p) > sizeof(key) - 1
+		    && memcmp(p, key, sizeof(key) - 1) == 0) {
+			const char *v = p + sizeof(key) - 1;
+			int ma = 0, mi = 0, digits = 0;
+			while (v < le && *v >= '0' && *v <= '9' && ma < 100000) {
+				ma = ma * 10 + (*v++ - '0');
+				digits++;
+			}
+			if (!digits || v >= le || *v++ != '.')
+				return false;
+			digits = 0;
+			while (v < le && *v >= '0' && *v <= '9' && mi < 100000) {
+				mi = mi * 10 + (*v++ - '0');
+				digits++;
+			}
+			if (!digits)
+				return false;
+			*major = ma;
+			*minor = mi;
+			return true;
+		}
+		p = le + 1;
+	}
+	return false;
+}

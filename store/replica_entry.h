@@ -67,4 +67,16 @@ bool rvk_repl_parse_key(const char *field, const char *value,
                         rvk_revocation_t *r, char **iss, char **kid,
                         char **reason);
 
+/* The oldest Redis revokd uses: XADD ... MINID came with 6.2. */
+#define RVK_REPL_MIN_MAJOR 6
+#define RVK_REPL_MIN_MINOR 2
+
+/*
+ * Reads "redis_version:MAJOR.MINOR..." from the text of an INFO reply
+ * (len bytes, not necessarily NUL-terminated).
+ * Returns: true and *major, *minor; false when no line parses.
+ */
+bool rvk_repl_info_version(const char *info, size_t len, int *major,
+                           int *minor);
+
 #endif

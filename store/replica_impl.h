@@ -4,7 +4,8 @@
  * publisher (store/replica_pub.c) and the consumer (store/replica_sub.c).
  * Internal to store/; the public contract is store/replica.h.
  *
- * Threads: the publisher and the consumer each own their redisContext;
+ * Threads: the publisher and the consumer each own their connection
+ * (store/redis_conn.h);
  * rep->mu guards the fields marked below and the context pointers (for
  * rvk_replica_stop, which shuts the sockets down from another thread).
  */
@@ -16,7 +17,9 @@
 #include <stdint.h>
 
 #include <hiredis/hiredis.h>
+#include <openssl/ssl.h>
 
+#include "store/redis_conn.h"
 #include "store/replica.h"
 
 #define BLOCK_MS 5000
@@ -31,7 +34,9 @@
 
 struct rvk_replica {
 	rvk_replica_opts_t opts;        /* strings owned (copies) */
-	rvk_redis_url_t url;
+	rvk_redis_url_t url;            /* password: the effective one */
+	SSL_CTX *tls;                   /* rediss://: shared by both threads */
+	char *server_name;              /* NULL: url.host */
 	char *keys;                     /* <stream>:keys */
 	rvk_store_t *store;
 	char node[33];                  /* origin of our entries */
@@ -42,8 +47,10 @@ struct rvk_replica {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;              /* kicks, back-off sleeps, stop */
 	bool stopping, kicked;
-	redisContext *pub_ctx, *con_ctx;/* owned by their threads; mu only
-	                                 * guards the pointer for stop */
+	rvk_redis_conn_t *pub_ctx, *con_ctx; /* owned by their threads; mu
+	                                 * only guards the pointer for stop */
+	char last_error[256];           /* the last connect failure ("" after
+	                                 * a connect succeeded) */
 	bool ever_connected, caught_up, at_head;
 	int64_t pos_ms;                 /* ms part of the last applied ID */
 	int64_t at_head_ms;             /* wall ms we last were at the head */
@@ -58,12 +65,15 @@ bool rvk_repl_nap(rvk_replica_t *rep, int64_t ms, bool kickable);
 bool rvk_repl_stopping(rvk_replica_t *rep);
 /* Returns: r when it is a reply that is not an error; else NULL (logged,
  * r freed: the caller drops the connection). */
-redisReply *rvk_repl_command_ok(redisContext *c, const char *what, redisReply *r);
-/* Connects, AUTHs, SELECTs. Returns: the context or NULL (logged). */
-redisContext *rvk_repl_connect(rvk_replica_t *rep, int timeout_s);
+redisReply *rvk_repl_command_ok(rvk_redis_conn_t *c, const char *what, redisReply *r);
+/* Connects (TLS for rediss://), AUTHs, SELECTs, checks the server's
+ * version. Returns: the connection or NULL (logged, and kept as
+ * last_error for /readyz). */
+rvk_redis_conn_t *rvk_repl_connect(rvk_replica_t *rep, int timeout_s);
 /* Publishes a context under mu (for stop), or refuses when stopping. */
-bool rvk_repl_set_ctx(rvk_replica_t *rep, redisContext **slot, redisContext *c);
-void rvk_repl_drop_ctx(rvk_replica_t *rep, redisContext **slot);
+bool rvk_repl_set_ctx(rvk_replica_t *rep, rvk_redis_conn_t **slot,
+                      rvk_redis_conn_t *c);
+void rvk_repl_drop_ctx(rvk_replica_t *rep, rvk_redis_conn_t **slot);
 
 /* Thread bodies (arg: the rvk_replica_t). */
 void *rvk_repl_publisher_main(void *arg);

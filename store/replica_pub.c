@@ -47,7 +47,7 @@ key_value(const rvk_revocation_t *r)
 
 /* Appends the commands of one row. Returns: how many. */
 static int
-append_row(rvk_replica_t *rep, redisContext *c, const rvk_outbox_row_t *o,
+append_row(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *o,
            const char *minid)
 {
 	const rvk_revocation_t *r = &o->rev;
@@ -94,7 +94,7 @@ append_row(rvk_replica_t *rep, redisContext *c, const rvk_outbox_row_t *o,
 	ARG("origin");
 	ARG(rep->node);
 #undef ARG
-	redisAppendCommandArgv(c, n, argv, lens);
+	rvk_redis_conn_append_argv(c, n, argv, lens);
 	if (r->type != RVK_REV_KEY)
 		return 1;
 	/* The hash keeps one value per key revocation (the last
@@ -104,10 +104,10 @@ append_row(rvk_replica_t *rep, redisContext *c, const rvk_outbox_row_t *o,
 		return 1;
 	char *field = key_field(r);
 	if (o->tombstone) {
-		redisAppendCommand(c, "HDEL %s %s", rep->keys, field);
+		rvk_redis_conn_append(c, "HDEL %s %s", rep->keys, field);
 	} else {
 		char *value = key_value(r);
-		redisAppendCommand(c, "HSET %s %s %s", rep->keys, field, value);
+		rvk_redis_conn_append(c, "HSET %s %s %s", rep->keys, field, value);
 		free(value);
 	}
 	free(field);
@@ -117,7 +117,7 @@ append_row(rvk_replica_t *rep, redisContext *c, const rvk_outbox_row_t *o,
 /* Sends one batch. Returns: 1 all accepted, 0 refused (context alive),
  * -1 connection dead. */
 static int
-publish_batch(rvk_replica_t *rep, redisContext *c, const rvk_outbox_row_t *v,
+publish_batch(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *v,
               size_t n)
 {
 	int64_t keep_ms = (rep->opts.max_token_lifetime + 2 * rep->opts.leeway)
@@ -130,18 +130,17 @@ publish_batch(rvk_replica_t *rep, redisContext *c, const rvk_outbox_row_t *v,
 		cmds += append_row(rep, c, &v[i], minid);
 	int result = 1;
 	for (int i = 0; i < cmds; i++) {
-		void *reply = NULL;
+		redisReply *r = NULL;
 		if (RVK_FAULT("redis")) {
 			rvk_log(RVK_LOG_WARN, "redis connection lost", "during",
 			        "XADD", "error", "injected fault", NULL);
 			return -1;
 		}
-		if (redisGetReply(c, &reply) != REDIS_OK || !reply) {
+		if (rvk_redis_conn_get_reply(c, &r) != RVK_OK) {
 			rvk_log(RVK_LOG_WARN, "redis connection lost", "during",
-			        "XADD", "error", c->errstr, NULL);
+			        "XADD", "error", rvk_redis_conn_error(c), NULL);
 			return -1;
 		}
-		redisReply *r = reply;
 		if (r->type == REDIS_REPLY_ERROR) {
 			if (result == 1)
 				rvk_log(RVK_LOG_ERROR, "redis refused a publish",
@@ -157,14 +156,13 @@ void *
 rvk_repl_publisher_main(void *arg)
 {
 	rvk_replica_t *rep = arg;
-	redisContext *c = NULL;
+	rvk_redis_conn_t *c = NULL;
 	int64_t backoff = BACKOFF_MIN_MS;
 	while (!rvk_repl_stopping(rep)) {
 		if (!c) {
 			c = rvk_repl_connect(rep, PUB_TIMEOUT_S);
 			if (!c || !rvk_repl_set_ctx(rep, &rep->pub_ctx, c)) {
-				if (c)
-					redisFree(c);
+				rvk_redis_conn_free(c);
 				c = NULL;
 				rvk_repl_nap(rep, backoff, false);
 				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS

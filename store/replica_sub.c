@@ -122,10 +122,10 @@ out:
 /* Loads <stream>:keys (key revocations that outlived the stream).
  * Returns: 1 done, 0 store failure, -1 connection dead. */
 static int
-load_keys(rvk_replica_t *rep, redisContext *c)
+load_keys(rvk_replica_t *rep, rvk_redis_conn_t *c)
 {
 	redisReply *h = rvk_repl_command_ok(c, "HGETALL",
-	                           redisCommand(c, "HGETALL %s", rep->keys));
+	                           rvk_redis_conn_command(c, "HGETALL %s", rep->keys));
 	if (!h)
 		return -1;
 	size_t n = h->type == REDIS_REPLY_ARRAY ? h->elements / 2 : 0;
@@ -171,13 +171,13 @@ load_keys(rvk_replica_t *rep, redisContext *c)
 /* The ID of the first (dir "XRANGE" -> oldest) or last entry, "" when the
  * stream is empty. Returns: false when the connection died. */
 static bool
-edge_id(rvk_replica_t *rep, redisContext *c, bool newest, char *out,
+edge_id(rvk_replica_t *rep, rvk_redis_conn_t *c, bool newest, char *out,
         size_t outlen)
 {
 	redisReply *r = rvk_repl_command_ok(c, newest ? "XREVRANGE" : "XRANGE",
-		newest ? redisCommand(c, "XREVRANGE %s + - COUNT 1",
+		newest ? rvk_redis_conn_command(c, "XREVRANGE %s + - COUNT 1",
 		                      rep->opts.stream)
-		       : redisCommand(c, "XRANGE %s - + COUNT 1",
+		       : rvk_redis_conn_command(c, "XRANGE %s - + COUNT 1",
 		                      rep->opts.stream));
 	if (!r)
 		return false;
@@ -211,7 +211,7 @@ void *
 rvk_repl_consumer_main(void *arg)
 {
 	rvk_replica_t *rep = arg;
-	redisContext *c = NULL;
+	rvk_redis_conn_t *c = NULL;
 	int64_t backoff = BACKOFF_MIN_MS;
 	char pos[64] = "", head[64] = "";
 	bool have_pos = false, head_known = false;
@@ -226,8 +226,7 @@ rvk_repl_consumer_main(void *arg)
 		if (!c) {
 			c = rvk_repl_connect(rep, READ_TIMEOUT_S);
 			if (!c || !rvk_repl_set_ctx(rep, &rep->con_ctx, c)) {
-				if (c)
-					redisFree(c);
+				rvk_redis_conn_free(c);
 				c = NULL;
 				goto retry;
 			}
@@ -270,7 +269,7 @@ rvk_repl_consumer_main(void *arg)
 			if (!head[0] || id_cmp(pos, head) >= 0)
 				set_progress(rep, pos, false, true);
 		}
-		redisReply *r = redisCommand(c, "XREAD COUNT %d BLOCK %d STREAMS "
+		redisReply *r = rvk_redis_conn_command(c, "XREAD COUNT %d BLOCK %d STREAMS "
 		                             "%s %s", READ_COUNT, BLOCK_MS,
 		                             rep->opts.stream, pos);
 		if (!(r = rvk_repl_command_ok(c, "XREAD", r)))

@@ -7,7 +7,7 @@ BUILD_PKGS=(build-essential meson ninja-build pkg-config
   liburcu-dev libsqlite3-dev libhiredis-dev libsystemd-dev)
 TEST_PKGS=(clang libclang-rt-14-dev python3 python3-pytest python3-jwt
   python3-jwcrypto python3-requests python3-cryptography sqlite3 curl
-  nginx-light redis-server wrk prometheus systemd)
+  nginx-light redis-server redis-sentinel wrk prometheus systemd)
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${TEST_PKGS[@]}")
 missing=()

@@ -24,7 +24,7 @@ ADMIN_PW = "adm-Secret-0123"
 ACL_PW = "S3cret@with:odd/chars"
 ACL_PW_URL = "S3cret%40with%3Aodd%2Fchars"
 # The ACL line of docs/OPERATIONS.md §8, verbatim but for the password.
-DOC_ACL = ("on >{pw} ~revokd:* +xadd +xread +xrange +xrevrange +hset +hdel "
+DOC_ACL = ("on >{pw} ~revokd:* +xadd +xread +xrange +xrevrange +hset +hdel +info "
            "+hgetall +ping +select +auth")
 # Where the file's URL points: nothing listens there. Replicas that come up
 # "connected" prove the variable or the flag won over the file.
@@ -209,4 +209,6 @@ def test_wrong_password_is_refused_and_logged(sredis, replicas):
             return None
     # Never reached Redis: not ready (SPEC §7), and it says why.
     assert wait_for(not_ready, 60, "readyz answers") == (503, "connecting")
+    r = ic.requests.get(a.url + "/readyz", timeout=10).json()
+    assert r["checks"]["replication_error"].startswith("redis AUTH: refused: WRONGPASS"), r
     assert "wrong-password" not in a.stderr_text()

@@ -61,6 +61,12 @@ one_reply(const redisReply *rep)
 			entry(entries->element[i]->element[1]);
 	}
 	entry(rep);
+	/* As the INFO server answer checked at connect. */
+	if (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS) {
+		int ma = -1, mi = -1;
+		if (rvk_repl_info_version(rep->str, rep->len, &ma, &mi))
+			RVK_REQUIRE(ma >= 0 && mi >= 0);
+	}
 	if (rep->type != REDIS_REPLY_ARRAY)
 		return;
 	/* As an HGETALL reply of the keys hash. */

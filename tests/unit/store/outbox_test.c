@@ -454,8 +454,13 @@ TAP_TEST(redis_urls)
 	url_ok("redis://app:p%40ss@h:7000/15", "h", 7000, "app", "p@ss", 15);
 	url_ok("redis://u:a:b@c@h", "h", 6379, "u", "a:b@c", 0);
 	url_ok("redis://[::1]:6390/1", "::1", 6390, NULL, NULL, 1);
+	/* user@: the password comes from password_file or the environment
+	 * (rvk_replica_new refuses a user without one). */
+	url_ok("rediss://revokd@redis.internal:6380/0", "redis.internal", 6380,
+	       "revokd", NULL, 0);
 	const char *bad[] = { "http://h", "redis://", "redis://h:0", "redis://h:x",
-	                      "redis://h:70000", "redis://h/x", "redis://pw@h",
+	                      "redis://h:70000", "redis://h/x", "redis://@h",
+	                      "redisss://h", "rediss:/h",
 	                      "redis://:p%4@h", "redis://:p%00@h", "redis://h?a=1",
 	                      "redis://[::1", "redis://:pw@:6379" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
