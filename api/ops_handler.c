@@ -83,6 +83,8 @@ rvk_handle_metrics(rvk_req_t *req)
 		g.cluster = true;
 		g.replication_outbox = rs.outbox;
 		g.replication_lag_seconds = rs.lag_seconds;
+		g.replication_rejected = rs.rejected;
+		g.replication_connect_failures = rs.connect_failures;
 	}
 	rvk_buf_t extra = RVK_BUF_INIT;
 	if (app->metrics_extra) {

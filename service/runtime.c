@@ -49,6 +49,13 @@ on_commit(void *arg, double seconds, size_t rows, bool ok)
 	rvk_metrics_commit((uint64_t)(seconds * 1e9));
 }
 
+static bool
+replica_issuer_known(void *arg, const char *iss)
+{
+	const rvk_app_t *app = arg;
+	return rvk_issuers_find(app->issuers, iss, strlen(iss)) != NULL;
+}
+
 static void
 on_replica_applied(void *arg, size_t n)
 {
@@ -299,6 +306,8 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 			.max_token_lifetime = cfg->max_token_lifetime,
 			.leeway = cfg->leeway,
 			.on_applied = on_replica_applied,
+			.issuer_known = replica_issuer_known,
+			.issuer_known_arg = app,
 		};
 		rvk_result_t rr = rvk_replica_new(&ro, &app->replica, err, sizeof(err));
 		if (pw)

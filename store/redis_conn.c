@@ -30,6 +30,7 @@ struct rvk_redis_conn {
 	char *out;                      /* commands not sent yet */
 	size_t outlen, outcap;
 	char err[256];                  /* "" while alive */
+	bool answered;                  /* a reply was read */
 };
 
 /* The first queued OpenSSL error, or fallback. Clears the queue. */
@@ -242,6 +243,15 @@ io_dead(rvk_redis_conn_t *c, const char *what, int ssl_rc)
 		ssl_reason(why, sizeof(why),
 		           e == EAGAIN || e == EWOULDBLOCK ? "timed out"
 		           : e ? strerror(e) : "connection closed");
+		/* TLS 1.3: a server that refuses our client certificate (or
+		 * its absence) does so after our handshake ended; its alert
+		 * is often lost to the reset that follows. */
+		if (!c->answered && (e == ECONNRESET || e == EPIPE)) {
+			size_t l = strlen(why);
+			snprintf(why + l, sizeof(why) - l, " (the server ended the "
+			         "TLS session at once: did it want a client "
+			         "certificate?)");
+		}
 	} else if (ssl_rc == 0) {
 		snprintf(why, sizeof(why), "connection closed by the server");
 	} else {
@@ -342,11 +352,16 @@ rvk_redis_conn_get_reply(rvk_redis_conn_t *c, redisReply **out)
 	for (;;) {
 		void *reply = NULL;
 		if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
-			dead(c, "bad reply", c->reader->errstr[0]
-			                     ? c->reader->errstr : "protocol error");
+			/* The bounded reader's refusal reads as hiredis' OOM. */
+			dead(c, "bad reply",
+			     strcmp(c->reader->errstr, "Out of memory") == 0
+			     ? "an array over 2^20 elements (or out of memory)"
+			     : c->reader->errstr[0] ? c->reader->errstr
+			                            : "protocol error");
 			return RVK_EIO;
 		}
 		if (reply) {
+			c->answered = true;
 			*out = reply;
 			return RVK_OK;
 		}

@@ -127,6 +127,16 @@ set_last_error(rvk_replica_t *rep, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(rep->last_error, sizeof(rep->last_error), fmt, ap);
 	va_end(ap);
+	if (rep->last_error[0])
+		rep->connect_failures++;
+	pthread_mutex_unlock(&rep->mu);
+}
+
+void
+rvk_repl_count_rejected(rvk_replica_t *rep)
+{
+	pthread_mutex_lock(&rep->mu);
+	rep->rejected++;
 	pthread_mutex_unlock(&rep->mu);
 }
 
@@ -404,6 +414,8 @@ rvk_replica_status(rvk_replica_t *rep, rvk_replica_status_t *out)
 		out->lag_seconds = (double)(now - rep->pos_ms) / 1000.0;
 	out->applied = rep->applied;
 	out->published = rep->published;
+	out->rejected = rep->rejected;
+	out->connect_failures = rep->connect_failures;
 	snprintf(out->error, sizeof(out->error), "%s", rep->last_error);
 	rvk_store_t *store = rep->store;
 	pthread_mutex_unlock(&rep->mu);

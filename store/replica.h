@@ -51,6 +51,11 @@ typedef struct rvk_replica_opts {
 	 * were applied (metrics); may be NULL. */
 	void (*on_applied)(void *arg, size_t n);
 	void *on_applied_arg;
+	/* Whether iss is a configured issuer; an entry for another one is
+	 * refused (logged, counted), never applied. Called on the consumer
+	 * thread; NULL: every issuer is taken. */
+	bool (*issuer_known)(void *arg, const char *iss);
+	void *issuer_known_arg;
 } rvk_replica_opts_t;
 
 typedef struct rvk_replica rvk_replica_t;
@@ -71,6 +76,8 @@ typedef struct rvk_replica_status {
 	size_t outbox;                  /* rows waiting to be published */
 	double lag_seconds;             /* behind the stream's head */
 	uint64_t applied, published;    /* entries, since start */
+	uint64_t rejected;              /* entries refused as malformed */
+	uint64_t connect_failures;      /* failed or refused connects */
 	char error[256];                /* why the last connect failed, "" */
 } rvk_replica_status_t;
 

@@ -55,7 +55,11 @@ struct rvk_replica {
 	int64_t pos_ms;                 /* ms part of the last applied ID */
 	int64_t at_head_ms;             /* wall ms we last were at the head */
 	uint64_t applied, published;
+	uint64_t rejected, connect_failures;
 };
+
+/* Counts an entry refused as malformed (metrics). */
+void rvk_repl_count_rejected(rvk_replica_t *rep);
 
 /* Wall-clock milliseconds (stream IDs are wall-clock ms). */
 int64_t rvk_repl_wall_ms(void);

@@ -53,6 +53,13 @@ count_applied(rvk_replica_t *rep, size_t n)
 		rep->opts.on_applied(rep->opts.on_applied_arg, n);
 }
 
+static bool
+issuer_known(rvk_replica_t *rep, const char *iss)
+{
+	return !rep->opts.issuer_known
+	       || rep->opts.issuer_known(rep->opts.issuer_known_arg, iss);
+}
+
 /*
  * Applies the entries of one XREAD answer, in order: runs of revocations in
  * one transaction each, a tombstone on its own, every write saving the ID
@@ -71,16 +78,30 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 	for (size_t i = 0; i < entries->elements; i++) {
 		const redisReply *e = entries->element[i];
 		const char *id = rvk_repl_entry_id(e);
-		if (!id)
+		if (!id) {
+			rvk_log(RVK_LOG_WARN, "malformed stream entry skipped",
+			        "id", "(none)", NULL);
+			rvk_repl_count_rejected(rep);
 			continue;
+		}
 		rvk_revocation_t r;
 		bool one_source;
 		rvk_repl_entry_kind_t kind = rvk_repl_parse_entry(e->element[1],
 		                                                  rep->node, &r,
 		                                                  &one_source);
-		if (kind == RVK_REPL_ENTRY_BAD)
+		if ((kind == RVK_REPL_ENTRY_REVOKE
+		     || kind == RVK_REPL_ENTRY_DELETE)
+		    && !issuer_known(rep, r.iss)) {
+			rvk_log(RVK_LOG_WARN, "stream entry for an unconfigured "
+			        "issuer skipped", "id", id, "iss", r.iss, NULL);
+			rvk_repl_count_rejected(rep);
+			kind = RVK_REPL_ENTRY_OWN;      /* skipped, position moves */
+		}
+		if (kind == RVK_REPL_ENTRY_BAD) {
 			rvk_log(RVK_LOG_WARN, "malformed stream entry skipped",
 			        "id", id, NULL);
+			rvk_repl_count_rejected(rep);
+		}
 		if (kind == RVK_REPL_ENTRY_DELETE) {
 			if (k) {
 				res = rvk_store_record_replica(rep->store, revs,
@@ -136,11 +157,13 @@ load_keys(rvk_replica_t *rep, rvk_redis_conn_t *c)
 		char *iss = NULL, *kid = NULL, *reason = NULL;
 		if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING
 		    && rvk_repl_parse_key(f->str, v->str, &revs[k], &iss, &kid,
-		                      &reason)) {
+		                      &reason)
+		    && issuer_known(rep, iss)) {
 			k++;
 		} else {
 			rvk_log(RVK_LOG_WARN, "malformed key hash entry skipped",
 			        NULL);
+			rvk_repl_count_rejected(rep);
 			free(iss);
 			free(kid);
 			free(reason);
