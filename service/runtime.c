@@ -320,6 +320,9 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 			goto fail;
 		}
 		so.cluster = true;
+		/* A change's version outlives it by the stream's retention
+		 * and a day: no entry that could still arrive is older. */
+		so.version_keep = cfg->max_token_lifetime + 2 * cfg->leeway + 86400;
 		so.on_outbox = rvk_replica_kick;
 		so.on_outbox_arg = app->replica;
 	}

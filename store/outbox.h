@@ -73,10 +73,13 @@ rvk_result_t rvk_store_record_replica(rvk_store_t *store,
 
 /* Like rvk_store_delete(), for a tombstone from the stream (only_source
  * NULL: every contribution; else that source's only): no outbox row;
- * stream_id saved as above. */
+ * stream_id saved as above. version (0: none) and origin (borrowed, may be
+ * NULL) version the delete: it applies only when it is the later change
+ * (store.c, "Versioned changes"). */
 rvk_result_t rvk_store_delete_replica(rvk_store_t *store, rvk_rev_type_t type,
                                       const char *iss, const char *id,
                                       const rvk_source_t *only_source,
+                                      uint64_t version, const char *origin,
                                       const char *stream_id, bool *deleted);
 
 #endif

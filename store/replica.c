@@ -361,6 +361,7 @@ rvk_replica_start(rvk_replica_t *rep, rvk_store_t *store, char *err,
 	rvk_result_t r = node_id(rep, err, errlen);
 	if (r != RVK_OK)
 		return r;
+	rvk_store_set_node(store, rep->node);
 	int rc = pthread_create(&rep->pub, NULL, rvk_repl_publisher_main, rep);
 	if (rc == 0) {
 		rep->pub_running = true;

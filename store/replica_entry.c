@@ -93,6 +93,20 @@ parse_i64(const char *s, int64_t *out)
 	return true;
 }
 
+/* A version: 1 to 19 decimal digits, > 0, below 2^63. */
+static bool
+parse_version(const char *s, uint64_t *out)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 19 || strspn(s, "0123456789") != n)
+		return false;
+	unsigned long long v = strtoull(s, NULL, 10);
+	if (v == 0 || v > (unsigned long long)INT64_MAX)
+		return false;
+	*out = v;
+	return true;
+}
+
 rvk_repl_entry_kind_t
 rvk_repl_parse_entry(const redisReply *kv, const char *self_node,
                      rvk_revocation_t *r, bool *one_source)
@@ -113,6 +127,11 @@ rvk_repl_parse_entry(const redisReply *kv, const char *self_node,
 	    || (r->type == RVK_REV_ISSUER) != (r->id[0] == '\0'))
 		return RVK_REPL_ENTRY_BAD;
 	r->origin = (char *)origin;
+	/* A version needs the origin that breaks its ties; no version: an
+	 * entry of an older revokd (store.c, "Versioned changes"). */
+	const char *version = field(kv, "version");
+	if (version && (!origin || !parse_version(version, &r->version)))
+		return RVK_REPL_ENTRY_BAD;
 	const char *source = field(kv, "source");
 	if (strcmp(op, "delete") == 0) {
 		/* A source names the one contribution that left; without

@@ -45,7 +45,9 @@ typedef enum rvk_repl_entry_kind {
 
 /*
  * Reads an entry's field list (op, type, iss, id, revoked_at, expires_at,
- * reason, source, origin). A revocation must name its originating source
+ * reason, source, origin, version). r->version is the entry's version (0
+ * when absent: an older revokd's entry); a version must be 1..2^63-1 and
+ * come with an origin. A revocation must name its originating source
  * (the contribution it updates, store/store.h); r->origin is the entry's
  * origin (NULL when absent). A delete may name a source: then *one_source
  * and r->source say whose contribution left; else every source's did.

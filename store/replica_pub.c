@@ -51,8 +51,8 @@ append_row(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *o,
            const char *minid)
 {
 	const rvk_revocation_t *r = &o->rev;
-	const char *argv[32];
-	size_t lens[32];
+	const char *argv[34];
+	size_t lens[34];
 	int n = 0;
 	char ra[24], ea[24];
 #define ARG(s) (argv[n] = (s), lens[n] = strlen(argv[n]), n++)
@@ -93,6 +93,12 @@ append_row(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *o,
 	}
 	ARG("origin");
 	ARG(rep->node);
+	char ver[24];
+	if (r->version) {
+		snprintf(ver, sizeof(ver), "%llu", (unsigned long long)r->version);
+		ARG("version");
+		ARG(ver);
+	}
 #undef ARG
 	rvk_redis_conn_append_argv(c, n, argv, lens);
 	if (r->type != RVK_REV_KEY)

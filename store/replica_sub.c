@@ -75,6 +75,7 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 	size_t k = 0;
 	const char *last = NULL;        /* last entry seen, not yet saved */
 	rvk_result_t res = RVK_OK;
+	uint64_t max_version = (uint64_t)(rvk_repl_wall_ms() + 86400000) << 16;
 	for (size_t i = 0; i < entries->elements; i++) {
 		const redisReply *e = entries->element[i];
 		const char *id = rvk_repl_entry_id(e);
@@ -89,6 +90,16 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 		rvk_repl_entry_kind_t kind = rvk_repl_parse_entry(e->element[1],
 		                                                  rep->node, &r,
 		                                                  &one_source);
+		if ((kind == RVK_REPL_ENTRY_REVOKE
+		     || kind == RVK_REPL_ENTRY_DELETE)
+		    && r.version > max_version) {
+			/* A version a day ahead of our clock would drag every
+			 * later change's version with it: refused. */
+			rvk_log(RVK_LOG_WARN, "stream entry from the future "
+			        "skipped", "id", id, NULL);
+			rvk_repl_count_rejected(rep);
+			kind = RVK_REPL_ENTRY_OWN;
+		}
 		if ((kind == RVK_REPL_ENTRY_REVOKE
 		     || kind == RVK_REPL_ENTRY_DELETE)
 		    && !issuer_known(rep, r.iss)) {
@@ -117,6 +128,7 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 			                               r.id,
 			                               one_source ? &r.source
 			                                          : NULL,
+			                               r.version, r.origin,
 			                               id, &deleted);
 			if (res != RVK_OK)
 				goto out;
