@@ -295,18 +295,21 @@ def test_concurrent_revoke_and_delete_converge(make_replica):
     revoke and delete the same IDs at the same time, a bounded number of
     operations each; afterwards the three replicas' full tables (admin list)
     are identical - the later version won everywhere, whatever order the
-    stream delivered the changes in."""
+    stream delivered the changes in. Four IDs and two churners per replica
+    keep the race window open: the binary before versions failed it in one
+    run of three (a delete taken while the other's re-revoke was still in
+    flight stayed deleted on one replica only)."""
     import random
     import threading
     a, b, c = make_replica("a"), make_replica("b"), make_replica("c")
-    ids = [f"race-{i}" for i in range(12)]
+    ids = [f"race-{i}" for i in range(4)]
     exp = int(time.time()) + 3600
     errors = []
 
     def churn(srv, seed):
         rnd = random.Random(seed)
         try:
-            for _ in range(150):
+            for _ in range(200):
                 jti = rnd.choice(ids)
                 if rnd.random() < 0.55:
                     r = srv.admin("POST", RV, json={"type": "token.revoked", "iss": ISS,
@@ -319,7 +322,7 @@ def test_concurrent_revoke_and_delete_converge(make_replica):
             errors.append(e)
 
     threads = [threading.Thread(target=churn, args=(srv, seed))
-               for srv, seed in ((a, 1), (b, 2))]
+               for srv, seed in ((a, 1), (b, 2), (a, 3), (b, 4))]
     for t in threads:
         t.start()
     for t in threads:
@@ -333,7 +336,4 @@ def test_concurrent_revoke_and_delete_converge(make_replica):
         tables = [full_table(s) for s in (a, b, c)]
         return tables if tables[0] == tables[1] == tables[2] else None
     tables = wait_for(same, PATIENCE, "the three replicas hold the same table")
-    # Something of both kinds happened: the end state is not trivially empty
-    # or trivially full (a seed that ends either way would still pass, but
-    # these seeds do not).
     print(f"{len(tables[0])} of {len(ids)} IDs revoked at the end")

@@ -39,8 +39,11 @@ entry(const redisReply *kv)
 	switch (rvk_repl_parse_entry(kv, SELF, &r, &one_source)) {
 	case RVK_REPL_ENTRY_REVOKE:
 		check_revocation(&r, true);
+		/* A version comes with the origin that breaks its ties. */
+		RVK_REQUIRE(!r.version || (r.origin && r.version <= INT64_MAX));
 		break;
 	case RVK_REPL_ENTRY_DELETE:
+		RVK_REQUIRE(!r.version || (r.origin && r.version <= INT64_MAX));
 		RVK_REQUIRE(r.iss && r.iss[0] && r.id);
 		RVK_REQUIRE((r.type == RVK_REV_ISSUER) == (r.id[0] == '\0'));
 		RVK_REQUIRE(!one_source || (unsigned)r.source < RVK_SRC_COUNT);
