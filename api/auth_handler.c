@@ -1,5 +1,5 @@
 /*
- * /auth: the decision, SPEC §3, on every request of every API behind the
+ * /auth: the decision, REFERENCE §3, on every request of every API behind the
  * gateway. So this file is written for the cache hit:
  *
  *   token from the request (pointers into MHD's header storage, no copy)
@@ -45,7 +45,7 @@ rvk_api_vcache_free(void *p)
 }
 
 
-/* Returns: true with the token when the request carries one (SPEC §3). */
+/* Returns: true with the token when the request carries one (REFERENCE §3). */
 static bool
 find_token(rvk_req_t *req, const char **tok, size_t *len)
 {

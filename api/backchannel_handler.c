@@ -1,6 +1,6 @@
 /*
  * POST /v1/backchannel-logout: OpenID Connect Back-Channel Logout 1.0
- * (SPEC §5.3). The form's logout_token is parsed and verified like an access
+ * (REFERENCE §5.3). The form's logout_token is parsed and verified like an access
  * token's steps 1-4 against the issuer its iss names, judged by
  * auth/logout.c, refused if its (iss, jti) was taken before (api/replay.h),
  * and recorded as a session (sid) or subject (sub) revocation as of its iat.

@@ -1,6 +1,6 @@
 /*
  * cursor.h - opaque, tamper-evident list cursors for the admin API
- * (SPEC §5.6).
+ * (REFERENCE §5.6).
  *
  * DESIGN: a cursor names the last item a page returned — its (type, iss,
  * id) position in the store's list order — together with the filters of the

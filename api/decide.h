@@ -1,5 +1,5 @@
 /*
- * decide.h - SPEC §3 steps 1-6 without the verified cache: for callers that
+ * decide.h - REFERENCE §3 steps 1-6 without the verified cache: for callers that
  * decide a token once (introspection, `revokd check`). /auth has its own
  * path (auth_handler.c) because it caches step 1-5 results.
  *

@@ -1,5 +1,5 @@
 /*
- * Event JSON -> revocations with SPEC §4 defaults; see events.h.
+ * Event JSON -> revocations with REFERENCE §4 defaults; see events.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,8 @@
 #include "api/events.h"
 #include "base/check.h"
 #include "base/clock.h"
+#include "base/id.h"
+#include "base/json.h"
 #include "base/mem.h"
 
 struct kind {
@@ -88,13 +90,16 @@ one(const json_t *ev, size_t i, const rvk_events_opts_t *o,
 			return bad(err, errlen, i, k->id_field, "not a string");
 		if (json_string_length(v) == 0)
 			return bad(err, errlen, i, k->id_field, "empty");
-		if (json_string_length(v) > RVK_EVENTS_MAX_ID)
-			return bad(err, errlen, i, k->id_field, "too long");
+		if (!rvk_id_valid(json_string_value(v), json_string_length(v)))
+			return bad(err, errlen, i, k->id_field,
+			           "longer than 255 bytes");
 		id = json_string_value(v);
 	}
 
+	/* A key revocation has no `at` (REFERENCE §5.1): one given there is ignored
+	 * like any unknown member, whatever its type. */
 	int64_t at = o->default_at;
-	int r = opt_int(ev, "at", &at);
+	int r = k->type == RVK_REV_KEY ? 0 : opt_int(ev, "at", &at);
 	if (r < 0)
 		return bad(err, errlen, i, "at", "not an integer (Unix seconds)");
 	if (at < 0)
@@ -187,10 +192,13 @@ rvk_events_parse(const char *body, size_t len, const rvk_events_opts_t *opts,
                  rvk_revocation_t **revs, size_t *n, char *err, size_t errlen)
 {
 	json_error_t je;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *root = rvk_json_load(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
-		snprintf(err, errlen, "invalid JSON: %s (line %d, column %d)", je.text,
-		         je.line, je.column);
+		if (je.line < 0)        /* a bound of base/json.h: no position */
+			snprintf(err, errlen, "invalid JSON: %s", je.text);
+		else
+			snprintf(err, errlen, "invalid JSON: %s (line %d, column %d)",
+			         je.text, je.line, je.column);
 		return RVK_EINVAL;
 	}
 	rvk_result_t r = rvk_events_from_json(root, opts, revs, n, err, errlen);

@@ -1,5 +1,5 @@
 /*
- * events.h - revocation events (SPEC §5.1 JSON) into revocations (SPEC §4).
+ * events.h - revocation events (REFERENCE §5.1 JSON) into revocations (REFERENCE §4).
  *
  * The body of the admin API's POST and of the Standard Webhooks endpoint:
  * one event object, or {"events":[...]} with 1 to RVK_EVENTS_MAX events.
@@ -19,7 +19,8 @@
  *   - session, subject, issuer: expires_at = at + max_token_lifetime.
  *   - key: expires_at = RVK_NEVER (lasts until deleted).
  *   - reason: a string or null (absent = null), at most RVK_EVENTS_MAX_REASON
- *     bytes; IDs are non-empty strings of at most RVK_EVENTS_MAX_ID bytes.
+ *     bytes; IDs are non-empty strings of at most RVK_ID_MAX (255) bytes
+ *     (base/id.h).
  * Validation is all or nothing: the first bad event stops the parse and the
  * message names it ("events[3].jti: missing").
  *
@@ -40,7 +41,6 @@
 #include "store/store.h"
 
 #define RVK_EVENTS_MAX RVK_STORE_MAX_BATCH      /* 10,000 */
-#define RVK_EVENTS_MAX_ID 8192
 #define RVK_EVENTS_MAX_REASON 1024
 
 typedef struct rvk_events_opts {

@@ -142,11 +142,12 @@ void rvk_handle_auth(rvk_req_t *req);
 void rvk_handle_healthz(rvk_req_t *req);
 void rvk_handle_readyz(rvk_req_t *req);
 void rvk_handle_metrics(rvk_req_t *req);
-/* Admin API (admin_handler.c, SPEC §5.6). */
+/* Admin API (admin_handler.c, REFERENCE §5.6). */
 void rvk_handle_admin_revocations(rvk_req_t *req);  /* list, create */
 void rvk_handle_admin_revocation(rvk_req_t *req);   /* get, delete one */
 void rvk_handle_admin_stats(rvk_req_t *req);
-/* Taking revocations from identity providers (SPEC §5.1-5.5, §5.7). */
+void rvk_handle_console(rvk_req_t *req);             /* console_handler.c */
+/* Taking revocations from identity providers (REFERENCE §5.1-5.5, §5.7). */
 void rvk_handle_events(rvk_req_t *req);        /* webhook_handler.c: by Content-Type */
 void rvk_handle_set(rvk_req_t *req);           /* set_handler.c */
 void rvk_handle_backchannel(rvk_req_t *req);   /* backchannel_handler.c */

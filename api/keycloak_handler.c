@@ -1,17 +1,19 @@
 /*
  * POST /k_push_not_before: Keycloak's "Push" of a not-before policy
- * (SPEC §5.5). Keycloak POSTs a compact JWS (Content-Type text/plain; any
+ * (REFERENCE §5.5). Keycloak POSTs a compact JWS (Content-Type text/plain; any
  * type is accepted) signed with the realm key, payload
  *   {"action":"PUSH_NOT_BEFORE","notBefore":N,"resource":"<client id>",
  *    "expiration":N,...}
  * It carries no iss: the issuer is the one whose backchannel_client_id is
- * `resource`, and the JWS must verify with that issuer's keys (SPEC §3 steps
+ * `resource`, and the JWS must verify with that issuer's keys (REFERENCE §3 steps
  * 1, 3, 4). notBefore > 0 records an issuer revocation at notBefore - 1
  * (Keycloak refuses tokens with iat < notBefore; ours denies iat <=
  * revoked_at); notBefore 0 removes Keycloak's contribution to the issuer
  * revocation and nothing else: what an operator, a webhook or a SET set,
  * here or on another replica, stays in force (per-source revocations,
- * store/store.h). notBefore may not lie more than leeway in the future.
+ * store/store.h). notBefore may not lie more than leeway in the future. A
+ * push is single use (api/replay.h): presented again before its expiration
+ * (plus leeway) it is answered 204 and not reapplied.
  *
  * The checks are api/keycloak_push.c.
  *
@@ -22,6 +24,7 @@
 
 #include "api/handler.h"
 #include "api/keycloak_push.h"
+#include "api/replay.h"
 #include "api/take.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -30,6 +33,30 @@ static void
 bad(rvk_req_t *req, const char *why)
 {
 	rvk_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_request", why);
+}
+
+/* Records (notBefore > 0) or clears (0) Keycloak's issuer revocation.
+ * Returns: whether the store took it. */
+static bool
+taken(const rvk_app_t *app, const rvk_issuer_t *is, int64_t nb)
+{
+	if (nb == 0) {
+		rvk_source_t only = RVK_SRC_KEYCLOAK;
+		bool deleted = false;
+		if (!app->store || rvk_store_delete(app->store, RVK_REV_ISSUER, is->iss, "",
+		                                    &only, &deleted) != RVK_OK)
+			return false;
+		rvk_log(RVK_LOG_INFO, "keycloak not-before cleared", "iss", is->iss,
+		        "deleted", deleted ? "true" : "false", NULL);
+		return true;
+	}
+	rvk_revocation_t rev = {
+		.type = RVK_REV_ISSUER, .iss = is->iss, .id = (char *)"",
+		.revoked_at = nb - 1,
+		.expires_at = nb - 1 + app->policy.max_token_lifetime,
+		.reason = NULL, .source = RVK_SRC_KEYCLOAK,
+	};
+	return rvk_take_record(app, &rev, 1) == RVK_OK;
 }
 
 void
@@ -47,30 +74,39 @@ rvk_handle_keycloak(rvk_req_t *req)
 	}
 	const rvk_issuer_t *is = push.issuer;
 	int64_t nb = push.not_before;
-	if (nb == 0) {
-		rvk_source_t only = RVK_SRC_KEYCLOAK;
-		bool deleted = false;
-		if (!app->store || rvk_store_delete(app->store, RVK_REV_ISSUER, is->iss, "",
-		                                    &only, &deleted) != RVK_OK) {
-			rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-			                "the store could not commit");
-			return;
-		}
-		rvk_log(RVK_LOG_INFO, "keycloak not-before cleared", "iss", is->iss,
-		        "deleted", deleted ? "true" : "false", NULL);
+	/* Single use: the same push again (a retry, or a captured one
+	 * replayed to undo a later change) is answered 204 and not reapplied
+	 * while it could still verify. */
+	rvk_replay_state_t st = app->seen
+		? rvk_replay_claim(app->seen, RVK_REPLAY_KEYCLOAK, is->iss,
+		                   push.replay_id, push.remember_until, now)
+		: RVK_REPLAY_FRESH;
+	if (st == RVK_REPLAY_DONE) {
+		rvk_log(RVK_LOG_INFO, "keycloak push delivered again; not reapplied",
+		        "iss", is->iss, NULL);
 		rvk_reply_empty(req, MHD_HTTP_NO_CONTENT);
 		return;
 	}
-	rvk_revocation_t rev = {
-		.type = RVK_REV_ISSUER, .iss = is->iss, .id = (char *)"",
-		.revoked_at = nb - 1,
-		.expires_at = nb - 1 + app->policy.max_token_lifetime,
-		.reason = NULL, .source = RVK_SRC_KEYCLOAK,
-	};
-	if (rvk_take_record(app, &rev, 1) != RVK_OK) {
+	if (st == RVK_REPLAY_PENDING) {
 		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "the revocation could not be recorded");
+		                "the same push is being taken; retry");
+		return;
+	}
+	bool ok = taken(app, is, nb);
+	if (app->seen) {
+		if (ok)
+			rvk_replay_done(app->seen, RVK_REPLAY_KEYCLOAK, is->iss,
+			                push.replay_id, push.remember_until, 0);
+		else
+			rvk_replay_forget(app->seen, RVK_REPLAY_KEYCLOAK, is->iss,
+			                  push.replay_id);
+	}
+	if (!ok) {
+		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
+		                nb == 0 ? "the store could not commit"
+		                        : "the revocation could not be recorded");
 		return;
 	}
 	rvk_reply_empty(req, MHD_HTTP_NO_CONTENT);
 }
+

@@ -1,10 +1,14 @@
 /*
  * The check of a Keycloak not-before push: see keycloak_push.h.
  */
+#include <stdint.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "api/keycloak_push.h"
 #include "auth/jws.h"
+#include "base/check.h"
 #include "base/rcu.h"
 #include "base/reason.h"
 
@@ -62,6 +66,32 @@ check(const rvk_jws_t *j, const rvk_issuers_t *issuers,
 		return "notBefore is in the future";
 	out->issuer = is;
 	out->not_before = nb;
+	out->remember_until = expiration > INT64_MAX - policy->leeway
+		? INT64_MAX : expiration + policy->leeway;
+	/* Keycloak gives every action a fresh `id`; a push without one is
+	 * known by its bytes. The two kinds of text cannot collide: the
+	 * digest input starts with "id:" or "jws:". */
+	const json_t *idv = json_object_get(j->payload, "id");
+	unsigned char md[32];
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	RVK_REQUIRE(c != NULL);
+	unsigned int n = 0;
+	RVK_REQUIRE(EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1);
+	if (json_is_string(idv)) {
+		EVP_DigestUpdate(c, "id:", 3);
+		EVP_DigestUpdate(c, json_string_value(idv), json_string_length(idv));
+	} else {
+		EVP_DigestUpdate(c, "jws:", 4);
+		EVP_DigestUpdate(c, j->token, j->len);
+	}
+	RVK_REQUIRE(EVP_DigestFinal_ex(c, md, &n) == 1 && n == sizeof(md));
+	EVP_MD_CTX_free(c);
+	static const char hexd[] = "0123456789abcdef";
+	for (size_t i = 0; i < sizeof(md); i++) {
+		out->replay_id[2 * i] = hexd[md[i] >> 4];
+		out->replay_id[2 * i + 1] = hexd[md[i] & 15];
+	}
+	out->replay_id[2 * sizeof(md)] = '\0';
 	return NULL;
 }
 

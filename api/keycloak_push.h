@@ -1,6 +1,6 @@
 /*
  * keycloak_push.h - the check of Keycloak's "Push" of a not-before policy
- * (SPEC §5.5), the pure part of POST /k_push_not_before: body -> (issuer,
+ * (REFERENCE §5.5), the pure part of POST /k_push_not_before: body -> (issuer,
  * notBefore) or the reason for a 400. The store side (record or clear the
  * issuer revocation) stays in keycloak_handler.c.
  *
@@ -23,13 +23,18 @@
 typedef struct rvk_keycloak_push {
 	const rvk_issuer_t *issuer;  /* borrowed from the issuer set */
 	int64_t not_before;          /* 0 <= not_before <= now + leeway */
+	/* Single use (REFERENCE §5.5): the push's identity for api/replay.h, hex
+	 * SHA-256 of its `id` member, else of the whole JWS; remembered
+	 * until expiration + leeway (saturated). */
+	char replay_id[2 * 32 + 1];
+	int64_t remember_until;
 } rvk_keycloak_push_t;
 
 /*
  * Parses and checks a push body (len bytes, trailing CR/LF/space ignored):
  * a compact JWS whose payload has action "PUSH_NOT_BEFORE", a resource
  * naming an issuer's backchannel_client_id, verified with that issuer's
- * keys (SPEC §3 steps 1, 3, 4), an integer expiration not past (with
+ * keys (REFERENCE §3 steps 1, 3, 4), an integer expiration not past (with
  * leeway), an integer notBefore >= 0 and not in the future.
  * Requires: issuers and policy non-NULL.
  * Returns: NULL and *out when the push is good; otherwise a static message

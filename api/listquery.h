@@ -1,5 +1,5 @@
 /*
- * listquery.h - the query of GET /admin/v1/revocations (SPEC §5.6): the
+ * listquery.h - the query of GET /admin/v1/revocations (REFERENCE §5.6): the
  * type, iss, limit and cursor arguments (already percent-decoded by MHD)
  * into a store position, or the reason for a 400.
  *
@@ -29,7 +29,7 @@ typedef struct rvk_listquery {
 } rvk_listquery_t;
 
 /*
- * Parses the arguments (NULL or "" = absent): type one of the SPEC's type
+ * Parses the arguments (NULL or "" = absent): type one of the REFERENCE's type
  * names; limit 1..1000 in plain decimal; cursor one this process issued for
  * the same type and iss filters.
  * Returns: NULL and *q (release with rvk_listquery_fini) or a static

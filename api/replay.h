@@ -1,6 +1,6 @@
 /*
  * replay.h - memory of what was already taken: logout-token and SET jtis,
- * webhook-ids. Entries live in one syncmap (app->seen) keyed by the SHA-256
+ * webhook-ids, Keycloak pushes. Entries live in one syncmap (app->seen) keyed by the SHA-256
  * of (kind, iss, id), so an entry costs the same whatever the peer sent,
  * and expire at the time the caller gives (the sweeper removes them).
  *
@@ -32,6 +32,7 @@ typedef enum rvk_replay_state {
 #define RVK_REPLAY_LOGOUT 'L'
 #define RVK_REPLAY_SET 'S'
 #define RVK_REPLAY_WEBHOOK 'W'
+#define RVK_REPLAY_KEYCLOAK 'K'
 
 /* Claims (kind, iss, id) until `until` unless a live entry exists.
  * iss may be "" (webhook-ids have no issuer). */

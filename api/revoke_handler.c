@@ -1,6 +1,6 @@
 /*
- * POST /v1/revoke: RFC 7009 token revocation (SPEC §5.4). A token that
- * passes SPEC §3 steps 1-5 has its jti revoked until its exp (source
+ * POST /v1/revoke: RFC 7009 token revocation (REFERENCE §5.4). A token that
+ * passes REFERENCE §3 steps 1-5 has its jti revoked until its exp (source
  * rfc7009). The answer is 200 whether or not the token was valid (RFC 7009
  * §2.2: an invalid token is not the caller's error); only a missing token is
  * 400, and a store that cannot commit 503. token_type_hint is ignored.

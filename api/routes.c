@@ -24,6 +24,12 @@ const rvk_route_t rvk_routes[] = {
 	  4096, true, RVK_ROUTE_ADMIN, rvk_handle_admin_revocation, false },
 	{ ROUTE, "/admin/v1/stats", false, RVK_M_GET, RVK_ON_ADMIN, 0, false,
 	  RVK_ROUTE_ADMIN, rvk_handle_admin_stats, false },
+	/* The incident console (console.h): after the admin API rows, which
+	 * it would otherwise shadow; /admin itself redirects to /admin/. Any
+	 * method reaches it, so that a path it does not serve is the 404 of
+	 * any unknown path; it answers 405 for its files (GET and HEAD only). */
+	{ ROUTE, "/admin", true, RVK_M_ANY, RVK_ON_ADMIN, 0, false,
+	  RVK_ROUTE_ADMIN, rvk_handle_console, false },
 	/* Taking revocations: they wait for the commit, so they block. */
 	{ ROUTE, "/v1/events", false, RVK_M_POST, RVK_ON_PUBLIC, (size_t)4 << 20,
 	  true, RVK_ROUTE_EVENTS, rvk_handle_events, true },

@@ -1,7 +1,7 @@
 /*
  * The MHD glue: route lookup on the first call of a request, body collection
  * on the middle calls, the handler on the last call (never the first: that
- * would close keep-alive connections, DEPENDENCIES.md §5).
+ * would close keep-alive connections, DECISIONS D4).
  *
  * Routes without a body that do not block (/auth, the ops routes) allocate
  * nothing: *con_cls holds a pointer to their static route row, and the
@@ -54,15 +54,15 @@
  * (callgrind, docs/BENCHMARKS.md) and evicts L1 each time. A listener
  * serving the admin API keeps 64 KiB (its cursors and ids ride in the URL;
  * a 40 KB cursor must get its 400, not MHD's 414). A public-only listener
- * (admin_listen set, the deployment SPEC §2 shows) gets a pool as small as
+ * (admin_listen set, the deployment REFERENCE §2 shows) gets a pool as small as
  * the largest token allows: a token over max_token_bytes plus the other
  * headers must still arrive whole, so that it gets its 401 "token too
- * large" (SPEC §3) rather than MHD's 431. */
+ * large" (REFERENCE §3) rather than MHD's 431. */
 #define CONN_MEMORY_ADMIN (64 * 1024)
 #define CONN_MEMORY_MIN (16 * 1024)
 #define CONN_TIMEOUT 30
 /* Request bodies held in memory across all connections of one listener
- * (SPEC §8). Per listener: the admin listener, when separate, has a budget
+ * (REFERENCE §8). Per listener: the admin listener, when separate, has a budget
  * of its own, so bodies on the public side can never 503 an operator. */
 #define BODY_BUDGET ((size_t)128 << 20)
 
@@ -437,6 +437,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		rvk_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "invalid_request",
 		                "request body too large");
 	} else if (req->over_budget) {
+		rvk_metrics_body_budget_exhausted();
 		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
 		                "too many request bytes in flight");
 	} else if (req->route->blocking &&
@@ -607,7 +608,7 @@ rvk_server_stop(rvk_server_t *srv)
 	if (srv->adm.d)
 		MHD_quiesce_daemon(srv->adm.d);
 	__atomic_store_n(&srv->draining, true, __ATOMIC_RELEASE);
-	/* Let requests in flight finish, for at most 5 s (SPEC §6). */
+	/* Let requests in flight finish, for at most 5 s (REFERENCE §6). */
 	uint64_t deadline = rvk_clock_mono_ns() + 5000000000ull;
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	while (inflight_sum() > 0 &&

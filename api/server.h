@@ -3,7 +3,7 @@
  *
  * DESIGN: one MHD daemon per listener (public `listen`, and `admin_listen`
  * when set), each in MHD's epoll mode with an internal pool of `threads`
- * workers (DEPENDENCIES.md §5: the fastest mode measured here). Requests are
+ * workers (DECISIONS D4: the fastest mode measured here). Requests are
  * dispatched by one route table (routes.c). A handler never queues its
  * answer on MHD's first call for a request (that closes keep-alive
  * connections); it runs on the last call.
@@ -16,7 +16,7 @@
  * the worker and wait for the commit without a waiter thread: the store
  * writer's completion resumes the connection (handler.h).
  *
- * Limits (SPEC §8): idle connections time out after 30 s; connections are
+ * Limits (REFERENCE §8): idle connections time out after 30 s; connections are
  * capped; request headers live in a per-connection memory pool (an oversized
  * header set gets MHD's 431); bodies are capped per route and in total
  * across the requests in flight on each listener (beyond the budget: 503;

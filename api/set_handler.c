@@ -1,7 +1,8 @@
 /*
  * POST /v1/events with Content-Type application/secevent+jwt: RFC 8935 push
- * delivery of RFC 8417 Security Event Tokens (SPEC §5.2).
+ * delivery of RFC 8417 Security Event Tokens (REFERENCE §5.2).
  *
+ *   over max_token_bytes            -> invalid_request (nothing decoded)
  *   parse (jws.h step 1)            -> invalid_request "not a JWT"
  *   iss names a configured issuer   -> invalid_issuer
  *   key, algorithm, signature       -> invalid_key
@@ -53,14 +54,23 @@ rvk_handle_set(rvk_req_t *req)
 	               req->body[len - 1] == ' '))
 		len--;
 	int64_t now = rvk_clock_now();
+	/* Held to max_token_bytes like every JOSE object, before any byte of
+	 * it is decoded (docs/SECURITY.md, "Security round 2"). */
 	rvk_jws_t j;
-	if (rvk_jws_parse(req->body, len, len + 1, &j) != RVK_REASON_OK) {
+	rvk_reason_t pr = rvk_jws_parse(req->body, len, app->policy.max_token_bytes,
+	                                &j);
+	if (pr == RVK_REASON_TOO_LARGE) {
+		set_error(req, RVK_SET_INVALID_REQUEST,
+		          "SET larger than max_token_bytes");
+		return;
+	}
+	if (pr != RVK_REASON_OK) {
 		set_error(req, RVK_SET_INVALID_REQUEST, "not a JWT");
 		return;
 	}
 	const rvk_issuer_t *is = NULL;
 	if (!j.iss) {
-		set_error(req, RVK_SET_INVALID_ISSUER, "missing iss");
+		set_error(req, RVK_SET_INVALID_ISSUER, "missing iss, or not a string");
 		goto out;
 	}
 	if (!(is = rvk_issuers_find(app->issuers, j.iss, strlen(j.iss)))) {

@@ -1,7 +1,7 @@
 /*
  * take.h - how every endpoint that takes revocations hands them over: the
  * ledger (store.h: committed, then applied), then one log line and one count
- * per revocation taken, with its source (SPEC §6).
+ * per revocation taken, with its source (REFERENCE §6).
  *
  * Threads: rvk_take_record blocks on the store writer; call it only from a
  * `blocking` route (a waiter thread), never inside an RCU read section.

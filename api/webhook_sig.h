@@ -1,5 +1,5 @@
 /*
- * webhook_sig.h - the Standard Webhooks signature check (SPEC §5.1), the
+ * webhook_sig.h - the Standard Webhooks signature check (REFERENCE §5.1), the
  * pure part of POST /v1/events with Content-Type application/json: the
  * webhook-id, webhook-timestamp and webhook-signature headers against the
  * shared secret and the body.

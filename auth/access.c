@@ -1,5 +1,5 @@
 /*
- * access.c - SPEC §3 steps 1-5 for an access token, in the SPEC's order.
+ * access.c - REFERENCE §3 steps 1-5 for an access token, in the REFERENCE's order.
  *
  * Time arithmetic saturates: exp, iat and nbf come from the token and may be
  * anywhere in int64, so exp + leeway or exp - iat must not overflow (signed
@@ -11,25 +11,18 @@
 
 #include "auth/access.h"
 #include "base/check.h"
+#include "base/clock.h"
+#include "base/id.h"
 #include "base/mem.h"
-
-static int64_t
-sat_add(int64_t a, int64_t b)
-{
-	int64_t r;
-	if (__builtin_add_overflow(a, b, &r))
-		return b > 0 ? INT64_MAX : INT64_MIN;
-	return r;
-}
 
 rvk_reason_t
 rvk_access_check_times(const rvk_policy_t *policy, int64_t exp, bool has_nbf,
                        int64_t nbf, int64_t now)
 {
 	RVK_REQUIRE(policy != NULL);
-	if (now >= sat_add(exp, policy->leeway))
+	if (now >= rvk_time_add(exp, policy->leeway))
 		return RVK_REASON_EXPIRED;
-	if (has_nbf && nbf > sat_add(now, policy->leeway))
+	if (has_nbf && nbf > rvk_time_add(now, policy->leeway))
 		return RVK_REASON_NOT_YET_VALID;
 	return RVK_REASON_OK;
 }
@@ -57,7 +50,7 @@ check_claims(const rvk_issuer_t *issuer, const rvk_policy_t *policy,
 	                                        j->nbf, now);
 	if (r != RVK_REASON_OK)
 		return r;
-	if (j->iat > sat_add(now, policy->leeway))
+	if (j->iat > rvk_time_add(now, policy->leeway))
 		return RVK_REASON_ISSUED_IN_FUTURE;
 	int64_t life;
 	if (__builtin_sub_overflow(j->exp, j->iat, &life)
@@ -73,21 +66,19 @@ check_claims(const rvk_issuer_t *issuer, const rvk_policy_t *policy,
 		return RVK_REASON_WRONG_TYPE;
 	if (policy->require_jti && j->jti == NULL)
 		return RVK_REASON_MISSING_JTI;
+	/* The token ID is what RFC 7009 revokes: 1 to 255 bytes (base/id.h),
+	 * "" included in what is malformed. */
+	if (j->jti != NULL && !rvk_id_valid_str(j->jti))
+		return RVK_REASON_MALFORMED;
 	return RVK_REASON_OK;
 }
 
-rvk_reason_t
-rvk_access_verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
-                  const char *token, size_t len, int64_t now, rvk_access_t *out)
-{
-	const rvk_issuer_t *issuer;
-	return rvk_access_verify_issuer(issuers, policy, token, len, now, out, &issuer);
-}
-
-rvk_reason_t
-rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
-                         const char *token, size_t len, int64_t now,
-                         rvk_access_t *out, const rvk_issuer_t **found)
+/* Steps 1-5. With signed_ok: on a step-5 failure *out is filled as well,
+ * and *signed_ok is set whenever *out is. */
+static rvk_reason_t
+verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
+       const char *token, size_t len, int64_t now, rvk_access_t *out,
+       const rvk_issuer_t **found, bool *signed_ok)
 {
 	RVK_REQUIRE(issuers != NULL && policy != NULL && out != NULL && found != NULL);
 	memset(out, 0, sizeof(*out));
@@ -104,9 +95,10 @@ rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *polic
 		r = RVK_REASON_UNKNOWN_ISSUER;
 	else
 		r = rvk_jws_verify(&j, issuer, &key);
+	bool sig = r == RVK_REASON_OK;
 	if (r == RVK_REASON_OK)
 		r = check_claims(issuer, policy, &j, now);
-	if (r != RVK_REASON_OK) {
+	if (r != RVK_REASON_OK && !(sig && signed_ok)) {
 		rvk_jws_fini(&j);
 		return r;
 	}
@@ -114,7 +106,37 @@ rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *polic
 	out->issuer = issuer;
 	out->key_load_id = rvk_key_load_id(key);
 	out->key_kid = rvk_key_kid(key) ? rvk_strdup(rvk_key_kid(key)) : NULL;
-	return RVK_REASON_OK;
+	if (signed_ok)
+		*signed_ok = true;
+	return r;
+}
+
+rvk_reason_t
+rvk_access_verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
+                  const char *token, size_t len, int64_t now, rvk_access_t *out)
+{
+	const rvk_issuer_t *issuer;
+	return rvk_access_verify_issuer(issuers, policy, token, len, now, out, &issuer);
+}
+
+rvk_reason_t
+rvk_access_verify_issuer(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
+                         const char *token, size_t len, int64_t now,
+                         rvk_access_t *out, const rvk_issuer_t **found)
+{
+	return verify(issuers, policy, token, len, now, out, found, NULL);
+}
+
+rvk_reason_t
+rvk_access_verify_explain(const rvk_issuers_t *issuers,
+                          const rvk_policy_t *policy, const char *token,
+                          size_t len, int64_t now, rvk_access_t *out,
+                          bool *signed_ok)
+{
+	RVK_REQUIRE(signed_ok != NULL);
+	*signed_ok = false;
+	const rvk_issuer_t *found;
+	return verify(issuers, policy, token, len, now, out, &found, signed_ok);
 }
 
 void

@@ -1,7 +1,7 @@
 /*
- * access.h - the access-token decision, SPEC §3 steps 1-5.
+ * access.h - the access-token decision, REFERENCE §3 steps 1-5.
  *
- * rvk_access_verify runs every check in the SPEC's order and returns the
+ * rvk_access_verify runs every check in the REFERENCE's order and returns the
  * first reason that fails. Step 6 (revocations) is the caller's: it runs on
  * every request, cached or not (cache/revtable.h).
  *
@@ -65,6 +65,20 @@ rvk_reason_t rvk_access_verify_issuer(const rvk_issuers_t *issuers,
                                       const char *token, size_t len,
                                       int64_t now, rvk_access_t *out,
                                       const rvk_issuer_t **issuer);
+
+/*
+ * As rvk_access_verify, for a caller that explains a deny (`revokd check`):
+ * when the signature verified (steps 1-4 passed) but a claim failed at step
+ * 5, *out is filled too, so the verified claims can be shown.
+ * Requires: as rvk_access_verify; signed_ok non-NULL.
+ * Returns: as rvk_access_verify; *signed_ok tells whether *out is filled
+ * (then release it with rvk_access_fini, whatever the reason).
+ */
+rvk_reason_t rvk_access_verify_explain(const rvk_issuers_t *issuers,
+                                       const rvk_policy_t *policy,
+                                       const char *token, size_t len,
+                                       int64_t now, rvk_access_t *out,
+                                       bool *signed_ok);
 
 /*
  * The time checks that a cached verification repeats on every hit.

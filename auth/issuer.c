@@ -83,7 +83,7 @@ rvk_issuer_accepts_typ(const rvk_issuer_t *issuer, const char *typ, size_t n)
 	static const char prefix[] = "application/";
 	const size_t plen = sizeof(prefix) - 1;
 	if (typ == NULL)
-		return true; /* a token without typ is accepted (SPEC §2) */
+		return true; /* a token without typ is accepted (REFERENCE §2) */
 	if (memchr(typ, '\0', n) != NULL)
 		return false;
 	if (n >= plen && strncasecmp(typ, prefix, plen) == 0) {

@@ -25,7 +25,7 @@ typedef struct rvk_issuer {
 	size_t n_audiences;
 	rvk_algset_t algorithms;      /* the allow-list */
 	char **token_types;           /* owned, as configured ("JWT", "at+jwt");
-	                               * n_token_types == 0: the SPEC default
+	                               * n_token_types == 0: the REFERENCE default
 	                               * {"JWT", "at+jwt"} */
 	size_t n_token_types;
 	char *backchannel_client_id;  /* owned, may be NULL */

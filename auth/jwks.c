@@ -2,7 +2,7 @@
  * jwks.c - JWK Set and discovery documents to keys (see jwks.h).
  *
  * Keys are built with EVP_PKEY_fromdata from the decoded members (about
- * 6 us for RSA, 16 us for EC; DEPENDENCIES.md §9), never by a round trip
+ * 6 us for RSA, 16 us for EC; DECISIONS D10), never by a round trip
  * through PEM. The size and curve rules of key.c apply on top
  * (rvk_key_from_pkey), so a JWK can never yield a key that a PEM file could
  * not.
@@ -25,6 +25,7 @@
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/check.h"
+#include "base/json.h"
 #include "base/mem.h"
 
 /* 16384-bit RSA moduli at most: bounds the cost an IdP document can cause. */
@@ -415,7 +416,7 @@ static json_t *
 load_object(const char *doc, size_t len, char *err, size_t errlen)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root = rvk_json_load(doc, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		seterr(err, errlen, "not JSON: %s (line %d)", jerr.text, jerr.line);
 		return NULL;

@@ -11,10 +11,11 @@
  * JSON_REJECT_DUPLICATES (and without JSON_ALLOW_NUL), then the types of
  * the members revokd reads.
  *
- * Decisions the SPEC leaves open (written down in docs/ARCHITECTURE.md):
- * - a header without `alg`, or whose `alg` is not a string, is "malformed
- *   token" (RFC 7515 §4.1.1 makes alg mandatory); an `alg` that is a string
- *   but not a canonical name is "unsupported algorithm" (step 3);
+ * Decisions (written down in docs/ARCHITECTURE.md):
+ * - a header without `alg`, or whose `alg` is not a string, parses (alg
+ *   NULL) and is "unsupported algorithm" at step 3, like an `alg` string
+ *   that is not a canonical name; a payload whose `iss` is not a string
+ *   parses (iss NULL) and is "unknown issuer" at step 2 (REFERENCE §3);
  * - exp, iat, nbf may be integers or reals; a real is truncated toward zero
  *   and must lie within int64; anything else is malformed;
  * - an allocation failure while decoding (rvk_trymalloc) is "malformed
@@ -29,6 +30,7 @@
 #include "auth/jws.h"
 #include "base/b64.h"
 #include "base/check.h"
+#include "base/json.h"
 #include "base/mem.h"
 
 /* The value of each base64url digit; B64_BAD for every other byte. */
@@ -133,8 +135,8 @@ decode_object(const char *s, size_t n)
 		return NULL;
 	}
 	json_error_t jerr;
-	json_t *obj = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES,
-	                         &jerr);
+	json_t *obj = rvk_json_load((const char *)buf, len,
+	                            JSON_REJECT_DUPLICATES, &jerr);
 	free(buf);
 	if (obj != NULL && !json_is_object(obj)) {
 		json_decref(obj);
@@ -275,14 +277,23 @@ valid_aud(json_t *payload)
 	return true;
 }
 
+/* A member whose absence or wrong type is judged by a later step (REFERENCE §3:
+ * alg at step 3, "unsupported algorithm"; iss at step 2, "unknown
+ * issuer"): *out is the string, else NULL. */
+static const char *
+later_string(json_t *obj, const char *name)
+{
+	json_t *v = json_object_get(obj, name);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
 static bool
 read_members(rvk_jws_t *j)
 {
-	size_t unused;
-	return opt_string(j->header, "alg", &j->alg, &unused) && j->alg != NULL
-	       && opt_string(j->header, "kid", &j->kid, &j->kid_len)
+	j->alg = later_string(j->header, "alg");
+	j->iss = later_string(j->payload, "iss");
+	return opt_string(j->header, "kid", &j->kid, &j->kid_len)
 	       && opt_string(j->header, "typ", &j->typ, NULL)
-	       && opt_string(j->payload, "iss", &j->iss, NULL)
 	       && opt_string(j->payload, "sub", &j->sub, NULL)
 	       && opt_string(j->payload, "jti", &j->jti, NULL)
 	       && opt_string(j->payload, "sid", &j->sid, NULL)
@@ -350,10 +361,10 @@ rvk_reason_t
 rvk_jws_verify(const rvk_jws_t *jws, const rvk_issuer_t *issuer,
                const rvk_key_t **used)
 {
-	RVK_REQUIRE(jws != NULL && jws->header != NULL && jws->alg != NULL);
+	RVK_REQUIRE(jws != NULL && jws->header != NULL);
 	RVK_REQUIRE(issuer != NULL && used != NULL);
 	rvk_alg_t alg;
-	if (!rvk_alg_parse(jws->alg, strlen(jws->alg), &alg)
+	if (jws->alg == NULL || !rvk_alg_parse(jws->alg, strlen(jws->alg), &alg)
 	    || !(issuer->algorithms & RVK_ALGSET(alg)))
 		return RVK_REASON_UNSUPPORTED_ALG;
 	const rvk_key_t *key = NULL;

@@ -1,15 +1,17 @@
 /*
- * jws.h - a compact JWS taken apart and checked (SPEC §3 steps 1, 3, 4).
+ * jws.h - a compact JWS taken apart and checked (REFERENCE §3 steps 1, 3, 4).
  *
  * Step 1 (rvk_jws_parse): size; three segments of unpadded base64url with no
  * character outside A-Z a-z 0-9 - _ and the two dots; header and payload are
- * JSON objects with no duplicate members; registered claims have the types
- * RFC 7519 gives them (iss, sub, jti, sid strings; exp, iat, nbf numbers;
- * aud a string or an array of strings), else "malformed token"; header alg,
- * kid, typ are strings when present, and alg is present (a header without
- * alg is "malformed token"; an alg string that is not a canonical name is
- * "unsupported algorithm" at step 3). exp/iat/nbf may be integers or reals
- * (truncated), finite and within int64.
+ * JSON objects with no duplicate members (nesting at most RVK_JSON_MAX_DEPTH,
+ * jansson's memory bounded: base/json.h); registered claims have the types
+ * RFC 7519 gives them (sub, jti, sid strings; exp, iat, nbf numbers; aud a
+ * string or an array of strings), else "malformed token"; header kid, typ
+ * are strings when present. alg and iss are judged later (REFERENCE §3): a
+ * header without a string alg parses with alg NULL, "unsupported algorithm"
+ * at step 3; a payload without a string iss parses with iss NULL, "unknown
+ * issuer" at step 2. exp/iat/nbf may be integers or reals (truncated),
+ * finite and within int64.
  * Steps 3-4 (rvk_jws_verify): alg in the issuer's allow-list (exact,
  * case-sensitive), key chosen by keyring.h's rules, `crit` rejected, the
  * signature verified by OpenSSL over the signing input as received.
@@ -43,7 +45,8 @@ typedef struct rvk_jws {
 	json_t *payload;            /* owned */
 	unsigned char *sig;         /* owned, decoded */
 	size_t sig_len;
-	/* Borrowed from header/payload (NULL when absent): */
+	/* Borrowed from header/payload (NULL when absent; alg and iss also
+	 * when not a string): */
 	const char *alg, *kid, *typ;
 	size_t kid_len;
 	const char *iss, *sub, *jti, *sid;

@@ -5,7 +5,7 @@
  * and either an OpenSSL EVP_PKEY (RS*, ES*) or an HMAC secret (HS*). Public
  * keys and secrets never share a lookup path: a key made from a PEM can only
  * verify RS* or ES* signatures, a key made from a secret only HS*. This is
- * what makes `none` and HS/RS confusion impossible (SPEC §3 step 3).
+ * what makes `none` and HS/RS confusion impossible (REFERENCE §3 step 3).
  *
  * Every key gets a process-unique load_id when it is made; a verified-token
  * cache entry is bound to the load_id, not to the kid (identity providers

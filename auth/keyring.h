@@ -6,7 +6,7 @@
  * the old ring is freed after a grace period. So requests in flight finish
  * with the key set they started with.
  *
- * Key choice (SPEC §3 step 3): a token with a kid gets the key with that kid
+ * Key choice (REFERENCE §3 step 3): a token with a kid gets the key with that kid
  * (none: unknown key), whose pinned alg must equal the header's alg
  * (unsupported algorithm otherwise). A token without a kid gets the ring's
  * only key whose alg equals the header's alg (none or several: unknown key).

@@ -7,6 +7,8 @@
 
 #include "auth/logout.h"
 #include "base/check.h"
+#include "base/clock.h"
+#include "base/id.h"
 
 #define BCL_EVENT "http://schemas.openid.net/event/backchannel-logout"
 
@@ -43,9 +45,9 @@ rvk_logout_check(const rvk_jws_t *jws, const char *client_id, int64_t leeway,
 		return no(desc, desclen, "missing jti");
 	int64_t until;
 	if (jws->has_exp) {
-		if (now >= jws->exp + leeway)
+		until = rvk_time_add(jws->exp, leeway);
+		if (now >= until)
 			return no(desc, desclen, "logout token expired");
-		until = jws->exp + leeway;
 	} else {
 		if (jws->iat < now - leeway - max_token_lifetime)
 			return no(desc, desclen, "logout token too old (iat)");
@@ -62,6 +64,9 @@ rvk_logout_check(const rvk_jws_t *jws, const char *client_id, int64_t leeway,
 		return no(desc, desclen, "neither sid nor sub");
 	if (json_object_get(p, "nonce"))
 		return no(desc, desclen, "a logout token must not carry a nonce");
+	if (!rvk_id_valid_str(has_sid ? jws->sid : jws->sub))
+		return no(desc, desclen, has_sid ? "sid longer than 255 bytes"
+		                                 : "sub longer than 255 bytes");
 	out->session = has_sid;
 	out->id = has_sid ? jws->sid : jws->sub;
 	out->jti = jws->jti;

@@ -1,6 +1,6 @@
 /*
  * logout.h - the claims of an OpenID Connect Back-Channel Logout 1.0 logout
- * token (SPEC §5.3), judged after the caller parsed the token (jws.h step 1),
+ * token (REFERENCE §5.3), judged after the caller parsed the token (jws.h step 1),
  * found its issuer and verified its signature (jws.h steps 3-4).
  *
  * Rules, in this order (the first that fails is the message):

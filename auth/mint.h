@@ -2,7 +2,7 @@
  * mint.h - making tokens and keys: dev mode (`revokd serve --dev`), the
  * `check` tooling and tests. Never on the verification path.
  *
- * Tokens are minted with libjwt 1.10 (SPEC §3 step 4: libjwt mints, OpenSSL
+ * Tokens are minted with libjwt 1.10 (REFERENCE §3 step 4: libjwt mints, OpenSSL
  * verifies), so the differential test has an independent signer. Keys are
  * generated with OpenSSL.
  *

@@ -9,6 +9,8 @@
 
 #include "auth/set.h"
 #include "base/check.h"
+#include "base/clock.h"
+#include "base/id.h"
 
 #define CAEP_SESSION_REVOKED \
 	"https://schemas.openid.net/secevent/caep/event-type/session-revoked"
@@ -190,10 +192,10 @@ rvk_set_check(const rvk_jws_t *jws, const char *audience, int64_t leeway,
 		return fail(RVK_SET_INVALID_REQUEST, desc, desclen, "missing iat");
 	if (!jws->jti || !*jws->jti)
 		return fail(RVK_SET_INVALID_REQUEST, desc, desclen, "missing jti");
-	if (jws->iat > now + leeway)
+	if (jws->iat > rvk_time_add(now, leeway))
 		return fail(RVK_SET_INVALID_REQUEST, desc, desclen,
 		            "iat is in the future");
-	if (jws->has_exp && now >= jws->exp + leeway)
+	if (jws->has_exp && now >= rvk_time_add(jws->exp, leeway))
 		return fail(RVK_SET_INVALID_REQUEST, desc, desclen, "SET expired");
 	const json_t *events = json_object_get(p, "events");
 	if (!json_is_object(events) || json_object_size(events) == 0)
@@ -229,6 +231,10 @@ rvk_set_check(const rvk_jws_t *jws, const char *audience, int64_t leeway,
 		if (!subject_action(subj, fam, jws->iss, &a.kind, &a.id, &why))
 			return fail(RVK_SET_INVALID_REQUEST, desc, desclen,
 			            "bad subject: %s", why);
+		if (!rvk_id_valid_str(a.id))
+			return fail(RVK_SET_INVALID_REQUEST, desc, desclen,
+			            "bad subject: identifier longer than %d bytes",
+			            RVK_ID_MAX);
 		a.at = jws->iat;
 		const json_t *ts = json_object_get(ev, "event_timestamp");
 		if (ts) {

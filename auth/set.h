@@ -1,5 +1,5 @@
 /*
- * set.h - the claim set of a Security Event Token (RFC 8417), SPEC §5.2.
+ * set.h - the claim set of a Security Event Token (RFC 8417), REFERENCE §5.2.
  *
  * The receiver of RFC 8935 push delivery parses the SET (jws.h step 1),
  * finds its issuer and verifies it (jws.h steps 3-4); this module then

@@ -22,4 +22,16 @@ int64_t rvk_clock_now_ms(void);
 /* Returns: a monotonic time in nanoseconds, for durations. */
 uint64_t rvk_clock_mono_ns(void);
 
+/* Returns: a + b saturated to [INT64_MIN, INT64_MAX]. Times from a token
+ * (exp, iat, nbf) may be anywhere in int64: exp + leeway must neither be
+ * undefined behaviour nor wrap "expired" into "valid". Pure. */
+static inline int64_t
+rvk_time_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 #endif

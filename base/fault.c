@@ -88,6 +88,13 @@ rvk_fault_init_from_env(void)
 	const char *env = getenv("REVOKD_FAULTS");
 	if (!env || !*env)
 		return 0;
+#ifndef RVK_FAULT_INJECTION
+	/* Arming nothing in silence would let a test that expects failures
+	 * pass against a build that cannot fail: say so and stop. */
+	fprintf(stderr, "revokd: REVOKD_FAULTS is set, but this build has no "
+	        "fault points (meson -Dfault_injection=enabled)\n");
+	return -1;
+#endif
 	char *copy = strdup(env), *save = NULL;
 	if (!copy)
 		return -1;

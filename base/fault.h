@@ -18,16 +18,20 @@
  *
  * Threads: arming is not thread-safe (do it before starting threads);
  * RVK_FAULT may be called from any thread.
- * Build: -Dfault_injection=false compiles every point to false.
+ * Build: meson -Dfault_injection (a feature): auto, the default, compiles the
+ * points in except in release and minsize builds; disabled compiles every
+ * point to false, and then a set REVOKD_FAULTS stops the process at start
+ * (exit 2). `revokd version` and meson's summary say which.
  */
 #ifndef RVK_BASE_FAULT_H
 #define RVK_BASE_FAULT_H
 
 #include <stdbool.h>
 
-#ifdef RVK_FAULT_INJECTION
 extern int rvk_fault_armed;
+/* The slow path of RVK_FAULT (declared in every build; used only by it). */
 bool rvk_fault_hit(const char *name);
+#ifdef RVK_FAULT_INJECTION
 #define RVK_FAULT(name)                                                       \
 	(__builtin_expect(__atomic_load_n(&rvk_fault_armed, __ATOMIC_RELAXED), 0) \
 	 && rvk_fault_hit(name))

@@ -4,7 +4,7 @@
  * Flavour: memb (sys_membarrier), the cheapest read side that does not need
  * quiescent-state announcements (qsbr would stall grace periods behind an MHD
  * worker blocked in epoll). memb readers MUST be registered, or grace periods
- * do not wait for them (DEPENDENCIES.md §6: a silent use-after-free). Threads
+ * do not wait for them (DECISIONS D6: a silent use-after-free). Threads
  * of libmicrohttpd's pool are not ours, so rvk_rcu_read_lock() registers the
  * calling thread lazily, on its first read section; a pthread key destructor
  * unregisters it when the thread exits. The check is one thread-local load.

@@ -1,10 +1,10 @@
 /*
- * reason.h - the verdicts of SPEC §3, as data.
+ * reason.h - the verdicts of REFERENCE §3, as data.
  *
  * RVK_REASON_OK means "allow". Every other value is a deny whose text,
- * rvk_reason_str(), is exactly the SPEC's reason string; rvk_reason_metric()
+ * rvk_reason_str(), is exactly the REFERENCE's reason string; rvk_reason_metric()
  * is the same with spaces as '_' (the `result` label of
- * revokd_decisions_total). The enum order is the SPEC's check order.
+ * revokd_decisions_total). The enum order is the REFERENCE's check order.
  *
  * Threads: pure functions.
  */
@@ -43,7 +43,7 @@ typedef enum rvk_reason {
 	RVK_REASON_COUNT
 } rvk_reason_t;
 
-/* Returns: the SPEC reason text ("token expired"), "allow" for OK. */
+/* Returns: the REFERENCE reason text ("token expired"), "allow" for OK. */
 const char *rvk_reason_str(rvk_reason_t r);
 /* Returns: the metric label ("token_expired"), "allow" for OK. */
 const char *rvk_reason_metric(rvk_reason_t r);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/check.h"
+#include "base/id.h"
 #include "base/mem.h"
 #include "base/rcu.h"
 #include "cache/revtable.h"
@@ -287,4 +288,15 @@ rvk_revtable_count(rvk_revtable_t *t, rvk_rev_type_t type)
 {
 	RVK_REQUIRE((unsigned)type < RVK_REV_TYPE_COUNT);
 	return atomic_load_explicit(&t->count[type], memory_order_relaxed);
+}
+
+bool
+rvk_rev_key_valid(rvk_rev_type_t type, const char *iss, size_t iss_len,
+                  const char *id, size_t id_len)
+{
+	if ((unsigned)type >= RVK_REV_TYPE_COUNT || !rvk_id_valid(iss, iss_len))
+		return false;
+	if (type == RVK_REV_ISSUER)
+		return id != NULL && id_len == 0;
+	return rvk_id_valid(id, id_len);
 }

@@ -1,12 +1,12 @@
 /*
- * revtable.h - every live revocation, in memory (SPEC §3 step 6, §4).
+ * revtable.h - every live revocation, in memory (REFERENCE §3 step 6, §4).
  *
  * Built on cache/syncmap.h: lock-free reads, entries keyed by
  * (type, issuer, id), each holding revoked_at and expires_at. A `key`
  * revocation's expires_at is RVK_NEVER. After expires_at + leeway an entry
  * denies nothing and the sweeper may remove it.
  *
- * Semantics (SPEC §4): rvk_revtable_put of an existing key keeps the later
+ * Semantics (REFERENCE §4): rvk_revtable_put of an existing key keeps the later
  * revoked_at and the later expires_at. rvk_revtable_check denies, in order:
  * (iss, jti) present -> token revoked; (iss, sid) with revoked_at >= iat ->
  * session revoked; (iss, sub) likewise -> subject revoked; (iss) likewise ->
@@ -54,6 +54,15 @@ typedef struct rvk_rev_query {
 	const char *kid; size_t kid_len;   /* of the key that verified the token */
 	int64_t iat;
 } rvk_rev_query_t;
+
+/*
+ * The one rule for what may be a revocation (base/id.h): iss and id
+ * rvk_id_valid, except that an issuer revocation's id is empty. Every
+ * intake path, the store's record and its load use this.
+ * Returns: whether (type, iss, id) may be a revocation.
+ */
+bool rvk_rev_key_valid(rvk_rev_type_t type, const char *iss, size_t iss_len,
+                       const char *id, size_t id_len);
 
 /* Returns: a table presized for about `expected` entries. leeway in seconds. */
 rvk_revtable_t *rvk_revtable_new(size_t expected, int64_t leeway);

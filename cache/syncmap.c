@@ -760,7 +760,7 @@ rvk_syncmap_maintain(rvk_syncmap_t *m)
 	if (atomic_flag_test_and_set(&m->resizing))
 		return;         /* another thread is on it */
 	rvk_rcu_thread_online();
-	/* Synchronous: also clears a stuck lazy resize (DEPENDENCIES.md §6). */
+	/* Synchronous: also clears a stuck lazy resize (DECISIONS D7). */
 	cds_lfht_resize(m->ht, target);
 	atomic_store(&m->last_size, target);
 	atomic_flag_clear(&m->resizing);

@@ -38,7 +38,7 @@
  * Sizing: the table starts with the next power of two >= `expected`
  * buckets (never fewer allocated), with AUTO_RESIZE|ACCOUNTING, and keeps
  * its own atomic entry counter. liburcu 0.13's automatic growth can stay
- * stuck at a tiny size (DEPENDENCIES.md §6), so rvk_syncmap_maintain (run by
+ * stuck at a tiny size (DECISIONS D7), so rvk_syncmap_maintain (run by
  * rvk_syncmap_sweep) resizes explicitly when the count passes twice the last
  * size set, and back down when it falls below an eighth of it.
  *

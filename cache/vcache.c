@@ -30,7 +30,7 @@
  * the first entries in the table's order: that walk starts at bucket 0 and
  * crosses the dummy node of every emptied bucket, and as evictions empty
  * the front of the table it grew to ~100 us per miss on a full
- * 10,000-entry cache (docs/BENCHMARKS.md, issue 9). If a few attempts
+ * 10,000-entry cache (DECISIONS D14). If a few attempts
  * cannot free a slot (every slot is a put in flight), the put gives up and
  * frees its value: a cache may decline.
  */

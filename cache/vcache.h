@@ -1,5 +1,5 @@
 /*
- * vcache.h - the verified-token cache (SPEC §3, "The verified cache").
+ * vcache.h - the verified-token cache (REFERENCE §3, "The verified cache").
  *
  * Maps SHA-256(whole token) to a value the caller built after steps 1-5
  * succeeded (for /auth: the claims step 6 needs, exp/nbf, the key's load_id

@@ -1,8 +1,9 @@
 /*
  * `revokd check TOKEN`: the /auth decision offline, with the configured
  * static keys and the revocations stored in the data dir, printed as JSON.
- * Claims are printed only once the signature verified (a deny at steps 1-5
- * prints "claims": null: unverified claims would mislead).
+ * Claims are printed once the signature verified, also on a deny at step 5
+ * (an expired token shows what it says); a deny at steps 1-4 prints
+ * "claims": null: unverified claims would mislead.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -125,11 +126,19 @@ rvk_cmd_check(int argc, char **argv)
 	};
 	rvk_access_t acc;
 	bool verified;
-	rvk_reason_t r = rvk_decide(issuers, &policy, table, token, strlen(token), now,
-	                            &acc, &verified);
+	rvk_rcu_read_lock();
+	rvk_reason_t r = rvk_access_verify_explain(issuers, &policy, token,
+	                                           strlen(token), now, &acc,
+	                                           &verified);
+	rvk_rcu_read_unlock();
 	if (!verified) {
 		print("deny", rvk_reason_str(r), NULL);
 		goto out;
+	}
+	if (r == RVK_REASON_OK) {
+		rvk_rev_query_t q;
+		rvk_decide_query(&acc, &q);
+		r = rvk_revtable_check(table, &q, now);
 	}
 	const rvk_jws_t *j = &acc.jws;
 	if (r == RVK_REASON_OK) {

@@ -1,6 +1,6 @@
 /*
  * The admin client: `revokd revoke`, `unrevoke` and `list` speak the admin
- * API (SPEC §5.6) over HTTP with libcurl, and turn its answers into clear
+ * API (REFERENCE §5.6) over HTTP with libcurl, and turn its answers into clear
  * messages and exit codes: 0 done, 1 the server said no or could not be
  * reached, 2 the command line is wrong.
  */

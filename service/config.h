@@ -1,5 +1,5 @@
 /*
- * config.h - the JSON configuration file (SPEC §2), parsed and validated.
+ * config.h - the JSON configuration file (REFERENCE §2), parsed and validated.
  *
  * Every key is checked: unknown keys, wrong types, out-of-range numbers,
  * unknown algorithms, a key whose alg is not in its issuer's algorithms,
@@ -72,9 +72,15 @@ typedef struct rvk_config {
 	int64_t vcache_ttl;
 	rvk_config_issuer_t *issuers;
 	size_t n_issuers;
-	char *webhook_secret_file;
+	/* webhook.secret_file and admin.token_file: a path or a list of
+	 * paths (each absolute); every secret listed is accepted, so a new
+	 * one can be added before the old one is removed (SIGHUP re-reads
+	 * them). */
+	char **webhook_secret_files;
+	size_t n_webhook_secret_files;
 	int64_t webhook_tolerance;
-	char *admin_token_file;
+	char **admin_token_files;
+	size_t n_admin_token_files;
 	rvk_config_pair_t *introspection_clients;  /* id -> secret_file */
 	size_t n_introspection_clients;
 	char *set_audience;
@@ -88,7 +94,7 @@ typedef struct rvk_config {
 	bool dev;               /* set by `serve --dev`, not the file */
 } rvk_config_t;
 
-/* Returns: a config holding every default of SPEC §2 and no issuer. */
+/* Returns: a config holding every default of REFERENCE §2 and no issuer. */
 rvk_config_t *rvk_config_new_defaults(void);
 
 /*

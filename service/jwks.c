@@ -156,7 +156,7 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct sink *s = arg;
 	size_t n = size * nmemb;
-	/* MAXFILESIZE alone does not stop a chunked body (DEPENDENCIES.md §10):
+	/* MAXFILESIZE alone does not stop a chunked body (DECISIONS D11):
 	 * the cap is enforced here, on what actually arrives. */
 	if (s->b.len + n > RVK_JWKS_MAX_BYTES) {
 		s->over = true;

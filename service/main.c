@@ -37,7 +37,8 @@ usage(FILE *f)
 	      "  version   print versions of revokd and its libraries\n"
 	      "\n"
 	      "`revokd SUBCOMMAND --help` describes the options of each.\n"
-	      "Documents (in the source tree): README.md, docs/CONFIGURATION.md, docs/OPERATIONS.md\n", f);
+	      "Documents: man revokd, man revokd.json; README.md, docs/CONFIGURATION.md,\n"
+	      "docs/OPERATIONS.md (in the source tree; installed in share/doc/revokd).\n", f);
 }
 
 static void
@@ -60,7 +61,8 @@ serve_usage(FILE *f)
 	      "Flags override the configuration file. Secrets may come from\n"
 	      "REVOKD_ADMIN_TOKEN and REVOKD_WEBHOOK_SECRET. Dev mode, the flags and\n"
 	      "every configuration key: docs/CONFIGURATION.md; running revokd:\n"
-	      "docs/OPERATIONS.md (both in the source tree).\n", f);
+	      "docs/OPERATIONS.md (both in the source tree; installed in share/doc/revokd),\n"
+	      "and revokd(8), revokd.json(5).\n", f);
 }
 
 enum {
@@ -186,7 +188,7 @@ serve(int argc, char **argv)
 	rvk_log_set_level(cfg->log_level);
 
 	/* Block the signals before any thread starts, so they all inherit the
-	 * mask and only sigwait() below receives them (DEPENDENCIES.md §5). */
+	 * mask and only sigwait() below receives them (DECISIONS D5). */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -209,8 +211,9 @@ serve(int argc, char **argv)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			rvk_log(RVK_LOG_INFO, "SIGHUP: reloading keys", NULL);
+			rvk_log(RVK_LOG_INFO, "SIGHUP: reloading keys and secrets", NULL);
 			rvk_runtime_reload(rt);
+			rvk_runtime_reload_secrets(rt);
 			continue;
 		}
 		rvk_log(RVK_LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
@@ -226,7 +229,13 @@ static int
 version(void)
 {
 	curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-	printf("revokd %s\n", REVOKD_VERSION);
+	/* The build's fault points on the first line, which every line's
+	 * "name version" shape leaves room for (base/fault.h). */
+#ifdef RVK_FAULT_INJECTION
+	printf("revokd %s (fault injection: on, a test build)\n", REVOKD_VERSION);
+#else
+	printf("revokd %s (fault injection: off)\n", REVOKD_VERSION);
+#endif
 	printf("libjwt %s\n", REVOKD_LIBJWT_VERSION);
 	printf("libmicrohttpd %s\n", MHD_get_version());
 	printf("jansson %s\n", jansson_version_str());

@@ -5,7 +5,7 @@
  * HTTP GET over loopback to our own public listener, so it goes through
  * the accept loop, an MHD worker and the router. Until the service is
  * ready it asks GET /readyz every 100 ms and sends READY=1 on the first
- * 200 (SPEC §6: ready means /readyz would answer 200). When the manager
+ * 200 (REFERENCE §6: ready means /readyz would answer 200). When the manager
  * set WATCHDOG_USEC it asks GET /healthz every WATCHDOG_USEC/2 and sends
  * WATCHDOG=1 only after a 200, so a wedged worker pool or a deadlocked
  * router stops the pings and systemd restarts the unit. STOPPING=1 is sent

@@ -14,6 +14,7 @@
 
 #include "base/check.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "store/db.h"
 #include "store/faultvfs.h"
 
@@ -207,7 +208,7 @@ rvk_db_open_write(const char *path, sqlite3 **out, char *err, size_t errlen)
 		r = RVK_EPERM;
 		goto cleanup;
 	}
-	/* FULL: a commit survives power loss, not only a crash (SPEC §4).
+	/* FULL: a commit survives power loss, not only a crash (REFERENCE §4).
 	 * journal_size_limit: a big group commit grows the WAL; give the
 	 * space back after the next checkpoint. */
 	rc = sqlite3_exec(db, "PRAGMA synchronous = FULL;"
@@ -278,7 +279,7 @@ rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
 	static const char *const sql =
 		"SELECT type, iss, id, revoked_at, expires_at FROM revocations";
 	sqlite3_stmt *st = NULL;
-	size_t n = 0, all = 0;
+	size_t n = 0, all = 0, skipped = 0;
 	rvk_result_t r = RVK_OK;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
@@ -306,10 +307,25 @@ rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
 			r = RVK_EIO;
 			goto cleanup;
 		}
+		/* A row an older version let in (an ID over 255 bytes, an
+		 * empty one) is left on disk, not loaded: it stopped every
+		 * restart before (docs/SECURITY.md, "Security round 2"). */
+		if (!rvk_rev_key_valid((rvk_rev_type_t)type, iss,
+		                       (size_t)iss_len, id, (size_t)id_len)) {
+			skipped++;
+			continue;
+		}
 		rvk_revtable_put(table, (rvk_rev_type_t)type, iss,
 		                 (size_t)iss_len, id, (size_t)id_len,
 		                 sqlite3_column_int64(st, 3), expires);
 		n++;
+	}
+	if (skipped) {
+		char sbuf[24];
+		snprintf(sbuf, sizeof(sbuf), "%zu", skipped);
+		rvk_log(RVK_LOG_WARN, "revocations with an invalid issuer or ID "
+		        "not loaded (IDs are 1 to 255 bytes)", "path", path,
+		        "rows", sbuf, NULL);
 	}
 	if (rc != SQLITE_DONE) {
 		r = fail(db, rc, path, "loading revocations", err, errlen);

@@ -1,6 +1,6 @@
 /*
  * redis_conn.h - one blocking connection to a Redis server, plain TCP or
- * TLS, that speaks RESP (SPEC §7, "The Redis that production runs").
+ * TLS, that speaks RESP (REFERENCE §7, "The Redis that production runs").
  *
  * DESIGN: Debian 12's hiredis (0.14) has no TLS, and its redisContext owns
  * the socket. So the socket is ours: a TCP connection (connect timeout,

@@ -1,5 +1,5 @@
 /*
- * redis_url.h - the cluster's redis.url setting (SPEC §2).
+ * redis_url.h - the cluster's redis.url setting (REFERENCE §2).
  *
  * Threads: pure functions. Ownership: a parsed URL owns its strings.
  */

@@ -3,7 +3,7 @@
  * connections its two threads share the code for (store/replica.h). The
  * publisher is in store/replica_pub.c, the consumer in store/replica_sub.c.
  *
- * Connections (store/redis_conn.h, plain or TLS): RESP2 only; any failure
+ * Connections (store/redis_conn.h, plain or TLS): RESP2 only (DECISIONS D9); any failure
  * leaves the connection dead, so the thread frees it and connects afresh
  * after a back-off; the blocking reader has its own connection with a
  * socket timeout (10 s) longer than BLOCK (5 s). Every connect runs AUTH,

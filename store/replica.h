@@ -1,5 +1,5 @@
 /*
- * replica.h - cluster mode (SPEC §7): replicas share revocations through a
+ * replica.h - cluster mode (REFERENCE §7): replicas share revocations through a
  * Redis stream.
  *
  * DESIGN: two threads, each with its own hiredis connection (RESP2; hiredis

@@ -123,8 +123,9 @@ rvk_repl_parse_entry(const redisReply *kv, const char *self_node,
 	r->id = (char *)field(kv, "id");
 	/* An issuer revocation has no id; every other kind needs one. */
 	if (!op || !type || !rvk_rev_type_parse(type, &r->type) || !r->iss
-	    || !r->iss[0] || !r->id
-	    || (r->type == RVK_REV_ISSUER) != (r->id[0] == '\0'))
+	    || !r->id
+	    || !rvk_rev_key_valid(r->type, r->iss, strlen(r->iss), r->id,
+	                          strlen(r->id)))
 		return RVK_REPL_ENTRY_BAD;
 	r->origin = (char *)origin;
 	/* A version needs the origin that breaks its ties; no version: an
@@ -172,6 +173,9 @@ rvk_repl_parse_key(const char *field_s, const char *value, rvk_revocation_t *r,
 		return false;
 	*iss = rvk_strndup(e + 1, ilen);
 	*kid = rvk_strdup(e + 1 + ilen);
+	if (!rvk_rev_key_valid(RVK_REV_KEY, *iss, strlen(*iss), *kid,
+	                       strlen(*kid)))
+		return false;
 	char *v;
 	long long ra = strtoll(value, &v, 10);
 	if (v == value || *v != ' ' || errno)

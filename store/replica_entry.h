@@ -1,5 +1,5 @@
 /*
- * replica_entry.h - reading what Redis returns to the consumer (SPEC §7):
+ * replica_entry.h - reading what Redis returns to the consumer (REFERENCE §7):
  * the XREAD reply, a stream entry's fields, and a value of the keys hash.
  * These are bytes from the network (another replica, or whatever holds the
  * Redis server): anything not exactly as store/replica_pub.c writes it is

@@ -23,7 +23,7 @@
 #include "store/replica.h"
 
 #define BLOCK_MS 5000
-#define READ_TIMEOUT_S 10       /* > BLOCK_MS: see DEPENDENCIES.md §8 */
+#define READ_TIMEOUT_S 10       /* > BLOCK_MS: see DECISIONS D9 */
 #define PUB_TIMEOUT_S 5
 #define CONNECT_TIMEOUT_MS 2000
 #define READ_COUNT 1000

@@ -384,7 +384,14 @@ find_contribution(rvk_store_t *s, const rvk_revocation_t *r, bool *skip,
 	if (rc == SQLITE_ROW) {
 		int64_t at = sqlite3_column_int64(st, 0);
 		int64_t exp = rvk_db_column_expires(st, 1);
-		*skip = r->revoked_at <= at && r->expires_at <= exp;
+		/* RFC 7009 revokes a token "now", so its repeat always carries a
+		 * later revoked_at; a token revocation denies that token whatever
+		 * its iat, so the later time changes nothing and the repeat is no
+		 * write (else every repeated /v1/revoke of a held token would be
+		 * a commit and a stream entry). */
+		bool same_time = r->revoked_at <= at ||
+		                 (r->type == RVK_REV_TOKEN && r->source == RVK_SRC_RFC7009);
+		*skip = same_time && r->expires_at <= exp;
 		rc = SQLITE_DONE;
 	}
 	sqlite3_reset(st);
@@ -787,11 +794,14 @@ submit(rvk_store_t *s, struct job *j)
 	return r;
 }
 
+/* The intake paths checked rvk_rev_key_valid already (a 4xx); this keeps
+ * a row that could not be loaded again out of the database. */
 static bool
 well_formed(const rvk_revocation_t *r)
 {
-	return (unsigned)r->type < RVK_REV_TYPE_COUNT && r->iss && r->iss[0]
-	       && r->id && (r->type != RVK_REV_ISSUER || r->id[0] == '\0')
+	return r->iss && r->id
+	       && rvk_rev_key_valid(r->type, r->iss, strlen(r->iss), r->id,
+	                            strlen(r->id))
 	       && (unsigned)r->source < RVK_SRC_COUNT && !r->sources;
 }
 

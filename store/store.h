@@ -25,7 +25,9 @@
  * the table (cache/revtable.h) holds only the in-force times: the latest
  * revoked_at and the latest expires_at over every contribution. Removing
  * one source's contribution leaves the others in force; an unfiltered
- * delete removes them all.
+ * delete removes them all. RFC 7009 revokes a token "now": its repeat of a
+ * token it revoked before keeps the first revoked_at (which plays no part
+ * in a token revocation's decision) and so writes nothing either.
  *
  * Schema: versioned with PRAGMA user_version, migrated on open.
  *

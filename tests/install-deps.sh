@@ -4,12 +4,17 @@
 set -euo pipefail
 BUILD_PKGS=(build-essential meson ninja-build pkg-config
   libjwt-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev
-  liburcu-dev libsqlite3-dev libhiredis-dev libsystemd-dev)
+  liburcu-dev libsqlite3-dev libhiredis-dev libsystemd-dev scdoc
+  debhelper dpkg-dev pkgconf)
 TEST_PKGS=(clang libclang-rt-14-dev python3 python3-pytest python3-jwt
-  python3-jwcrypto python3-requests python3-cryptography sqlite3 curl
-  nginx-light redis-server redis-sentinel wrk prometheus systemd)
+  python3-jwcrypto python3-requests python3-cryptography python3-yaml sqlite3 curl
+  nginx-light libnginx-mod-http-headers-more-filter caddy haproxy
+  redis-server redis-sentinel wrk prometheus systemd man-db lintian yamllint)
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${TEST_PKGS[@]}")
+# The incident console's browser test (tests/integration/test_console_browser.py):
+# Debian's Chromium, driven over the DevTools protocol with python3-websocket.
+[ "${1:-}" = "--build-only" ] || want+=(chromium python3-websocket)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -36,7 +36,7 @@ reports+=("$REPORTS/selftest.xml")
 
 # Fault points (base/fault.h) are compiled in for the tests only.
 step "build: plain (-Werror)"
-if configure "$B" --werror -Dfault_injection=true; then
+if configure "$B" --werror -Dfault_injection=enabled; then
   unit "$B" plain unit; reports+=("$REPORTS/unit-plain.xml")
   integration plain "$ROOT/$B/service/revokd"; reports+=("$REPORTS/integration-plain.xml")
 else
@@ -46,7 +46,7 @@ fi
 if [ -z "${QUICK:-}" ]; then
   step "build: ASan+UBSan"
   sanitizer_env
-  if configure "$B-asan" --werror -Dfault_injection=true \
+  if configure "$B-asan" --werror -Dfault_injection=enabled \
       -Db_sanitize=address,undefined -Db_lundef=false; then
     unit "$B-asan" asan unit; reports+=("$REPORTS/unit-asan.xml")
     integration asan "$ROOT/$B-asan/service/revokd"; reports+=("$REPORTS/integration-asan.xml")
@@ -56,7 +56,7 @@ if [ -z "${QUICK:-}" ]; then
   unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
   step "build: TSan (clang)"
-  if CC=clang configure "$B-tsan" --werror -Dfault_injection=true \
+  if CC=clang configure "$B-tsan" --werror -Dfault_injection=enabled \
       -Db_sanitize=thread -Db_lundef=false; then
     tsan_env
     unit "$B-tsan" tsan tsan; reports+=("$REPORTS/unit-tsan.xml")
@@ -74,7 +74,8 @@ if [ -z "${QUICK:-}" ]; then
         tests/integration/test_faults.py tests/integration/test_admin_semantics.py \
         tests/integration/test_keycloak.py tests/integration/test_backchannel.py \
         tests/integration/test_jwks.py tests/integration/test_key_reload.py \
-        tests/integration/test_threads_one.py tests/e2e/test_cluster.py
+        tests/integration/test_threads_one.py tests/e2e/test_cluster.py \
+        tests/integration/test_secret_rotation.py
     reports+=("$REPORTS/integration-tsan.xml")
     unset TSAN_OPTIONS
   else

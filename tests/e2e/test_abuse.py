@@ -1,4 +1,4 @@
-"""Limits under abuse (issue 10, SPEC §8): bounded load on loopback.
+"""Limits under abuse (DECISIONS D20, REFERENCE §8): bounded load on loopback.
 
 Slow and idle clients use their own loopback addresses (127.0.0.2, ...), the
 "good" client 127.0.0.1, so the per-address connection limit of api/server.c

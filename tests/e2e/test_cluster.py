@@ -1,4 +1,4 @@
-"""Cluster mode (SPEC §7): replicas sharing revocations through a real
+"""Cluster mode (REFERENCE §7): replicas sharing revocations through a real
 redis-server. Propagation is polled with generous deadlines (PATIENCE
 seconds): how fast it is belongs to bench/cluster, not to a test that runs
 on a loaded 2-core machine and under sanitizers."""
@@ -132,12 +132,19 @@ def test_redis_outage_loses_nothing(make_replica, redis, mint):
         expected |= {jti_a, jti_b}
     assert metric(a, "revokd_replication_outbox") == 20
     wait_for(lambda: readyz(a) == (200, "degraded"), PATIENCE, "a degraded, still ready")
+    # What the alert rules read (deploy/prometheus/revokd-rules.yml).
+    wait_for(lambda: metric(a, "revokd_replication_state", '{state="degraded"}') == 1,
+             PATIENCE, "revokd_replication_state degraded")
+    assert metric(a, "revokd_replication_state", '{state="connected"}') == 0
+    assert metric(a, "revokd_ready") == 1
     redis.start()
     for srv in (a, b):
         wait_for(lambda: {x[2] for x in listing(srv)} == expected, 15,
                  "converged after the outage")
         wait_for(lambda: settled(srv), PATIENCE, "outbox drained")
         wait_for(lambda: readyz(srv) == (200, "connected"), PATIENCE, "reconnected")
+        assert metric(srv, "revokd_replication_state", '{state="connected"}') == 1
+        assert metric(srv, "revokd_replication_state", '{state="degraded"}') == 0
     assert listing(a) == listing(b)
 
 
@@ -221,7 +228,7 @@ def sources_of(srv):
 
 def test_a_keycloak_clear_on_one_replica_lifts_only_keycloak_everywhere(
         make_replica, keys, mint):
-    """Issue #15 defect 3 in cluster mode: the clear used to travel as a
+    """DECISIONS D21 in cluster mode: the clear used to travel as a
     tombstone of the whole revocation. Entries now carry their source and
     origin; a clear removes Keycloak's contribution only, on every replica."""
     a, b = make_replica("a"), make_replica("b")
@@ -291,7 +298,7 @@ def full_table(srv):
 
 
 def test_concurrent_revoke_and_delete_converge(make_replica):
-    """Versioned changes (SPEC §7, docs/ARCHITECTURE.md): two replicas
+    """Versioned changes (REFERENCE §7, docs/ARCHITECTURE.md): two replicas
     revoke and delete the same IDs at the same time, a bounded number of
     operations each; afterwards the three replicas' full tables (admin list)
     are identical - the later version won everywhere, whatever order the

@@ -207,7 +207,7 @@ def test_wrong_password_is_refused_and_logged(sredis, replicas):
             return replication(a)
         except ic.requests.RequestException:
             return None
-    # Never reached Redis: not ready (SPEC §7), and it says why.
+    # Never reached Redis: not ready (REFERENCE §7), and it says why.
     assert wait_for(not_ready, 60, "readyz answers") == (503, "connecting")
     r = ic.requests.get(a.url + "/readyz", timeout=10).json()
     assert r["checks"]["replication_error"].startswith("redis AUTH: refused: WRONGPASS"), r

@@ -1,4 +1,4 @@
-"""What a Redis may answer that revokd must not take (SPEC §7 revision 2,
+"""What a Redis may answer that revokd must not take (REFERENCE §7,
 §8): a server older than 6.2 (no XADD MINID), a server that answers INFO
 without a version, one that answers garbage (not RESP), one that announces
 a two-billion-element array; and, through a real redis-server, stream
@@ -156,6 +156,7 @@ def test_bad_stream_entries_are_refused_and_counted(tmp_path, keys, mint, redis)
         never = int(time.time()) + 3600
         common = dict(type="token", revoked_at=str(int(time.time())), expires_at=str(never),
                       source="admin", origin="f" * 32)
+        xadd(redis, op="revoke", iss=ISS, id="x" * 256, **common)          # ID over 255
         xadd(redis, op="bogus", iss=ISS, id=str(uuid.uuid4()), **common)
         xadd(redis, op="revoke", iss="https://not-configured.example", id=stranger, **common)
         xadd(redis, op="delete", iss="https://not-configured.example", id=stranger,
@@ -165,10 +166,10 @@ def test_bad_stream_entries_are_refused_and_counted(tmp_path, keys, mint, redis)
         tok = mint.token("RS256", jti=good)
         wait_for(lambda: a.auth(tok).status_code == 401, PATIENCE,
                  "the good entry after the bad ones applied")
-        assert metric(a, "revokd_replication_rejected_total") >= 4
+        assert metric(a, "revokd_replication_rejected_total") >= 5
         assert "stream entry for an unconfigured issuer skipped" in a.stderr_text()
         ids = {it["id"] for it in a.admin("GET", RV + "?limit=100").json()["items"]}
-        assert good in ids and stranger not in ids
+        assert good in ids and stranger not in ids and "x" * 256 not in ids
         ic.assert_allow(a.auth(mint.token("RS256", jti=str(uuid.uuid4()))))
     finally:
         ic.finish_server(a)

@@ -1,4 +1,4 @@
-"""Cluster mode over TLS (SPEC §7 revision 2, docs/OPERATIONS.md §8): revokd
+"""Cluster mode over TLS (REFERENCE §7, docs/OPERATIONS.md §8): revokd
 speaks TLS to Debian's redis-server (--tls-port) with OpenSSL itself, since
 hiredis 0.14 has none. Certificates come from a CA made at test time
 (conftest.CertAuthority). What is proved:

@@ -1,4 +1,4 @@
-"""The "redis" fault point (store/replica.c, issue 10): the Nth Redis command
+"""The "redis" fault point (store/replica.c, DECISIONS D20): the Nth Redis command
 of replica A fails as a lost connection, for N = 1, 2, ... until a workload
 runs before the fault fires. After each failure: every revocation
 acknowledged by either replica reaches both (nothing acknowledged is lost —
@@ -42,6 +42,7 @@ def fault_redis(request, tmp_path):
     r.stop()
 
 
+@ic.needs_faults
 def test_redis_fault_loop(tmp_path, keys, mint, fault_redis):
     redis = fault_redis
     failures = 0

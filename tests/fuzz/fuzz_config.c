@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c - the configuration file (service/config.c, SPEC §2) from
+ * fuzz_config.c - the configuration file (service/config.c, REFERENCE §2) from
  * any bytes: rvk_config_parse_string, then rvk_config_validate on what
  * parsed. Parsing does no I/O (files it names are read later), so any input
  * is safe here. The invariants: a refusal is RVK_EINVAL with a message, an

@@ -1,9 +1,9 @@
 /*
- * fuzz_events.c - revocation event bodies (api/events.c, SPEC §5.1) from any
+ * fuzz_events.c - revocation event bodies (api/events.c, REFERENCE §5.1) from any
  * bytes, against a one-issuer set (iss may be omitted) and a two-issuer set.
  * The invariants: an accepted body gives 1..RVK_EVENTS_MAX revocations, each
  * for a configured issuer, with an ID that is non-empty (empty only for
- * issuer revocations) and within RVK_EVENTS_MAX_ID, revoked_at in
+ * issuer revocations) and within RVK_ID_MAX, revoked_at in
  * [0, now + leeway], the expiry rule of events.h, a reason within
  * RVK_EVENTS_MAX_REASON; a refusal is EINVAL or EBUSY with a message.
  */
@@ -14,6 +14,7 @@
 #include "api/events.h"
 #include "base/check.h"
 #include "base/clock.h"
+#include "base/id.h"
 
 #define NOW 1764190000
 #define LEEWAY 30
@@ -57,7 +58,7 @@ run(const uint8_t *data, size_t size, const rvk_issuers_t *set)
 		const rvk_revocation_t *v = &revs[i];
 		RVK_REQUIRE(rvk_issuers_find(set, v->iss, strlen(v->iss)) != NULL);
 		size_t idlen = strlen(v->id);
-		RVK_REQUIRE(idlen <= RVK_EVENTS_MAX_ID);
+		RVK_REQUIRE(idlen <= RVK_ID_MAX);
 		RVK_REQUIRE((idlen == 0) == (v->type == RVK_REV_ISSUER));
 		RVK_REQUIRE(v->revoked_at >= 0 && v->revoked_at <= NOW + LEEWAY);
 		if (v->type == RVK_REV_KEY)

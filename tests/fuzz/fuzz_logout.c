@@ -1,5 +1,5 @@
 /*
- * fuzz_logout.c - logout-token claims (auth/logout.c, SPEC §5.3) from any
+ * fuzz_logout.c - logout-token claims (auth/logout.c, REFERENCE §5.3) from any
  * bytes. The invariants: an accepted token has a jti and an id, is not from
  * the future, and is remembered against replay until after now.
  */

@@ -1,6 +1,6 @@
 /*
  * fuzz_query.c - the admin list query (api/listquery.c) and its cursors
- * (api/cursor.c, SPEC §5.6) from any bytes: "type\niss\nlimit\ncursor\nid".
+ * (api/cursor.c, REFERENCE §5.6) from any bytes: "type\niss\nlimit\ncursor\nid".
  * The invariants: whatever parses has a limit in 1..1000, a type filter in
  * range and a cursor position in range; a cursor this process encodes for
  * (type, iss) round-trips through the parser to the same position; the same

@@ -26,6 +26,9 @@ check_revocation(const rvk_revocation_t *r, bool want_times)
 	RVK_REQUIRE((unsigned)r->type < RVK_REV_TYPE_COUNT);
 	RVK_REQUIRE(r->iss && r->iss[0] && r->id);
 	RVK_REQUIRE((r->type == RVK_REV_ISSUER) == (r->id[0] == '\0'));
+	/* base/id.h: what the store records and can load again. */
+	RVK_REQUIRE(rvk_rev_key_valid(r->type, r->iss, strlen(r->iss), r->id,
+	                              strlen(r->id)));
 	RVK_REQUIRE((unsigned)r->source < RVK_SRC_COUNT);
 	if (want_times && r->type == RVK_REV_KEY)
 		RVK_REQUIRE(r->expires_at == RVK_NEVER);

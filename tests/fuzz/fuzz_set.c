@@ -1,5 +1,5 @@
 /*
- * fuzz_set.c - SET claim sets (auth/set.c, SPEC §5.2) from any bytes. The
+ * fuzz_set.c - SET claim sets (auth/set.c, REFERENCE §5.2) from any bytes. The
  * invariants: an accepted SET has a jti, at most RVK_SET_MAX_ACTIONS
  * actions, each with a non-empty id and a revoked_at not in the future.
  */

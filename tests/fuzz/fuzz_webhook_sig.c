@@ -1,6 +1,6 @@
 /*
  * fuzz_webhook_sig.c - the Standard Webhooks headers (api/webhook_sig.c,
- * SPEC §5.1) from any bytes: "webhook-id\nwebhook-timestamp\n
+ * REFERENCE §5.1) from any bytes: "webhook-id\nwebhook-timestamp\n
  * webhook-signature\nbody". The signature is recomputed here with a
  * different OpenSSL entry point (EVP_Q_mac, EVP_EncodeBlock). The
  * invariants: an accepted delivery's header holds "v1,<that signature>" and

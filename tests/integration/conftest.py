@@ -571,7 +571,7 @@ def spawn(tmp_path_factory, keys):
 
 
 # ---------------------------------------------------------------------------
-# Taking revocations from identity providers (SPEC §5.1-5.5, §5.7): a server
+# Taking revocations from identity providers (REFERENCE §5.1-5.5, §5.7): a server
 # with a Standard Webhooks secret, a SET audience and introspection clients.
 
 SET_AUDIENCE = "https://revokd.test/"
@@ -601,7 +601,7 @@ def intake_server(tmp_path_factory, keys):
 
 
 # ---------------------------------------------------------------------------
-# Remote keys (SPEC §6 JWKS): a JWKS / OpenID discovery server on loopback.
+# Remote keys (REFERENCE §6 JWKS): a JWKS / OpenID discovery server on loopback.
 
 import base64 as _b64  # noqa: E402
 
@@ -772,6 +772,24 @@ class FastMinter(Minter):
 @pytest.fixture(scope="session")
 def fast_mint(keys):
     return FastMinter(keys)
+
+
+# ---------------------------------------------------------------------------
+# Fault points (base/fault.h) exist only in builds configured with them
+# (tests/run.sh does; a release build has none and refuses REVOKD_FAULTS).
+
+def faults_compiled():
+    try:
+        out = subprocess.run([REVOKD, "version"], capture_output=True, text=True,
+                             timeout=30).stdout
+    except OSError:
+        return False
+    return "fault injection: on" in out
+
+
+needs_faults = pytest.mark.skipif(
+    not faults_compiled(),
+    reason="this revokd build has no fault points (-Dfault_injection=enabled)")
 
 
 def wait_ready(port, proc, watchdog=30):

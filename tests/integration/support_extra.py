@@ -1,4 +1,4 @@
-"""Helpers shared by the coverage suites of issue #21 item 6
+"""Helpers shared by the coverage suites
 (test_threads_one.py, test_limits_live.py, test_env_secrets.py,
 test_key_reload.py, test_cache_expiry.py, tests/e2e/test_cluster_auth.py).
 

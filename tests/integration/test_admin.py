@@ -1,4 +1,4 @@
-"""SPEC §5.6: the admin API, row by row.
+"""REFERENCE §5.6: the admin API, row by row.
 
 One server (two issuers, admin token from keys/admin.token) serves the
 module; tests that need another configuration start their own with
@@ -122,8 +122,10 @@ def test_create_defaults_per_spec_4(srv):
     assert r.status_code == 201, r.text
     revs = r.json()["revocations"]
     assert [x["type"] for x in revs] == ["token", "token", "session", "subject", "issuer", "key"]
-    for x in revs:
+    for x in revs[:5]:
         assert x["revoked_at"] == at and x["reason"] is None and x["source"] == "admin"
+    # A key revocation has no `at` (REFERENCE §5.1: one given is ignored): now.
+    assert revs[5]["revoked_at"] >= now and revs[5]["source"] == "admin"
     assert revs[0]["expires_at"] == at + 86400
     assert revs[1]["expires_at"] == now + 500
     assert revs[2]["expires_at"] == at + 86400

@@ -1,5 +1,5 @@
-"""Admin revocations and what they deny (SPEC §3 step 6, §4), across restarts,
-and under store faults (issue 4: nothing half-applied, the next request
+"""Admin revocations and what they deny (REFERENCE §3 step 6, §4), across restarts,
+and under store faults (DECISIONS D15: nothing half-applied, the next request
 succeeds)."""
 import signal
 import time
@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import ISS, ISS2, assert_allow, assert_deny
+from conftest import ISS, ISS2, assert_allow, assert_deny, needs_faults
 
 RV = "/admin/v1/revocations"
 
@@ -145,6 +145,7 @@ def test_delete_then_restart_stays_deleted(spawn, mint, sig):
 
 # --- fault points ----------------------------------------------------------
 
+@needs_faults
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_failed_commit_is_503_and_nothing_applied(spawn, mint, n):
     s = spawn.new(env={"REVOKD_FAULTS": f"store.commit:{n}:1"})
@@ -174,6 +175,7 @@ def test_failed_commit_is_503_and_nothing_applied(spawn, mint, n):
     assert f'revokd_revocations_taken_total{{source="admin"}} {2 * n}' in text
 
 
+@needs_faults
 def test_failed_step_mid_batch_leaves_nothing(spawn, mint):
     s = spawn.new(env={"REVOKD_FAULTS": "store.step:3:1"})
     jtis = [str(uuid.uuid4()) for _ in range(4)]
@@ -189,6 +191,7 @@ def test_failed_step_mid_batch_leaves_nothing(spawn, mint):
         assert_deny(s.auth(t), "token revoked")
 
 
+@needs_faults
 def test_failed_delete_is_503_and_keeps_the_revocation(spawn, mint):
     # commit 1: the POST; commit 2 (the DELETE) fails; commit 3 succeeds
     s = spawn.new(env={"REVOKD_FAULTS": "store.commit:2:1"})

@@ -1,4 +1,4 @@
-"""SPEC §3 step 3: the algorithm is pinned by the key, keys come only from
+"""REFERENCE §3 step 3: the algorithm is pinned by the key, keys come only from
 configuration, and token types are kept apart. The classic JWT attacks."""
 import json
 

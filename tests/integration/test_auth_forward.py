@@ -1,4 +1,4 @@
-"""SPEC §3: forwarded claims, the token cookie, the verified cache, and the
+"""REFERENCE §3: forwarded claims, the token cookie, the verified cache, and the
 decision counters of /metrics (§6)."""
 import json
 import time

@@ -1,4 +1,4 @@
-"""SPEC §3: the /auth outcomes, one test per reason string, exactly.
+"""REFERENCE §3: the /auth outcomes, one test per reason string, exactly.
 
 Each assertion checks the status, the WWW-Authenticate value and the JSON
 body byte for byte (assert_deny / assert_no_token / assert_allow in
@@ -276,10 +276,15 @@ def test_missing_issuer(srv, mint):
 
 
 def test_issuer_not_a_string(srv, mint):
-    # A registered claim of the wrong type: "malformed token" (the choice
-    # auth/jws.c documents; the SPEC is silent on claim types).
+    # Step 2 judges iss: one that is not a string names no configured
+    # issuer (REFERENCE §3, revision 2; auth/jws.h).
+    for iss in (["https://idp.test/realms/main"], 1, None, {"a": 1}):
+        c = mint.claims()
+        c["iss"] = iss
+        tok = raw_token({"alg": "none"}, c)
+        assert_deny(srv.auth(tok), "unknown issuer")
     assert_deny(srv.auth(mint.token("RS256", iss=["https://idp.test/realms/main"])),
-                "malformed token")
+                "unknown issuer")
 
 
 def test_unknown_issuer_before_algorithm(srv, mint):
@@ -309,11 +314,14 @@ def test_unsupported_algorithm_is_case_sensitive(srv, mint, keys):
 
 def test_algorithm_missing_or_not_a_string(srv, mint, keys):
     c = mint.claims()
-    # Documented choice (auth/jws.c): RFC 7515 makes alg mandatory, so a
-    # header without a string alg is malformed.
-    for hdr in [{"kid": "rsa1"}, {"alg": 256, "kid": "rsa1"}, {"alg": None, "kid": "rsa1"}]:
+    # REFERENCE §3 step 3 (revision 2): a header without a string alg is
+    # "unsupported algorithm", after the issuer (step 2).
+    for hdr in [{"kid": "rsa1"}, {"alg": 256, "kid": "rsa1"}, {"alg": None, "kid": "rsa1"},
+                {"alg": ["RS256"], "kid": "rsa1"}]:
         tok = raw_token(hdr, c, "RS256", keys.rsa)
-        assert_deny(srv.auth(tok), "malformed token")
+        assert_deny(srv.auth(tok), "unsupported algorithm")
+        tok = raw_token(hdr, mint.claims(iss="https://evil.test"), "RS256", keys.rsa)
+        assert_deny(srv.auth(tok), "unknown issuer")
 
 
 def test_unknown_key(srv, mint):

@@ -1,4 +1,4 @@
-"""SPEC §5.3: OpenID Connect Back-Channel Logout 1.0 logout tokens, minted
+"""REFERENCE §5.3: OpenID Connect Back-Channel Logout 1.0 logout tokens, minted
 by PyJWT, posted as a form to /v1/backchannel-logout."""
 import time
 import uuid

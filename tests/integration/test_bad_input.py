@@ -1,4 +1,4 @@
-"""SPEC §8: every class of bad input gets its clear 4xx and changes nothing.
+"""REFERENCE §8: every class of bad input gets its clear 4xx and changes nothing.
 
 One test per class: malformed tokens, base64 and JSON; oversized headers,
 tokens and bodies; wrong content types; duplicate or missing fields;

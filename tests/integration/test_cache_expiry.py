@@ -1,5 +1,5 @@
 """A token in the verified cache is denied once it passes its `exp`
-(SPEC §3 step 5, docs/OPERATIONS.md §2 "Verified-token cache"): the cache
+(REFERENCE §3 step 5, docs/OPERATIONS.md §2 "Verified-token cache"): the cache
 skips the signature check, never the time checks.
 
 The token is minted with `exp` a few seconds ahead and `leeway: 0`, made a

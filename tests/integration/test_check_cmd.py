@@ -1,4 +1,4 @@
-"""SPEC §1: `revokd check [--config FILE] [--data-dir DIR] TOKEN`, offline.
+"""REFERENCE §1: `revokd check [--config FILE] [--data-dir DIR] TOKEN`, offline.
 
 Prints {"decision":"allow"|"deny","reason":...,"claims":{...}}; exit 0 on
 allow, 1 on deny, 2 on a usage or configuration error.
@@ -96,8 +96,13 @@ def test_deny_reasons(config_path, mint, keys, case, reason):
         "big": lambda: mint.token("RS256", pad="x" * 9000),
     }[case]()
     doc = deny_doc(check("--config", config_path, tok), reason)
-    # Steps 1-5 failed: the claims are not trusted, so not printed.
-    assert doc["claims"] is None
+    if case in ("expired", "aud", "typ", "jti"):
+        # Step 5, after the signature verified: the claims are trusted and
+        # shown, so the operator sees why (docs/SECURITY.md).
+        assert doc["claims"] is not None and doc["claims"]["iss"] == ISS, doc
+    else:
+        # Steps 1-4 failed: the claims are not trusted, so not printed.
+        assert doc["claims"] is None
 
 
 def test_config_leeway_and_options_apply(tmp_path, keys, mint):

@@ -1,4 +1,4 @@
-"""SPEC §1: `revokd revoke | unrevoke | list` against a running server.
+"""REFERENCE §1: `revokd revoke | unrevoke | list` against a running server.
 Exit codes: 0 done, 1 the server said no or could not be reached, 2 usage."""
 import json
 import os

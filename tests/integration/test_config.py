@@ -1,4 +1,4 @@
-"""SPEC §1 and §2: the command line, the configuration file and its errors.
+"""REFERENCE §1 and §2: the command line, the configuration file and its errors.
 
 A configuration error exits 2 with one line naming the file, the key path
 and what is wrong: `revokd: config <file>: <key path>: <what>`.
@@ -148,7 +148,7 @@ def test_bad_enum_or_address(tmp_path, cfg, key, value):
 def test_unknown_algorithm_spec_example(tmp_path, cfg):
     cfg["issuers"][0]["algorithms"] = ["RS256", "HS257"]
     p, path = serve_bad(tmp_path, cfg)
-    # The SPEC's own example, §1.
+    # The REFERENCE's own example, §1.
     assert_config_error(p, path, "issuers[0].algorithms[1]", 'unknown algorithm "HS257"')
 
 
@@ -235,7 +235,7 @@ def test_missing_secret_file(tmp_path, cfg):
 
 
 def test_bad_webhook_secret_is_not_echoed(tmp_path, cfg):
-    # SPEC §2: secrets never appear in logs, metrics or errors.
+    # REFERENCE §2: secrets never appear in logs, metrics or errors.
     secret = "not-a-standard-webhooks-secret-Zq9x"
     with open(os.path.join(str(tmp_path), "keys", "wh.secret"), "w") as f:
         f.write(secret + "\n")

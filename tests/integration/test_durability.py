@@ -1,4 +1,4 @@
-"""SPEC §4 durability: a 2xx means committed. Clients send revocations
+"""REFERENCE §4 durability: a 2xx means committed. Clients send revocations
 concurrently while revokd is killed with SIGKILL at a random moment; after
 the restart every revocation that was answered 201 is there and denies.
 Twenty crashes per run, on one data folder, so recovery after recovery is

@@ -1,4 +1,4 @@
-"""Fault injection (issue 10, STYLE.md, SQLite's habit): for each fault point
+"""Fault injection (DECISIONS D20, SQLite's habit): for each fault point
 of base/fault.h, run one fixed workload on a fresh server with the Nth call
 of that point failing once (REVOKD_FAULTS="point:N:1"), for N = 1, 2, ...
 until the workload runs without a failure. After each failure:
@@ -35,7 +35,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import ISS, WEBHOOK_KEY, assert_allow, assert_clean_exit, \
+from conftest import ISS, WEBHOOK_KEY, assert_allow, assert_clean_exit, needs_faults, \
     assert_deny, base_config, finish_server, start_server
 
 RV = "/admin/v1/revocations"
@@ -157,6 +157,7 @@ def retry(srv, batches):
             b.acked = True
 
 
+@needs_faults
 @pytest.mark.parametrize("point", ["alloc", "store.step", "store.commit", "store.fsync"])
 def test_fault_loop(tmp_path_factory, keys, mint, point):
     durable = point.startswith("store.")

@@ -1,4 +1,4 @@
-"""Fault point "curl" (issue 10): the Nth JWKS transfer fails, for N = 1,
+"""Fault point "curl" (DECISIONS D20): the Nth JWKS transfer fails, for N = 1,
 2, ... until a run sees no failure. After each failure the process still
 serves, a failed first fetch is retried until the issuer has keys, and a
 failed refresh keeps the last good key set: tokens signed by the JWKS key
@@ -9,7 +9,8 @@ import time
 
 import requests
 
-from conftest import ISS, base_config, jwk_of, mint_with, start_server, assert_clean_exit
+from conftest import ISS, base_config, jwk_of, mint_with, start_server, assert_clean_exit, \
+    needs_faults
 
 JISS = "https://jwks-idp.test"
 WINDOW = 3.5     # seconds of refreshes watched per run (jwks_refresh 1 s)
@@ -23,6 +24,7 @@ def errors(srv):
     return int(m.group(1)) if m else 0
 
 
+@needs_faults
 def test_curl_fault_loop(tmp_path_factory, keys, jwks_server):
     jwks_server.keys = [jwk_of(keys.ec_other, "e1", "ES256")]
     failing_runs = 0

@@ -1,4 +1,4 @@
-"""SPEC §5.7: RFC 7662 introspection at /v1/introspect."""
+"""REFERENCE §5.7: RFC 7662 introspection at /v1/introspect."""
 import time
 
 from conftest import INTROSPECT_ID, INTROSPECT_SECRET, ISS

@@ -1,4 +1,4 @@
-"""Remote keys (SPEC §2 issuers, §6 JWKS): JWKS and OpenID discovery fetched
+"""Remote keys (REFERENCE §2 issuers, §6 JWKS): JWKS and OpenID discovery fetched
 from a server on loopback, rotation without restart, the unknown-kid kick and
 its rate limit, failures that keep the last good keys, SIGHUP."""
 import http.client

@@ -1,4 +1,4 @@
-"""SPEC §5.5: Keycloak's not-before push to /k_push_not_before."""
+"""REFERENCE §5.5: Keycloak's not-before push to /k_push_not_before."""
 import time
 import uuid
 

@@ -1,4 +1,4 @@
-"""SPEC §8 limits that docs/SECURITY.md ("Limits under abuse") promises and
+"""REFERENCE §8 limits that docs/SECURITY.md ("Limits under abuse") promises and
 no other test reaches, on the real binary:
 
 - request bodies held in memory: 128 MiB per listener (api/server.c
@@ -102,7 +102,7 @@ def test_body_budget_503_then_given_back(make_server):
 
 
 def test_admin_listener_has_a_budget_of_its_own(make_server):
-    """SPEC §8: the public side can never stop an operator from revoking."""
+    """REFERENCE §8: the public side can never stop an operator from revoking."""
     srv = make_server(admin=True)
     held = [stall(srv.port, "/v1/events") for _ in range(STALLERS)]
     try:

@@ -1,4 +1,4 @@
-"""Logs (SPEC §6): JSON lines on stderr by default, every line an object with
+"""Logs (REFERENCE §6): JSON lines on stderr by default, every line an object with
 ts, level and msg; `--log-format text` is not JSON; every revocation taken is
 logged with its source; no secret and no whole token ever appears in stderr,
 whatever the traffic (failed admin auth, invalid tokens, bad webhooks)."""

@@ -1,4 +1,4 @@
-"""/metrics (SPEC §6): a live scrape after traffic of every kind is accepted
+"""/metrics (REFERENCE §6): a live scrape after traffic of every kind is accepted
 by `promtool check metrics` (Debian's `prometheus` package), and the
 counters moved. promtool missing is a failure, not a skip: CI installs it."""
 import os

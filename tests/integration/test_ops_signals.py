@@ -1,4 +1,4 @@
-"""Signals (SPEC §6): SIGTERM under load (wrk on /auth, admin revocations
+"""Signals (REFERENCE §6): SIGTERM under load (wrk on /auth, admin revocations
 from several threads) drains, closes the store, exits 0 within the 5 s drain
 (+1 s), and loses no revocation it acknowledged; SIGINT likewise."""
 import os

@@ -1,4 +1,4 @@
-"""SPEC §5.4: RFC 7009 token revocation at /v1/revoke."""
+"""REFERENCE §5.4: RFC 7009 token revocation at /v1/revoke."""
 import time
 
 from conftest import ISS, assert_deny

@@ -1,4 +1,4 @@
-"""SPEC §5.2: RFC 8935 push delivery of RFC 8417 Security Event Tokens.
+"""REFERENCE §5.2: RFC 8935 push delivery of RFC 8417 Security Event Tokens.
 
 SETs are minted by PyJWT and jwcrypto (independent of revokd).
 """

@@ -28,7 +28,7 @@ def contribution(source, at, reason=None, expires=None):
 
 
 def test_keycloak_clear_does_not_lift_an_operators_revocation(make_server, keys, mint):
-    """Issue #15 defect 3, end to end: operator revokes the issuer, Keycloak
+    """DECISIONS D21, end to end: operator revokes the issuer, Keycloak
     pushes an older notBefore (which used to take the row over), then a
     notBefore of 0 (which used to delete it). The tokens stay denied until
     the operator's DELETE."""

@@ -1,5 +1,5 @@
-"""Start-up failures stop the process with a clear message (issue 4), and the
-sweeper returns an idle process to its baseline (issue 3)."""
+"""Start-up failures stop the process with a clear message (DECISIONS D15), and the
+sweeper returns an idle process to its baseline (DECISIONS D13)."""
 import os
 import subprocess
 import time

@@ -1,4 +1,4 @@
-"""SPEC §5.1: Standard Webhooks deliveries on POST /v1/events.
+"""REFERENCE §5.1: Standard Webhooks deliveries on POST /v1/events.
 
 Signatures are computed here from the Standard Webhooks specification
 (base64 HMAC-SHA256 of "id.timestamp.body" under the whsec_ key), never by

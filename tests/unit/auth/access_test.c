@@ -1,4 +1,4 @@
-/* SPEC §3 steps 1-5 end to end: one test per reason, their order, attacks. */
+/* REFERENCE §3 steps 1-5 end to end: one test per reason, their order, attacks. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,7 +213,7 @@ TAP_TEST(step5_each_reason)
 
 TAP_TEST(step5_order)
 {
-	/* Each token fails two checks; the first in SPEC order wins. */
+	/* Each token fails two checks; the first in REFERENCE order wins. */
 	TAP_CHECK_INT(hs("{\"iss\":\"" ISS "\"}"), RVK_REASON_MISSING_EXP);
 	TAP_CHECK_INT(hs("{\"iss\":\"" ISS "\",\"exp\":1,\"nonce\":\"n\"}"),
 	              RVK_REASON_MISSING_IAT);

@@ -1,6 +1,6 @@
 /*
  * differential_test.c - revokd's verifier (OpenSSL, pinned keys) against
- * libjwt 1.10's jwt_decode, an independent implementation (SPEC §3 step 4).
+ * libjwt 1.10's jwt_decode, an independent implementation (REFERENCE §3 step 4).
  *
  * The safe subset where the two must agree: every key is handed to libjwt
  * only for tokens whose header alg is that key's own algorithm, spelled

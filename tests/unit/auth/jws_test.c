@@ -1,4 +1,4 @@
-/* Step 1 of SPEC §3: size, characters, segments, base64url, JSON, types. */
+/* Step 1 of REFERENCE §3: size, characters, segments, base64url, JSON, types. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,8 +147,6 @@ TAP_TEST(json_documents)
 		"{\"alg\":\"HS256\",\"alg\":\"HS256\"}",       /* duplicate */
 		"{\"alg\":\"HS256\"} x",                        /* trailing */
 		"{\"alg\":\"HS256\",\"k\":\"a\\u0000b\"}",      /* NUL */
-		"{\"typ\":\"JWT\"}",                            /* no alg */
-		"{\"alg\":null}", "{\"alg\":256}", "{\"alg\":[\"HS256\"]}",
 		"{\"alg\":\"HS256\",\"kid\":1}", "{\"alg\":\"HS256\",\"typ\":{}}",
 		"{\"alg\":\"HS256\",\"x\":\"\xff\"}",           /* not UTF-8 */
 	};
@@ -157,7 +155,7 @@ TAP_TEST(json_documents)
 			TAP_FAIL_AT("header accepted: %s", bad_headers[i]);
 	const char *bad_payloads[] = {
 		"[]", "1", "null", "{", "{\"iss\":\"i\",\"iss\":\"i\"}",
-		"{\"iss\":1}", "{\"sub\":true}", "{\"jti\":[]}", "{\"sid\":{}}",
+		"{\"sub\":true}", "{\"jti\":[]}", "{\"sid\":{}}",
 		"{\"exp\":\"100\"}", "{\"iat\":null}", "{\"nbf\":true}",
 		"{\"exp\":1e19}", "{\"exp\":-1e19}", "{\"exp\":9223372036854775808}",
 		"{\"exp\":1e400}", "{\"aud\":1}", "{\"aud\":[\"a\",1]}",
@@ -193,9 +191,23 @@ TAP_TEST(json_documents)
 	for (size_t i = 0; i < RVK_ARRAY_LEN(good_payloads); i++)
 		if (parse_parts(HDR, good_payloads[i], "") != RVK_REASON_OK)
 			TAP_FAIL_AT("payload refused: %s", good_payloads[i]);
-	/* Unknown algorithm names are a step-3 matter, not malformed. */
+	/* Unknown algorithm names are a step-3 matter, not malformed; so are a
+	 * missing alg and one that is not a string (REFERENCE §3 step 3), and an iss
+	 * that is not a string is a step-2 matter ("unknown issuer"). */
 	TAP_CHECK_INT(parse_parts("{\"alg\":\"none\"}", PAY, ""), RVK_REASON_OK);
 	TAP_CHECK_INT(parse_parts("{\"alg\":\"\"}", PAY, ""), RVK_REASON_OK);
+	const char *later_headers[] = {
+		"{\"typ\":\"JWT\"}", "{\"alg\":null}", "{\"alg\":256}",
+		"{\"alg\":[\"HS256\"]}",
+	};
+	for (size_t i = 0; i < RVK_ARRAY_LEN(later_headers); i++)
+		if (parse_parts(later_headers[i], PAY, "") != RVK_REASON_OK)
+			TAP_FAIL_AT("header refused at step 1: %s", later_headers[i]);
+	const char *later_payloads[] = { "{\"iss\":1}", "{\"iss\":null}",
+	                                 "{\"iss\":[\"i\"]}" };
+	for (size_t i = 0; i < RVK_ARRAY_LEN(later_payloads); i++)
+		if (parse_parts(HDR, later_payloads[i], "") != RVK_REASON_OK)
+			TAP_FAIL_AT("payload refused at step 1: %s", later_payloads[i]);
 }
 
 TAP_TEST(crit_is_recorded)

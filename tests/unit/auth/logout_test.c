@@ -1,4 +1,4 @@
-/* Logout-token claims (auth/logout.c, SPEC §5.3): every rule. */
+/* Logout-token claims (auth/logout.c, REFERENCE §5.3): every rule. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,8 +108,21 @@ TAP_TEST(no_client_id_refuses)
 	free(t);
 }
 
+/* exp + leeway saturates (was signed overflow, undefined behaviour). */
+TAP_TEST(exp_near_int64_max_saturates)
+{
+	rvk_logout_t lo;
+	TAP_CHECK(check(H, pay(OKM ",\"exp\":9223372036854775807"), &lo));
+	TAP_CHECK(lo.remember_until == INT64_MAX);
+	TAP_CHECK(check(H, pay(OKM ",\"exp\":9223372036854775790"), &lo));
+	TAP_CHECK(lo.remember_until == INT64_MAX);
+	TAP_CHECK(!check(H, pay(OKM ",\"exp\":-9223372036854775807"), NULL));
+	TAP_CHECK_STR(desc, "logout token expired");
+}
+
 int
 main(void)
 {
-	return tap_main(TAP_LIST(session_and_subject, every_rule, no_client_id_refuses));
+	return tap_main(TAP_LIST(session_and_subject, every_rule, no_client_id_refuses,
+	                         exp_near_int64_max_saturates));
 }

@@ -1,4 +1,4 @@
-/* SET claim sets (auth/set.c, SPEC §5.2): every rule and subject format. */
+/* SET claim sets (auth/set.c, REFERENCE §5.2): every rule and subject format. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +223,38 @@ TAP_TEST(no_audience_configured)
 	free(t);
 }
 
+/* exp + leeway saturates (was signed overflow, undefined behaviour). */
+TAP_TEST(exp_near_int64_max_saturates)
+{
+	rvk_set_kind_t k;
+	char id[64];
+	int64_t at;
+	const char *ev = "{\"" RISC_SR "\":{\"subject\":{\"format\":\"opaque\","
+	                 "\"id\":\"u1\"}}}";
+	TAP_CHECK_INT(one(TYP, payload("\"exp\":9223372036854775807", ev), &k, id,
+	                  &at), RVK_SET_OK);
+	TAP_CHECK_INT(one(TYP, payload("\"exp\":-9223372036854775807", ev), &k, id,
+	                  &at), RVK_SET_INVALID_REQUEST);
+	TAP_CHECK_STR(desc, "SET expired");
+}
+
+/* base/id.h: what becomes a revocation's ID is 1 to 255 bytes. */
+TAP_TEST(subject_ids_are_at_most_255_bytes)
+{
+	rvk_set_kind_t k;
+	char id[64], ev[1024], big[300];
+	int64_t at;
+	for (size_t n = 255; n <= 256; n++) {
+		memset(big, 'x', n);
+		big[n] = '\0';
+		snprintf(ev, sizeof(ev), "{\"" RISC_SR "\":{\"subject\":{\"format\":"
+		         "\"opaque\",\"id\":\"%s\"}}}", big);
+		rvk_set_err_t e = one(TYP, payload("", ev), &k, id, &at);
+		TAP_CHECK_INT(e, n == 255 ? RVK_SET_OK : RVK_SET_INVALID_REQUEST);
+	}
+	TAP_CHECK_STR(desc, "bad subject: identifier longer than 255 bytes");
+}
+
 int
 main(void)
 {
@@ -230,5 +262,7 @@ main(void)
 	                         risc_opaque_is_subject_and_iat_default, sub_id_formats,
 	                         complex_subjects,
 	                         unknown_events_are_counted_not_acted_on, error_codes,
-	                         bad_subjects, no_audience_configured));
+	                         bad_subjects, no_audience_configured,
+	                         exp_near_int64_max_saturates,
+	                         subject_ids_are_at_most_255_bytes));
 }

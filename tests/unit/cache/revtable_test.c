@@ -1,4 +1,4 @@
-/* Unit tests of cache/revtable: SPEC §4 semantics with an injected `now`. */
+/* Unit tests of cache/revtable: REFERENCE §4 semantics with an injected `now`. */
 #include "base/clock.h"
 #include "base/rcu.h"
 #include "cache/revtable.h"
@@ -247,10 +247,27 @@ TAP_TEST(set_replaces_the_times_even_with_earlier_ones)
 	rvk_revtable_free(t);
 }
 
+/* base/id.h: 1 to 255 bytes, no NUL; an issuer revocation's id empty. */
+TAP_TEST(key_validity_is_the_id_rule)
+{
+	char id[257];
+	memset(id, 'x', sizeof(id));
+	TAP_CHECK(rvk_rev_key_valid(RVK_REV_TOKEN, "i", 1, id, 255));
+	TAP_CHECK(!rvk_rev_key_valid(RVK_REV_TOKEN, "i", 1, id, 256));
+	TAP_CHECK(!rvk_rev_key_valid(RVK_REV_SESSION, "i", 1, "", 0));
+	TAP_CHECK(!rvk_rev_key_valid(RVK_REV_SUBJECT, id, 256, "s", 1));
+	TAP_CHECK(!rvk_rev_key_valid(RVK_REV_SUBJECT, "", 0, "s", 1));
+	TAP_CHECK(!rvk_rev_key_valid(RVK_REV_KEY, "i", 1, "k\0k", 3));
+	TAP_CHECK(rvk_rev_key_valid(RVK_REV_ISSUER, "i", 1, "", 0));
+	TAP_CHECK(!rvk_rev_key_valid(RVK_REV_ISSUER, "i", 1, "x", 1));
+	TAP_CHECK(!rvk_rev_key_valid(RVK_REV_TYPE_COUNT, "i", 1, "x", 1));
+}
+
 int
 main(void)
 {
 	int rc = tap_main(TAP_LIST(type_names_round_trip,
+	                           key_validity_is_the_id_rule,
 	                           token_denies_that_token_whatever_its_iat,
 	                           session_subject_issuer_deny_iat_up_to_revoked_at,
 	                           key_denies_any_iat_and_never_expires,

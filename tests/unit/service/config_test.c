@@ -1,5 +1,5 @@
 /*
- * The configuration parser, one test per error class (issue 2): each bad
+ * The configuration parser, one test per error class (DECISIONS D12): each bad
  * document must fail with the file, the key path and what is wrong.
  */
 #include "service/config.h"

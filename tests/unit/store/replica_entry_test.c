@@ -156,6 +156,27 @@ TAP_TEST(malformed_entries_are_refused)
 	                          "j", "revoked_at", "1", "expires_at", "2",
 	                          "source", "nobody" };
 	TAP_CHECK_INT(kind_of(bad_src, N(bad_src), &r), RVK_REPL_ENTRY_BAD);
+	/* IDs are 1 to 255 bytes (base/id.h): a longer one never reaches
+	 * the store, where it could stop a restart. */
+	static char id255[256], id256[257];
+	memset(id255, 'x', 255);
+	memset(id256, 'x', 256);
+	const char *long_id[] = { "op", "revoke", "type", "session", "iss", "i", "id",
+	                          id256, "revoked_at", "1", "expires_at", "2",
+	                          "source", "admin" };
+	TAP_CHECK_INT(kind_of(long_id, N(long_id), &r), RVK_REPL_ENTRY_BAD);
+	const char *max_id[] = { "op", "revoke", "type", "session", "iss", "i", "id",
+	                         id255, "revoked_at", "1", "expires_at", "2",
+	                         "source", "admin" };
+	TAP_CHECK_INT(kind_of(max_id, N(max_id), &r), RVK_REPL_ENTRY_REVOKE);
+	rvk_revocation_t k;
+	char *iss, *kid, *reason;
+	char field_s[300];
+	snprintf(field_s, sizeof(field_s), "1:i%s", id256);
+	TAP_CHECK(!rvk_repl_parse_key(field_s, "1 2 -", &k, &iss, &kid, &reason));
+	free(iss);
+	free(kid);
+	free(reason);
 }
 
 TAP_TEST(xread_replies_of_another_shape_are_refused)

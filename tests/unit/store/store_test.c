@@ -352,7 +352,7 @@ TAP_TEST(merge_rule)
 	fx_fini(&fx);
 }
 
-/* The attack of issue #15 (defect 3), at the store: an operator's issuer
+/* The attack of DECISIONS D21, at the store: an operator's issuer
  * revocation, then Keycloak's older notBefore, then Keycloak's clear. */
 TAP_TEST(one_source_leaving_keeps_the_others_in_force)
 {
@@ -1014,7 +1014,7 @@ TAP_TEST(fault_loop_leaves_nothing_behind)
 #else
 TAP_TEST(fault_loop_leaves_nothing_behind)
 {
-	printf("# fault points compiled out (-Dfault_injection=false)\n");
+	printf("# fault points compiled out (-Dfault_injection=disabled)\n");
 }
 #endif
 
