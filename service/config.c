@@ -661,6 +661,7 @@ parse_root(struct ctx *c, json_t *root, rvk_config_t *cfg)
 		return r;
 	if ((m = json_object_get(root, "redis"))) {
 		static const char *const rd[] = { "url", "password_file", "tls",
+		                                  "sentinel", "wait_replicas",
 		                                  "stream", NULL };
 		json_t *x;
 		if (json_is_null(m))
@@ -709,6 +710,50 @@ parse_root(struct ctx *c, json_t *root, rvk_config_t *cfg)
 			if (!cfg->redis_tls_cert_file != !cfg->redis_tls_key_file)
 				return fail(c, "redis.tls", "cert_file and key_file go together");
 		}
+		if ((x = json_object_get(m, "sentinel")) && !json_is_null(x)) {
+			static const char *const sn[] = { "master_name", "addrs",
+			        "addresses", "password_file", NULL };
+			json_t *y, *z;
+			if (!json_is_object(x))
+				return fail(c, "redis.sentinel", "must be an object or null, not %s",
+				            type_name(x));
+			if ((r = only_keys(c, "redis.sentinel", x, sn)) != RVK_OK)
+				return r;
+			if (!(y = json_object_get(x, "master_name")))
+				return fail(c, "redis.sentinel.master_name", "is required");
+			if ((r = get_str(c, "redis.sentinel.master_name", y, false,
+			                 &cfg->redis_sentinel_master)) != RVK_OK)
+				return r;
+			/* "addresses" is accepted as another spelling of "addrs". */
+			y = json_object_get(x, "addrs");
+			z = json_object_get(x, "addresses");
+			if (y && z)
+				return fail(c, "redis.sentinel", "give addrs or addresses, not both");
+			const char *an = y ? "redis.sentinel.addrs" : "redis.sentinel.addresses";
+			if (!y && !(y = z))
+				return fail(c, "redis.sentinel.addrs", "is required");
+			if ((r = get_str_array(c, an, y, &cfg->redis_sentinel_addrs,
+			                       &cfg->n_redis_sentinel_addrs)) != RVK_OK)
+				return r;
+			if (cfg->n_redis_sentinel_addrs == 0)
+				return fail(c, an, "must name at least one sentinel");
+			for (size_t i = 0; i < cfg->n_redis_sentinel_addrs; i++) {
+				const char *a = cfg->redis_sentinel_addrs[i];
+				const char *colon = strrchr(a, ':');
+				char *e = NULL;
+				long port = colon ? strtol(colon + 1, &e, 10) : 0;
+				if (!colon || colon == a || !e || *e || port < 1 || port > 65535)
+					return fail(c, an, "\"%s\" is not host:port", a);
+			}
+			if ((y = json_object_get(x, "password_file")) &&
+			    (r = get_path(c, "redis.sentinel.password_file", y, true,
+			                  &cfg->redis_sentinel_password_file)) != RVK_OK)
+				return r;
+		}
+		if ((x = json_object_get(m, "wait_replicas")) &&
+		    (r = get_int(c, "redis.wait_replicas", x, 0, 16,
+		                 &cfg->redis_wait_replicas)) != RVK_OK)
+			return r;
 		if ((x = json_object_get(m, "stream")) &&
 		    (r = get_str(c, "redis.stream", x, false, &cfg->redis_stream)) != RVK_OK)
 			return r;
@@ -863,6 +908,9 @@ rvk_config_free(rvk_config_t *cfg)
 	free(cfg->redis_tls_cert_file);
 	free(cfg->redis_tls_key_file);
 	free(cfg->redis_tls_server_name);
+	free(cfg->redis_sentinel_master);
+	free_strv(cfg->redis_sentinel_addrs, cfg->n_redis_sentinel_addrs);
+	free(cfg->redis_sentinel_password_file);
 	free(cfg->redis_stream);
 	free(cfg);
 }

@@ -408,9 +408,27 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 			code = 2;
 			goto fail;
 		}
+		char *spw = NULL;
+		size_t spwlen = 0;
+		if (cfg->redis_sentinel_password_file &&
+		    rvk_config_read_secret(cfg->redis_sentinel_password_file, &spw,
+		                           &spwlen, err, sizeof(err)) != RVK_OK) {
+			fprintf(stderr, "revokd: config %s: redis.sentinel.password_file: %s\n",
+			        cfg->path ? cfg->path : "(none)", err);
+			if (pw)
+				rvk_memzero(pw, pwlen);
+			free(pw);
+			code = 2;
+			goto fail;
+		}
 		rvk_replica_opts_t ro = {
 			.url = cfg->redis_url,
 			.password = pw,
+			.sentinel_master = cfg->redis_sentinel_master,
+			.sentinel_addrs = (const char *const *)cfg->redis_sentinel_addrs,
+			.n_sentinel_addrs = cfg->n_redis_sentinel_addrs,
+			.sentinel_password = spw,
+			.wait_replicas = (int)cfg->redis_wait_replicas,
 			.tls = { .ca_file = cfg->redis_tls_ca_file,
 			         .cert_file = cfg->redis_tls_cert_file,
 			         .key_file = cfg->redis_tls_key_file },
@@ -426,6 +444,9 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 		if (pw)
 			rvk_memzero(pw, pwlen);
 		free(pw);
+		if (spw)
+			rvk_memzero(spw, spwlen);
+		free(spw);
 		if (rr != RVK_OK) {
 			fprintf(stderr, "revokd: config %s: %s\n",
 			        cfg->path ? cfg->path : "(none)", err);

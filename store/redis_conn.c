@@ -30,6 +30,7 @@ struct rvk_redis_conn {
 	char *out;                      /* commands not sent yet */
 	size_t outlen, outcap;
 	char err[256];                  /* "" while alive */
+	char peer[300];                 /* host:port */
 	bool answered;                  /* a reply was read */
 };
 
@@ -209,6 +210,7 @@ rvk_redis_conn_open(const char *host, int port, SSL_CTX *tls,
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	rvk_redis_conn_t *c = rvk_calloc(1, sizeof(*c));
 	c->fd = fd;
+	snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
 	c->reader = redisReaderCreate();
 	RVK_REQUIRE(c->reader != NULL);
 	rvk_repl_bound_reader(c->reader);
@@ -418,6 +420,13 @@ rvk_redis_conn_error(const rvk_redis_conn_t *c)
 {
 	RVK_REQUIRE(c);
 	return c->err;
+}
+
+const char *
+rvk_redis_conn_peer(const rvk_redis_conn_t *c)
+{
+	RVK_REQUIRE(c);
+	return c->peer;
 }
 
 void

@@ -87,6 +87,9 @@ redisReply *rvk_redis_conn_command_argv(rvk_redis_conn_t *c, int argc,
 /* Returns: why the connection died ("" while it lives); valid until free. */
 const char *rvk_redis_conn_error(const rvk_redis_conn_t *c);
 
+/* Returns: "host:port" as given to open; valid until free. */
+const char *rvk_redis_conn_peer(const rvk_redis_conn_t *c);
+
 /* Any thread: makes a blocked read or write of the owner return (dead). */
 void rvk_redis_conn_shutdown(rvk_redis_conn_t *c);
 

@@ -190,23 +190,125 @@ check_version(rvk_replica_t *rep, rvk_redis_conn_t *c)
 	return ok;
 }
 
+/*
+ * Asks the sentinels, in order, for the master's address (SENTINEL
+ * get-master-addr-by-name). Returns: true and host (owned), *port; false
+ * with last_error set when none answered with one.
+ */
+static bool
+ask_sentinels(rvk_replica_t *rep, char **host, int *port)
+{
+	char why[256] = "no sentinel";
+	for (size_t i = 0; i < rep->n_sentinels; i++) {
+		rvk_redis_conn_t *c = NULL;
+		const char *sh = rep->sentinel_hosts[i];
+		char sp[16];
+		snprintf(sp, sizeof(sp), "%d", rep->sentinel_ports[i]);
+		if (rvk_redis_conn_open(sh, rep->sentinel_ports[i], rep->tls, NULL,
+		                        CONNECT_TIMEOUT_MS, PUB_TIMEOUT_S, &c, why,
+		                        sizeof(why)) != RVK_OK) {
+			rvk_log(RVK_LOG_WARN, "cannot connect to a sentinel", "host",
+			        sh, "port", sp, "error", why, NULL);
+			continue;
+		}
+		redisReply *r = NULL;
+		if (rep->sentinel_password) {
+			r = rvk_redis_conn_command(c, "AUTH %s", rep->sentinel_password);
+			bool ok = r && r->type != REDIS_REPLY_ERROR;
+			snprintf(why, sizeof(why), "sentinel AUTH: %s",
+			         !r ? rvk_redis_conn_error(c) : ok ? "ok" : r->str);
+			if (r)
+				freeReplyObject(r);
+			if (!ok) {
+				rvk_log(RVK_LOG_WARN, "a sentinel refused us", "host",
+				        sh, "port", sp, "error", why, NULL);
+				rvk_redis_conn_free(c);
+				continue;
+			}
+		}
+		r = rvk_redis_conn_command(c, "SENTINEL get-master-addr-by-name %s",
+		                           rep->sentinel_master);
+		long p = 0;
+		if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
+		    && r->element[0]->type == REDIS_REPLY_STRING
+		    && r->element[1]->type == REDIS_REPLY_STRING
+		    && r->element[0]->len > 0 && r->element[0]->len < 256) {
+			char *e;
+			p = strtol(r->element[1]->str, &e, 10);
+			if (*e || p < 1 || p > 65535)
+				p = 0;
+		}
+		if (p) {
+			*host = rvk_strdup(r->element[0]->str);
+			*port = (int)p;
+			freeReplyObject(r);
+			rvk_redis_conn_free(c);
+			return true;
+		}
+		snprintf(why, sizeof(why), "sentinel %s:%s does not know master "
+		         "%.64s%s%.100s", sh, sp, rep->sentinel_master,
+		         r && r->type == REDIS_REPLY_ERROR ? ": " : "",
+		         r && r->type == REDIS_REPLY_ERROR ? r->str
+		         : !r ? rvk_redis_conn_error(c) : "");
+		rvk_log(RVK_LOG_WARN, "a sentinel gave no master", "error", why,
+		        NULL);
+		if (r)
+			freeReplyObject(r);
+		rvk_redis_conn_free(c);
+	}
+	set_last_error(rep, "no sentinel gave the master of %.64s (last: %.150s)",
+	               rep->sentinel_master, why);
+	return false;
+}
+
+/* With Sentinel: the server must be the master (ROLE), not a demoted
+ * one a stale sentinel still names. */
+static bool
+check_master(rvk_replica_t *rep, rvk_redis_conn_t *c)
+{
+	redisReply *r = setup_command(rep, c, "ROLE",
+	                              rvk_redis_conn_command(c, "ROLE"));
+	if (!r)
+		return false;
+	bool ok = r->type == REDIS_REPLY_ARRAY && r->elements >= 1
+	          && r->element[0]->type == REDIS_REPLY_STRING
+	          && strcmp(r->element[0]->str, "master") == 0;
+	freeReplyObject(r);
+	if (!ok) {
+		set_last_error(rep, "the server the sentinels named is not a "
+		               "master (a failover in progress?)");
+		rvk_log(RVK_LOG_WARN, "cannot use redis", "error",
+		        rep->last_error, NULL);
+	}
+	return ok;
+}
+
 rvk_redis_conn_t *
 rvk_repl_connect(rvk_replica_t *rep, int timeout_s)
 {
 	rvk_redis_conn_t *c = NULL;
 	char why[256];
-	if (rvk_redis_conn_open(rep->url.host, rep->url.port, rep->tls,
-	                        rep->server_name, CONNECT_TIMEOUT_MS, timeout_s,
-	                        &c, why, sizeof(why)) != RVK_OK) {
-		char port[16];
-		snprintf(port, sizeof(port), "%d", rep->url.port);
-		rvk_log(RVK_LOG_WARN, "cannot connect to redis", "host",
-		        rep->url.host, "port", port, "tls", rep->tls ? "yes" : "no",
-		        "error", why, NULL);
-		set_last_error(rep, "cannot connect to redis %s:%s: %s",
-		               rep->url.host, port, why);
+	char *host = rep->url.host;
+	int port_n = rep->url.port;
+	if (rep->sentinel_master && !ask_sentinels(rep, &host, &port_n))
 		return NULL;
+	char port[16];
+	snprintf(port, sizeof(port), "%d", port_n);
+	rvk_result_t orc = rvk_redis_conn_open(host, port_n, rep->tls,
+	                                       rep->server_name,
+	                                       CONNECT_TIMEOUT_MS, timeout_s,
+	                                       &c, why, sizeof(why));
+	if (orc != RVK_OK) {
+		rvk_log(RVK_LOG_WARN, "cannot connect to redis", "host", host,
+		        "port", port, "tls", rep->tls ? "yes" : "no", "error", why,
+		        NULL);
+		set_last_error(rep, "cannot connect to redis %s:%s: %s", host,
+		               port, why);
 	}
+	if (host != rep->url.host)
+		free(host);
+	if (orc != RVK_OK)
+		return NULL;
 	redisReply *r = NULL;
 	if (rep->url.password) {
 		if (rep->url.user)
@@ -227,6 +329,8 @@ rvk_repl_connect(rvk_replica_t *rep, int timeout_s)
 		freeReplyObject(r);
 	}
 	if (!check_version(rep, c))
+		goto fail;
+	if (rep->sentinel_master && !check_master(rep, c))
 		goto fail;
 	set_last_error(rep, "%s", "");
 	return c;
@@ -299,8 +403,31 @@ rvk_replica_new(const rvk_replica_opts_t *opts, rvk_replica_t **out,
 		return RVK_EINVAL;
 	}
 	rvk_replica_t *rep = rvk_calloc(1, sizeof(*rep));
+	if (opts->sentinel_master) {
+		RVK_REQUIRE(opts->n_sentinel_addrs > 0 && opts->sentinel_addrs);
+		rep->sentinel_master = rvk_strdup(opts->sentinel_master);
+		rep->n_sentinels = opts->n_sentinel_addrs;
+		rep->sentinel_hosts = rvk_calloc(rep->n_sentinels, sizeof(char *));
+		rep->sentinel_ports = rvk_calloc(rep->n_sentinels, sizeof(int));
+		for (size_t i = 0; i < rep->n_sentinels; i++) {
+			const char *a = opts->sentinel_addrs[i];
+			const char *colon = strrchr(a, ':');
+			RVK_REQUIRE(colon && colon > a);
+			/* [v6]:port */
+			if (a[0] == '[' && colon[-1] == ']')
+				rep->sentinel_hosts[i] = rvk_strndup(a + 1, (size_t)(colon - a - 2));
+			else
+				rep->sentinel_hosts[i] = rvk_strndup(a, (size_t)(colon - a));
+			rep->sentinel_ports[i] = atoi(colon + 1);
+		}
+		if (opts->sentinel_password && opts->sentinel_password[0])
+			rep->sentinel_password = rvk_strdup(opts->sentinel_password);
+	}
 	rep->opts = *opts;
 	rep->opts.url = NULL;
+	rep->opts.sentinel_master = NULL;
+	rep->opts.sentinel_addrs = NULL;
+	rep->opts.sentinel_password = NULL;
 	rep->opts.password = NULL;
 	rep->opts.tls = (rvk_redis_tls_opts_t){ 0 };
 	rep->opts.server_name = NULL;
@@ -376,7 +503,8 @@ rvk_replica_start(rvk_replica_t *rep, rvk_store_t *store, char *err,
 	char port[16];
 	snprintf(port, sizeof(port), "%d", rep->url.port);
 	rvk_log(RVK_LOG_INFO, "cluster mode", "redis", rep->url.host, "port",
-	        port, "tls", rep->tls ? "yes" : "no", "stream", rep->opts.stream, "node", rep->node, NULL);
+	        port, "tls", rep->tls ? "yes" : "no", "sentinel",
+	        rep->sentinel_master ? rep->sentinel_master : "(none)", "stream", rep->opts.stream, "node", rep->node, NULL);
 	return RVK_OK;
 }
 
@@ -453,6 +581,15 @@ rvk_replica_free(rvk_replica_t *rep)
 	rvk_redis_url_fini(&rep->url);
 	SSL_CTX_free(rep->tls);
 	free(rep->server_name);
+	free(rep->sentinel_master);
+	for (size_t i = 0; i < rep->n_sentinels; i++)
+		free(rep->sentinel_hosts[i]);
+	free(rep->sentinel_hosts);
+	free(rep->sentinel_ports);
+	if (rep->sentinel_password) {
+		rvk_memzero(rep->sentinel_password, strlen(rep->sentinel_password));
+		free(rep->sentinel_password);
+	}
 	free((char *)rep->opts.stream);
 	free(rep->keys);
 	pthread_cond_destroy(&rep->cv);

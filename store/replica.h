@@ -44,6 +44,16 @@ typedef struct rvk_replica_opts {
 	rvk_redis_tls_opts_t tls;       /* rediss:// only */
 	const char *server_name;        /* rediss://: the name checked, and
 	                                 * SNI; NULL: the URL's host */
+	/* Sentinel: the master is asked of these ("host:port", tried in
+	 * order) at every connect; NULL master: the URL's host and port. The
+	 * URL's credentials, db and scheme still apply to the master. */
+	const char *sentinel_master;
+	const char *const *sentinel_addrs;
+	size_t n_sentinel_addrs;
+	const char *sentinel_password;  /* AUTH to the sentinels; may be NULL */
+	/* > 0: a batch leaves the outbox only after WAIT confirms this many
+	 * Redis replicas have it. */
+	int wait_replicas;
 	const char *stream;
 	int64_t max_token_lifetime;     /* seconds: the stream's retention */
 	int64_t leeway;                 /* seconds */

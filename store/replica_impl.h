@@ -31,12 +31,18 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define IDLE_POLL_MS 1000       /* publisher re-reads the outbox this often */
+#define WAIT_TIMEOUT_MS 2000    /* WAIT's own bound (< PUB_TIMEOUT_S) */
 
 struct rvk_replica {
 	rvk_replica_opts_t opts;        /* strings owned (copies) */
 	rvk_redis_url_t url;            /* password: the effective one */
 	SSL_CTX *tls;                   /* rediss://: shared by both threads */
 	char *server_name;              /* NULL: url.host */
+	char *sentinel_master;          /* NULL: no Sentinel */
+	char **sentinel_hosts;          /* n_sentinels each */
+	int *sentinel_ports;
+	size_t n_sentinels;
+	char *sentinel_password;
 	char *keys;                     /* <stream>:keys */
 	rvk_store_t *store;
 	char node[33];                  /* origin of our entries */

@@ -120,6 +120,29 @@ append_row(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *o,
 	return 2;
 }
 
+/* WAIT wait_replicas: the batch counts as published only once that many
+ * Redis replicas have it. Returns: 1 confirmed, 0 not (yet), -1 dead. */
+static int
+wait_replicas(rvk_replica_t *rep, rvk_redis_conn_t *c)
+{
+	redisReply *r = rvk_repl_command_ok(c, "WAIT",
+		rvk_redis_conn_command(c, "WAIT %d %d", rep->opts.wait_replicas,
+		                       WAIT_TIMEOUT_MS));
+	if (!r)
+		return -1;
+	long long got = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	freeReplyObject(r);
+	if (got >= rep->opts.wait_replicas)
+		return 1;
+	char g[24], w[24];
+	snprintf(g, sizeof(g), "%lld", got);
+	snprintf(w, sizeof(w), "%d", rep->opts.wait_replicas);
+	rvk_log(RVK_LOG_WARN, "redis replicas did not confirm a publish; "
+	        "the rows stay in the outbox", "confirmed", g, "wanted", w,
+	        NULL);
+	return 0;
+}
+
 /* Sends one batch. Returns: 1 all accepted, 0 refused (context alive),
  * -1 connection dead. */
 static int
@@ -135,6 +158,7 @@ publish_batch(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *v
 	for (size_t i = 0; i < n; i++)
 		cmds += append_row(rep, c, &v[i], minid);
 	int result = 1;
+	bool dead = false;
 	for (int i = 0; i < cmds; i++) {
 		redisReply *r = NULL;
 		if (RVK_FAULT("redis")) {
@@ -151,10 +175,18 @@ publish_batch(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *v
 			if (result == 1)
 				rvk_log(RVK_LOG_ERROR, "redis refused a publish",
 				        "error", r->str, NULL);
+			/* A master demoted by a failover: reconnect (and ask
+			 * the sentinels again). */
+			if (strncmp(r->str, "READONLY", 8) == 0)
+				dead = true;
 			result = 0;
 		}
 		freeReplyObject(r);
 	}
+	if (dead)
+		return -1;
+	if (result == 1 && rep->opts.wait_replicas > 0)
+		result = wait_replicas(rep, c);
 	return result;
 }
 
@@ -176,7 +208,7 @@ rvk_repl_publisher_main(void *arg)
 				continue;
 			}
 			rvk_log(RVK_LOG_INFO, "publisher connected to redis",
-			        "host", rep->url.host, NULL);
+			        "host", rvk_redis_conn_peer(c), NULL);
 		}
 		rvk_outbox_row_t *rows = NULL;
 		size_t n = 0;

@@ -266,7 +266,7 @@ rvk_repl_consumer_main(void *arg)
 				goto retry;
 			}
 			rvk_log(RVK_LOG_INFO, "consumer connected to redis",
-			        "host", rep->url.host, "from",
+			        "host", rvk_redis_conn_peer(c), "from",
 			        have_pos ? pos : "(new replica)", NULL);
 			if (!head_known) {
 				/* The head at start: ready once applied. */
