@@ -366,7 +366,7 @@ rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g)
 		                    "# HELP revokd_replication_lag_seconds How far this replica is behind the stream's head.\n"
 		                    "# TYPE revokd_replication_lag_seconds gauge\n"
 		                    "revokd_replication_lag_seconds %.3f\n"
-		                    "# HELP revokd_replication_rejected_total Stream or keys-hash entries refused as malformed (never applied).\n"
+		                    "# HELP revokd_replication_rejected_total Stream entries, keys-hash entries and digests refused (never applied).\n"
 		                    "# TYPE revokd_replication_rejected_total counter\n"
 		                    "revokd_replication_rejected_total %llu\n"
 		                    "# HELP revokd_replication_connect_failures_total Connections to Redis that failed or were refused (network, TLS, AUTH, version, bad reply).\n"

@@ -662,7 +662,8 @@ parse_root(struct ctx *c, json_t *root, rvk_config_t *cfg)
 	if ((m = json_object_get(root, "redis"))) {
 		static const char *const rd[] = { "url", "password_file", "tls",
 		                                  "sentinel", "wait_replicas",
-		                                  "stream", NULL };
+		                                  "reconcile_interval", "stream",
+		                                  NULL };
 		json_t *x;
 		if (json_is_null(m))
 			return RVK_OK;
@@ -750,6 +751,10 @@ parse_root(struct ctx *c, json_t *root, rvk_config_t *cfg)
 			                  &cfg->redis_sentinel_password_file)) != RVK_OK)
 				return r;
 		}
+		if ((x = json_object_get(m, "reconcile_interval")) &&
+		    (r = get_int(c, "redis.reconcile_interval", x, 1, 3600,
+		                 &cfg->redis_reconcile_interval)) != RVK_OK)
+			return r;
 		if ((x = json_object_get(m, "wait_replicas")) &&
 		    (r = get_int(c, "redis.wait_replicas", x, 0, 16,
 		                 &cfg->redis_wait_replicas)) != RVK_OK)
@@ -783,6 +788,7 @@ rvk_config_new_defaults(void)
 	cfg->vcache_ttl = 300;
 	cfg->webhook_tolerance = 300;
 	cfg->redis_stream = rvk_strdup("revokd:revocations");
+	cfg->redis_reconcile_interval = 60;
 	return cfg;
 }
 

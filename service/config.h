@@ -95,6 +95,7 @@ typedef struct rvk_config {
 	size_t n_redis_sentinel_addrs;
 	char *redis_sentinel_password_file;
 	int64_t redis_wait_replicas;    /* 0: no WAIT */
+	int64_t redis_reconcile_interval; /* seconds */
 	char *redis_stream;
 	bool dev;               /* set by `serve --dev`, not the file */
 } rvk_config_t;

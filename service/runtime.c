@@ -429,6 +429,7 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 			.n_sentinel_addrs = cfg->n_redis_sentinel_addrs,
 			.sentinel_password = spw,
 			.wait_replicas = (int)cfg->redis_wait_replicas,
+			.reconcile_interval = cfg->redis_reconcile_interval,
 			.tls = { .ca_file = cfg->redis_tls_ca_file,
 			         .cert_file = cfg->redis_tls_cert_file,
 			         .key_file = cfg->redis_tls_key_file },

@@ -78,7 +78,8 @@ static const char *const schema_v3 =
  * clock version, the replica that made it, whether it was a delete - kept
  * after the contribution itself is gone, so a change that arrives late
  * loses to a later one. An outbox row carries its change's version (NULL:
- * a row written by version 3, published without one). Nothing to copy: a
+ * a row written by version 3, published without one) and, for a change
+ * republished by reconciliation, the replica that made it (NULL: us). Nothing to copy: a
  * v3 database has no versions yet. */
 static const char *const schema_v4 =
 	"CREATE TABLE versions ("
@@ -91,6 +92,7 @@ static const char *const schema_v4 =
 	" deleted INTEGER NOT NULL,"
 	" PRIMARY KEY (type, iss, id, source)) WITHOUT ROWID;"
 	"ALTER TABLE outbox ADD COLUMN version INTEGER NULL;"
+	"ALTER TABLE outbox ADD COLUMN origin TEXT NULL;"   /* NULL: us */
 	"PRAGMA user_version = 4;";
 
 /* Migrations: migrations[v] takes a database from version v to v + 1. */

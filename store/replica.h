@@ -18,6 +18,20 @@
  * Entries carry origin = this replica's node ID (kept in meta, so it
  * survives restarts); the consumer skips its own, so nothing echoes.
  *
+ * Reconciliation (convergence that does not rest on Redis keeping every
+ * entry): every reconcile_interval the publisher writes a digest of what
+ * this replica holds (store/outbox.h, rvk_store_digest: per type and
+ * bucket, changes and their versions, not times) into the hash
+ * <stream>:digests (field: node ID), reads every other replica's, and
+ * republishes through the outbox each (type, bucket) that differed from
+ * one of them two rounds in a row (a change merely in flight at one round
+ * costs nothing); rounds start once caught up, one interval after start -
+ * every change with its original version and origin, so receivers judge it
+ * as the first time (a tombstone still beats an older revocation). After a
+ * FLUSHALL or a lost stream every replica so ends with the union. Digests
+ * older than three intervals (a replica gone) are ignored; one in another
+ * format is refused, logged and counted.
+ *
  * Entry fields: op (revoke|delete), type, iss, id, revoked_at, expires_at
  * (seconds or "never"), reason (absent: none), source (the originating
  * source: required on a revoke; on a delete, the one source whose
@@ -54,6 +68,8 @@ typedef struct rvk_replica_opts {
 	/* > 0: a batch leaves the outbox only after WAIT confirms this many
 	 * Redis replicas have it. */
 	int wait_replicas;
+	/* Seconds between reconciliation rounds (0: none): see DESIGN. */
+	int64_t reconcile_interval;
 	const char *stream;
 	int64_t max_token_lifetime;     /* seconds: the stream's retention */
 	int64_t leeway;                 /* seconds */

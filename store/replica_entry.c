@@ -243,3 +243,61 @@ rvk_repl_info_version(const char *info, size_t len, int *major, int *minor)
 	}
 	return false;
 }
+
+char *
+rvk_repl_format_digest(int64_t ms,
+                       uint64_t d[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS])
+{
+	size_t n = 64 + (size_t)RVK_REV_TYPE_COUNT * RVK_DIGEST_BUCKETS * 16;
+	char *s = rvk_malloc(n);
+	int k = snprintf(s, n, "d1 %lld %d %d ", (long long)ms,
+	                 RVK_REV_TYPE_COUNT, RVK_DIGEST_BUCKETS);
+	RVK_REQUIRE(k > 0 && (size_t)k < 64);
+	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
+		for (int b = 0; b < RVK_DIGEST_BUCKETS; b++)
+			k += snprintf(s + k, n - (size_t)k, "%016llx",
+			              (unsigned long long)d[t][b]);
+	return s;
+}
+
+bool
+rvk_repl_parse_digest(const char *s, size_t len, int64_t *ms,
+                      uint64_t out[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS])
+{
+	char head[64];
+	int t, b, used = 0;
+	long long m;
+	size_t hl = len < sizeof(head) - 1 ? len : sizeof(head) - 1;
+	memcpy(head, s, hl);
+	head[hl] = '\0';
+	if (strncmp(head, "d1 ", 3) != 0
+	    || sscanf(head, "d1 %18lld %3d %4d %n", &m, &t, &b, &used) != 3
+	    || used == 0 || m < 0 || t != RVK_REV_TYPE_COUNT
+	    || b != RVK_DIGEST_BUCKETS || head[used - 1] != ' '
+	    || len - (size_t)used != (size_t)t * (size_t)b * 16)
+		return false;
+	/* Exactly as rvk_repl_format_digest writes it: no sign, no leading
+	 * zero, single spaces. */
+	char canon[64];
+	int cl = snprintf(canon, sizeof(canon), "d1 %lld %d %d ", m, t, b);
+	if (cl != used || memcmp(canon, head, (size_t)used) != 0)
+		return false;
+	const char *p = s + used;
+	uint64_t v[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+	for (int i = 0; i < t; i++)
+		for (int j = 0; j < b; j++) {
+			uint64_t x = 0;
+			for (int k = 0; k < 16; k++) {
+				char c = *p++;
+				int d = c >= '0' && c <= '9' ? c - '0'
+				        : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+				if (d < 0)
+					return false;
+				x = x << 4 | (uint64_t)d;
+			}
+			v[i][j] = x;
+		}
+	*ms = m;
+	memcpy(out, v, sizeof(v));
+	return true;
+}

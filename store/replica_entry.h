@@ -17,6 +17,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "store/outbox.h"
 #include "store/store.h"
 
 /*
@@ -68,6 +69,20 @@ rvk_repl_entry_kind_t rvk_repl_parse_entry(const redisReply *kv,
 bool rvk_repl_parse_key(const char *field, const char *value,
                         rvk_revocation_t *r, char **iss, char **kid,
                         char **reason);
+
+/*
+ * Reconciliation digests (store/replica.h), the values of the hash
+ * <stream>:digests: "d1 <wall ms> <types> <buckets> <hex>", hex being
+ * types x buckets digests of 16 lowercase hex digits each, type-major.
+ * rvk_repl_format_digest returns an owned string. rvk_repl_parse_digest
+ * takes exactly that (RVK_REV_TYPE_COUNT types, RVK_DIGEST_BUCKETS
+ * buckets), nothing else - a digest of another format version or shape is
+ * refused - and writes *ms and out only on success.
+ */
+char *rvk_repl_format_digest(int64_t ms,
+                             uint64_t d[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS]);
+bool rvk_repl_parse_digest(const char *s, size_t len, int64_t *ms,
+                           uint64_t out[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS]);
 
 /* The oldest Redis revokd uses: XADD ... MINID came with 6.2. */
 #define RVK_REPL_MIN_MAJOR 6

@@ -19,6 +19,7 @@
 #include <hiredis/hiredis.h>
 #include <openssl/ssl.h>
 
+#include "store/outbox.h"
 #include "store/redis_conn.h"
 #include "store/replica.h"
 
@@ -62,6 +63,12 @@ struct rvk_replica {
 	int64_t at_head_ms;             /* wall ms we last were at the head */
 	uint64_t applied, published;
 	uint64_t rejected, connect_failures;
+	uint64_t republished;           /* rows, by reconciliation */
+	int64_t next_reconcile_ms;      /* publisher thread only */
+	/* Publisher thread only: the buckets that differed last round. A
+	 * bucket is republished when it differs two rounds in a row, so the
+	 * changes merely in flight at one round cost nothing. */
+	bool differed[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
 };
 
 /* Counts an entry refused as malformed (metrics). */

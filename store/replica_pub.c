@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/outbox.h"
+#include "store/replica_entry.h"
 #include "store/replica_impl.h"
 
 /* The hash <stream>:keys: field <len>:<iss><kid>, value
@@ -91,8 +92,9 @@ append_row(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *o,
 		ARG("source");
 		ARG(rvk_source_name(r->source));
 	}
+	/* A change republished by reconciliation keeps its maker. */
 	ARG("origin");
-	ARG(rep->node);
+	ARG(o->rev.origin ? o->rev.origin : rep->node);
 	char ver[24];
 	if (r->version) {
 		snprintf(ver, sizeof(ver), "%llu", (unsigned long long)r->version);
@@ -190,6 +192,98 @@ publish_batch(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *v
 	return result;
 }
 
+static bool
+caught_up(rvk_replica_t *rep)
+{
+	pthread_mutex_lock(&rep->mu);
+	bool c = rep->caught_up;
+	pthread_mutex_unlock(&rep->mu);
+	return c;
+}
+
+/*
+ * One reconciliation round (store/replica.h, DESIGN). Returns: 1 done, 0
+ * store failure, -1 connection dead.
+ */
+static int
+reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
+{
+	uint64_t mine[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+	uint64_t theirs[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+	bool diff[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS] = { { false } };
+	int64_t now = rvk_repl_wall_ms();
+	/* Versions younger than the stream's retention always count; older
+	 * tombstones are left out well before any replica purges them. */
+	int64_t keep_ms = (rep->opts.max_token_lifetime + 2 * rep->opts.leeway)
+	                  * 1000;
+	uint64_t since = now > keep_ms ? (uint64_t)(now - keep_ms) << 16 : 0;
+	if (rvk_store_digest(rep->store, since, mine) != RVK_OK)
+		return 0;
+	char dkey[300];
+	snprintf(dkey, sizeof(dkey), "%s:digests", rep->opts.stream);
+	char *text = rvk_repl_format_digest(now, mine);
+	redisReply *r = rvk_repl_command_ok(c, "HSET",
+		rvk_redis_conn_command(c, "HSET %s %s %s", dkey, rep->node, text));
+	free(text);
+	if (!r)
+		return -1;
+	freeReplyObject(r);
+	r = rvk_repl_command_ok(c, "HGETALL",
+	                        rvk_redis_conn_command(c, "HGETALL %s", dkey));
+	if (!r)
+		return -1;
+	int64_t stale_ms = 3 * rep->opts.reconcile_interval * 1000 + 5000;
+	size_t peers = 0, nb = 0;
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
+	     i += 2) {
+		const redisReply *f = r->element[i], *v = r->element[i + 1];
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING
+		    || strcmp(f->str, rep->node) == 0)
+			continue;
+		int64_t ms;
+		if (!rvk_repl_parse_digest(v->str, v->len, &ms, theirs)) {
+			rvk_log(RVK_LOG_WARN, "digest refused (malformed, or of "
+			        "another revokd version)", "node", f->len < 64
+			        ? f->str : "(long)", NULL);
+			rvk_repl_count_rejected(rep);
+			continue;
+		}
+		if (now - ms > stale_ms)
+			continue;       /* a replica gone (or stopped) */
+		peers++;
+		for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
+			for (int b = 0; b < RVK_DIGEST_BUCKETS; b++)
+				diff[t][b] |= theirs[t][b] != mine[t][b];
+	}
+	freeReplyObject(r);
+	size_t rows = 0;
+	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
+		for (int b = 0; b < RVK_DIGEST_BUCKETS; b++) {
+			bool again = diff[t][b] && rep->differed[t][b];
+			rep->differed[t][b] = diff[t][b];
+			if (!again)
+				continue;
+			size_t k = 0;
+			if (rvk_store_republish(rep->store, (rvk_rev_type_t)t,
+			                        (unsigned)b, since, &k) != RVK_OK)
+				return 0;
+			rows += k;
+			nb++;
+		}
+	if (nb) {
+		char bs[24], rs[24], ps[24];
+		snprintf(bs, sizeof(bs), "%zu", nb);
+		snprintf(rs, sizeof(rs), "%zu", rows);
+		snprintf(ps, sizeof(ps), "%zu", peers);
+		rvk_log(RVK_LOG_INFO, "reconciliation republished what differs",
+		        "buckets", bs, "rows", rs, "peers", ps, NULL);
+		pthread_mutex_lock(&rep->mu);
+		rep->republished += rows;
+		pthread_mutex_unlock(&rep->mu);
+	}
+	return 1;
+}
+
 void *
 rvk_repl_publisher_main(void *arg)
 {
@@ -209,6 +303,21 @@ rvk_repl_publisher_main(void *arg)
 			}
 			rvk_log(RVK_LOG_INFO, "publisher connected to redis",
 			        "host", rvk_redis_conn_peer(c), NULL);
+		}
+		/* Rounds start once caught up (before, a difference is only
+		 * the catch-up still running) and one interval after start. */
+		if (rep->opts.reconcile_interval > 0 && !rep->next_reconcile_ms)
+			rep->next_reconcile_ms = rvk_repl_wall_ms()
+			        + rep->opts.reconcile_interval * 1000;
+		if (rep->opts.reconcile_interval > 0 && caught_up(rep)
+		    && rvk_repl_wall_ms() >= rep->next_reconcile_ms) {
+			rep->next_reconcile_ms = rvk_repl_wall_ms()
+			        + rep->opts.reconcile_interval * 1000;
+			if (reconcile(rep, c) < 0) {
+				rvk_repl_drop_ctx(rep, &rep->pub_ctx);
+				c = NULL;
+				continue;
+			}
 		}
 		rvk_outbox_row_t *rows = NULL;
 		size_t n = 0;

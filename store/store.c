@@ -56,7 +56,7 @@
 #include "store/internal.h"
 #include "store/outbox.h"
 
-enum job_kind { JOB_RECORD, JOB_DELETE, JOB_PURGE, JOB_ACK };
+enum job_kind { JOB_RECORD, JOB_DELETE, JOB_PURGE, JOB_ACK, JOB_REPUBLISH };
 
 struct merged {
 	int64_t revoked_at, expires_at;
@@ -85,6 +85,10 @@ struct job {
 	size_t purged;
 	/* JOB_ACK */
 	int64_t upto;
+	/* JOB_REPUBLISH (type above) */
+	unsigned bucket;
+	uint64_t since;
+	size_t republished;
 	/* Any kind: from the replication stream (never enters the outbox),
 	 * and a meta row to write in the same transaction (NULL: none). */
 	bool replica;
@@ -147,7 +151,27 @@ run_simple(sqlite3_stmt *st)
 
 static const char *const sql_outbox_ins =
 	"INSERT INTO outbox (op, type, iss, id, revoked_at, expires_at, reason,"
-	" source, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+	" source, version, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	" ?10)";
+
+/* Reconciliation's view of the changes (outbox.h, rvk_store_digest): each
+ * versions row since ?2 or whose contribution is still there, with that
+ * contribution's times; and each contribution without a version. ?1: one
+ * type, or -1 for all. Columns: type, iss, id, source, version, node,
+ * deleted, revoked_at (NULL: no contribution), expires_at, reason. */
+static const char *const sql_changes =
+	"SELECT v.type, v.iss, v.id, v.source, v.version, v.node, v.deleted,"
+	"  r.revoked_at, r.expires_at, r.reason"
+	" FROM versions v LEFT JOIN revocations r ON r.type = v.type"
+	"  AND r.iss = v.iss AND r.id = v.id AND r.source = v.source"
+	" WHERE (?1 < 0 OR v.type = ?1)"
+	"  AND (v.version >= ?2 OR (v.deleted = 0 AND r.type IS NOT NULL))"
+	" UNION ALL"
+	" SELECT r.type, r.iss, r.id, r.source, 0, coalesce(r.origin, ''), 0,"
+	"  r.revoked_at, r.expires_at, r.reason FROM revocations r"
+	" WHERE (?1 < 0 OR r.type = ?1) AND NOT EXISTS (SELECT 1 FROM versions v"
+	"  WHERE v.type = r.type AND v.iss = r.iss AND v.id = r.id"
+	"  AND v.source = r.source)";
 
 /* ---- versions ----------------------------------------------------------- */
 
@@ -313,10 +337,13 @@ static int
 outbox_add(rvk_store_t *s, rvk_rev_type_t type, const char *iss,
            const char *id, const rvk_revocation_t *r,
            const struct merged *m, const rvk_source_t *tomb_source,
-           uint64_t version)
+           uint64_t version, const char *origin)
 {
 	sqlite3_stmt *st = s->st_outbox_ins;
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)version);
+	if (version)
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)version);
+	if (origin && origin[0])
+		sqlite3_bind_text(st, 10, origin, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 1, r ? "revoke" : "delete", -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, (int)type);
 	sqlite3_bind_text(st, 3, iss, -1, SQLITE_STATIC);
@@ -475,7 +502,7 @@ run_record(rvk_store_t *s, struct job *j)
 			j->rows_delta++;
 		if (s->opts.cluster && !j->replica) {
 			rc = outbox_add(s, r->type, r->iss, r->id, r,
-			                &j->merged[i], NULL, version);
+			                &j->merged[i], NULL, version, NULL);
 			if (rc != SQLITE_OK)
 				return rc;
 		}
@@ -564,9 +591,106 @@ run_delete(rvk_store_t *s, struct job *j)
 		if (rc != SQLITE_OK)
 			return rc;
 		return outbox_add(s, j->type, j->iss, j->id, NULL, NULL,
-		                  j->only_source, version);
+		                  j->only_source, version, NULL);
 	}
 	return SQLITE_OK;
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+#define FNV_SEED 14695981039346656037ULL
+
+unsigned
+rvk_store_bucket(const char *iss, const char *id)
+{
+	RVK_REQUIRE(iss && id);
+	uint64_t h = fnv(FNV_SEED, iss, strlen(iss) + 1);
+	h = fnv(h, id, strlen(id));
+	return (unsigned)(h % RVK_DIGEST_BUCKETS);
+}
+
+/* The hash of one change (sql_changes columns 0-6). */
+static uint64_t
+change_hash(sqlite3_stmt *st)
+{
+	uint64_t h = FNV_SEED;
+	for (int c = 0; c < 7; c++) {
+		if (sqlite3_column_type(st, c) == SQLITE_INTEGER) {
+			int64_t v = sqlite3_column_int64(st, c);
+			h = fnv(h, &v, sizeof(v));
+		} else {
+			const unsigned char *t = sqlite3_column_text(st, c);
+			h = fnv(h, t ? (const char *)t : "", t ? strlen((const
+			        char *)t) + 1 : 1);
+		}
+	}
+	/* A final mix, so that XOR over rows stays well spread. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static int
+run_republish(rvk_store_t *s, struct job *j)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->wdb, sql_changes, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int(st, 1, (int)j->type);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)j->since);
+	while ((rc = step_write(st)) == SQLITE_ROW) {
+		const char *iss = (const char *)sqlite3_column_text(st, 1);
+		const char *id = (const char *)sqlite3_column_text(st, 2);
+		const char *src = (const char *)sqlite3_column_text(st, 3);
+		if (!iss || !id || !src
+		    || rvk_store_bucket(iss, id) != j->bucket)
+			continue;
+		uint64_t version = (uint64_t)sqlite3_column_int64(st, 4);
+		const char *node = (const char *)sqlite3_column_text(st, 5);
+		bool deleted = sqlite3_column_int(st, 6) != 0;
+		bool every = strcmp(src, EVERY_SOURCE) == 0;
+		rvk_source_t source = RVK_SRC_ADMIN;
+		if (!every && !rvk_source_parse(src, &source))
+			continue;
+		int arc;
+		if (deleted) {
+			arc = outbox_add(s, j->type, iss, id, NULL, NULL,
+			                 every ? NULL : &source, version, node);
+		} else if (sqlite3_column_type(st, 7) != SQLITE_NULL && !every) {
+			rvk_revocation_t r = {
+				.type = j->type, .iss = (char *)iss, .id = (char *)id,
+				.reason = (char *)sqlite3_column_text(st, 9),
+				.source = source,
+			};
+			struct merged m = {
+				.revoked_at = sqlite3_column_int64(st, 7),
+				.expires_at = rvk_db_column_expires(st, 8),
+			};
+			arc = outbox_add(s, j->type, iss, id, &r, &m, NULL, version,
+			                 node);
+		} else {
+			continue;       /* its contribution expired: nothing */
+		}
+		if (arc != SQLITE_OK) {
+			rc = arc;
+			break;
+		}
+		j->republished++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 static int
@@ -631,6 +755,7 @@ apply(rvk_store_t *s, struct job *group)
 			/* The sweeper clears the table itself. */
 			break;
 		case JOB_ACK:
+		case JOB_REPUBLISH:
 			break;
 		}
 	}
@@ -660,6 +785,10 @@ run_group(rvk_store_t *s, struct job *group, size_t *rows)
 		case JOB_ACK:
 			what = "outbox ack";
 			rc = run_ack(s, j);
+			break;
+		case JOB_REPUBLISH:
+			what = "republish";
+			rc = run_republish(s, j);
 			break;
 		}
 		*rows += j->written;
@@ -900,6 +1029,49 @@ rvk_store_delete_replica(rvk_store_t *store, rvk_rev_type_t type,
 	if (r == RVK_OK)
 		*deleted = j.deleted;
 	return r;
+}
+
+rvk_result_t
+rvk_store_republish(rvk_store_t *store, rvk_rev_type_t type, unsigned bucket,
+                    uint64_t since, size_t *rows)
+{
+	RVK_REQUIRE(store && rows && (unsigned)type < RVK_REV_TYPE_COUNT
+	            && bucket < RVK_DIGEST_BUCKETS);
+	struct job j = { .kind = JOB_REPUBLISH, .type = type, .bucket = bucket,
+	                 .since = since };
+	rvk_result_t r = submit(store, &j);
+	if (r == RVK_OK)
+		*rows = j.republished;
+	return r;
+}
+
+rvk_result_t
+rvk_store_digest(rvk_store_t *store, uint64_t since,
+                 uint64_t out[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS])
+{
+	RVK_REQUIRE(store && out);
+	struct reader *rd = rvk_store_reader_take(store);
+	if (!rd)
+		return RVK_EIO;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(rd->db, sql_changes, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		memset(out, 0, sizeof(uint64_t) * RVK_REV_TYPE_COUNT
+		               * RVK_DIGEST_BUCKETS);
+		sqlite3_bind_int(st, 1, -1);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t t = sqlite3_column_int64(st, 0);
+			const char *iss = (const char *)sqlite3_column_text(st, 1);
+			const char *id = (const char *)sqlite3_column_text(st, 2);
+			if (t < 0 || t >= RVK_REV_TYPE_COUNT || !iss || !id)
+				continue;
+			out[t][rvk_store_bucket(iss, id)] ^= change_hash(st);
+		}
+	}
+	sqlite3_finalize(st);
+	rvk_store_reader_give(store, rd);
+	return rc == SQLITE_DONE ? RVK_OK : RVK_EIO;
 }
 
 void

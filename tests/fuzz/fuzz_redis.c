@@ -72,6 +72,14 @@ one_reply(const redisReply *rep)
 		int ma = -1, mi = -1;
 		if (rvk_repl_info_version(rep->str, rep->len, &ma, &mi))
 			RVK_REQUIRE(ma >= 0 && mi >= 0);
+		/* As a reconciliation digest: what parses prints back the same. */
+		int64_t ms;
+		uint64_t d[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+		if (rvk_repl_parse_digest(rep->str, rep->len, &ms, d)) {
+			char *again = rvk_repl_format_digest(ms, d);
+			RVK_REQUIRE(ms >= 0 && strlen(again) == rep->len);
+			free(again);
+		}
 	}
 	if (rep->type != REDIS_REPLY_ARRAY)
 		return;
