@@ -21,6 +21,7 @@ hiredis 0.14 has none. Certificates come from a CA made at test time
 Propagation is polled with a generous deadline, never timed."""
 import json
 import os
+import subprocess
 import time
 import uuid
 
@@ -205,7 +206,9 @@ def test_mutual_tls(tmp_path, keys, mint, test_ca, servers):
         redis.stop()
 
 
-ACL = "on >{pw} ~revokd:* +xadd +xread +xrange +xrevrange +hset +hdel +info +hgetall +ping +select +auth"
+# The rules of docs/OPERATIONS.md §8's redis.conf user line.
+ACL = ("on >{pw} ~revokd:* +xadd +xread +xrange +xrevrange +hset +hdel +hgetall "
+       "+info +role +wait +ping +select +auth")
 
 
 def test_acl_user_with_password_file(tmp_path, keys, mint, tls_redis, servers):
@@ -251,3 +254,46 @@ def test_tls_config_mistakes_stop_the_start(tmp_path, keys, tls_redis, case):
         assert want in a.stderr_text(), a.stderr_text()
     finally:
         ic.finish_server(a)
+
+
+def doc_block(start):
+    """The fenced block of docs/OPERATIONS.md that follows the line
+    starting with start."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "OPERATIONS.md")
+    text = open(path).read()
+    at = text.index(start)
+    body = text[text.index("```", at):]
+    body = body[body.index("\n") + 1:]
+    return body[:body.index("```")]
+
+
+def test_the_documented_redis_conf(tmp_path, keys, mint, test_ca, servers):
+    """docs/OPERATIONS.md §8 "The Redis side": its redis.conf, with only the
+    paths and the port changed, and its revokd "redis" object (rediss://
+    with a user, password_file, tls.ca_file) give two converging replicas;
+    the default user is off, so they are the ACL user."""
+    cert, key = test_ca.issue("redis-internal", dns=("redis.internal",), ips=("127.0.0.1",))
+    port = ic.free_port()
+    conf = doc_block("`/etc/redis/redis.conf`")
+    conf = (conf.replace("/etc/redis/tls/redis.pem", cert)
+            .replace("/etc/redis/tls/redis.key", key)
+            .replace("/etc/redis/tls/ca.pem", test_ca.ca_file)
+            .replace("tls-port 6380", f"tls-port {port}\nbind 127.0.0.1\ndir {tmp_path}")
+            .replace("appendonly yes", "appendonly no"))
+    assert "user revokd on >S3cret" in conf
+    path = tmp_path / "redis.conf"
+    path.write_text(conf)
+    log = open(tmp_path / "redis-doc.log", "ab")
+    proc = subprocess.Popen(["redis-server", str(path)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        (tmp_path / "redis.password").write_text("S3cret\n")
+        cfg = {"url": f"rediss://revokd@127.0.0.1:{port}/0",
+               "password_file": str(tmp_path / "redis.password"),
+               "tls": {"ca_file": test_ca.ca_file}}
+        a = replica(tmp_path, "a", keys, cfg)
+        b = replica(tmp_path, "b", keys, cfg)
+        servers += [a, b]
+        converge(a, b, mint)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
