@@ -185,11 +185,7 @@ publish_batch(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *v
 		}
 		freeReplyObject(r);
 	}
-	if (dead)
-		return -1;
-	if (result == 1 && rep->opts.wait_replicas > 0)
-		result = wait_replicas(rep, c);
-	return result;
+	return dead ? -1 : result;
 }
 
 static bool
@@ -290,7 +286,14 @@ rvk_repl_publisher_main(void *arg)
 	rvk_replica_t *rep = arg;
 	rvk_redis_conn_t *c = NULL;
 	int64_t backoff = BACKOFF_MIN_MS;
+	/* wait_replicas: rows up to this seq are in Redis (on this
+	 * connection) but not yet confirmed by WAIT; 0: none. Only WAIT is
+	 * sent again for them, so the stream does not fill with copies. */
+	int64_t unconfirmed = 0;
+	size_t unconfirmed_n = 0;
 	while (!rvk_repl_stopping(rep)) {
+		if (!c)
+			unconfirmed = 0;   /* WAIT counts this connection's writes */
 		if (!c) {
 			c = rvk_repl_connect(rep, PUB_TIMEOUT_S);
 			if (!c || !rvk_repl_set_ctx(rep, &rep->pub_ctx, c)) {
@@ -319,8 +322,16 @@ rvk_repl_publisher_main(void *arg)
 				continue;
 			}
 		}
-		rvk_outbox_row_t *rows = NULL;
+		int64_t last = 0;
 		size_t n = 0;
+		int r;
+		if (unconfirmed) {
+			last = unconfirmed;
+			n = unconfirmed_n;
+			r = wait_replicas(rep, c);
+			goto judged;
+		}
+		rvk_outbox_row_t *rows = NULL;
 		if (rvk_store_outbox_read(rep->store, PUB_BATCH, &rows, &n)
 		    != RVK_OK) {
 			rvk_repl_nap(rep, BACKOFF_MAX_MS, false);
@@ -330,10 +341,21 @@ rvk_repl_publisher_main(void *arg)
 			rvk_repl_nap(rep, IDLE_POLL_MS, true);
 			continue;
 		}
-		int r = publish_batch(rep, c, rows, n);
-		int64_t last = rows[n - 1].seq;
+		r = publish_batch(rep, c, rows, n);
+		last = rows[n - 1].seq;
 		rvk_outbox_rows_free(rows, n);
+		if (r == 1 && rep->opts.wait_replicas > 0) {
+			r = wait_replicas(rep, c);
+			/* Every XADD accepted, not yet confirmed: only WAIT
+			 * again (a refused XADD is retried whole instead). */
+			if (r == 0) {
+				unconfirmed = last;
+				unconfirmed_n = n;
+			}
+		}
+judged:
 		if (r == 1) {
+			unconfirmed = 0;
 			backoff = BACKOFF_MIN_MS;
 			if (rvk_store_outbox_ack(rep->store, last) == RVK_OK) {
 				pthread_mutex_lock(&rep->mu);

@@ -164,7 +164,7 @@ def test_failover_during_a_stream_of_revocations(tmp_path, keys, mint, sentinels
 
 def test_wait_replicas_holds_rows_until_confirmed(tmp_path, keys, mint, sentinels):
     """Two Redis replicas wanted, one exists: the revocation is taken (201,
-    denied here) but stays in the outbox."""
+    denied here) but stays in the outbox, and the stream holds it once."""
     a = replica(tmp_path, "a", keys, sentinels, wait_replicas=2)
     jti = str(uuid.uuid4())
     r = a.admin("POST", RV, json={"type": "token.revoked", "iss": ISS, "jti": jti})
@@ -173,4 +173,6 @@ def test_wait_replicas_holds_rows_until_confirmed(tmp_path, keys, mint, sentinel
     wait_for(lambda: a.stderr_text().count("redis replicas did not confirm a publish") >= 2,
              PATIENCE, "the shortfall logged, twice")
     assert ic.metric_value(ic.metrics_text(a), "revokd_replication_outbox") == 1
+    # Published once; only WAIT is asked again (no copies pile up).
+    assert cli(sentinels.master.port, "XLEN", STREAM).strip() == "1"
     ic.finish_server(a)
