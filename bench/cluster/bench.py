@@ -20,7 +20,8 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "e2e"))
-from conftest import CertAuthority, Redis, ic, tls_config  # noqa: E402
+from conftest import ic  # noqa: E402
+from redis_support import CertAuthority, Redis, tls_config  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 TRANSPORTS = sys.argv[2].split(",") if len(sys.argv) > 2 else ["plain", "tls"]

@@ -17,7 +17,8 @@ import uuid
 
 import pytest
 
-from conftest import ic, tls_config
+from conftest import ic
+from redis_support import tls_config
 
 ISS = ic.ISS
 RV = "/admin/v1/revocations"

@@ -21,7 +21,8 @@ import uuid
 
 import pytest
 
-from conftest import Redis, ic
+from conftest import ic
+from redis_support import Redis
 
 ISS = ic.ISS
 RV = "/admin/v1/revocations"

@@ -27,7 +27,8 @@ import uuid
 
 import pytest
 
-from conftest import Redis, CertAuthority, ic, tls_config
+from conftest import ic
+from redis_support import CertAuthority, Redis, tls_config
 
 ISS = ic.ISS
 RV = "/admin/v1/revocations"

@@ -12,7 +12,8 @@ import uuid
 import pytest
 import requests
 
-from conftest import CertAuthority, Redis, ic, tls_config
+from conftest import ic
+from redis_support import CertAuthority, Redis, tls_config
 
 ISS = ic.ISS
 RV = "/admin/v1/revocations"

@@ -135,7 +135,7 @@ TAP_TEST(redis_tls_sentinel_and_limits)
 	TAP_CHECK_INT(rvk_config_parse_string(json, strlen(json), "t.json", "/etc/revokd",
 	                                      &cfg, err, sizeof(err)), RVK_OK);
 	if (cfg) {
-		TAP_CHECK(cfg->redis_tls);
+		TAP_CHECK_STR(cfg->redis_tls_server_name, "r.internal");
 		TAP_CHECK_STR(cfg->redis_tls_ca_file, "/etc/revokd/ca.pem");
 		TAP_CHECK_STR(cfg->redis_password_file, "/etc/revokd/pw");
 		TAP_CHECK_STR(cfg->redis_sentinel_master, "m");
@@ -148,7 +148,7 @@ TAP_TEST(redis_tls_sentinel_and_limits)
 	expect("{\"redis\":{\"url\":\"rediss://r\",\"tls\":{\"verify\":false}}}",
 	       "redis.tls.verify: unknown key");
 	expect("{\"redis\":{\"url\":\"rediss://r\",\"tls\":{\"cert_file\":\"c\"}}}",
-	       "redis.tls: cert_file and key_file go together");
+	       "cert_file and key_file go together");
 	expect("{\"redis\":{\"url\":\"redis://r\",\"sentinel\":{\"addrs\":[\"h:1\"]}}}",
 	       "redis.sentinel.master_name: is required");
 	expect("{\"redis\":{\"url\":\"redis://r\",\"sentinel\":{\"master_name\":\"m\","
