@@ -362,8 +362,16 @@ rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g)
 		                    "revokd_replication_outbox %zu\n"
 		                    "# HELP revokd_replication_lag_seconds How far this replica is behind the stream's head.\n"
 		                    "# TYPE revokd_replication_lag_seconds gauge\n"
-		                    "revokd_replication_lag_seconds %.3f\n",
-		               g->replication_outbox, g->replication_lag_seconds);
+		                    "revokd_replication_lag_seconds %.3f\n"
+		                    "# HELP revokd_replication_rejected_total Stream entries, keys-hash entries and digests refused (never applied).\n"
+		                    "# TYPE revokd_replication_rejected_total counter\n"
+		                    "revokd_replication_rejected_total %llu\n"
+		                    "# HELP revokd_replication_connect_failures_total Connections to Redis that failed or were refused (network, TLS, AUTH, version, bad reply).\n"
+		                    "# TYPE revokd_replication_connect_failures_total counter\n"
+		                    "revokd_replication_connect_failures_total %llu\n",
+		               g->replication_outbox, g->replication_lag_seconds,
+		               (unsigned long long)g->replication_rejected,
+		               (unsigned long long)g->replication_connect_failures);
 	}
 	if (g->extra)
 		rvk_buf_puts(out, g->extra);

@@ -55,7 +55,7 @@ rvk_handle_readyz(rvk_req_t *req)
 {
 	const rvk_app_t *app = req->app;
 	char *keys;
-	rvk_replica_status_t rs;
+	rvk_replica_status_t rs = { 0 };
 	bool ready = readiness(app, &keys, &rs);
 	bool store_ok = app->ready_store;
 	const char *repl = app->replica ? rvk_replica_state_name(rs.state) : "disabled";
@@ -63,6 +63,11 @@ rvk_handle_readyz(rvk_req_t *req)
 	json_object_set_new(checks, "store", json_string(store_ok ? "ok" : "not loaded"));
 	json_object_set_new(checks, "keys", json_string(keys ? keys : "ok"));
 	json_object_set_new(checks, "replication", json_string(repl));
+	/* Why Redis cannot be used (TLS verification, AUTH, version...),
+	 * while it cannot. */
+	if (app->replica && rs.error[0] && rs.state != RVK_REPL_CONNECTED)
+		json_object_set_new(checks, "replication_error",
+		                    json_string(rs.error));
 	json_t *o = json_object();
 	json_object_set_new(o, "status", json_string(ready ? "ready" : "not ready"));
 	json_object_set_new(o, "checks", checks);
@@ -89,6 +94,8 @@ rvk_handle_metrics(rvk_req_t *req)
 		g.cluster = true;
 		g.replication_outbox = rs.outbox;
 		g.replication_lag_seconds = rs.lag_seconds;
+		g.replication_rejected = rs.rejected;
+		g.replication_connect_failures = rs.connect_failures;
 		g.replication_state = (int)rs.state;
 	}
 	rvk_buf_t extra = RVK_BUF_INIT;

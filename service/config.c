@@ -506,8 +506,41 @@ check_client_id(struct ctx *c, const char *path, const struct item *it, void *ob
 static rvk_result_t
 check_redis_url(struct ctx *c, const char *path, const struct item *it, void *obj)
 {
-	if (strncmp(str_at(obj, it), "redis://", 8) != 0)
-		return fail(c, path, "must start with redis://");
+	if (strncmp(str_at(obj, it), "redis://", 8) != 0
+	    && strncmp(str_at(obj, it), "rediss://", 9) != 0)
+		return fail(c, path, "must start with redis:// or rediss://");
+	return RVK_OK;
+}
+
+/* redis.tls: a client certificate needs its key (checked on cert_file,
+ * after key_file). */
+static rvk_result_t
+check_redis_tls_pair(struct ctx *c, const char *path, const struct item *it,
+                     void *obj)
+{
+	(void)it;
+	const rvk_config_t *cfg = obj;
+	if (!cfg->redis_tls_cert_file != !cfg->redis_tls_key_file)
+		return fail(c, path, "cert_file and key_file go together");
+	return RVK_OK;
+}
+
+/* redis.sentinel.addrs: at least one, each host:port. */
+static rvk_result_t
+check_sentinel_addrs(struct ctx *c, const char *path, const struct item *it,
+                     void *obj)
+{
+	char **v = *(char ***)at(obj, it);
+	size_t n = *count_at(obj, it);
+	if (n == 0)
+		return fail(c, path, "must name at least one sentinel");
+	for (size_t i = 0; i < n; i++) {
+		const char *colon = strrchr(v[i], ':');
+		char *e = NULL;
+		long port = colon ? strtol(colon + 1, &e, 10) : 0;
+		if (!colon || colon == v[i] || !e || *e || port < 1 || port > 65535)
+			return fail(c, path, "\"%s\" is not host:port", v[i]);
+	}
 	return RVK_OK;
 }
 
@@ -606,8 +639,34 @@ static const struct item introspection_items[] = {
 	ROW_END
 };
 
+static const struct item redis_tls_items[] = {
+	ROW_PATH(C, "ca_file", redis_tls_ca_file, F_NULLABLE, NULL),
+	ROW_STR(C, "server_name", redis_tls_server_name, F_NULLABLE, NULL, NULL),
+	/* key_file first: cert_file's check sees it (a key without a
+	 * certificate is refused when the TLS context is built). */
+	ROW_PATH(C, "key_file", redis_tls_key_file, F_NULLABLE, NULL),
+	{ .name = "cert_file", .kind = K_PATH, .flags = F_NULLABLE,
+	  FIELD(rvk_config_t, redis_tls_cert_file), .check = check_redis_tls_pair },
+	ROW_END
+};
+
+static const struct item redis_sentinel_items[] = {
+	ROW_STR(C, "master_name", redis_sentinel_master, F_REQUIRED, NULL, NULL),
+	{ .name = "addrs", .kind = K_STRV, .flags = F_REQUIRED,
+	  FIELD(rvk_config_t, redis_sentinel_addrs),
+	  .count = offsetof(rvk_config_t, n_redis_sentinel_addrs),
+	  .check = check_sentinel_addrs },
+	ROW_PATH(C, "password_file", redis_sentinel_password_file, F_NULLABLE, NULL),
+	ROW_END
+};
+
 static const struct item redis_items[] = {
 	ROW_STR(C, "url", redis_url, F_REQUIRED, NULL, check_redis_url),
+	ROW_PATH(C, "password_file", redis_password_file, F_NULLABLE, NULL),
+	ROW_OBJECT("tls", F_NULLABLE, redis_tls_items),
+	ROW_OBJECT("sentinel", F_NULLABLE, redis_sentinel_items),
+	ROW_INT(C, "wait_replicas", redis_wait_replicas, 0, 16, "0"),
+	ROW_INT(C, "reconcile_interval", redis_reconcile_interval, 1, 3600, "60"),
 	ROW_STR(C, "stream", redis_stream, 0, "\"revokd:revocations\"", NULL),
 	ROW_END
 };

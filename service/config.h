@@ -85,6 +85,16 @@ typedef struct rvk_config {
 	size_t n_introspection_clients;
 	char *set_audience;
 	char *redis_url;
+	char *redis_password_file;      /* REVOKD_REDIS_PASSWORD wins */
+	char *redis_tls_ca_file;        /* NULL: the system's bundle */
+	char *redis_tls_cert_file, *redis_tls_key_file;
+	char *redis_tls_server_name;
+	char *redis_sentinel_master;    /* NULL: no Sentinel */
+	char **redis_sentinel_addrs;    /* "host:port" */
+	size_t n_redis_sentinel_addrs;
+	char *redis_sentinel_password_file;
+	int64_t redis_wait_replicas;    /* 0: no WAIT */
+	int64_t redis_reconcile_interval; /* seconds */
 	char *redis_stream;
 	bool dev;               /* set by `serve --dev`, not the file */
 } rvk_config_t;

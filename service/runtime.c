@@ -40,6 +40,13 @@ on_commit(void *arg, double seconds, size_t rows, bool ok)
 		rvk_metrics_commit_error();
 }
 
+static bool
+replica_issuer_known(void *arg, const char *iss)
+{
+	const rvk_app_t *app = arg;
+	return rvk_issuers_find(app->issuers, iss, strlen(iss)) != NULL;
+}
+
 static void
 on_replica_applied(void *arg, size_t n)
 {
@@ -97,20 +104,84 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	if (cfg->redis_url) {
 		/* Cluster mode: the replica exists before the store so the
 		 * store's writer can wake its publisher (store/replica.h). */
+		/* The password: REVOKD_REDIS_PASSWORD, else password_file,
+		 * else the URL's. */
+		char *pw = NULL;
+		size_t pwlen = 0;
+		const char *pwenv = getenv("REVOKD_REDIS_PASSWORD");
+		if (pwenv && *pwenv) {
+			pw = rvk_strdup(pwenv);
+			pwlen = strlen(pw);
+		} else if (cfg->redis_password_file &&
+		           rvk_secrets_read(cfg->redis_password_file, &pw,
+		                                  &pwlen, err, sizeof(err)) != RVK_OK) {
+			fprintf(stderr, "revokd: config %s: redis.password_file: %s\n",
+			        cfg->path ? cfg->path : "(none)", err);
+			code = 2;
+			goto cleanup;
+		}
+		if ((cfg->redis_tls_ca_file || cfg->redis_tls_cert_file
+		     || cfg->redis_tls_server_name)
+		    && strncmp(cfg->redis_url, "rediss://", 9) != 0) {
+			fprintf(stderr, "revokd: config %s: redis.tls: is set but the "
+			        "redis URL is not rediss:// (TLS)\n",
+			        cfg->path ? cfg->path : "(none)");
+			if (pw)
+				rvk_memzero(pw, pwlen);
+			free(pw);
+			code = 2;
+			goto cleanup;
+		}
+		char *spw = NULL;
+		size_t spwlen = 0;
+		if (cfg->redis_sentinel_password_file &&
+		    rvk_secrets_read(cfg->redis_sentinel_password_file, &spw,
+		                           &spwlen, err, sizeof(err)) != RVK_OK) {
+			fprintf(stderr, "revokd: config %s: redis.sentinel.password_file: %s\n",
+			        cfg->path ? cfg->path : "(none)", err);
+			if (pw)
+				rvk_memzero(pw, pwlen);
+			free(pw);
+			code = 2;
+			goto cleanup;
+		}
 		rvk_replica_opts_t ro = {
 			.url = cfg->redis_url,
+			.password = pw,
+			.sentinel_master = cfg->redis_sentinel_master,
+			.sentinel_addrs = (const char *const *)cfg->redis_sentinel_addrs,
+			.n_sentinel_addrs = cfg->n_redis_sentinel_addrs,
+			.sentinel_password = spw,
+			.wait_replicas = (int)cfg->redis_wait_replicas,
+			.reconcile_interval = cfg->redis_reconcile_interval,
+			.tls = { .ca_file = cfg->redis_tls_ca_file,
+			         .cert_file = cfg->redis_tls_cert_file,
+			         .key_file = cfg->redis_tls_key_file },
+			.server_name = cfg->redis_tls_server_name,
 			.stream = cfg->redis_stream,
 			.max_token_lifetime = cfg->max_token_lifetime,
 			.leeway = cfg->leeway,
 			.on_applied = on_replica_applied,
+			.issuer_known = replica_issuer_known,
+			.issuer_known_arg = app,
 		};
-		if (rvk_replica_new(&ro, &app->replica, err, sizeof(err)) != RVK_OK) {
+		rvk_result_t rr = rvk_replica_new(&ro, &app->replica, err, sizeof(err));
+		if (pw)
+			rvk_memzero(pw, pwlen);
+		free(pw);
+		if (spw)
+			rvk_memzero(spw, spwlen);
+		free(spw);
+		if (rr != RVK_OK) {
 			fprintf(stderr, "revokd: config %s: %s\n",
 			        cfg->path ? cfg->path : "(none)", err);
 			code = 2;
 			goto cleanup;
 		}
 		so.cluster = true;
+		/* A change's version outlives it by the stream's retention
+		 * and a day: no entry that could still arrive is older. */
+		so.version_keep = cfg->max_token_lifetime + 2 * cfg->leeway + 86400;
 		so.on_outbox = rvk_replica_kick;
 		so.on_outbox_arg = app->replica;
 	}

@@ -72,9 +72,32 @@ static const char *const schema_v3 =
 	"CREATE INDEX revocations_expires ON revocations(expires_at);"
 	"PRAGMA user_version = 3;";
 
+/* v4: versioned changes (docs/ARCHITECTURE.md, "Versioned changes"). A
+ * versions row is the last change applied to one source's contribution
+ * (source '*': the last delete of every source) - its hybrid logical
+ * clock version, the replica that made it, whether it was a delete - kept
+ * after the contribution itself is gone, so a change that arrives late
+ * loses to a later one. An outbox row carries its change's version (NULL:
+ * a row written by version 3, published without one) and, for a change
+ * republished by reconciliation, the replica that made it (NULL: us). Nothing to copy: a
+ * v3 database has no versions yet. */
+static const char *const schema_v4 =
+	"CREATE TABLE versions ("
+	" type INTEGER NOT NULL,"
+	" iss TEXT NOT NULL,"
+	" id TEXT NOT NULL,"
+	" source TEXT NOT NULL,"             /* '*': every source */
+	" version INTEGER NOT NULL,"
+	" node TEXT NOT NULL,"
+	" deleted INTEGER NOT NULL,"
+	" PRIMARY KEY (type, iss, id, source)) WITHOUT ROWID;"
+	"ALTER TABLE outbox ADD COLUMN version INTEGER NULL;"
+	"ALTER TABLE outbox ADD COLUMN origin TEXT NULL;"   /* NULL: us */
+	"PRAGMA user_version = 4;";
+
 /* Migrations: migrations[v] takes a database from version v to v + 1. */
 static const char *const migrations[RVK_DB_VERSION] = { schema_v1, schema_v2,
-                                                         schema_v3 };
+                                                         schema_v3, schema_v4 };
 
 static rvk_result_t
 classify(int rc)

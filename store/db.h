@@ -31,7 +31,7 @@
 #include "base/result.h"
 #include "cache/revtable.h"
 
-#define RVK_DB_VERSION 3
+#define RVK_DB_VERSION 4
 #define RVK_DB_FILE "revokd.db"
 
 /*

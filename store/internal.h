@@ -33,6 +33,10 @@ struct rvk_store {
 	sqlite3_stmt *st_upsert, *st_find, *st_remain;
 	sqlite3_stmt *st_delete, *st_delete_src, *st_purge;
 	sqlite3_stmt *st_outbox_ins, *st_outbox_ack, *st_meta_set;
+	sqlite3_stmt *st_ver_get, *st_ver_put, *st_ver_any, *st_delete_older;
+	sqlite3_stmt *st_ver_purge;
+	uint64_t hlc;                   /* the last version made or seen */
+	char node[33];                  /* versions our changes ("" alone) */
 	pthread_t writer;
 	size_t outbox_added;            /* rows added by the current group */
 

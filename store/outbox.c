@@ -40,7 +40,7 @@ rvk_store_outbox_read(rvk_store_t *store, size_t limit,
 	rvk_result_t r = RVK_EIO;
 	int rc = sqlite3_prepare_v2(rd->db,
 		"SELECT seq, op, type, iss, id, revoked_at, expires_at, reason,"
-		" source FROM outbox ORDER BY seq LIMIT ?1", -1, &st, NULL);
+		" source, version, origin FROM outbox ORDER BY seq LIMIT ?1", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
@@ -67,6 +67,8 @@ rvk_store_outbox_read(rvk_store_t *store, size_t limit,
 		if (!named)
 			o->rev.source = RVK_SRC_ADMIN;
 		o->every_source = o->tombstone && !named;
+		o->rev.version = (uint64_t)sqlite3_column_int64(st, 9);
+		o->rev.origin = dup_col(st, 10);
 		k++;
 	}
 	if (rc != SQLITE_DONE) {

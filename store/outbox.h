@@ -26,6 +26,10 @@
 #define RVK_STORE_META_POSITION "replication.last_id"
 #define RVK_STORE_META_NODE "replication.node_id"
 
+/* Reconciliation (store/replica.h): each type's revocations fall into
+ * RVK_DIGEST_BUCKETS buckets by a hash of (iss, id). */
+#define RVK_DIGEST_BUCKETS 64
+
 typedef struct rvk_outbox_row {
 	int64_t seq;
 	/* A delete: only rev.type, iss, id are set, and rev.source when
@@ -67,16 +71,44 @@ rvk_result_t rvk_store_meta_set(rvk_store_t *store, const char *key,
  * Requires: n <= RVK_STORE_MAX_BATCH; n == 0 only with a stream_id (just
  * moves the position).
  */
+/*
+ * The digest of what this replica holds, for reconciliation: per type and
+ * bucket, the XOR of a 64-bit hash of each change's identity and version
+ * (type, iss, id, source, version, node, deleted) - every versions row
+ * with version >= since, every older one whose contribution is still
+ * there, and every unversioned contribution. Times are left out: two
+ * replicas that applied the same changes have the same digest.
+ * Returns: RVK_OK and out; RVK_EIO.
+ */
+rvk_result_t rvk_store_digest(rvk_store_t *store, uint64_t since,
+                              uint64_t out[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS]);
+
+/* The bucket of (iss, id). */
+unsigned rvk_store_bucket(const char *iss, const char *id);
+
+/*
+ * Republishes, through the outbox, every change of one (type, bucket) that
+ * rvk_store_digest counts: live contributions as revocations, deletes as
+ * tombstones, each with its version and the replica that made it (so a
+ * receiver judges it as it would have the first time).
+ * Returns: RVK_OK and *rows (outbox rows added); RVK_EIO.
+ */
+rvk_result_t rvk_store_republish(rvk_store_t *store, rvk_rev_type_t type,
+                                 unsigned bucket, uint64_t since, size_t *rows);
+
 rvk_result_t rvk_store_record_replica(rvk_store_t *store,
                                       const rvk_revocation_t *revs, size_t n,
                                       const char *stream_id);
 
 /* Like rvk_store_delete(), for a tombstone from the stream (only_source
  * NULL: every contribution; else that source's only): no outbox row;
- * stream_id saved as above. */
+ * stream_id saved as above. version (0: none) and origin (borrowed, may be
+ * NULL) version the delete: it applies only when it is the later change
+ * (store.c, "Versioned changes"). */
 rvk_result_t rvk_store_delete_replica(rvk_store_t *store, rvk_rev_type_t type,
                                       const char *iss, const char *id,
                                       const rvk_source_t *only_source,
+                                      uint64_t version, const char *origin,
                                       const char *stream_id, bool *deleted);
 
 #endif

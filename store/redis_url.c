@@ -72,21 +72,30 @@ rvk_redis_url_parse(const char *url, rvk_redis_url_t *out, char *err,
 	RVK_REQUIRE(url && out && err);
 	memset(out, 0, sizeof(*out));
 	out->port = 6379;
-	if (strncmp(url, "redis://", 8) != 0) {
-		snprintf(err, errlen, "must start with redis://");
+	const char *p;
+	if (strncmp(url, "redis://", 8) == 0) {
+		p = url + 8;
+	} else if (strncmp(url, "rediss://", 9) == 0) {
+		p = url + 9;
+		out->tls = true;
+	} else {
+		snprintf(err, errlen, "must start with redis:// or rediss://");
 		return RVK_EINVAL;
 	}
-	const char *p = url + 8;
 	const char *end = p + strcspn(p, "/?#");
 	const char *at = memrchr(p, '@', (size_t)(end - p));
 	if (at) {
 		const char *colon = memchr(p, ':', (size_t)(at - p));
 		if (!colon) {
-			/* redis://password@host is a common mistake for
-			 * :password@; refuse rather than guess. */
-			snprintf(err, errlen, "credentials must be user:password@ "
-			         "or :password@");
-			return RVK_EINVAL;
+			/* user@: the password comes from password_file or
+			 * the environment (a URL without one is refused by
+			 * rvk_replica_new, so redis://secret@host, a slip for
+			 * :secret@, still fails). */
+			if (at == p || !(out->user = pct_decode(p,
+			                                  (size_t)(at - p))))
+				goto bad_escape;
+			p = at + 1;
+			goto host;
 		}
 		if (colon > p && !(out->user = pct_decode(p, (size_t)(colon - p))))
 			goto bad_escape;
@@ -99,6 +108,7 @@ rvk_redis_url_parse(const char *url, rvk_redis_url_t *out, char *err,
 		}
 		p = at + 1;
 	}
+host:;
 	const char *hend = end;
 	const char *pc = memrchr(p, ':', (size_t)(end - p));
 	if (*p == '[') {                /* [v6]:port */

@@ -6,6 +6,7 @@
 #ifndef RVK_STORE_REDIS_URL_H
 #define RVK_STORE_REDIS_URL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/result.h"
@@ -16,11 +17,14 @@ typedef struct rvk_redis_url {
 	char *user;             /* NULL: AUTH <password> */
 	char *password;         /* NULL: no AUTH */
 	int db;                 /* default 0 */
+	bool tls;               /* rediss:// */
 } rvk_redis_url_t;
 
 /*
- * Parses redis://[[user]:password@]host[:port][/db] (user and password may
- * be %-encoded).
+ * Parses redis[s]://[user@ | [user]:password@]host[:port][/db] (user and
+ * password may be %-encoded; rediss:// is TLS, same default port 6379).
+ * A user without a password is parsed (password NULL): the password comes
+ * from elsewhere (store/replica.h refuses it when none does).
  * Returns: RVK_OK and *out (owned: rvk_redis_url_fini); RVK_EINVAL with err.
  */
 rvk_result_t rvk_redis_url_parse(const char *url, rvk_redis_url_t *out,

@@ -18,6 +18,20 @@
  * Entries carry origin = this replica's node ID (kept in meta, so it
  * survives restarts); the consumer skips its own, so nothing echoes.
  *
+ * Reconciliation (convergence that does not rest on Redis keeping every
+ * entry): every reconcile_interval the publisher writes a digest of what
+ * this replica holds (store/outbox.h, rvk_store_digest: per type and
+ * bucket, changes and their versions, not times) into the hash
+ * <stream>:digests (field: node ID), reads every other replica's, and
+ * republishes through the outbox each (type, bucket) that differed from
+ * one of them two rounds in a row (a change merely in flight at one round
+ * costs nothing); rounds start once caught up, one interval after start -
+ * every change with its original version and origin, so receivers judge it
+ * as the first time (a tombstone still beats an older revocation). After a
+ * FLUSHALL or a lost stream every replica so ends with the union. Digests
+ * older than three intervals (a replica gone) are ignored; one in another
+ * format is refused, logged and counted.
+ *
  * Entry fields: op (revoke|delete), type, iss, id, revoked_at, expires_at
  * (seconds or "never"), reason (absent: none), source (the originating
  * source: required on a revoke; on a delete, the one source whose
@@ -34,11 +48,28 @@
 #include <stdint.h>
 
 #include "base/result.h"
+#include "store/redis_conn.h"
 #include "store/redis_url.h"
 #include "store/store.h"
 
 typedef struct rvk_replica_opts {
-	const char *url;
+	const char *url;                /* redis:// or rediss:// (TLS) */
+	const char *password;           /* wins over the URL's; may be NULL */
+	rvk_redis_tls_opts_t tls;       /* rediss:// only */
+	const char *server_name;        /* rediss://: the name checked, and
+	                                 * SNI; NULL: the URL's host */
+	/* Sentinel: the master is asked of these ("host:port", tried in
+	 * order) at every connect; NULL master: the URL's host and port. The
+	 * URL's credentials, db and scheme still apply to the master. */
+	const char *sentinel_master;
+	const char *const *sentinel_addrs;
+	size_t n_sentinel_addrs;
+	const char *sentinel_password;  /* AUTH to the sentinels; may be NULL */
+	/* > 0: a batch leaves the outbox only after WAIT confirms this many
+	 * Redis replicas have it. */
+	int wait_replicas;
+	/* Seconds between reconciliation rounds (0: none): see DESIGN. */
+	int64_t reconcile_interval;
 	const char *stream;
 	int64_t max_token_lifetime;     /* seconds: the stream's retention */
 	int64_t leeway;                 /* seconds */
@@ -46,6 +77,11 @@ typedef struct rvk_replica_opts {
 	 * were applied (metrics); may be NULL. */
 	void (*on_applied)(void *arg, size_t n);
 	void *on_applied_arg;
+	/* Whether iss is a configured issuer; an entry for another one is
+	 * refused (logged, counted), never applied. Called on the consumer
+	 * thread; NULL: every issuer is taken. */
+	bool (*issuer_known)(void *arg, const char *iss);
+	void *issuer_known_arg;
 } rvk_replica_opts_t;
 
 typedef struct rvk_replica rvk_replica_t;
@@ -66,10 +102,15 @@ typedef struct rvk_replica_status {
 	size_t outbox;                  /* rows waiting to be published */
 	double lag_seconds;             /* behind the stream's head */
 	uint64_t applied, published;    /* entries, since start */
+	uint64_t rejected;              /* entries refused as malformed */
+	uint64_t connect_failures;      /* failed or refused connects */
+	char error[256];                /* why the last connect failed, "" */
 } rvk_replica_status_t;
 
-/* Parses the URL; starts nothing (so the store can already be given
- * rvk_replica_kick). Returns: RVK_OK and *out; RVK_EINVAL with err. */
+/* Parses the URL, loads the TLS files (rediss://); starts nothing (so the
+ * store can already be given rvk_replica_kick). A URL that names a user
+ * needs a password (the URL's or opts->password).
+ * Returns: RVK_OK and *out; RVK_EINVAL with err. */
 rvk_result_t rvk_replica_new(const rvk_replica_opts_t *opts,
                              rvk_replica_t **out, char *err, size_t errlen);
 

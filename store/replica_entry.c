@@ -93,6 +93,20 @@ parse_i64(const char *s, int64_t *out)
 	return true;
 }
 
+/* A version: 1 to 19 decimal digits, > 0, below 2^63. */
+static bool
+parse_version(const char *s, uint64_t *out)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 19 || strspn(s, "0123456789") != n)
+		return false;
+	unsigned long long v = strtoull(s, NULL, 10);
+	if (v == 0 || v > (unsigned long long)INT64_MAX)
+		return false;
+	*out = v;
+	return true;
+}
+
 rvk_repl_entry_kind_t
 rvk_repl_parse_entry(const redisReply *kv, const char *self_node,
                      rvk_revocation_t *r, bool *one_source)
@@ -114,6 +128,11 @@ rvk_repl_parse_entry(const redisReply *kv, const char *self_node,
 	                          strlen(r->id)))
 		return RVK_REPL_ENTRY_BAD;
 	r->origin = (char *)origin;
+	/* A version needs the origin that breaks its ties; no version: an
+	 * entry of an older revokd (store.c, "Versioned changes"). */
+	const char *version = field(kv, "version");
+	if (version && (!origin || !parse_version(version, &r->version)))
+		return RVK_REPL_ENTRY_BAD;
 	const char *source = field(kv, "source");
 	if (strcmp(op, "delete") == 0) {
 		/* A source names the one contribution that left; without
@@ -184,5 +203,101 @@ rvk_repl_parse_key(const char *field_s, const char *value, rvk_revocation_t *r,
 	r->revoked_at = ra;
 	r->expires_at = RVK_NEVER;
 	r->reason = *reason;
+	return true;
+}
+
+/*
+ * Reads redis_version from an INFO server reply. Returns: true and
+ * *major, *minor; false when the reply has no parsable version.
+ */
+bool
+rvk_repl_info_version(const char *info, size_t len, int *major, int *minor)
+{
+	static const char key[] = "redis_version:";
+	const char *p = info, *end = info + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		if ((size_t)(le - p) > sizeof(key) - 1
+		    && memcmp(p, key, sizeof(key) - 1) == 0) {
+			const char *v = p + sizeof(key) - 1;
+			int ma = 0, mi = 0, digits = 0;
+			while (v < le && *v >= '0' && *v <= '9' && ma < 100000) {
+				ma = ma * 10 + (*v++ - '0');
+				digits++;
+			}
+			if (!digits || v >= le || *v++ != '.')
+				return false;
+			digits = 0;
+			while (v < le && *v >= '0' && *v <= '9' && mi < 100000) {
+				mi = mi * 10 + (*v++ - '0');
+				digits++;
+			}
+			if (!digits)
+				return false;
+			*major = ma;
+			*minor = mi;
+			return true;
+		}
+		p = le + 1;
+	}
+	return false;
+}
+
+char *
+rvk_repl_format_digest(int64_t ms,
+                       uint64_t d[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS])
+{
+	size_t n = 64 + (size_t)RVK_REV_TYPE_COUNT * RVK_DIGEST_BUCKETS * 16;
+	char *s = rvk_malloc(n);
+	int k = snprintf(s, n, "d1 %lld %d %d ", (long long)ms,
+	                 RVK_REV_TYPE_COUNT, RVK_DIGEST_BUCKETS);
+	RVK_REQUIRE(k > 0 && (size_t)k < 64);
+	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
+		for (int b = 0; b < RVK_DIGEST_BUCKETS; b++)
+			k += snprintf(s + k, n - (size_t)k, "%016llx",
+			              (unsigned long long)d[t][b]);
+	return s;
+}
+
+bool
+rvk_repl_parse_digest(const char *s, size_t len, int64_t *ms,
+                      uint64_t out[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS])
+{
+	char head[64];
+	int t, b, used = 0;
+	long long m;
+	size_t hl = len < sizeof(head) - 1 ? len : sizeof(head) - 1;
+	memcpy(head, s, hl);
+	head[hl] = '\0';
+	if (strncmp(head, "d1 ", 3) != 0
+	    || sscanf(head, "d1 %18lld %3d %4d %n", &m, &t, &b, &used) != 3
+	    || used == 0 || m < 0 || t != RVK_REV_TYPE_COUNT
+	    || b != RVK_DIGEST_BUCKETS || head[used - 1] != ' '
+	    || len - (size_t)used != (size_t)t * (size_t)b * 16)
+		return false;
+	/* Exactly as rvk_repl_format_digest writes it: no sign, no leading
+	 * zero, single spaces. */
+	char canon[64];
+	int cl = snprintf(canon, sizeof(canon), "d1 %lld %d %d ", m, t, b);
+	if (cl != used || memcmp(canon, head, (size_t)used) != 0)
+		return false;
+	const char *p = s + used;
+	uint64_t v[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+	for (int i = 0; i < t; i++)
+		for (int j = 0; j < b; j++) {
+			uint64_t x = 0;
+			for (int k = 0; k < 16; k++) {
+				char c = *p++;
+				int d = c >= '0' && c <= '9' ? c - '0'
+				        : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+				if (d < 0)
+					return false;
+				x = x << 4 | (uint64_t)d;
+			}
+			v[i][j] = x;
+		}
+	*ms = m;
+	memcpy(out, v, sizeof(v));
 	return true;
 }

@@ -17,6 +17,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "store/outbox.h"
 #include "store/store.h"
 
 /*
@@ -45,7 +46,9 @@ typedef enum rvk_repl_entry_kind {
 
 /*
  * Reads an entry's field list (op, type, iss, id, revoked_at, expires_at,
- * reason, source, origin). A revocation must name its originating source
+ * reason, source, origin, version). r->version is the entry's version (0
+ * when absent: an older revokd's entry); a version must be 1..2^63-1 and
+ * come with an origin. A revocation must name its originating source
  * (the contribution it updates, store/store.h); r->origin is the entry's
  * origin (NULL when absent). A delete may name a source: then *one_source
  * and r->source say whose contribution left; else every source's did.
@@ -66,5 +69,31 @@ rvk_repl_entry_kind_t rvk_repl_parse_entry(const redisReply *kv,
 bool rvk_repl_parse_key(const char *field, const char *value,
                         rvk_revocation_t *r, char **iss, char **kid,
                         char **reason);
+
+/*
+ * Reconciliation digests (store/replica.h), the values of the hash
+ * <stream>:digests: "d1 <wall ms> <types> <buckets> <hex>", hex being
+ * types x buckets digests of 16 lowercase hex digits each, type-major.
+ * rvk_repl_format_digest returns an owned string. rvk_repl_parse_digest
+ * takes exactly that (RVK_REV_TYPE_COUNT types, RVK_DIGEST_BUCKETS
+ * buckets), nothing else - a digest of another format version or shape is
+ * refused - and writes *ms and out only on success.
+ */
+char *rvk_repl_format_digest(int64_t ms,
+                             uint64_t d[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS]);
+bool rvk_repl_parse_digest(const char *s, size_t len, int64_t *ms,
+                           uint64_t out[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS]);
+
+/* The oldest Redis revokd uses: XADD ... MINID came with 6.2. */
+#define RVK_REPL_MIN_MAJOR 6
+#define RVK_REPL_MIN_MINOR 2
+
+/*
+ * Reads "redis_version:MAJOR.MINOR..." from the text of an INFO reply
+ * (len bytes, not necessarily NUL-terminated).
+ * Returns: true and *major, *minor; false when no line parses.
+ */
+bool rvk_repl_info_version(const char *info, size_t len, int *major,
+                           int *minor);
 
 #endif

@@ -4,7 +4,8 @@
  * publisher (store/replica_pub.c) and the consumer (store/replica_sub.c).
  * Internal to store/; the public contract is store/replica.h.
  *
- * Threads: the publisher and the consumer each own their redisContext;
+ * Threads: the publisher and the consumer each own their connection
+ * (store/redis_conn.h);
  * rep->mu guards the fields marked below and the context pointers (for
  * rvk_replica_stop, which shuts the sockets down from another thread).
  */
@@ -16,7 +17,10 @@
 #include <stdint.h>
 
 #include <hiredis/hiredis.h>
+#include <openssl/ssl.h>
 
+#include "store/outbox.h"
+#include "store/redis_conn.h"
 #include "store/replica.h"
 
 #define BLOCK_MS 5000
@@ -28,10 +32,18 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define IDLE_POLL_MS 1000       /* publisher re-reads the outbox this often */
+#define WAIT_TIMEOUT_MS 2000    /* WAIT's own bound (< PUB_TIMEOUT_S) */
 
 struct rvk_replica {
 	rvk_replica_opts_t opts;        /* strings owned (copies) */
-	rvk_redis_url_t url;
+	rvk_redis_url_t url;            /* password: the effective one */
+	SSL_CTX *tls;                   /* rediss://: shared by both threads */
+	char *server_name;              /* NULL: url.host */
+	char *sentinel_master;          /* NULL: no Sentinel */
+	char **sentinel_hosts;          /* n_sentinels each */
+	int *sentinel_ports;
+	size_t n_sentinels;
+	char *sentinel_password;
 	char *keys;                     /* <stream>:keys */
 	rvk_store_t *store;
 	char node[33];                  /* origin of our entries */
@@ -42,13 +54,25 @@ struct rvk_replica {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;              /* kicks, back-off sleeps, stop */
 	bool stopping, kicked;
-	redisContext *pub_ctx, *con_ctx;/* owned by their threads; mu only
-	                                 * guards the pointer for stop */
+	rvk_redis_conn_t *pub_ctx, *con_ctx; /* owned by their threads; mu
+	                                 * only guards the pointer for stop */
+	char last_error[256];           /* the last connect failure ("" after
+	                                 * a connect succeeded) */
 	bool ever_connected, caught_up, at_head;
 	int64_t pos_ms;                 /* ms part of the last applied ID */
 	int64_t at_head_ms;             /* wall ms we last were at the head */
 	uint64_t applied, published;
+	uint64_t rejected, connect_failures;
+	uint64_t republished;           /* rows, by reconciliation */
+	int64_t next_reconcile_ms;      /* publisher thread only */
+	/* Publisher thread only: the buckets that differed last round. A
+	 * bucket is republished when it differs two rounds in a row, so the
+	 * changes merely in flight at one round cost nothing. */
+	bool differed[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
 };
+
+/* Counts an entry refused as malformed (metrics). */
+void rvk_repl_count_rejected(rvk_replica_t *rep);
 
 /* Wall-clock milliseconds (stream IDs are wall-clock ms). */
 int64_t rvk_repl_wall_ms(void);
@@ -58,12 +82,15 @@ bool rvk_repl_nap(rvk_replica_t *rep, int64_t ms, bool kickable);
 bool rvk_repl_stopping(rvk_replica_t *rep);
 /* Returns: r when it is a reply that is not an error; else NULL (logged,
  * r freed: the caller drops the connection). */
-redisReply *rvk_repl_command_ok(redisContext *c, const char *what, redisReply *r);
-/* Connects, AUTHs, SELECTs. Returns: the context or NULL (logged). */
-redisContext *rvk_repl_connect(rvk_replica_t *rep, int timeout_s);
+redisReply *rvk_repl_command_ok(rvk_redis_conn_t *c, const char *what, redisReply *r);
+/* Connects (TLS for rediss://), AUTHs, SELECTs, checks the server's
+ * version. Returns: the connection or NULL (logged, and kept as
+ * last_error for /readyz). */
+rvk_redis_conn_t *rvk_repl_connect(rvk_replica_t *rep, int timeout_s);
 /* Publishes a context under mu (for stop), or refuses when stopping. */
-bool rvk_repl_set_ctx(rvk_replica_t *rep, redisContext **slot, redisContext *c);
-void rvk_repl_drop_ctx(rvk_replica_t *rep, redisContext **slot);
+bool rvk_repl_set_ctx(rvk_replica_t *rep, rvk_redis_conn_t **slot,
+                      rvk_redis_conn_t *c);
+void rvk_repl_drop_ctx(rvk_replica_t *rep, rvk_redis_conn_t **slot);
 
 /* Thread bodies (arg: the rvk_replica_t). */
 void *rvk_repl_publisher_main(void *arg);

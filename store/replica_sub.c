@@ -53,6 +53,13 @@ count_applied(rvk_replica_t *rep, size_t n)
 		rep->opts.on_applied(rep->opts.on_applied_arg, n);
 }
 
+static bool
+issuer_known(rvk_replica_t *rep, const char *iss)
+{
+	return !rep->opts.issuer_known
+	       || rep->opts.issuer_known(rep->opts.issuer_known_arg, iss);
+}
+
 /*
  * Applies the entries of one XREAD answer, in order: runs of revocations in
  * one transaction each, a tombstone on its own, every write saving the ID
@@ -68,19 +75,44 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 	size_t k = 0;
 	const char *last = NULL;        /* last entry seen, not yet saved */
 	rvk_result_t res = RVK_OK;
+	uint64_t max_version = (uint64_t)(rvk_repl_wall_ms() + 86400000) << 16;
 	for (size_t i = 0; i < entries->elements; i++) {
 		const redisReply *e = entries->element[i];
 		const char *id = rvk_repl_entry_id(e);
-		if (!id)
+		if (!id) {
+			rvk_log(RVK_LOG_WARN, "malformed stream entry skipped",
+			        "id", "(none)", NULL);
+			rvk_repl_count_rejected(rep);
 			continue;
+		}
 		rvk_revocation_t r;
 		bool one_source;
 		rvk_repl_entry_kind_t kind = rvk_repl_parse_entry(e->element[1],
 		                                                  rep->node, &r,
 		                                                  &one_source);
-		if (kind == RVK_REPL_ENTRY_BAD)
+		if ((kind == RVK_REPL_ENTRY_REVOKE
+		     || kind == RVK_REPL_ENTRY_DELETE)
+		    && r.version > max_version) {
+			/* A version a day ahead of our clock would drag every
+			 * later change's version with it: refused. */
+			rvk_log(RVK_LOG_WARN, "stream entry from the future "
+			        "skipped", "id", id, NULL);
+			rvk_repl_count_rejected(rep);
+			kind = RVK_REPL_ENTRY_OWN;
+		}
+		if ((kind == RVK_REPL_ENTRY_REVOKE
+		     || kind == RVK_REPL_ENTRY_DELETE)
+		    && !issuer_known(rep, r.iss)) {
+			rvk_log(RVK_LOG_WARN, "stream entry for an unconfigured "
+			        "issuer skipped", "id", id, "iss", r.iss, NULL);
+			rvk_repl_count_rejected(rep);
+			kind = RVK_REPL_ENTRY_OWN;      /* skipped, position moves */
+		}
+		if (kind == RVK_REPL_ENTRY_BAD) {
 			rvk_log(RVK_LOG_WARN, "malformed stream entry skipped",
 			        "id", id, NULL);
+			rvk_repl_count_rejected(rep);
+		}
 		if (kind == RVK_REPL_ENTRY_DELETE) {
 			if (k) {
 				res = rvk_store_record_replica(rep->store, revs,
@@ -96,6 +128,7 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 			                               r.id,
 			                               one_source ? &r.source
 			                                          : NULL,
+			                               r.version, r.origin,
 			                               id, &deleted);
 			if (res != RVK_OK)
 				goto out;
@@ -122,10 +155,10 @@ out:
 /* Loads <stream>:keys (key revocations that outlived the stream).
  * Returns: 1 done, 0 store failure, -1 connection dead. */
 static int
-load_keys(rvk_replica_t *rep, redisContext *c)
+load_keys(rvk_replica_t *rep, rvk_redis_conn_t *c)
 {
 	redisReply *h = rvk_repl_command_ok(c, "HGETALL",
-	                           redisCommand(c, "HGETALL %s", rep->keys));
+	                           rvk_redis_conn_command(c, "HGETALL %s", rep->keys));
 	if (!h)
 		return -1;
 	size_t n = h->type == REDIS_REPLY_ARRAY ? h->elements / 2 : 0;
@@ -136,11 +169,13 @@ load_keys(rvk_replica_t *rep, redisContext *c)
 		char *iss = NULL, *kid = NULL, *reason = NULL;
 		if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING
 		    && rvk_repl_parse_key(f->str, v->str, &revs[k], &iss, &kid,
-		                      &reason)) {
+		                      &reason)
+		    && issuer_known(rep, iss)) {
 			k++;
 		} else {
 			rvk_log(RVK_LOG_WARN, "malformed key hash entry skipped",
 			        NULL);
+			rvk_repl_count_rejected(rep);
 			free(iss);
 			free(kid);
 			free(reason);
@@ -171,13 +206,13 @@ load_keys(rvk_replica_t *rep, redisContext *c)
 /* The ID of the first (dir "XRANGE" -> oldest) or last entry, "" when the
  * stream is empty. Returns: false when the connection died. */
 static bool
-edge_id(rvk_replica_t *rep, redisContext *c, bool newest, char *out,
+edge_id(rvk_replica_t *rep, rvk_redis_conn_t *c, bool newest, char *out,
         size_t outlen)
 {
 	redisReply *r = rvk_repl_command_ok(c, newest ? "XREVRANGE" : "XRANGE",
-		newest ? redisCommand(c, "XREVRANGE %s + - COUNT 1",
+		newest ? rvk_redis_conn_command(c, "XREVRANGE %s + - COUNT 1",
 		                      rep->opts.stream)
-		       : redisCommand(c, "XRANGE %s - + COUNT 1",
+		       : rvk_redis_conn_command(c, "XRANGE %s - + COUNT 1",
 		                      rep->opts.stream));
 	if (!r)
 		return false;
@@ -211,7 +246,7 @@ void *
 rvk_repl_consumer_main(void *arg)
 {
 	rvk_replica_t *rep = arg;
-	redisContext *c = NULL;
+	rvk_redis_conn_t *c = NULL;
 	int64_t backoff = BACKOFF_MIN_MS;
 	char pos[64] = "", head[64] = "";
 	bool have_pos = false, head_known = false;
@@ -226,13 +261,12 @@ rvk_repl_consumer_main(void *arg)
 		if (!c) {
 			c = rvk_repl_connect(rep, READ_TIMEOUT_S);
 			if (!c || !rvk_repl_set_ctx(rep, &rep->con_ctx, c)) {
-				if (c)
-					redisFree(c);
+				rvk_redis_conn_free(c);
 				c = NULL;
 				goto retry;
 			}
 			rvk_log(RVK_LOG_INFO, "consumer connected to redis",
-			        "host", rep->url.host, "from",
+			        "host", rvk_redis_conn_peer(c), "from",
 			        have_pos ? pos : "(new replica)", NULL);
 			if (!head_known) {
 				/* The head at start: ready once applied. */
@@ -270,7 +304,7 @@ rvk_repl_consumer_main(void *arg)
 			if (!head[0] || id_cmp(pos, head) >= 0)
 				set_progress(rep, pos, false, true);
 		}
-		redisReply *r = redisCommand(c, "XREAD COUNT %d BLOCK %d STREAMS "
+		redisReply *r = rvk_redis_conn_command(c, "XREAD COUNT %d BLOCK %d STREAMS "
 		                             "%s %s", READ_COUNT, BLOCK_MS,
 		                             rep->opts.stream, pos);
 		if (!(r = rvk_repl_command_ok(c, "XREAD", r)))

@@ -21,6 +21,19 @@
  * contribution reads what the others still hold in the same transaction,
  * and the table is set to exactly that (or loses the entry).
  *
+ * Versioned changes (cluster mode; docs/ARCHITECTURE.md): every local
+ * change that writes gets a version from the hybrid logical clock s->hlc
+ * (wall milliseconds << 16, and always above every version made or seen),
+ * stored in the versions table beside the contribution and carried by its
+ * outbox row. A change from the stream applies only when its (version,
+ * node) is above what versions holds for its contribution and above the
+ * last delete of every source: the later version wins on every replica,
+ * whatever order the stream delivered them in. A revocation that wins
+ * still merges (later revoked_at, later expires_at), so a revocation is
+ * never shortened by the order of arrival. An entry without a version (an
+ * older revokd) applies only to a revocation no versioned change has
+ * touched, by the rules of before.
+ *
  * Fault points: "store.step" before each step of a write statement (BEGIN
  * included, and the look-ups inside the write transaction), "store.commit"
  * before COMMIT; a fired point behaves as if SQLite had returned
@@ -43,7 +56,7 @@
 #include "store/internal.h"
 #include "store/outbox.h"
 
-enum job_kind { JOB_RECORD, JOB_DELETE, JOB_PURGE, JOB_ACK };
+enum job_kind { JOB_RECORD, JOB_DELETE, JOB_PURGE, JOB_ACK, JOB_REPUBLISH };
 
 struct merged {
 	int64_t revoked_at, expires_at;
@@ -60,6 +73,8 @@ struct job {
 	rvk_rev_type_t type;
 	const char *iss, *id;
 	const rvk_source_t *only_source;
+	uint64_t version;               /* replica: the entry's (0: none) */
+	const char *origin;             /* replica: the entry's origin */
 	bool deleted;
 	/* After a delete of one source: what the other sources still hold
 	 * (remain: any), the table's entry from then on. */
@@ -70,6 +85,10 @@ struct job {
 	size_t purged;
 	/* JOB_ACK */
 	int64_t upto;
+	/* JOB_REPUBLISH (type above) */
+	unsigned bucket;
+	uint64_t since;
+	size_t republished;
 	/* Any kind: from the replication stream (never enters the outbox),
 	 * and a meta row to write in the same transaction (NULL: none). */
 	bool replica;
@@ -132,16 +151,199 @@ run_simple(sqlite3_stmt *st)
 
 static const char *const sql_outbox_ins =
 	"INSERT INTO outbox (op, type, iss, id, revoked_at, expires_at, reason,"
-	" source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	" source, version, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	" ?10)";
+
+/* Reconciliation's view of the changes (outbox.h, rvk_store_digest): each
+ * versions row since ?2 or whose contribution is still there, with that
+ * contribution's times; and each contribution without a version. ?1: one
+ * type, or -1 for all. Columns: type, iss, id, source, version, node,
+ * deleted, revoked_at (NULL: no contribution), expires_at, reason. */
+static const char *const sql_changes =
+	"SELECT v.type, v.iss, v.id, v.source, v.version, v.node, v.deleted,"
+	"  r.revoked_at, r.expires_at, r.reason"
+	" FROM versions v LEFT JOIN revocations r ON r.type = v.type"
+	"  AND r.iss = v.iss AND r.id = v.id AND r.source = v.source"
+	" WHERE (?1 < 0 OR v.type = ?1)"
+	"  AND (v.version >= ?2 OR (v.deleted = 0 AND r.type IS NOT NULL))"
+	" UNION ALL"
+	" SELECT r.type, r.iss, r.id, r.source, 0, coalesce(r.origin, ''), 0,"
+	"  r.revoked_at, r.expires_at, r.reason FROM revocations r"
+	" WHERE (?1 < 0 OR r.type = ?1) AND NOT EXISTS (SELECT 1 FROM versions v"
+	"  WHERE v.type = r.type AND v.iss = r.iss AND v.id = r.id"
+	"  AND v.source = r.source)";
+
+/* ---- versions ----------------------------------------------------------- */
+
+static const char *const sql_ver_get =
+	"SELECT version, node FROM versions"
+	" WHERE type = ?1 AND iss = ?2 AND id = ?3 AND source = ?4";
+static const char *const sql_ver_put =
+	"INSERT INTO versions (type, iss, id, source, version, node, deleted)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	" ON CONFLICT (type, iss, id, source) DO UPDATE SET"
+	"  version = excluded.version, node = excluded.node,"
+	"  deleted = excluded.deleted";
+static const char *const sql_ver_any =
+	"SELECT 1 FROM versions WHERE type = ?1 AND iss = ?2 AND id = ?3"
+	" LIMIT 1";
+/* A delete of every source at (?4, ?5): removes each contribution whose
+ * last change is not later. */
+static const char *const sql_delete_older =
+	"DELETE FROM revocations WHERE type = ?1 AND iss = ?2 AND id = ?3"
+	" AND source NOT IN (SELECT source FROM versions WHERE type = ?1"
+	"  AND iss = ?2 AND id = ?3 AND source <> '*'"
+	"  AND (version > ?4 OR (version = ?4 AND node > ?5)))";
+/* Versions older than ?1 whose contribution is gone. */
+static const char *const sql_ver_purge =
+	"DELETE FROM versions WHERE version < ?1 AND NOT EXISTS"
+	" (SELECT 1 FROM revocations r WHERE r.type = versions.type"
+	"  AND r.iss = versions.iss AND r.id = versions.id"
+	"  AND r.source = versions.source)";
+
+#define EVERY_SOURCE "*"
+#define VERSION_KEEP_DEFAULT (7 * 86400)
+
+/* (va, na) later than (vb, nb)? Ties go to the larger node ID. */
+static bool
+later(uint64_t va, const char *na, uint64_t vb, const char *nb)
+{
+	return va > vb || (va == vb && strcmp(na, nb) > 0);
+}
+
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The next version of a local change: ahead of the wall clock's and of
+ * everything made or seen. */
+static uint64_t
+hlc_next(rvk_store_t *s)
+{
+	uint64_t v = wall_ms() << 16;
+	s->hlc = v > s->hlc ? v : s->hlc + 1;
+	return s->hlc;
+}
+
+static void
+hlc_observe(rvk_store_t *s, uint64_t v)
+{
+	if (v > s->hlc)
+		s->hlc = v;
+}
+
+/* The last change of (type, iss, id, source). Returns: SQLITE_OK with
+ * *found, *version and node (33 bytes) when found. */
+static int
+ver_get(rvk_store_t *s, rvk_rev_type_t type, const char *iss, const char *id,
+        const char *source, bool *found, uint64_t *version, char *node)
+{
+	sqlite3_stmt *st = s->st_ver_get;
+	sqlite3_bind_int(st, 1, (int)type);
+	sqlite3_bind_text(st, 2, iss, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
+	int rc = step_write(st);
+	*found = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		*version = (uint64_t)sqlite3_column_int64(st, 0);
+		const unsigned char *n = sqlite3_column_text(st, 1);
+		snprintf(node, 33, "%s", n ? (const char *)n : "");
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int
+ver_put(rvk_store_t *s, rvk_rev_type_t type, const char *iss, const char *id,
+        const char *source, uint64_t version, const char *node, bool deleted)
+{
+	sqlite3_stmt *st = s->st_ver_put;
+	sqlite3_bind_int(st, 1, (int)type);
+	sqlite3_bind_text(st, 2, iss, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)version);
+	sqlite3_bind_text(st, 6, node, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, deleted);
+	int rc = step_write(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Whether any versioned change touched (type, iss, id). */
+static int
+ver_any(rvk_store_t *s, rvk_rev_type_t type, const char *iss, const char *id,
+        bool *any)
+{
+	sqlite3_stmt *st = s->st_ver_any;
+	sqlite3_bind_int(st, 1, (int)type);
+	sqlite3_bind_text(st, 2, iss, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	int rc = step_write(st);
+	*any = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_DONE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/*
+ * Whether a change from the stream at (version, node) to (type, iss, id)
+ * of source (NULL: a delete of every source) wins: later than the
+ * source's last change and than the last delete of every source. An
+ * unversioned one wins only where no versioned change ever was.
+ */
+static int
+replica_wins(rvk_store_t *s, rvk_rev_type_t type, const char *iss,
+             const char *id, const char *source, uint64_t version,
+             const char *node, bool *wins)
+{
+	bool found;
+	uint64_t v = 0;
+	char n[33];
+	int rc;
+	*wins = false;
+	if (version == 0) {
+		bool any;
+		rc = ver_any(s, type, iss, id, &any);
+		*wins = rc == SQLITE_OK && !any;
+		return rc;
+	}
+	hlc_observe(s, version);
+	rc = ver_get(s, type, iss, id, EVERY_SOURCE, &found, &v, n);
+	if (rc != SQLITE_OK || (found && !later(version, node, v, n)))
+		return rc;
+	if (source) {
+		rc = ver_get(s, type, iss, id, source, &found, &v, n);
+		if (rc != SQLITE_OK || (found && !later(version, node, v, n)))
+			return rc;
+	}
+	*wins = true;
+	return SQLITE_OK;
+}
 
 /* One outbox row; r is NULL for a tombstone of (type, iss, id): of one
  * source's contribution when tomb_source is not NULL, else of them all. */
 static int
 outbox_add(rvk_store_t *s, rvk_rev_type_t type, const char *iss,
            const char *id, const rvk_revocation_t *r,
-           const struct merged *m, const rvk_source_t *tomb_source)
+           const struct merged *m, const rvk_source_t *tomb_source,
+           uint64_t version, const char *origin)
 {
 	sqlite3_stmt *st = s->st_outbox_ins;
+	if (version)
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)version);
+	if (origin && origin[0])
+		sqlite3_bind_text(st, 10, origin, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 1, r ? "revoke" : "delete", -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, (int)type);
 	sqlite3_bind_text(st, 3, iss, -1, SQLITE_STATIC);
@@ -230,12 +432,42 @@ run_record(rvk_store_t *s, struct job *j)
 	sqlite3_stmt *st = s->st_upsert;
 	for (size_t i = 0; i < j->n; i++) {
 		const rvk_revocation_t *r = &j->revs[i];
+		const char *src = rvk_source_name(r->source);
+		uint64_t version = 0;
 		bool fresh;
+		if (j->replica) {
+			bool wins;
+			int wrc = replica_wins(s, r->type, r->iss, r->id, src,
+			                       r->version,
+			                       r->origin ? r->origin : "", &wins);
+			if (wrc != SQLITE_OK)
+				return wrc;
+			if (!wins) {
+				j->merged[i].skip = true;
+				continue;
+			}
+			/* The winner's version is kept even when the merge
+			 * changes nothing: a later delete is judged by it. */
+			if (r->version) {
+				wrc = ver_put(s, r->type, r->iss, r->id, src,
+				              r->version, r->origin ? r->origin
+				                                    : "", false);
+				if (wrc != SQLITE_OK)
+					return wrc;
+			}
+		}
 		int frc = find_contribution(s, r, &j->merged[i].skip, &fresh);
 		if (frc != SQLITE_OK)
 			return frc;
 		if (j->merged[i].skip)
 			continue;
+		if (s->opts.cluster && !j->replica) {
+			version = hlc_next(s);
+			frc = ver_put(s, r->type, r->iss, r->id, src, version,
+			              s->node, false);
+			if (frc != SQLITE_OK)
+				return frc;
+		}
 		sqlite3_bind_int(st, 1, (int)r->type);
 		sqlite3_bind_text(st, 2, r->iss, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, r->id, -1, SQLITE_STATIC);
@@ -270,7 +502,7 @@ run_record(rvk_store_t *s, struct job *j)
 			j->rows_delta++;
 		if (s->opts.cluster && !j->replica) {
 			rc = outbox_add(s, r->type, r->iss, r->id, r,
-			                &j->merged[i], NULL);
+			                &j->merged[i], NULL, version, NULL);
 			if (rc != SQLITE_OK)
 				return rc;
 		}
@@ -301,13 +533,39 @@ read_remain(rvk_store_t *s, struct job *j)
 static int
 run_delete(rvk_store_t *s, struct job *j)
 {
-	sqlite3_stmt *st = j->only_source ? s->st_delete_src : s->st_delete;
+	const char *src = j->only_source ? rvk_source_name(*j->only_source)
+	                                 : EVERY_SOURCE;
+	/* A versioned delete of every source from the stream spares the
+	 * contributions changed later than it. */
+	bool older_only = j->replica && j->version && !j->only_source;
+	const char *origin = j->origin ? j->origin : "";
+	if (j->replica) {
+		bool wins;
+		int wrc = replica_wins(s, j->type, j->iss, j->id,
+		                       j->only_source ? src : NULL, j->version,
+		                       origin, &wins);
+		if (wrc != SQLITE_OK)
+			return wrc;
+		if (!wins)
+			return SQLITE_OK;
+		if (j->version) {
+			wrc = ver_put(s, j->type, j->iss, j->id, src, j->version,
+			              origin, true);
+			if (wrc != SQLITE_OK)
+				return wrc;
+		}
+	}
+	sqlite3_stmt *st = older_only ? s->st_delete_older
+	                 : j->only_source ? s->st_delete_src : s->st_delete;
 	sqlite3_bind_int(st, 1, (int)j->type);
 	sqlite3_bind_text(st, 2, j->iss, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, j->id, -1, SQLITE_STATIC);
-	if (j->only_source)
-		sqlite3_bind_text(st, 4, rvk_source_name(*j->only_source), -1,
-		                  SQLITE_STATIC);
+	if (older_only) {
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)j->version);
+		sqlite3_bind_text(st, 5, origin, -1, SQLITE_STATIC);
+	} else if (j->only_source) {
+		sqlite3_bind_text(st, 4, src, -1, SQLITE_STATIC);
+	}
 	int rc = step_write(st);
 	if (rc == SQLITE_DONE) {
 		int changes = sqlite3_changes(s->wdb);
@@ -319,17 +577,120 @@ run_delete(rvk_store_t *s, struct job *j)
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
 		return rc;
-	if (j->deleted && j->only_source) {
+	if (j->deleted && (j->only_source || older_only)) {
 		rc = read_remain(s, j);
 		if (rc != SQLITE_OK)
 			return rc;
 	}
 	/* Only a delete that removed something travels: one that found
 	 * nothing has nothing to tell the others. */
-	if (s->opts.cluster && !j->replica && j->deleted)
+	if (s->opts.cluster && !j->replica && j->deleted) {
+		uint64_t version = hlc_next(s);
+		rc = ver_put(s, j->type, j->iss, j->id, src, version, s->node,
+		             true);
+		if (rc != SQLITE_OK)
+			return rc;
 		return outbox_add(s, j->type, j->iss, j->id, NULL, NULL,
-		                  j->only_source);
+		                  j->only_source, version, NULL);
+	}
 	return SQLITE_OK;
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+#define FNV_SEED 14695981039346656037ULL
+
+unsigned
+rvk_store_bucket(const char *iss, const char *id)
+{
+	RVK_REQUIRE(iss && id);
+	uint64_t h = fnv(FNV_SEED, iss, strlen(iss) + 1);
+	h = fnv(h, id, strlen(id));
+	return (unsigned)(h % RVK_DIGEST_BUCKETS);
+}
+
+/* The hash of one change (sql_changes columns 0-6). */
+static uint64_t
+change_hash(sqlite3_stmt *st)
+{
+	uint64_t h = FNV_SEED;
+	for (int c = 0; c < 7; c++) {
+		if (sqlite3_column_type(st, c) == SQLITE_INTEGER) {
+			int64_t v = sqlite3_column_int64(st, c);
+			h = fnv(h, &v, sizeof(v));
+		} else {
+			const unsigned char *t = sqlite3_column_text(st, c);
+			h = fnv(h, t ? (const char *)t : "", t ? strlen((const
+			        char *)t) + 1 : 1);
+		}
+	}
+	/* A final mix, so that XOR over rows stays well spread. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static int
+run_republish(rvk_store_t *s, struct job *j)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->wdb, sql_changes, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int(st, 1, (int)j->type);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)j->since);
+	while ((rc = step_write(st)) == SQLITE_ROW) {
+		const char *iss = (const char *)sqlite3_column_text(st, 1);
+		const char *id = (const char *)sqlite3_column_text(st, 2);
+		const char *src = (const char *)sqlite3_column_text(st, 3);
+		if (!iss || !id || !src
+		    || rvk_store_bucket(iss, id) != j->bucket)
+			continue;
+		uint64_t version = (uint64_t)sqlite3_column_int64(st, 4);
+		const char *node = (const char *)sqlite3_column_text(st, 5);
+		bool deleted = sqlite3_column_int(st, 6) != 0;
+		bool every = strcmp(src, EVERY_SOURCE) == 0;
+		rvk_source_t source = RVK_SRC_ADMIN;
+		if (!every && !rvk_source_parse(src, &source))
+			continue;
+		int arc;
+		if (deleted) {
+			arc = outbox_add(s, j->type, iss, id, NULL, NULL,
+			                 every ? NULL : &source, version, node);
+		} else if (sqlite3_column_type(st, 7) != SQLITE_NULL && !every) {
+			rvk_revocation_t r = {
+				.type = j->type, .iss = (char *)iss, .id = (char *)id,
+				.reason = (char *)sqlite3_column_text(st, 9),
+				.source = source,
+			};
+			struct merged m = {
+				.revoked_at = sqlite3_column_int64(st, 7),
+				.expires_at = rvk_db_column_expires(st, 8),
+			};
+			arc = outbox_add(s, j->type, iss, id, &r, &m, NULL, version,
+			                 node);
+		} else {
+			continue;       /* its contribution expired: nothing */
+		}
+		if (arc != SQLITE_OK) {
+			rc = arc;
+			break;
+		}
+		j->republished++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 static int
@@ -343,6 +704,17 @@ run_purge(rvk_store_t *s, struct job *j)
 		j->rows_delta -= (int64_t)j->purged;
 		j->written += j->purged;
 	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE || !s->opts.cluster)
+		return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	/* Versions outlive their contribution by version_keep. */
+	int64_t keep = s->opts.version_keep > 0 ? s->opts.version_keep
+	                                        : VERSION_KEEP_DEFAULT;
+	int64_t cut_s = j->before - keep;
+	st = s->st_ver_purge;
+	sqlite3_bind_int64(st, 1, cut_s > 0 ? (sqlite3_int64)(((uint64_t)cut_s
+	                                       * 1000) << 16) : 0);
+	rc = step_write(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
@@ -383,6 +755,7 @@ apply(rvk_store_t *s, struct job *group)
 			/* The sweeper clears the table itself. */
 			break;
 		case JOB_ACK:
+		case JOB_REPUBLISH:
 			break;
 		}
 	}
@@ -412,6 +785,10 @@ run_group(rvk_store_t *s, struct job *group, size_t *rows)
 		case JOB_ACK:
 			what = "outbox ack";
 			rc = run_ack(s, j);
+			break;
+		case JOB_REPUBLISH:
+			what = "republish";
+			rc = run_republish(s, j);
 			break;
 		}
 		*rows += j->written;
@@ -633,14 +1010,16 @@ rvk_store_record_replica(rvk_store_t *store, const rvk_revocation_t *revs,
 rvk_result_t
 rvk_store_delete_replica(rvk_store_t *store, rvk_rev_type_t type,
                          const char *iss, const char *id,
-                         const rvk_source_t *only_source,
-                         const char *stream_id, bool *deleted)
+                         const rvk_source_t *only_source, uint64_t version,
+                         const char *origin, const char *stream_id,
+                         bool *deleted)
 {
 	RVK_REQUIRE(store && iss && id && deleted);
 	RVK_REQUIRE((unsigned)type < RVK_REV_TYPE_COUNT);
 	RVK_REQUIRE(!only_source || (unsigned)*only_source < RVK_SRC_COUNT);
 	struct job j = { .kind = JOB_DELETE, .type = type, .iss = iss,
 	                 .id = id, .only_source = only_source,
+	                 .version = version, .origin = origin,
 	                 .replica = true };
 	if (stream_id) {
 		j.meta_key = RVK_STORE_META_POSITION;
@@ -650,6 +1029,59 @@ rvk_store_delete_replica(rvk_store_t *store, rvk_rev_type_t type,
 	if (r == RVK_OK)
 		*deleted = j.deleted;
 	return r;
+}
+
+rvk_result_t
+rvk_store_republish(rvk_store_t *store, rvk_rev_type_t type, unsigned bucket,
+                    uint64_t since, size_t *rows)
+{
+	RVK_REQUIRE(store && rows && (unsigned)type < RVK_REV_TYPE_COUNT
+	            && bucket < RVK_DIGEST_BUCKETS);
+	struct job j = { .kind = JOB_REPUBLISH, .type = type, .bucket = bucket,
+	                 .since = since };
+	rvk_result_t r = submit(store, &j);
+	if (r == RVK_OK)
+		*rows = j.republished;
+	return r;
+}
+
+rvk_result_t
+rvk_store_digest(rvk_store_t *store, uint64_t since,
+                 uint64_t out[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS])
+{
+	RVK_REQUIRE(store && out);
+	struct reader *rd = rvk_store_reader_take(store);
+	if (!rd)
+		return RVK_EIO;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(rd->db, sql_changes, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		memset(out, 0, sizeof(uint64_t) * RVK_REV_TYPE_COUNT
+		               * RVK_DIGEST_BUCKETS);
+		sqlite3_bind_int(st, 1, -1);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t t = sqlite3_column_int64(st, 0);
+			const char *iss = (const char *)sqlite3_column_text(st, 1);
+			const char *id = (const char *)sqlite3_column_text(st, 2);
+			if (t < 0 || t >= RVK_REV_TYPE_COUNT || !iss || !id)
+				continue;
+			out[t][rvk_store_bucket(iss, id)] ^= change_hash(st);
+		}
+	}
+	sqlite3_finalize(st);
+	rvk_store_reader_give(store, rd);
+	return rc == SQLITE_DONE ? RVK_OK : RVK_EIO;
+}
+
+void
+rvk_store_set_node(rvk_store_t *store, const char *node)
+{
+	RVK_REQUIRE(store && node && strlen(node) < sizeof(store->node));
+	/* Read by the writer; the mutex orders this before its next job. */
+	pthread_mutex_lock(&store->mu);
+	snprintf(store->node, sizeof(store->node), "%s", node);
+	pthread_mutex_unlock(&store->mu);
 }
 
 rvk_result_t
@@ -727,7 +1159,9 @@ finalize_all(rvk_store_t *s)
 	                         &s->st_delete,
 	                         &s->st_delete_src, &s->st_purge,
 	                         &s->st_outbox_ins, &s->st_outbox_ack,
-	                         &s->st_meta_set };
+	                         &s->st_meta_set, &s->st_ver_get,
+	                         &s->st_ver_put, &s->st_ver_any,
+	                         &s->st_delete_older, &s->st_ver_purge };
 	for (size_t i = 0; i < RVK_ARRAY_LEN(sts); i++) {
 		sqlite3_finalize(*sts[i]);
 		*sts[i] = NULL;
@@ -756,6 +1190,11 @@ prepare_all(rvk_store_t *s)
 		{ &s->st_outbox_ack, "DELETE FROM outbox WHERE seq <= ?1" },
 		{ &s->st_meta_set, "INSERT OR REPLACE INTO meta (key, value)"
 		  " VALUES (?1, ?2)" },
+		{ &s->st_ver_get, sql_ver_get },
+		{ &s->st_ver_put, sql_ver_put },
+		{ &s->st_ver_any, sql_ver_any },
+		{ &s->st_delete_older, sql_delete_older },
+		{ &s->st_ver_purge, sql_ver_purge },
 	};
 	for (size_t i = 0; i < RVK_ARRAY_LEN(list); i++) {
 		int rc = sqlite3_prepare_v3(s->wdb, list[i].sql, -1,
@@ -804,6 +1243,13 @@ rvk_store_open(const char *data_dir, rvk_revtable_t *table,
 		r = RVK_EIO;
 		goto cleanup;
 	}
+	/* The clock resumes above every version this replica made or saw. */
+	sqlite3_stmt *mx = NULL;
+	if (sqlite3_prepare_v2(s->wdb, "SELECT max(version) FROM versions", -1,
+	                       &mx, NULL) == SQLITE_OK
+	    && sqlite3_step(mx) == SQLITE_ROW)
+		s->hlc = (uint64_t)sqlite3_column_int64(mx, 0);
+	sqlite3_finalize(mx);
 	uint64_t t0 = rvk_clock_mono_ns();
 	size_t loaded = 0, total = 0;
 	r = rvk_db_load(s->wdb, s->path, table, now, s->opts.leeway, &loaded,

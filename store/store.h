@@ -74,6 +74,11 @@ typedef struct rvk_revocation {
 	 * applied from the cluster stream); NULL when taken on this replica.
 	 * Recorded on the contribution's first write only. */
 	char *origin;
+	/* Cluster mode: the change's version (hybrid logical clock, see
+	 * "Versioned changes" in docs/ARCHITECTURE.md) with origin the replica
+	 * that made it; 0: none (taken here - the store assigns one - or an
+	 * entry from a revokd that had no versions). */
+	uint64_t version;
 	/* Read results only (rvk_store_get, rvk_store_list): the fields above
 	 * are the contribution in force (times: the in-force times, as the
 	 * table has them), and sources every contribution, in source-name
@@ -100,7 +105,16 @@ typedef struct rvk_store_opts {
 	 * (wakes the publisher); may be NULL. */
 	void (*on_outbox)(void *arg);
 	void *on_outbox_arg;
+	/* Cluster mode: how long (seconds) the version of a change outlives
+	 * the contribution it changed (so a late entry still loses to it);
+	 * at least the stream's retention. 0: 7 days. */
+	int64_t version_keep;
 } rvk_store_opts_t;
+
+/* Cluster mode: this replica's node ID, which versions its changes (ties
+ * between equal versions go to the larger node ID).
+ * Requires: before the first record or delete; node at most 32 bytes. */
+void rvk_store_set_node(rvk_store_t *store, const char *node);
 
 /*
  * Opens (creating when absent) data_dir/revokd.db, migrates it, loads every

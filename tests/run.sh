@@ -72,7 +72,8 @@ if [ -z "${QUICK:-}" ]; then
     unit "$B-tsan" tsan tsan; reports+=("$REPORTS/unit-tsan.xml")
     # The server under TSan: the suites where threads meet (MHD workers,
     # waiters, the store writer, the sweeper, the JWKS refresher and key
-    # reloads, poll mode, the cluster's publisher and consumer, signals,
+    # reloads, poll mode, the cluster's publisher and consumer (plain, TLS,
+    # reconciling), signals,
     # shutdown). Not all of them: TSan is ~5-10x slower and the whole run
     # must stay < 20 min on 2 cores. liburcu is not instrumented:
     # tests/support/tsan.supp lists the frames excused and why. Every
@@ -85,6 +86,7 @@ if [ -z "${QUICK:-}" ]; then
         tests/integration/test_keycloak.py tests/integration/test_backchannel.py \
         tests/integration/test_jwks.py tests/integration/test_key_reload.py \
         tests/integration/test_threads_one.py tests/e2e/test_cluster.py \
+        tests/e2e/test_cluster_tls.py tests/e2e/test_cluster_reconcile.py \
         tests/integration/test_secret_rotation.py
     reports+=("$REPORTS/integration-tsan.xml")
     unset TSAN_OPTIONS

@@ -1,5 +1,7 @@
-"""Cluster benchmark driver (see run.sh). Starts one redis-server and two
-replicas A and B on loopback, like tests/e2e, then:
+"""Cluster benchmark driver (see run.sh). For each transport (plain TCP,
+then TLS: rediss:// to the same redis-server build with --tls-port and a CA
+made for the run), starts one redis-server and two replicas A and B on
+loopback, like tests/e2e, then:
   1. propagation: N times, revoke one jti on A (admin API), and from the
      2xx on, poll B's /auth with that token until it answers 401;
   2. burst: 20 batches of 1,000 session revocations sent to A by 4 clients
@@ -18,9 +20,11 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "e2e"))
-from conftest import Redis, ic  # noqa: E402
+from conftest import ic  # noqa: E402
+from redis_support import CertAuthority, Redis, tls_config  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+TRANSPORTS = sys.argv[2].split(",") if len(sys.argv) > 2 else ["plain", "tls"]
 
 
 def metric(srv, name):
@@ -30,9 +34,10 @@ def metric(srv, name):
     return None
 
 
-def main():
+def run(transport):
     work = tempfile.mkdtemp(prefix="rvk_cluster_bench_")
-    redis = Redis(work)
+    tls = CertAuthority(os.path.join(work, "pki")) if transport == "tls" else None
+    redis = Redis(work, tls=tls)
     keys = ic.Keys()
     mint = ic.Minter(keys)
     reps = []
@@ -40,8 +45,7 @@ def main():
         for name in ("a", "b"):
             wd = os.path.join(work, name)
             os.makedirs(wd)
-            cfg = ic.base_config(wd, keys, redis={"url": redis.url,
-                                                  "stream": "revokd:bench"},
+            cfg = ic.base_config(wd, keys, redis=tls_config(redis, stream="revokd:bench"),
                                  log_level="warn")
             reps.append(ic.start_server(wd, cfg))
         a, b = reps
@@ -91,9 +95,9 @@ def main():
                 raise SystemExit("burst did not drain within 120 s")
             time.sleep(0.005)
         xlen = int(redis.cli("XLEN", "revokd:bench"))
-        print(f"propagation A 2xx -> B deny, {N} revocations: "
+        print(f"[{transport}] propagation A 2xx -> B deny, {N} revocations: "
               f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {delays[-1]:.2f} ms")
-        print(f"burst {total} revocations in {batches} batches of {per}, 4 clients:")
+        print(f"[{transport}] burst {total} revocations in {batches} batches of {per}, 4 clients:")
         print(f"  acknowledged by A in {t_ack:.2f} s ({total / t_ack:.0f}/s)")
         print(f"  in the stream (A's outbox empty) after {t_pub:.2f} s "
               f"({total / t_pub:.0f}/s)")
@@ -104,6 +108,11 @@ def main():
             s.stop()
         redis.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    for transport in TRANSPORTS:
+        run(transport)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,7 @@
 tests/support/revokd_fixtures.py (revokd on a free port, keys, minting, the
 harness that examines every server), plus a real redis-server."""
 import os
-import subprocess
 import sys
-import time
 
 import pytest
 
@@ -12,46 +10,29 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from revokd_fixtures import *  # noqa: E402,F401,F403
 from revokd_fixtures import pytest_configure  # noqa: E402,F401 - a hook, by name
 import revokd_fixtures as ic  # noqa: E402 - `from conftest import ic`
-
-
-class Redis:
-    """A private redis-server on a loopback port, no persistence; stop()
-    and start() keep the port (an outage, then the same server back)."""
-
-    def __init__(self, workdir):
-        self.port = ic.free_port()
-        self.workdir = workdir
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc = None
-        self.start()
-
-    def start(self):
-        log = open(os.path.join(self.workdir, "redis.log"), "ab")
-        self.proc = subprocess.Popen(
-            ["redis-server", "--save", "", "--appendonly", "no",
-             "--port", str(self.port), "--bind", "127.0.0.1"],
-            stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if self.cli("PING").strip() == "PONG":
-                return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-    def cli(self, *args):
-        r = subprocess.run(["redis-cli", "-p", str(self.port), *args],
-                           capture_output=True, text=True, timeout=10)
-        return r.stdout
+# The Redis helpers live in their own module: tests/run.sh collects
+# tests/integration and tests/e2e in one session, where `conftest` may be
+# the integration one; test modules import them from redis_support.
+from redis_support import CertAuthority, Redis, tls_config  # noqa: E402,F401
 
 
 @pytest.fixture
 def redis(tmp_path):
     r = Redis(str(tmp_path))
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def test_ca(tmp_path):
+    return CertAuthority(str(tmp_path / "pki"))
+
+
+@pytest.fixture
+def tls_redis(tmp_path, test_ca):
+    """A redis-server with TLS (server certificate for 127.0.0.1 and
+    localhost from test_ca, no client certificate asked)."""
+    r = Redis(str(tmp_path), tls=test_ca)
     yield r
     r.stop()
 
@@ -65,7 +46,7 @@ def make_replica(tmp_path, keys, redis):
     def make(name, wait=True, stream="revokd:test", **over):
         wd = os.path.join(str(tmp_path), name)
         os.makedirs(wd, exist_ok=True)
-        cfg = ic.base_config(wd, keys, redis={"url": redis.url, "stream": stream},
+        cfg = ic.base_config(wd, keys, redis=tls_config(redis, stream=stream),
                              **over)
         srv = ic.start_server(wd, cfg, wait=wait)
         started.append(srv)

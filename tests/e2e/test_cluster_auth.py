@@ -23,9 +23,10 @@ ADMIN_PW = "adm-Secret-0123"
 # '@', ':' and '/' must be %-escaped in the URL (docs/OPERATIONS.md §8).
 ACL_PW = "S3cret@with:odd/chars"
 ACL_PW_URL = "S3cret%40with%3Aodd%2Fchars"
-# The ACL line of docs/OPERATIONS.md §8, verbatim but for the password.
-DOC_ACL = ("on >{pw} ~revokd:* +xadd +xread +xrange +xrevrange +hset +hdel "
-           "+hgetall +ping +select +auth")
+# The ACL rules of the redis.conf `user revokd ...` line in docs/OPERATIONS.md
+# §8, verbatim but for the password.
+DOC_ACL = ("on >{pw} ~revokd:* +xadd +xread +xrange +xrevrange +hset +hdel +hgetall "
+           "+info +role +wait +ping +select +auth")
 # Where the file's URL points: nothing listens there. Replicas that come up
 # "connected" prove the variable or the flag won over the file.
 UNUSED = "redis://127.0.0.1:1/0"
@@ -48,6 +49,9 @@ class SecureRedis:
             if time.time() > deadline:
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.05)
+        doc = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs",
+                                "OPERATIONS.md")).read()
+        assert "user revokd " + DOC_ACL.format(pw="S3cret") in doc
         assert self.cli("ACL", "SETUSER", "revokd", *DOC_ACL.format(pw=ACL_PW).split()
                         ).strip() == "OK"
 
@@ -209,4 +213,6 @@ def test_wrong_password_is_refused_and_logged(sredis, replicas):
             return None
     # Never reached Redis: not ready (REFERENCE §7), and it says why.
     assert wait_for(not_ready, 60, "readyz answers") == (503, "connecting")
+    r = ic.requests.get(a.url + "/readyz", timeout=10).json()
+    assert r["checks"]["replication_error"].startswith("redis AUTH: refused: WRONGPASS"), r
     assert "wrong-password" not in a.stderr_text()

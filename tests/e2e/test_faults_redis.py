@@ -2,7 +2,9 @@
 of replica A fails as a lost connection, for N = 1, 2, ... until a workload
 runs before the fault fires. After each failure: every revocation
 acknowledged by either replica reaches both (nothing acknowledged is lost —
-the outbox republishes it), and A still serves."""
+the outbox republishes it), and A still serves. The loop runs over plain TCP
+and over TLS (rediss://, store/redis_conn.c): a connection lost mid-TLS is
+the same dead connection to every caller."""
 import os
 import time
 import uuid
@@ -11,6 +13,7 @@ import pytest
 import requests
 
 from conftest import ic
+from redis_support import CertAuthority, Redis, tls_config
 
 ISS = ic.ISS
 RV = "/admin/v1/revocations"
@@ -28,12 +31,21 @@ def wait_for(pred, timeout, what):
 def replica(base, name, keys, redis, stream, env=None):
     wd = os.path.join(base, name)
     os.makedirs(wd, exist_ok=True)
-    cfg = ic.base_config(wd, keys, redis={"url": redis.url, "stream": stream})
+    cfg = ic.base_config(wd, keys, redis=tls_config(redis, stream=stream))
     return ic.start_server(wd, cfg, env=env, wait=True)
 
 
+@pytest.fixture(params=["plain", "tls"])
+def fault_redis(request, tmp_path):
+    tls = CertAuthority(str(tmp_path / "pki")) if request.param == "tls" else None
+    r = Redis(str(tmp_path), tls=tls)
+    yield r
+    r.stop()
+
+
 @ic.needs_faults
-def test_redis_fault_loop(tmp_path, keys, mint, redis):
+def test_redis_fault_loop(tmp_path, keys, mint, fault_redis):
+    redis = fault_redis
     failures = 0
     for n in range(1, MAX_N + 1):
         base = str(tmp_path / f"n{n}")

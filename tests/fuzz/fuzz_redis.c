@@ -42,8 +42,11 @@ entry(const redisReply *kv)
 	switch (rvk_repl_parse_entry(kv, SELF, &r, &one_source)) {
 	case RVK_REPL_ENTRY_REVOKE:
 		check_revocation(&r, true);
+		/* A version comes with the origin that breaks its ties. */
+		RVK_REQUIRE(!r.version || (r.origin && r.version <= INT64_MAX));
 		break;
 	case RVK_REPL_ENTRY_DELETE:
+		RVK_REQUIRE(!r.version || (r.origin && r.version <= INT64_MAX));
 		RVK_REQUIRE(r.iss && r.iss[0] && r.id);
 		RVK_REQUIRE((r.type == RVK_REV_ISSUER) == (r.id[0] == '\0'));
 		RVK_REQUIRE(!one_source || (unsigned)r.source < RVK_SRC_COUNT);
@@ -64,6 +67,20 @@ one_reply(const redisReply *rep)
 			entry(entries->element[i]->element[1]);
 	}
 	entry(rep);
+	/* As the INFO server answer checked at connect. */
+	if (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS) {
+		int ma = -1, mi = -1;
+		if (rvk_repl_info_version(rep->str, rep->len, &ma, &mi))
+			RVK_REQUIRE(ma >= 0 && mi >= 0);
+		/* As a reconciliation digest: what parses prints back the same. */
+		int64_t ms;
+		uint64_t d[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+		if (rvk_repl_parse_digest(rep->str, rep->len, &ms, d)) {
+			char *again = rvk_repl_format_digest(ms, d);
+			RVK_REQUIRE(ms >= 0 && strlen(again) == rep->len);
+			free(again);
+		}
+	}
 	if (rep->type != REDIS_REPLY_ARRAY)
 		return;
 	/* As an HGETALL reply of the keys hash. */

@@ -123,6 +123,44 @@ TAP_TEST(listen_addresses)
 	expect("{\"listen\":\"127.0.0.1:99999\"}", "listen: bad port");
 }
 
+/* Cluster mode's production keys (REFERENCE §2, §7). */
+TAP_TEST(redis_tls_sentinel_and_limits)
+{
+	rvk_config_t *cfg = NULL;
+	const char *json = "{\"redis\":{\"url\":\"rediss://revokd@r:6380/0\","
+		"\"password_file\":\"pw\",\"tls\":{\"ca_file\":\"ca.pem\","
+		"\"server_name\":\"r.internal\"},\"sentinel\":{\"master_name\":\"m\","
+		"\"addrs\":[\"10.0.0.1:26379\",\"[::1]:26380\"]},\"wait_replicas\":1,"
+		"\"reconcile_interval\":5}}";
+	TAP_CHECK_INT(rvk_config_parse_string(json, strlen(json), "t.json", "/etc/revokd",
+	                                      &cfg, err, sizeof(err)), RVK_OK);
+	if (cfg) {
+		TAP_CHECK_STR(cfg->redis_tls_server_name, "r.internal");
+		TAP_CHECK_STR(cfg->redis_tls_ca_file, "/etc/revokd/ca.pem");
+		TAP_CHECK_STR(cfg->redis_password_file, "/etc/revokd/pw");
+		TAP_CHECK_STR(cfg->redis_sentinel_master, "m");
+		TAP_CHECK_INT(cfg->n_redis_sentinel_addrs, 2);
+		TAP_CHECK_INT(cfg->redis_wait_replicas, 1);
+		TAP_CHECK_INT(cfg->redis_reconcile_interval, 5);
+		rvk_config_free(cfg);
+	}
+	expect("{\"redis\":{\"url\":\"http://r\"}}", "redis.url: must start with redis:// or rediss://");
+	expect("{\"redis\":{\"url\":\"rediss://r\",\"tls\":{\"verify\":false}}}",
+	       "redis.tls.verify: unknown key");
+	expect("{\"redis\":{\"url\":\"rediss://r\",\"tls\":{\"cert_file\":\"c\"}}}",
+	       "cert_file and key_file go together");
+	expect("{\"redis\":{\"url\":\"redis://r\",\"sentinel\":{\"addrs\":[\"h:1\"]}}}",
+	       "redis.sentinel.master_name: is required");
+	expect("{\"redis\":{\"url\":\"redis://r\",\"sentinel\":{\"master_name\":\"m\","
+	       "\"addrs\":[\"h\"]}}}", "redis.sentinel.addrs: \"h\" is not host:port");
+	expect("{\"redis\":{\"url\":\"redis://r\",\"sentinel\":{\"master_name\":\"m\","
+	       "\"addrs\":[]}}}", "must name at least one sentinel");
+	expect("{\"redis\":{\"url\":\"redis://r\",\"reconcile_interval\":0}}",
+	       "redis.reconcile_interval: 0 is out of range");
+	expect("{\"redis\":{\"url\":\"redis://r\",\"wait_replicas\":17}}",
+	       "redis.wait_replicas: 17 is out of range");
+}
+
 int
 main(void)
 {
@@ -131,5 +169,5 @@ main(void)
 	                         key_alg_outside_issuer_algorithms, key_material_must_match_alg,
 	                         access_token_types_exclude_logout_and_set,
 	                         issuer_needs_a_key_source, json_syntax_and_duplicates,
-	                         listen_addresses));
+	                         listen_addresses, redis_tls_sentinel_and_limits));
 }

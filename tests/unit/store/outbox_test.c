@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "base/fault.h"
@@ -170,7 +171,7 @@ TAP_TEST(replica_writes_save_the_position_not_the_outbox)
 	TAP_CHECK_INT(rvk_store_record_replica(fx.store, NULL, 0, "101-3"), RVK_OK);
 	bool del;
 	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN, "https://i",
-	                                       "t1", NULL, "102-0", &del), RVK_OK);
+	                                       "t1", NULL, 0, NULL, "102-0", &del), RVK_OK);
 	TAP_CHECK(del);
 	TAP_CHECK(rvk_revtable_count(fx.table, RVK_REV_TOKEN) == 0);
 	TAP_CHECK_INT(depth(fx.store), 0);
@@ -193,6 +194,17 @@ TAP_TEST(replica_writes_save_the_position_not_the_outbox)
 	TAP_CHECK(rvk_revtable_count(fx.table, RVK_REV_TOKEN) == 0);
 #endif
 	fx_fini(&fx);
+}
+
+/* A version ms milliseconds past now, as the hybrid logical clock makes
+ * them (store.c, "Versioned changes"). */
+static uint64_t
+later_version(int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + ms)
+	       << 16;
 }
 
 /* Per-source revocations in cluster mode: a delete of one source's
@@ -235,6 +247,9 @@ TAP_TEST(tombstones_name_the_source_that_left)
 	remote.revoked_at = NOW + 10;
 	remote.expires_at = NOW + 700;
 	remote.origin = "aaaa";
+	/* Later than every change made here (versioned changes: an
+	 * unversioned entry would not touch a revocation changed here). */
+	remote.version = later_version(1000);
 	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &remote, 1, "200-0"),
 	              RVK_OK);
 	TAP_CHECK_INT(rvk_store_record(fx.store, rs, 1), RVK_OK);
@@ -256,7 +271,8 @@ TAP_TEST(tombstones_name_the_source_that_left)
 	/* a's clear arrives: only Keycloak's goes; the table falls back to
 	 * the operator's times. */
 	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_ISSUER,
-	                                       "https://i", "", &kc, "201-0",
+	                                       "https://i", "", &kc,
+	                                       remote.version + 5, "aaaa", "201-0",
 	                                       &del), RVK_OK);
 	TAP_CHECK(del);
 	TAP_CHECK(rvk_revtable_get(fx.table, RVK_REV_ISSUER, "https://i", 9, "",
@@ -411,7 +427,167 @@ TAP_TEST(v2_database_migrates_to_v3_keeping_every_source)
 	TAP_CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
 	              SQLITE_OK);
 	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	TAP_CHECK_INT(sqlite3_column_int(st, 0), 3);
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), 4);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	store_fx_rmtree(dir);
+}
+
+static bool
+revoked(fx_t *fx, const char *id)
+{
+	int64_t at, exp;
+	return rvk_revtable_get(fx->table, RVK_REV_TOKEN, "https://i", 9, id,
+	                        strlen(id), &at, &exp);
+}
+
+/* Versioned changes (store.c): whatever order the stream delivers a
+ * revocation and a delete of one ID in, the later version wins; equal
+ * versions go to the larger node ID; an entry without a version touches
+ * only a revocation no versioned change has touched; a local change is
+ * always later than everything seen, and its outbox row carries its
+ * version. */
+TAP_TEST(later_version_wins_in_any_order)
+{
+	fx_t fx;
+	TAP_CHECK(fx_init(&fx, true));
+	rvk_store_set_node(fx.store, "bbbb");
+	uint64_t v = later_version(0);
+	bool del;
+	/* t1: revoke v+10 then delete v+5 (late): stays revoked. */
+	rvk_revocation_t r = rev(RVK_REV_TOKEN, "t1", RVK_SRC_ADMIN);
+	r.origin = "aaaa";
+	r.version = v + 10;
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "1-0"), RVK_OK);
+	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN,
+	                                       "https://i", "t1", NULL, v + 5,
+	                                       "cccc", "2-0", &del), RVK_OK);
+	TAP_CHECK(!del && revoked(&fx, "t1"));
+	/* t2: delete v+10 first, then revoke v+5: never revoked. */
+	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN,
+	                                       "https://i", "t2", NULL, v + 10,
+	                                       "cccc", "3-0", &del), RVK_OK);
+	r.id = "t2";
+	r.version = v + 5;
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "4-0"), RVK_OK);
+	TAP_CHECK(!revoked(&fx, "t2"));
+	/* ...and a later revoke after that delete does apply. */
+	r.version = v + 11;
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "5-0"), RVK_OK);
+	TAP_CHECK(revoked(&fx, "t2"));
+	/* t3: equal versions: node "cccc" > "aaaa" wins either way. */
+	r.id = "t3";
+	r.version = v + 20;
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "6-0"), RVK_OK);
+	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN,
+	                                       "https://i", "t3", NULL, v + 20,
+	                                       "cccc", "7-0", &del), RVK_OK);
+	TAP_CHECK(del && !revoked(&fx, "t3"));
+	r.id = "t4";
+	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN,
+	                                       "https://i", "t4", NULL, v + 20,
+	                                       "0000", "8-0", &del), RVK_OK);
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "9-0"), RVK_OK);
+	TAP_CHECK(revoked(&fx, "t4"));
+	/* Unversioned: applies where no version is, not over one. */
+	rvk_revocation_t old = rev(RVK_REV_TOKEN, "t5", RVK_SRC_ADMIN);
+	old.origin = "dddd";
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &old, 1, "10-0"), RVK_OK);
+	TAP_CHECK(revoked(&fx, "t5"));
+	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN,
+	                                       "https://i", "t5", NULL, 0,
+	                                       "dddd", "11-0", &del), RVK_OK);
+	TAP_CHECK(del && !revoked(&fx, "t5"));
+	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN,
+	                                       "https://i", "t1", NULL, 0,
+	                                       "dddd", "12-0", &del), RVK_OK);
+	TAP_CHECK(!del && revoked(&fx, "t1"));
+	/* A local delete of t1 is later than v+10 (seen): its outbox row has a
+	 * version above it, and a replayed v+10 revoke no longer applies. */
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_TOKEN, "https://i", "t1",
+	                               NULL, &del), RVK_OK);
+	TAP_CHECK(del && !revoked(&fx, "t1"));
+	rvk_outbox_row_t *rows;
+	size_t n;
+	TAP_CHECK_INT(rvk_store_outbox_read(fx.store, 10, &rows, &n), RVK_OK);
+	TAP_CHECK_INT(n, 1);
+	if (n == 1)
+		TAP_CHECK(rows[0].tombstone && rows[0].rev.version > v + 20);
+	rvk_outbox_rows_free(rows, n);
+	r.id = "t1";
+	r.version = v + 10;
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "13-0"), RVK_OK);
+	TAP_CHECK(!revoked(&fx, "t1"));
+	/* Versions survive a restart (the clock resumes above them). */
+	fx_close(&fx);
+	TAP_CHECK(fx_open(&fx, true));
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "14-0"), RVK_OK);
+	TAP_CHECK(!revoked(&fx, "t1") && revoked(&fx, "t2"));
+	fx_fini(&fx);
+}
+
+/* A version 3 database (per-source rows, outbox without versions) opens as
+ * version 4: every row kept, an old outbox row published without a
+ * version, the versions table empty. */
+TAP_TEST(v3_database_migrates_to_v4)
+{
+	char dir[512], path[600];
+	TAP_CHECK(store_fx_mkdtemp(dir, sizeof(dir), "outbox"));
+	snprintf(path, sizeof(path), "%s/revokd.db", dir);
+	sqlite3 *db;
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	TAP_CHECK_INT(sqlite3_exec(db,
+		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
+		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
+		" NULL, reason TEXT NULL, source TEXT NOT NULL, origin TEXT NULL,"
+		" PRIMARY KEY (type, iss, id, source)) WITHOUT ROWID;"
+		"CREATE INDEX revocations_expires ON revocations(expires_at);"
+		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+		"CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+		" op TEXT NOT NULL, type INTEGER NOT NULL, iss TEXT NOT NULL,"
+		" id TEXT NOT NULL, revoked_at INTEGER NULL, expires_at INTEGER NULL,"
+		" reason TEXT NULL, source TEXT NULL);"
+		"INSERT INTO revocations VALUES"
+		" (0, 'https://i', 't', 1764189000, 1764199000, 'lost', 'webhook', NULL),"
+		" (0, 'https://i', 't', 1764189001, 1764199001, NULL, 'admin', 'aaaa'),"
+		" (4, 'https://i', 'k', 1764189005, NULL, 'leaked', 'admin', NULL);"
+		"INSERT INTO outbox (op, type, iss, id, revoked_at, expires_at,"
+		" reason, source) VALUES ('revoke', 0, 'https://i', 't', 1764189000,"
+		" 1764199000, 'lost', 'webhook');"
+		"PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	fx_t fx = { 0 };
+	strcpy(fx.dir, dir);
+	TAP_CHECK(fx_open(&fx, true));
+	rvk_revocation_t got;
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_TOKEN, "https://i", "t", &got),
+	              RVK_OK);
+	TAP_CHECK_INT(got.nsources, 2);
+	rvk_revocation_fini(&got);
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_KEY, "https://i", "k", &got),
+	              RVK_OK);
+	rvk_revocation_fini(&got);
+	rvk_outbox_row_t *rows;
+	size_t n;
+	TAP_CHECK_INT(rvk_store_outbox_read(fx.store, 10, &rows, &n), RVK_OK);
+	TAP_CHECK_INT(n, 1);
+	if (n == 1)
+		TAP_CHECK(rows[0].rev.version == 0
+		          && rows[0].rev.source == RVK_SRC_WEBHOOK);
+	rvk_outbox_rows_free(rows, n);
+	fx_close(&fx);
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	TAP_CHECK_INT(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM versions),"
+	              " (SELECT count(*) FROM revocations)", -1, &st, NULL), SQLITE_OK);
+	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), 0);
+	TAP_CHECK_INT(sqlite3_column_int(st, 1), 3);
+	sqlite3_finalize(st);
+	TAP_CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
+	              SQLITE_OK);
+	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), 4);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	store_fx_rmtree(dir);
@@ -440,8 +616,13 @@ TAP_TEST(redis_urls)
 	url_ok("redis://app:p%40ss@h:7000/15", "h", 7000, "app", "p@ss", 15);
 	url_ok("redis://u:a:b@c@h", "h", 6379, "u", "a:b@c", 0);
 	url_ok("redis://[::1]:6390/1", "::1", 6390, NULL, NULL, 1);
+	/* user@: the password comes from password_file or the environment
+	 * (rvk_replica_new refuses a user without one). */
+	url_ok("rediss://revokd@redis.internal:6380/0", "redis.internal", 6380,
+	       "revokd", NULL, 0);
 	const char *bad[] = { "http://h", "redis://", "redis://h:0", "redis://h:x",
-	                      "redis://h:70000", "redis://h/x", "redis://pw@h",
+	                      "redis://h:70000", "redis://h/x", "redis://@h",
+	                      "redisss://h", "rediss:/h",
 	                      "redis://:p%4@h", "redis://:p%00@h", "redis://h?a=1",
 	                      "redis://[::1", "redis://:pw@:6379" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -515,5 +696,7 @@ main(void)
 	                         failed_commit_writes_no_outbox_row,
 	                         v1_database_migrates_to_v2,
 	                         v2_database_migrates_to_v3_keeping_every_source,
+	                         later_version_wins_in_any_order,
+	                         v3_database_migrates_to_v4,
 	                         redis_urls));
 }

@@ -244,6 +244,75 @@ TAP_TEST(a_huge_array_header_is_a_reader_error_not_an_allocation)
 	redisReaderFree(rd);
 }
 
+/* Versions (store.c, "Versioned changes"): 1..2^63-1 with an origin. */
+TAP_TEST(versions_need_an_origin_and_a_range)
+{
+	rvk_revocation_t r;
+	const char *ok[] = { "op", "delete", "type", "token", "iss", "i", "id", "j",
+	                     "origin", "aaaa", "version", "9223372036854775807" };
+	TAP_CHECK_INT(kind_of(ok, N(ok), &r), RVK_REPL_ENTRY_DELETE);
+	TAP_CHECK(r.version == 9223372036854775807ULL);
+	const char *none[] = { "op", "delete", "type", "token", "iss", "i", "id", "j" };
+	TAP_CHECK_INT(kind_of(none, N(none), &r), RVK_REPL_ENTRY_DELETE);
+	TAP_CHECK(r.version == 0);
+	static const char *const bad[] = { "0", "9223372036854775808", "-1", "1x",
+	                                   "", " 1", "+1", "12345678901234567890" };
+	for (size_t i = 0; i < N(bad); i++) {
+		const char *e[] = { "op", "delete", "type", "token", "iss", "i", "id",
+		                    "j", "origin", "aaaa", "version", bad[i] };
+		TAP_CHECK_INT(kind_of(e, N(e), &r), RVK_REPL_ENTRY_BAD);
+	}
+	const char *orphan[] = { "op", "delete", "type", "token", "iss", "i", "id",
+	                         "j", "version", "5" };
+	TAP_CHECK_INT(kind_of(orphan, N(orphan), &r), RVK_REPL_ENTRY_BAD);
+}
+
+/* Reconciliation digests: what is written reads back; any other format
+ * version, shape, or a stray byte is refused and writes nothing. */
+TAP_TEST(digests_round_trip_and_nothing_else_parses)
+{
+	uint64_t d[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS], back[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
+		for (int b = 0; b < RVK_DIGEST_BUCKETS; b++)
+			d[t][b] = (uint64_t)(t * 1000 + b) * 0x9e3779b97f4a7c15ULL;
+	char *s = rvk_repl_format_digest(1764190000123, d);
+	int64_t ms = 0;
+	TAP_CHECK(rvk_repl_parse_digest(s, strlen(s), &ms, back));
+	TAP_CHECK(ms == 1764190000123);
+	TAP_CHECK(memcmp(d, back, sizeof(d)) == 0);
+	size_t n = strlen(s);
+	char *t = strdup(s);
+	t[n - 1] = 'g';                         /* not hex */
+	TAP_CHECK(!rvk_repl_parse_digest(t, n, &ms, back));
+	TAP_CHECK(!rvk_repl_parse_digest(s, n - 1, &ms, back));  /* short */
+	t[n - 1] = s[n - 1];
+	t[1] = '2';                             /* another format version */
+	TAP_CHECK(!rvk_repl_parse_digest(t, n, &ms, back));
+	free(t);
+	char other[64];
+	snprintf(other, sizeof(other), "d1 01764190000123 %d %d ", RVK_REV_TYPE_COUNT,
+	         RVK_DIGEST_BUCKETS);           /* a leading zero */
+	TAP_CHECK(!rvk_repl_parse_digest(other, strlen(other), &ms, back));
+	TAP_CHECK(!rvk_repl_parse_digest("", 0, &ms, back));
+	TAP_CHECK(ms == 1764190000123);         /* untouched on failure */
+	free(s);
+}
+
+TAP_TEST(redis_versions_from_info)
+{
+	int ma = -1, mi = -1;
+	const char *v7 = "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n";
+	TAP_CHECK(rvk_repl_info_version(v7, strlen(v7), &ma, &mi));
+	TAP_CHECK(ma == 7 && mi == 0);
+	const char *v62 = "redis_version:6.2.0";
+	TAP_CHECK(rvk_repl_info_version(v62, strlen(v62), &ma, &mi) && ma == 6 && mi == 2);
+	static const char *const bad[] = { "redis_version:", "redis_version:7",
+	                                   "redis_version:x.1", "version:7.0.1",
+	                                   "redis_version:7.", "" };
+	for (size_t i = 0; i < N(bad); i++)
+		TAP_CHECK(!rvk_repl_info_version(bad[i], strlen(bad[i]), &ma, &mi));
+}
+
 int
 main(void)
 {
@@ -253,5 +322,8 @@ main(void)
 	                         malformed_entries_are_refused,
 	                         xread_replies_of_another_shape_are_refused,
 	                         key_hash_pairs,
-	                         a_huge_array_header_is_a_reader_error_not_an_allocation));
+	                         a_huge_array_header_is_a_reader_error_not_an_allocation,
+	                         versions_need_an_origin_and_a_range,
+	                         digests_round_trip_and_nothing_else_parses,
+	                         redis_versions_from_info));
 }

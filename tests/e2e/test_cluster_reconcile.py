@@ -1,0 +1,136 @@
+"""Reconciliation (REFERENCE §7, store/replica.h): convergence that does not
+rest on Redis keeping every entry. Replica c is down while a and b revoke,
+revoke a key, and delete what c still holds; then Redis loses the stream
+(FLUSHALL, or the stream key deleted) and c comes back. The stream can no
+longer tell c anything; the digests in <stream>:digests can. Every replica
+must end with the union of what any of them acknowledged - c included, and
+what c took after its return - and the delete must win over c's stale copy
+everywhere (c republishes its copy with its old version, which loses to the
+tombstone; b republishes the tombstone, which c applies).
+
+Also: a digest in another format in the hash is refused, logged and
+counted, and changes nothing. Polled with a generous deadline (a bound on a
+hung test, several reconcile intervals), never timed."""
+import os
+import time
+import uuid
+
+import pytest
+
+from conftest import ic
+from redis_support import tls_config
+
+ISS = ic.ISS
+RV = "/admin/v1/revocations"
+STREAM = "revokd:reconcile"
+PATIENCE = 60
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.time() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.time() > deadline:
+            raise AssertionError(f"not within {timeout}s: {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def replicas(tmp_path, keys, redis):
+    started = []
+
+    def make(name):
+        wd = os.path.join(str(tmp_path), name)
+        os.makedirs(wd, exist_ok=True)
+        cfg = ic.base_config(wd, keys, redis=tls_config(redis, stream=STREAM,
+                                                        reconcile_interval=1))
+        srv = ic.start_server(wd, cfg)
+        started.append(srv)
+        return srv
+    yield make
+    failures = []
+    for srv in started:
+        try:
+            ic.finish_server(srv)
+        except AssertionError as e:
+            failures.append(e)
+    if failures:
+        raise failures[0]
+
+
+def revoke(srv, jti):
+    r = srv.admin("POST", RV, json={"type": "token.revoked", "iss": ISS, "jti": jti,
+                                    "exp": int(time.time()) + 3600})
+    assert r.status_code == 201, r.text
+
+
+def metric(srv, name):
+    return ic.metric_value(ic.metrics_text(srv), name)
+
+
+def table(srv):
+    r = srv.admin("GET", RV, params={"limit": 1000})
+    assert r.status_code == 200, r.text
+    return sorted((it["type"], it["iss"], it["id"], it["expires_at"])
+                  for it in r.json()["items"])
+
+
+@pytest.mark.parametrize("loss", ["FLUSHALL", "DEL stream"])
+def test_every_replica_ends_with_the_union(replicas, redis, mint, loss):
+    a, b, c = replicas("a"), replicas("b"), replicas("c")
+    k0, d = str(uuid.uuid4()), str(uuid.uuid4())
+    revoke(a, k0)
+    revoke(a, d)
+    tk0, td = mint.token(jti=k0), mint.token(jti=d)
+    for srv in (a, b, c):
+        for tok in (tk0, td):
+            wait_for(lambda: srv.auth(tok).status_code == 401, PATIENCE, "shared at first")
+    ic.finish_server(c)                         # c is down from here
+    x1, x2, x3 = (str(uuid.uuid4()) for _ in range(3))
+    revoke(a, x1)
+    revoke(a, x2)
+    r = a.admin("POST", RV, json={"type": "key.revoked", "iss": ISS, "kid": "gone-kid"})
+    assert r.status_code == 201, r.text
+    r = b.admin("DELETE", f"{RV}/token/{d}", params={"iss": ISS})
+    assert r.status_code == 204, r.text
+    revoke(b, x3)
+    for srv in (a, b):
+        wait_for(lambda: metric(srv, "revokd_replication_outbox") == 0, PATIENCE, "published")
+    wait_for(lambda: len(table(a)) == len(table(b)) == 5, PATIENCE, "a and b agree")
+    if loss == "FLUSHALL":
+        assert redis.cli("FLUSHALL").strip() == "OK"
+    else:
+        assert redis.cli("DEL", STREAM).strip() == "1"
+    c = replicas("c")                           # back, same data dir
+    y = str(uuid.uuid4())
+    revoke(c, y)
+    want = sorted([("token", ISS, j, None) for j in (k0, x1, x2, x3, y)]
+                  + [("key", ISS, "gone-kid", None)])
+
+    def converged():
+        tables = [table(s) for s in (a, b, c)]
+        if not tables[0] == tables[1] == tables[2]:
+            return None
+        return tables[0]
+    got = wait_for(converged, PATIENCE, "the three replicas hold the union")
+    assert [(t, i, j) for t, i, j, _ in got] == [(t, i, j) for t, i, j, _ in want], got
+    for srv in (a, b, c):
+        assert srv.auth(td).status_code == 200      # the delete won everywhere
+        for j in (k0, x1, x2, x3, y):
+            assert srv.auth(mint.token(jti=j)).status_code == 401
+    assert "reconciliation republished what differs" in c.stderr_text() + \
+        a.stderr_text() + b.stderr_text()
+
+
+def test_a_foreign_digest_is_refused_and_counted(replicas, redis, mint):
+    a = replicas("a")
+    for bad in ("d0 1 5 64 00", "d1 " + str(int(time.time() * 1000)) + " 5 64 zz",
+                "d1 1 9 9 " + "0" * 16 * 81, "garbage"):
+        redis.cli("HSET", STREAM + ":digests", "other-" + str(len(bad)), bad)
+    wait_for(lambda: (metric(a, "revokd_replication_rejected_total") or 0) >= 4, PATIENCE,
+             "the foreign digests refused")
+    assert "digest refused" in a.stderr_text()
+    assert "reconciliation republished" not in a.stderr_text()
+    ic.assert_allow(a.auth(mint.token(jti=str(uuid.uuid4()))))
