@@ -297,7 +297,8 @@ parse_issuer(struct ctx *c, const char *path, json_t *v, rvk_config_issuer_t *is
 {
 	static const char *const allowed[] = {
 		"issuer", "audiences", "algorithms", "jwks_uri", "discovery",
-		"jwks_refresh", "keys", "token_types", "backchannel_client_id", NULL
+		"jwks_refresh", "keys", "token_types", "backchannel_client_id",
+		"allow_nonce", "require_jti", "jti_claim", NULL
 	};
 	char p[256];
 	rvk_result_t r;
@@ -307,6 +308,7 @@ parse_issuer(struct ctx *c, const char *path, json_t *v, rvk_config_issuer_t *is
 	if ((r = only_keys(c, path, v, allowed)) != RVK_OK)
 		return r;
 	is->jwks_refresh = 300;
+	is->require_jti = -1;
 	is->token_types = rvk_calloc(2, sizeof(char *));
 	is->token_types[0] = rvk_strdup("JWT");
 	is->token_types[1] = rvk_strdup("at+jwt");
@@ -369,6 +371,29 @@ parse_issuer(struct ctx *c, const char *path, json_t *v, rvk_config_issuer_t *is
 		sub(p, sizeof(p), path, "backchannel_client_id");
 		if ((r = get_str(c, p, m, true, &is->backchannel_client_id)) != RVK_OK)
 			return r;
+	}
+	if ((m = json_object_get(v, "allow_nonce"))) {
+		sub(p, sizeof(p), path, "allow_nonce");
+		if ((r = get_bool(c, p, m, &is->allow_nonce)) != RVK_OK)
+			return r;
+		/* Without audiences the issuer's ID tokens (aud: the client,
+		 * nonce: the login's) would pass as access tokens. */
+		if (is->allow_nonce && is->n_audiences == 0)
+			return fail(c, p, "needs this issuer's audiences (so that its ID tokens stay refused)");
+	}
+	if ((m = json_object_get(v, "require_jti"))) {
+		bool b;
+		sub(p, sizeof(p), path, "require_jti");
+		if ((r = get_bool(c, p, m, &b)) != RVK_OK)
+			return r;
+		is->require_jti = b;
+	}
+	if ((m = json_object_get(v, "jti_claim"))) {
+		sub(p, sizeof(p), path, "jti_claim");
+		if ((r = get_str(c, p, m, false, &is->jti_claim)) != RVK_OK)
+			return r;
+		if (is->jti_claim[0] == '\0' || strlen(is->jti_claim) > 255)
+			return fail(c, p, "must be a claim name of 1 to 255 bytes");
 	}
 	if ((m = json_object_get(v, "keys"))) {
 		sub(p, sizeof(p), path, "keys");
@@ -761,6 +786,7 @@ rvk_config_free(rvk_config_t *cfg)
 		free(is->keys);
 		free_strv(is->token_types, is->n_token_types);
 		free(is->backchannel_client_id);
+		free(is->jti_claim);
 	}
 	free(cfg->issuers);
 	free_pairs(cfg->forward_claims, cfg->n_forward_claims);
@@ -910,6 +936,11 @@ rvk_config_build_issuers(const rvk_config_t *cfg, rvk_issuers_t **out,
 			is->token_types[j] = rvk_strdup(ci->token_types[j]);
 		if (ci->backchannel_client_id)
 			is->backchannel_client_id = rvk_strdup(ci->backchannel_client_id);
+		is->allow_nonce = ci->allow_nonce;
+		is->require_jti = ci->require_jti;
+		/* "jti" itself needs no second look-up. */
+		if (ci->jti_claim && strcmp(ci->jti_claim, "jti") != 0)
+			is->jti_claim = rvk_strdup(ci->jti_claim);
 		rvk_key_t **keys = rvk_calloc(ci->n_keys ? ci->n_keys : 1, sizeof(rvk_key_t *));
 		for (size_t k = 0; k < ci->n_keys; k++) {
 			if (load_key(cfg, i, k, &keys[k], err, errlen) != RVK_OK) {
