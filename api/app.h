@@ -17,6 +17,7 @@
 #include "auth/access.h"
 #include "auth/issuer.h"
 #include "base/buf.h"
+#include "base/rcu.h"
 #include "cache/revtable.h"
 #include "cache/syncmap.h"
 #include "cache/vcache.h"
@@ -33,6 +34,23 @@ typedef struct rvk_app_client {
 	size_t secret_len;
 } rvk_app_client_t;
 
+/* One secret: bytes and length (owned). */
+typedef struct rvk_secret {
+	unsigned char *v;
+	size_t len;
+} rvk_secret_t;
+
+/* The secrets that SIGHUP re-reads, published by RCU (app->secrets): every
+ * entry is accepted, so a rotation adds the new one before the old one
+ * goes. Readers hold rvk_rcu_read_lock() while they use it. */
+typedef struct rvk_app_secrets {
+	rvk_secret_t *admin;          /* admin tokens; none: admin API 403 */
+	size_t n_admin;
+	rvk_secret_t *webhook;        /* decoded whsec_ keys; none: /v1/events 403 */
+	size_t n_webhook;
+	rvk_rcu_head_t rcu;           /* a replaced set is wiped after a grace period */
+} rvk_app_secrets_t;
+
 typedef struct rvk_app {
 	const rvk_config_t *cfg;
 	rvk_issuers_t *issuers;
@@ -40,10 +58,7 @@ typedef struct rvk_app {
 	rvk_revtable_t *revtable;
 	rvk_vcache_t *vcache;
 	rvk_store_t *store;           /* NULL only in tests of /auth alone */
-	char *admin_token;            /* NULL: admin API answers 403 */
-	size_t admin_token_len;
-	unsigned char *webhook_secret;/* decoded whsec_; NULL: /v1/events 403 */
-	size_t webhook_secret_len;
+	rvk_app_secrets_t *secrets;   /* RCU-published; never NULL once started */
 	rvk_app_client_t *introspection_clients;  /* owned, n of them */
 	size_t n_introspection_clients;
 	/* Replay memory of logout tokens, SETs and webhook-ids (api/replay.h);

@@ -25,6 +25,7 @@
 #include "base/b64.h"
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/rcu.h"
 
 /* Hashes both sides and compares the digests in constant time, so neither
  * the content nor the length of a client secret shows in the time taken. */
@@ -82,14 +83,20 @@ caller_ok(rvk_req_t *req)
 			h++;
 		return basic_ok(app, h);
 	}
-	if (strncasecmp(h, "Bearer ", 7) == 0 && app->admin_token) {
+	if (strncasecmp(h, "Bearer ", 7) == 0) {
 		h += 7;
 		while (*h == ' ')
 			h++;
 		size_t n = strlen(h);
 		while (n && h[n - 1] == ' ')
 			n--;
-		return same_secret(app->admin_token, app->admin_token_len, h, n);
+		bool ok = false;
+		rvk_rcu_read_lock();
+		const rvk_app_secrets_t *sec = rvk_rcu_dereference(app->secrets);
+		for (size_t i = 0; sec && i < sec->n_admin; i++)
+			ok |= same_secret((const char *)sec->admin[i].v, sec->admin[i].len, h, n);
+		rvk_rcu_read_unlock();
+		return ok;
 	}
 	return false;
 }

@@ -1,6 +1,10 @@
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "api/metrics.h"
 #include "base/mem.h"
@@ -22,6 +26,7 @@ struct block {
 	uint64_t taken[RVK_METRICS_SOURCES];
 	struct hist req[RVK_ROUTE_COUNT];
 	struct hist commit;
+	uint64_t commit_errors, body_budget;
 } __attribute__((aligned(64)));
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -105,6 +110,134 @@ rvk_metrics_commit(uint64_t nanos)
 	observe(&get()->commit, nanos);
 }
 
+void
+rvk_metrics_commit_error(void)
+{
+	inc(&get()->commit_errors, 1);
+}
+
+void
+rvk_metrics_body_budget_exhausted(void)
+{
+	inc(&get()->body_budget, 1);
+}
+
+static char *build_info;        /* rendered label set, set once at start */
+
+static void
+label_value(rvk_buf_t *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			rvk_buf_printf(out, "\\%c", *v);
+		else if (*v == '\n')
+			rvk_buf_puts(out, "\\n");
+		else
+			rvk_buf_printf(out, "%c", *v);
+	}
+}
+
+void
+rvk_metrics_set_build_info(const char *const *pairs)
+{
+	rvk_buf_t b = RVK_BUF_INIT;
+	for (size_t i = 0; pairs[i] && pairs[i + 1]; i += 2) {
+		rvk_buf_printf(&b, "%s%s=\"", i ? "," : "", pairs[i]);
+		label_value(&b, pairs[i + 1]);
+		rvk_buf_puts(&b, "\"");
+	}
+	free(build_info);
+	build_info = b.data ? rvk_strdup(b.data) : NULL;
+	rvk_buf_fini(&b);
+}
+
+/* The standard process metrics of Prometheus client libraries, read at
+ * scrape time: CPU from getrusage, memory from /proc/self/statm, start
+ * time from /proc/self/stat and /proc/stat's btime, open files by listing
+ * /proc/self/fd. A value that cannot be read is left out. */
+static void
+render_process(rvk_buf_t *out)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		             (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+		rvk_buf_printf(out, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+		                    "# TYPE process_cpu_seconds_total counter\n"
+		                    "process_cpu_seconds_total %.6f\n", cpu);
+	}
+	long page = sysconf(_SC_PAGESIZE);
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f) {
+		unsigned long long size, resident;
+		if (fscanf(f, "%llu %llu", &size, &resident) == 2 && page > 0)
+			rvk_buf_printf(out, "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+			                    "# TYPE process_virtual_memory_bytes gauge\n"
+			                    "process_virtual_memory_bytes %llu\n"
+			                    "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+			                    "# TYPE process_resident_memory_bytes gauge\n"
+			                    "process_resident_memory_bytes %llu\n",
+			               size * (unsigned long long)page,
+			               resident * (unsigned long long)page);
+		fclose(f);
+	}
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		unsigned long n = 0;
+		for (struct dirent *e; (e = readdir(d)) != NULL;)
+			if (e->d_name[0] != '.')
+				n++;
+		closedir(d);
+		if (n > 0)
+			n--;    /* the listing's own descriptor */
+		rvk_buf_printf(out, "# HELP process_open_fds Number of open file descriptors.\n"
+		                    "# TYPE process_open_fds gauge\n"
+		                    "process_open_fds %lu\n", n);
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		rvk_buf_printf(out, "# HELP process_max_fds Maximum number of open file descriptors.\n"
+		                    "# TYPE process_max_fds gauge\n"
+		                    "process_max_fds %llu\n",
+		               rl.rlim_cur == RLIM_INFINITY ? 0ULL : (unsigned long long)rl.rlim_cur);
+	/* The start time never changes: computed on the first scrape. */
+	static double start_time = -1;
+	double st;
+	__atomic_load(&start_time, &st, __ATOMIC_RELAXED);
+	if (st < 0) {
+		unsigned long long btime = 0, ticks = 0;
+		char line[256];
+		if ((f = fopen("/proc/stat", "r")) != NULL) {
+			while (fgets(line, sizeof(line), f))
+				if (sscanf(line, "btime %llu", &btime) == 1)
+					break;
+			fclose(f);
+		}
+		if ((f = fopen("/proc/self/stat", "r")) != NULL) {
+			char buf[1024];
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+			buf[n] = '\0';
+			fclose(f);
+			/* Field 22 (starttime), counted after the ")" that ends
+			 * the command name (which may hold spaces). */
+			char *p = strrchr(buf, ')');
+			for (int field = 2; p && field < 22; field++)
+				p = strchr(p + 1, ' ');
+			if (p)
+				ticks = strtoull(p + 1, NULL, 10);
+		}
+		long hz = sysconf(_SC_CLK_TCK);
+		if (btime > 0 && ticks > 0 && hz > 0) {
+			st = (double)btime + (double)ticks / (double)hz;
+			__atomic_store(&start_time, &st, __ATOMIC_RELAXED);
+		}
+	}
+	if (st >= 0)
+		rvk_buf_printf(out, "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+		                    "# TYPE process_start_time_seconds gauge\n"
+		                    "process_start_time_seconds %.2f\n", st);
+}
+
 static uint64_t
 ld(const uint64_t *p)
 {
@@ -158,6 +291,8 @@ rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g)
 		for (size_t r = 0; r < RVK_ROUTE_COUNT; r++)
 			sum_hist(&total.req[r], &b->req[r]);
 		sum_hist(&total.commit, &b->commit);
+		total.commit_errors += ld(&b->commit_errors);
+		total.body_budget += ld(&b->body_budget);
 	}
 
 	rvk_buf_puts(out, "# HELP revokd_decisions_total Decisions of /auth by result.\n"
@@ -202,8 +337,29 @@ rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g)
 	rvk_buf_puts(out, "# HELP revokd_store_commit_duration_seconds Time of one group commit to SQLite.\n"
 	                  "# TYPE revokd_store_commit_duration_seconds histogram\n");
 	render_hist(out, "revokd_store_commit_duration_seconds", NULL, &total.commit);
+	rvk_buf_printf(out, "# HELP revokd_store_commit_errors_total Group commits to SQLite that failed (rolled back; nothing acknowledged).\n"
+	                    "# TYPE revokd_store_commit_errors_total counter\n"
+	                    "revokd_store_commit_errors_total %llu\n"
+	                    "# HELP revokd_body_budget_exhausted_total Requests refused 503 because request bodies in flight reached the memory budget.\n"
+	                    "# TYPE revokd_body_budget_exhausted_total counter\n"
+	                    "revokd_body_budget_exhausted_total %llu\n"
+	                    "# HELP revokd_ready 1 when /readyz answers 200, else 0.\n"
+	                    "# TYPE revokd_ready gauge\n"
+	                    "revokd_ready %d\n",
+	               (unsigned long long)total.commit_errors,
+	               (unsigned long long)total.body_budget, g->ready ? 1 : 0);
+	rvk_buf_puts(out, "# HELP revokd_build_info Versions of revokd and the libraries it runs with; always 1.\n"
+	                  "# TYPE revokd_build_info gauge\n");
+	rvk_buf_printf(out, "revokd_build_info{%s} 1\n", build_info ? build_info : "");
 
 	if (g->cluster) {
+		static const char *const states[] = { "connecting", "catching_up",
+		                                      "connected", "degraded" };
+		rvk_buf_puts(out, "# HELP revokd_replication_state Cluster mode: 1 for the replication state this replica is in.\n"
+		                  "# TYPE revokd_replication_state gauge\n");
+		for (int i = 0; i < 4; i++)
+			rvk_buf_printf(out, "revokd_replication_state{state=\"%s\"} %d\n",
+			               states[i], g->replication_state == i ? 1 : 0);
 		rvk_buf_printf(out, "# HELP revokd_replication_outbox Revocations waiting to be published to Redis.\n"
 		                    "# TYPE revokd_replication_outbox gauge\n"
 		                    "revokd_replication_outbox %zu\n"
@@ -214,6 +370,7 @@ rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g)
 	}
 	if (g->extra)
 		rvk_buf_puts(out, g->extra);
+	render_process(out);
 }
 
 void
@@ -241,4 +398,6 @@ rvk_metrics_fini(void)
 		b = n;
 	}
 	mine = NULL;
+	free(build_info);
+	build_info = NULL;
 }

@@ -46,19 +46,32 @@ void rvk_metrics_vcache(bool hit);
 void rvk_metrics_request(rvk_route_id_t route, uint64_t nanos);
 void rvk_metrics_taken(unsigned source, uint64_t n);
 void rvk_metrics_commit(uint64_t nanos);
+/* A group commit that failed (the store logged it and rolled back). */
+void rvk_metrics_commit_error(void);
+/* A request refused 503 because the bytes of request bodies in flight
+ * reached the server's budget (api/server.c). */
+void rvk_metrics_body_budget_exhausted(void);
+
+/* revokd_build_info's labels, set once at start before any scrape:
+ * name/value pairs, NULL-terminated; copied. */
+void rvk_metrics_set_build_info(const char *const *pairs);
 
 /* Gauges and other values read at scrape time come from the caller. */
 typedef struct rvk_metrics_gauges {
 	size_t revocations[5];          /* by rvk_rev_type_t */
 	size_t vcache_entries;
+	bool ready;                     /* what /readyz would answer */
 	bool cluster;
 	size_t replication_outbox;
 	double replication_lag_seconds;
+	int replication_state;          /* rvk_replica_state_t (cluster only) */
 	/* jwks fetches: rendered by the caller-provided text, may be NULL */
 	const char *extra;
 } rvk_metrics_gauges_t;
 
-/* Appends the whole exposition (text format 0.0.4) to out. */
+/* Appends the whole exposition (text format 0.0.4) to out, the standard
+ * process_* metrics included (read from /proc and getrusage at this call:
+ * nothing is sampled in between). */
 void rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g);
 
 /* Returns: the verified-cache hits and misses counted so far (summed over

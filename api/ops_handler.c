@@ -34,22 +34,31 @@ keys_check(const rvk_app_t *app)
 	return bad;
 }
 
+/* /readyz's verdict, shared with /metrics (revokd_ready). *keys: NULL or
+ * the owned description of the keys check; *rs filled in cluster mode. */
+static bool
+readiness(const rvk_app_t *app, char **keys, rvk_replica_status_t *rs)
+{
+	*keys = keys_check(app);
+	bool ready = app->ready_store && !*keys;
+	if (app->replica) {
+		/* Not ready until the initial catch-up; an outage after it
+		 * only degrades (decisions never wait on Redis). */
+		rvk_replica_status(app->replica, rs);
+		ready = ready && rs->ready;
+	}
+	return ready;
+}
+
 void
 rvk_handle_readyz(rvk_req_t *req)
 {
 	const rvk_app_t *app = req->app;
-	char *keys = keys_check(app);
+	char *keys;
+	rvk_replica_status_t rs;
+	bool ready = readiness(app, &keys, &rs);
 	bool store_ok = app->ready_store;
-	bool ready = store_ok && !keys;
-	const char *repl = "disabled";
-	if (app->replica) {
-		/* Not ready until the initial catch-up; an outage after it
-		 * only degrades (decisions never wait on Redis). */
-		rvk_replica_status_t rs;
-		rvk_replica_status(app->replica, &rs);
-		repl = rvk_replica_state_name(rs.state);
-		ready = ready && rs.ready;
-	}
+	const char *repl = app->replica ? rvk_replica_state_name(rs.state) : "disabled";
 	json_t *checks = json_object();
 	json_object_set_new(checks, "store", json_string(store_ok ? "ok" : "not loaded"));
 	json_object_set_new(checks, "keys", json_string(keys ? keys : "ok"));
@@ -72,12 +81,15 @@ rvk_handle_metrics(rvk_req_t *req)
 	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
 		g.revocations[t] = rvk_revtable_count(app->revtable, (rvk_rev_type_t)t);
 	g.vcache_entries = rvk_vcache_len(app->vcache);
+	char *keys;
+	rvk_replica_status_t rs;
+	g.ready = readiness(app, &keys, &rs);
+	free(keys);
 	if (app->replica) {
-		rvk_replica_status_t rs;
-		rvk_replica_status(app->replica, &rs);
 		g.cluster = true;
 		g.replication_outbox = rs.outbox;
 		g.replication_lag_seconds = rs.lag_seconds;
+		g.replication_state = (int)rs.state;
 	}
 	rvk_buf_t extra = RVK_BUF_INIT;
 	if (app->metrics_extra) {

@@ -437,6 +437,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		rvk_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "invalid_request",
 		                "request body too large");
 	} else if (req->over_budget) {
+		rvk_metrics_body_budget_exhausted();
 		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
 		                "too many request bytes in flight");
 	} else if (req->route->blocking &&

@@ -36,6 +36,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/rcu.h"
 
 /* Returns: whether the Content-Type's media type is `type` (case-insensitive,
  * parameters allowed). */
@@ -108,7 +109,11 @@ static void
 handle_webhook(rvk_req_t *req)
 {
 	rvk_app_t *app = req->app;
-	if (!app->webhook_secret) {
+	rvk_rcu_read_lock();
+	const rvk_app_secrets_t *sec = rvk_rcu_dereference(app->secrets);
+	bool none = !sec || sec->n_webhook == 0;
+	rvk_rcu_read_unlock();
+	if (none) {
 		rvk_reply_error(req, MHD_HTTP_FORBIDDEN, "access_denied",
 		                "no webhook secret is configured");
 		return;
@@ -129,10 +134,27 @@ handle_webhook(rvk_req_t *req)
 	                                              "webhook-signature");
 	int64_t now = rvk_clock_now(), at = 0;
 	int64_t tol = app->cfg->webhook_tolerance;
-	rvk_webhook_sig_t vs = rvk_webhook_sig_check(app->webhook_secret,
-	                                             app->webhook_secret_len, id, ts,
-	                                             sig, req->body, req->body_len,
-	                                             now, tol, &at);
+	/* Every configured secret is tried (a rotation lists the old and the
+	 * new one); the verdict of the last that fails is kept unless one
+	 * matched. The set read here is the one of this request even if a
+	 * SIGHUP swaps it meanwhile. */
+	rvk_webhook_sig_t vs = RVK_WEBHOOK_SIG_MISMATCH;
+	rvk_rcu_read_lock();
+	sec = rvk_rcu_dereference(app->secrets);
+	for (size_t i = 0; sec && i < sec->n_webhook; i++) {
+		int64_t t = 0;
+		rvk_webhook_sig_t one = rvk_webhook_sig_check(sec->webhook[i].v,
+		                                              sec->webhook[i].len, id, ts,
+		                                              sig, req->body, req->body_len,
+		                                              now, tol, &t);
+		if (one == RVK_WEBHOOK_SIG_OK) {
+			vs = one;
+			at = t;
+		} else if (vs != RVK_WEBHOOK_SIG_OK) {
+			vs = one;
+		}
+	}
+	rvk_rcu_read_unlock();
 	if (vs != RVK_WEBHOOK_SIG_OK) {
 		unauthorized(req, rvk_webhook_sig_str(vs));
 		return;

@@ -174,6 +174,48 @@ get_path(struct ctx *c, const char *path, json_t *v, bool nullable, char **out)
 	return RVK_OK;
 }
 
+/* A path, null, or a non-empty array of paths (each made absolute). */
+static rvk_result_t
+get_paths(struct ctx *c, const char *path, json_t *v, char ***out, size_t *n)
+{
+	char **arr = NULL;
+	size_t len = 0;
+	if (json_is_null(v)) {
+		/* none */
+	} else if (json_is_string(v)) {
+		arr = rvk_calloc(1, sizeof(char *));
+		rvk_result_t r = get_path(c, path, v, false, &arr[0]);
+		if (r != RVK_OK) {
+			free(arr);
+			return r;
+		}
+		len = 1;
+	} else if (json_is_array(v) && json_array_size(v) > 0) {
+		len = json_array_size(v);
+		arr = rvk_calloc(len, sizeof(char *));
+		for (size_t i = 0; i < len; i++) {
+			char p[256];
+			idx(p, sizeof(p), path, i);
+			rvk_result_t r = get_path(c, p, json_array_get(v, i), false, &arr[i]);
+			if (r != RVK_OK) {
+				for (size_t j = 0; j < i; j++)
+					free(arr[j]);
+				free(arr);
+				return r;
+			}
+		}
+	} else {
+		return fail(c, path, "must be a path, a non-empty array of paths or null, not %s",
+		            json_is_array(v) ? "an empty array" : type_name(v));
+	}
+	for (size_t i = 0; i < *n; i++)
+		free((*out)[i]);
+	free(*out);
+	*out = arr;
+	*n = len;
+	return RVK_OK;
+}
+
 static rvk_result_t
 get_str_array(struct ctx *c, const char *path, json_t *v, char ***out, size_t *n)
 {
@@ -609,7 +651,8 @@ parse_root(struct ctx *c, json_t *root, rvk_config_t *cfg)
 		if ((r = only_keys(c, "webhook", m, wh)) != RVK_OK)
 			return r;
 		if ((x = json_object_get(m, "secret_file")) &&
-		    (r = get_path(c, "webhook.secret_file", x, true, &cfg->webhook_secret_file)) != RVK_OK)
+		    (r = get_paths(c, "webhook.secret_file", x, &cfg->webhook_secret_files,
+		                   &cfg->n_webhook_secret_files)) != RVK_OK)
 			return r;
 		if ((x = json_object_get(m, "tolerance")) &&
 		    (r = get_int(c, "webhook.tolerance", x, 1, 86400, &cfg->webhook_tolerance)) != RVK_OK)
@@ -623,7 +666,8 @@ parse_root(struct ctx *c, json_t *root, rvk_config_t *cfg)
 		if ((r = only_keys(c, "admin", m, ad)) != RVK_OK)
 			return r;
 		if ((x = json_object_get(m, "token_file")) &&
-		    (r = get_path(c, "admin.token_file", x, true, &cfg->admin_token_file)) != RVK_OK)
+		    (r = get_paths(c, "admin.token_file", x, &cfg->admin_token_files,
+		                   &cfg->n_admin_token_files)) != RVK_OK)
 			return r;
 	}
 	if ((m = json_object_get(root, "introspection"))) {
@@ -797,8 +841,12 @@ rvk_config_free(rvk_config_t *cfg)
 	free(cfg->admin_listen);
 	free(cfg->data_dir);
 	free(cfg->token_cookie);
-	free(cfg->webhook_secret_file);
-	free(cfg->admin_token_file);
+	for (size_t i = 0; i < cfg->n_webhook_secret_files; i++)
+		free(cfg->webhook_secret_files[i]);
+	free(cfg->webhook_secret_files);
+	for (size_t i = 0; i < cfg->n_admin_token_files; i++)
+		free(cfg->admin_token_files[i]);
+	free(cfg->admin_token_files);
 	free(cfg->set_audience);
 	free(cfg->redis_url);
 	free(cfg->redis_stream);

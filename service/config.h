@@ -75,9 +75,15 @@ typedef struct rvk_config {
 	int64_t vcache_ttl;
 	rvk_config_issuer_t *issuers;
 	size_t n_issuers;
-	char *webhook_secret_file;
+	/* webhook.secret_file and admin.token_file: a path or a list of
+	 * paths (each absolute); every secret listed is accepted, so a new
+	 * one can be added before the old one is removed (SIGHUP re-reads
+	 * them). */
+	char **webhook_secret_files;
+	size_t n_webhook_secret_files;
 	int64_t webhook_tolerance;
-	char *admin_token_file;
+	char **admin_token_files;
+	size_t n_admin_token_files;
 	rvk_config_pair_t *introspection_clients;  /* id -> secret_file */
 	size_t n_introspection_clients;
 	char *set_audience;

@@ -163,8 +163,12 @@ rvk_dev_prepare(const char *dir_arg, rvk_config_t **out)
 	free(cfg->data_dir);
 	cfg->data_dir = rvk_strdup(dir);
 	cfg->log_format = RVK_LOG_TEXT;
-	cfg->admin_token_file = join(dir, "admin.token");
-	cfg->webhook_secret_file = join(dir, "webhook.secret");
+	cfg->admin_token_files = rvk_calloc(1, sizeof(char *));
+	cfg->admin_token_files[0] = join(dir, "admin.token");
+	cfg->n_admin_token_files = 1;
+	cfg->webhook_secret_files = rvk_calloc(1, sizeof(char *));
+	cfg->webhook_secret_files[0] = join(dir, "webhook.secret");
+	cfg->n_webhook_secret_files = 1;
 	cfg->n_issuers = 1;
 	cfg->issuers = rvk_calloc(1, sizeof(*cfg->issuers));
 	rvk_config_issuer_t *is = &cfg->issuers[0];
@@ -253,9 +257,9 @@ config_json(const rvk_config_t *cfg)
 	}
 	json_object_set_new(o, "issuers", issuers);
 	json_t *wh = json_object(), *adm = json_object();
-	json_object_set_new(wh, "secret_file", rel(dir, cfg->webhook_secret_file));
+	json_object_set_new(wh, "secret_file", rel(dir, cfg->webhook_secret_files[0]));
 	json_object_set_new(o, "webhook", wh);
-	json_object_set_new(adm, "token_file", rel(dir, cfg->admin_token_file));
+	json_object_set_new(adm, "token_file", rel(dir, cfg->admin_token_files[0]));
 	json_object_set_new(o, "admin", adm);
 	return o;
 }

@@ -37,7 +37,8 @@ usage(FILE *f)
 	      "  version   print versions of revokd and its libraries\n"
 	      "\n"
 	      "`revokd SUBCOMMAND --help` describes the options of each.\n"
-	      "Documents (in the source tree): README.md, docs/CONFIGURATION.md, docs/OPERATIONS.md\n", f);
+	      "Documents: man revokd, man revokd.json; README.md, docs/CONFIGURATION.md,\n"
+	      "docs/OPERATIONS.md (in the source tree; installed in share/doc/revokd).\n", f);
 }
 
 static void
@@ -60,7 +61,8 @@ serve_usage(FILE *f)
 	      "Flags override the configuration file. Secrets may come from\n"
 	      "REVOKD_ADMIN_TOKEN and REVOKD_WEBHOOK_SECRET. Dev mode, the flags and\n"
 	      "every configuration key: docs/CONFIGURATION.md; running revokd:\n"
-	      "docs/OPERATIONS.md (both in the source tree).\n", f);
+	      "docs/OPERATIONS.md (both in the source tree; installed in share/doc/revokd),\n"
+	      "and revokd(8), revokd.json(5).\n", f);
 }
 
 enum {
@@ -209,8 +211,9 @@ serve(int argc, char **argv)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			rvk_log(RVK_LOG_INFO, "SIGHUP: reloading keys", NULL);
+			rvk_log(RVK_LOG_INFO, "SIGHUP: reloading keys and secrets", NULL);
 			rvk_runtime_reload(rt);
+			rvk_runtime_reload_secrets(rt);
 			continue;
 		}
 		rvk_log(RVK_LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);

@@ -7,7 +7,12 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <curl/curl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
 #include "api/metrics.h"
+#include "service/commands.h"
 #include "base/b64.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -45,8 +50,9 @@ on_commit(void *arg, double seconds, size_t rows, bool ok)
 {
 	(void)arg;
 	(void)rows;
-	(void)ok;
 	rvk_metrics_commit((uint64_t)(seconds * 1e9));
+	if (!ok)
+		rvk_metrics_commit_error();
 }
 
 static void
@@ -154,61 +160,158 @@ raise_fd_limit(void)
 	}
 }
 
+static void
+secrets_free(rvk_app_secrets_t *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_admin; i++) {
+		rvk_memzero(s->admin[i].v, s->admin[i].len);
+		free(s->admin[i].v);
+	}
+	for (size_t i = 0; i < s->n_webhook; i++) {
+		rvk_memzero(s->webhook[i].v, s->webhook[i].len);
+		free(s->webhook[i].v);
+	}
+	free(s->admin);
+	free(s->webhook);
+	free(s);
+}
+
+static void
+secrets_free_cb(rvk_rcu_head_t *head)
+{
+	secrets_free(caa_container_of(head, rvk_app_secrets_t, rcu));
+}
+
+/* "key" or "key[i]" for messages: the index only when the file lists
+ * several. */
+static void
+key_name(char *out, size_t n, const char *key, size_t i, size_t count)
+{
+	if (count > 1)
+		snprintf(out, n, "%s[%zu]", key, i);
+	else
+		snprintf(out, n, "%s", key);
+}
+
+/* Decodes a Standard Webhooks secret ("whsec_" + base64 of at least 16
+ * bytes) into out. Returns: whether it was one. */
+static bool
+decode_whsec(const char *wh, size_t whlen, rvk_secret_t *out)
+{
+	if (whlen < 6 || strncmp(wh, "whsec_", 6) != 0)
+		return false;
+	const char *b = wh + 6;
+	size_t blen = whlen - 6;
+	unsigned char *key = rvk_malloc(rvk_b64_decoded_max(blen) + 1);
+	size_t klen = 0;
+	if (!rvk_b64_decode(b, blen, key, &klen) || klen < 16) {
+		rvk_memzero(key, rvk_b64_decoded_max(blen) + 1);
+		free(key);
+		return false;
+	}
+	out->v = key;
+	out->len = klen;
+	return true;
+}
+
+/* Reads the admin tokens and the webhook secrets (REFERENCE §2): the
+ * environment wins over the files. Every file must hold a secret (an empty
+ * one is an error, as ever); every webhook secret must be a Standard
+ * Webhooks secret. Two files may hold the same secret: that is how a
+ * rotation starts and ends.
+ * Returns: the set, or NULL and err ("KEY: problem"). */
+static rvk_app_secrets_t *
+read_secrets(const rvk_config_t *cfg, char *err, size_t errlen)
+{
+	rvk_app_secrets_t *s = rvk_calloc(1, sizeof(*s));
+	char what[600], key[64];
+	const char *env = getenv("REVOKD_ADMIN_TOKEN");
+	if (env && *env) {
+		s->admin = rvk_calloc(1, sizeof(rvk_secret_t));
+		s->admin[0].v = (unsigned char *)rvk_strdup(env);
+		s->admin[0].len = strlen(env);
+		s->n_admin = 1;
+	} else if (cfg->n_admin_token_files) {
+		s->admin = rvk_calloc(cfg->n_admin_token_files, sizeof(rvk_secret_t));
+		for (size_t i = 0; i < cfg->n_admin_token_files; i++) {
+			char *v = NULL;
+			size_t len = 0;
+			if (rvk_config_read_secret(cfg->admin_token_files[i], &v, &len, what,
+			                           sizeof(what)) != RVK_OK) {
+				key_name(key, sizeof(key), "admin.token_file", i,
+				         cfg->n_admin_token_files);
+				snprintf(err, errlen, "%s: %s", key, what);
+				goto fail;
+			}
+			s->admin[s->n_admin].v = (unsigned char *)v;
+			s->admin[s->n_admin].len = len;
+			s->n_admin++;
+		}
+	}
+	env = getenv("REVOKD_WEBHOOK_SECRET");
+	if (env && *env) {
+		/* Several secrets separated by white space (whsec_ values have
+		 * none). */
+		size_t most = strlen(env) / 2 + 1;
+		s->webhook = rvk_calloc(most, sizeof(rvk_secret_t));
+		for (const char *p = env; *p;) {
+			while (*p == ' ' || *p == '\t' || *p == '\n')
+				p++;
+			const char *e = p;
+			while (*e && *e != ' ' && *e != '\t' && *e != '\n')
+				e++;
+			if (e > p) {
+				if (!decode_whsec(p, (size_t)(e - p), &s->webhook[s->n_webhook])) {
+					snprintf(err, errlen, "REVOKD_WEBHOOK_SECRET: not a Standard "
+					         "Webhooks secret (whsec_ + base64 of at least 16 bytes)");
+					goto fail;
+				}
+				s->n_webhook++;
+			}
+			p = e;
+		}
+	} else if (cfg->n_webhook_secret_files) {
+		s->webhook = rvk_calloc(cfg->n_webhook_secret_files, sizeof(rvk_secret_t));
+		for (size_t i = 0; i < cfg->n_webhook_secret_files; i++) {
+			char *v = NULL;
+			size_t len = 0;
+			key_name(key, sizeof(key), "webhook.secret_file", i,
+			         cfg->n_webhook_secret_files);
+			if (rvk_config_read_secret(cfg->webhook_secret_files[i], &v, &len, what,
+			                           sizeof(what)) != RVK_OK) {
+				snprintf(err, errlen, "%s: %s", key, what);
+				goto fail;
+			}
+			bool ok = decode_whsec(v, len, &s->webhook[s->n_webhook]);
+			rvk_memzero(v, len);
+			free(v);
+			if (!ok) {
+				snprintf(err, errlen, "%s: not a Standard Webhooks secret "
+				         "(whsec_ + base64 of at least 16 bytes)", key);
+				goto fail;
+			}
+			s->n_webhook++;
+		}
+	}
+	return s;
+fail:
+	secrets_free(s);
+	return NULL;
+}
+
 int
 rvk_runtime_load_secrets(const rvk_config_t *cfg, rvk_app_t *app)
 {
-	char err[600];
-	const char *env = getenv("REVOKD_ADMIN_TOKEN");
-	if (env && *env) {
-		app->admin_token = rvk_strdup(env);
-		app->admin_token_len = strlen(env);
-	} else if (cfg->admin_token_file) {
-		if (rvk_config_read_secret(cfg->admin_token_file, &app->admin_token,
-		                           &app->admin_token_len, err, sizeof(err)) != RVK_OK) {
-			fprintf(stderr, "revokd: config %s: admin.token_file: %s\n",
-			        cfg->path ? cfg->path : "(none)", err);
-			return 2;
-		}
+	char err[1024];
+	rvk_app_secrets_t *sec = read_secrets(cfg, err, sizeof(err));
+	if (!sec) {
+		fprintf(stderr, "revokd: config %s: %s\n", cfg->path ? cfg->path : "(none)", err);
+		return 2;
 	}
-	char *wh = NULL;
-	size_t whlen = 0;
-	bool wh_env = false; /* the message must name where the secret came from */
-	env = getenv("REVOKD_WEBHOOK_SECRET");
-	if (env && *env) {
-		wh = rvk_strdup(env);
-		whlen = strlen(env);
-		wh_env = true;
-	} else if (cfg->webhook_secret_file) {
-		if (rvk_config_read_secret(cfg->webhook_secret_file, &wh, &whlen, err,
-		                           sizeof(err)) != RVK_OK) {
-			fprintf(stderr, "revokd: config %s: webhook.secret_file: %s\n",
-			        cfg->path ? cfg->path : "(none)", err);
-			return 2;
-		}
-	}
-	if (wh) {
-		/* Standard Webhooks: "whsec_" + base64 of the key bytes. */
-		const char *b = strncmp(wh, "whsec_", 6) == 0 ? wh + 6 : NULL;
-		unsigned char *key = b ? rvk_malloc(rvk_b64_decoded_max(strlen(b))) : NULL;
-		size_t klen = 0;
-		if (!b || !rvk_b64_decode(b, strlen(b), key, &klen) || klen < 16) {
-			if (wh_env)
-				fprintf(stderr, "revokd: REVOKD_WEBHOOK_SECRET: not a Standard "
-				        "Webhooks secret (whsec_ + base64 of at least 16 bytes)\n");
-			else
-				fprintf(stderr, "revokd: config %s: webhook.secret_file: not a Standard "
-				        "Webhooks secret (whsec_ + base64 of at least 16 bytes)\n",
-				        cfg->path ? cfg->path : "(none)");
-			rvk_memzero(wh, whlen);
-			free(wh);
-			free(key);
-			return 2;
-		}
-		app->webhook_secret = key;
-		app->webhook_secret_len = klen;
-		rvk_memzero(wh, whlen);
-		free(wh);
-	}
+	secrets_free(app->secrets);
+	app->secrets = sec;
 	/* RFC 7662 clients: id -> secret, read once here. */
 	if (cfg->n_introspection_clients) {
 		app->introspection_clients = rvk_calloc(cfg->n_introspection_clients,
@@ -248,6 +351,16 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	};
 	raise_fd_limit();
 	rvk_rcu_thread_online();
+	const char *build[] = {
+		"version", REVOKD_VERSION,
+		"openssl", rvk_version_openssl(),
+		"libmicrohttpd", MHD_get_version(),
+		"sqlite", rvk_version_sqlite(),
+		"jansson", jansson_version_str(),
+		"libcurl", curl_version_info(CURLVERSION_NOW)->version,
+		NULL,
+	};
+	rvk_metrics_set_build_info(build);
 
 	int code = 2;
 	if (rvk_config_build_issuers(cfg, &app->issuers, err, sizeof(err)) != RVK_OK) {
@@ -345,6 +458,29 @@ rvk_runtime_reload(rvk_runtime_t *rt)
 }
 
 void
+rvk_runtime_reload_secrets(rvk_runtime_t *rt)
+{
+	char err[1024];
+	rvk_app_secrets_t *sec = read_secrets(rt->cfg, err, sizeof(err));
+	if (!sec) {
+		rvk_log(RVK_LOG_ERROR, "secret reload failed; the old secrets stay",
+		        "error", err, NULL);
+		return;
+	}
+	char na[24], nw[24];
+	snprintf(na, sizeof(na), "%zu", sec->n_admin);
+	snprintf(nw, sizeof(nw), "%zu", sec->n_webhook);
+	/* Requests in flight finish with the set they read; the old one is
+	 * wiped once none can still see it (after a grace period, on
+	 * liburcu's call_rcu thread, like a replaced keyring). */
+	rvk_app_secrets_t *old = rvk_rcu_xchg_pointer(&rt->app.secrets, sec);
+	if (old)
+		rvk_rcu_call(&old->rcu, secrets_free_cb);
+	rvk_log(RVK_LOG_INFO, "secrets reloaded", "admin_tokens", na,
+	        "webhook_secrets", nw, NULL);
+}
+
+void
 rvk_runtime_stop(rvk_runtime_t *rt)
 {
 	if (!rt)
@@ -381,10 +517,8 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 		app->issuers = NULL;
 	}
 	rvk_rcu_barrier();
-	if (app->admin_token) {
-		rvk_memzero(app->admin_token, app->admin_token_len);
-		free(app->admin_token);
-	}
+	secrets_free(app->secrets);
+	app->secrets = NULL;
 	for (size_t i = 0; i < app->n_introspection_clients; i++) {
 		rvk_app_client_t *c = &app->introspection_clients[i];
 		rvk_memzero(c->secret, c->secret_len);
@@ -392,10 +526,6 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 		free(c->id);
 	}
 	free(app->introspection_clients);
-	if (app->webhook_secret) {
-		rvk_memzero(app->webhook_secret, app->webhook_secret_len);
-		free(app->webhook_secret);
-	}
 	pthread_mutex_destroy(&rt->mu);
 	pthread_cond_destroy(&rt->cv);
 	free(rt);

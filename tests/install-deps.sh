@@ -4,10 +4,12 @@
 set -euo pipefail
 BUILD_PKGS=(build-essential meson ninja-build pkg-config
   libjwt-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev
-  liburcu-dev libsqlite3-dev libhiredis-dev libsystemd-dev)
+  liburcu-dev libsqlite3-dev libhiredis-dev libsystemd-dev scdoc
+  debhelper dpkg-dev pkgconf)
 TEST_PKGS=(clang libclang-rt-14-dev python3 python3-pytest python3-jwt
-  python3-jwcrypto python3-requests python3-cryptography sqlite3 curl
-  nginx-light redis-server wrk prometheus systemd)
+  python3-jwcrypto python3-requests python3-cryptography python3-yaml sqlite3 curl
+  nginx-light libnginx-mod-http-headers-more-filter caddy haproxy
+  redis-server wrk prometheus systemd man-db lintian yamllint)
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${TEST_PKGS[@]}")
 # The incident console's browser test (tests/integration/test_console_browser.py):

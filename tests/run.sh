@@ -77,7 +77,8 @@ if [ -z "${QUICK:-}" ]; then
         tests/integration/test_faults.py tests/integration/test_admin_semantics.py \
         tests/integration/test_keycloak.py tests/integration/test_backchannel.py \
         tests/integration/test_jwks.py tests/integration/test_key_reload.py \
-        tests/integration/test_threads_one.py tests/e2e/test_cluster.py
+        tests/integration/test_threads_one.py tests/e2e/test_cluster.py \
+        tests/integration/test_secret_rotation.py
     reports+=("$REPORTS/integration-tsan.xml")
     unset TSAN_OPTIONS
   else

@@ -132,12 +132,19 @@ def test_redis_outage_loses_nothing(make_replica, redis, mint):
         expected |= {jti_a, jti_b}
     assert metric(a, "revokd_replication_outbox") == 20
     wait_for(lambda: readyz(a) == (200, "degraded"), PATIENCE, "a degraded, still ready")
+    # What the alert rules read (deploy/prometheus/revokd-rules.yml).
+    wait_for(lambda: metric(a, "revokd_replication_state", '{state="degraded"}') == 1,
+             PATIENCE, "revokd_replication_state degraded")
+    assert metric(a, "revokd_replication_state", '{state="connected"}') == 0
+    assert metric(a, "revokd_ready") == 1
     redis.start()
     for srv in (a, b):
         wait_for(lambda: {x[2] for x in listing(srv)} == expected, 15,
                  "converged after the outage")
         wait_for(lambda: settled(srv), PATIENCE, "outbox drained")
         wait_for(lambda: readyz(srv) == (200, "connected"), PATIENCE, "reconnected")
+        assert metric(srv, "revokd_replication_state", '{state="connected"}') == 1
+        assert metric(srv, "revokd_replication_state", '{state="degraded"}') == 0
     assert listing(a) == listing(b)
 
 

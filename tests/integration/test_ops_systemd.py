@@ -37,8 +37,18 @@ def test_unit_passes_systemd_analyze_verify(tmp_path):
     # verify insists that ExecStart's binary exists: point it at this build.
     unit = tmp_path / "revokd.service"
     unit.write_text(text.replace("/usr/local/bin/revokd", REVOKD))
+    # It also runs `man` for each Documentation=man:... link: render the
+    # scdoc sources of docs/man where MANPATH finds them (the installed
+    # pages are checked by test_install.py).
+    scdoc = shutil.which("scdoc")
+    assert scdoc, "scdoc missing: apt-get install scdoc"
+    for src, sect in (("revokd.8.scd", "8"), ("revokd.json.5.scd", "5")):
+        os.makedirs(tmp_path / "man" / f"man{sect}", exist_ok=True)
+        with open(os.path.join(ROOT, "docs", "man", src), "rb") as f:
+            page = subprocess.run([scdoc], stdin=f, capture_output=True, check=True).stdout
+        (tmp_path / "man" / f"man{sect}" / src[:-4]).write_bytes(page)
     p = subprocess.run([exe, "verify", str(unit)], capture_output=True, text=True,
-                       timeout=60)
+                       timeout=60, env=dict(os.environ, MANPATH=str(tmp_path / "man")))
     out = p.stdout + p.stderr
     assert p.returncode == 0, out
     # verify exits 0 on unknown keys and bad values ("..., ignoring"): any
