@@ -55,13 +55,42 @@ def node(script, request=None, args=(), timeout=120):
     return json.loads(p.stdout)
 
 
+class _JoseWorker:
+    """One Node process running js/jose.mjs --serve for the whole session."""
+
+    def __init__(self):
+        self.proc = None
+
+    def call(self, req):
+        _check_installed()
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = subprocess.Popen([NODE, os.path.join(JS, "jose.mjs"), "--serve"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         text=True, cwd=HERE)
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        assert line, "jose worker died"
+        answer = json.loads(line)
+        assert "ok" in answer, answer.get("error")
+        return answer["ok"]
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+
+
+_JOSE = _JoseWorker()
+
+
 def jose_keygen(algs):
-    return node("jose.mjs", {"op": "keygen", "algs": list(algs)})
+    return _JOSE.call({"op": "keygen", "algs": list(algs)})
 
 
 def jose_sign(jobs):
     """jobs: [{"alg", "key", "header", "payload"}] -> compact JWS strings."""
-    return node("jose.mjs", {"op": "sign", "jobs": list(jobs)}) if jobs else []
+    return _JOSE.call({"op": "sign", "jobs": list(jobs)}) if jobs else []
 
 
 def lib_versions():
@@ -98,4 +127,5 @@ def interop_libraries():
     got = lib_versions()
     for name, version in pinned.items():
         assert got[name] == version, (name, got[name], version)
-    return got
+    yield got
+    _JOSE.close()

@@ -1,15 +1,12 @@
 // jose (panva/jose) as the signing side of tests/interop: reads one JSON
-// request on standard input, writes one JSON answer on standard output.
+// request on standard input, writes one JSON answer on standard output
+// (with --serve: one request per line, answered line by line).
 //   {"op":"keygen","algs":[...]}  -> {ALG: {private_jwk, public_jwk, spki_pem} | {secret_b64u}}
 //   {"op":"sign","jobs":[{"alg","key": private JWK | {"secret_b64u"}, "header", "payload"}]}
 //       -> ["compact JWS", ...]   (payload: an object, or {"raw": "string"})
 // Test-only; jose does the key generation and the signing, nothing here
 // hand-builds a signature.
 import * as jose from 'jose';
-
-const chunks = [];
-for await (const c of process.stdin) chunks.push(c);
-const req = JSON.parse(Buffer.concat(chunks).toString('utf8'));
 
 async function keygen(alg) {
   if (alg.startsWith('HS')) {
@@ -42,14 +39,36 @@ async function sign(job) {
     .sign(key);
 }
 
-let out;
-if (req.op === 'keygen') {
-  out = {};
-  for (const alg of req.algs) out[alg] = await keygen(alg);
-} else if (req.op === 'sign') {
-  out = [];
-  for (const job of req.jobs) out.push(await sign(job));
-} else {
+async function handle(req) {
+  if (req.op === 'keygen') {
+    const out = {};
+    for (const alg of req.algs) out[alg] = await keygen(alg);
+    return out;
+  }
+  if (req.op === 'sign') {
+    const out = [];
+    for (const job of req.jobs) out.push(await sign(job));
+    return out;
+  }
   throw new Error(`unknown op ${req.op}`);
 }
-process.stdout.write(JSON.stringify(out));
+
+if (process.argv[2] === '--serve') {
+  // One request per line, one answer per line: a worker the tests keep
+  // (starting Node per signature would cost ~0.3 s each).
+  const readline = await import('node:readline');
+  const rl = readline.createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    let answer;
+    try {
+      answer = { ok: await handle(JSON.parse(line)) };
+    } catch (e) {
+      answer = { error: String(e && e.stack || e) };
+    }
+    process.stdout.write(JSON.stringify(answer) + '\n');
+  }
+} else {
+  const chunks = [];
+  for await (const c of process.stdin) chunks.push(c);
+  process.stdout.write(JSON.stringify(await handle(JSON.parse(Buffer.concat(chunks).toString('utf8')))));
+}
