@@ -28,7 +28,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import ed448
 
-from conftest import (assert_allow, assert_deny, b64u, finish_server, free_port,  # noqa: F401
+from interop_support import (assert_allow, assert_deny, b64u, finish_server, free_port,  # noqa: F401
                       jose_keygen, jose_sign, pem_public, raw_token, start_server,
                       write_file)
 

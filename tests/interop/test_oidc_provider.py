@@ -25,7 +25,7 @@ import pytest
 import requests
 
 import rvk_integration_conftest as ic
-from conftest import (HERE, JS, NODE, assert_allow, assert_deny, finish_server,
+from interop_support import (HERE, JS, NODE, assert_allow, assert_deny, finish_server,
                       jose_keygen, jws_parts, start_server, write_file)
 
 RESOURCE = "https://orders.test/"

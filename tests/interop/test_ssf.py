@@ -11,7 +11,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import (assert_allow, assert_deny, finish_server, jose_keygen, jose_sign,
+from interop_support import (assert_allow, assert_deny, finish_server, jose_keygen, jose_sign,
                       start_server, write_file)
 
 ISS = "https://ssf.test/"
