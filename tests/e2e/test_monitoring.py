@@ -1,4 +1,4 @@
-"""Monitoring you can install (issue 18): deploy/prometheus/revokd-rules.yml
+"""Monitoring you can install: deploy/prometheus/revokd-rules.yml
 and deploy/grafana/revokd-dashboard.json.
 
 - the rules pass `promtool check rules`, and `promtool test rules` runs

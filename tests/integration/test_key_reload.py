@@ -56,7 +56,7 @@ def test_sighup_with_a_bad_key_file_keeps_the_old_keys(make_server, keys, fast_m
     # 3. The file fixed, with a new key: the next SIGHUP loads it.
     replace_file(pem, pem_public(keys.rsa_other))
     srv.proc.send_signal(signal.SIGHUP)
-    wait_for(lambda: len(logged(srv, "SIGHUP: reloading keys")) == 3, 30,
+    wait_for(lambda: len(logged(srv, "SIGHUP: reloading keys and secrets")) == 3, 30,
              "third SIGHUP seen")
     wait_for(lambda: srv.auth(mint.token("RS256", key=keys.rsa_other)).status_code == 200,
              30, "the new key verifies")
