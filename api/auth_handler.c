@@ -89,42 +89,6 @@ header_safe(const char *s)
 	return true;
 }
 
-/* A claim as a header value: strings and numbers as they are, arrays of
- * strings joined by spaces; anything else, or control characters: none. */
-static char *
-claim_value(json_t *v)
-{
-	if (json_is_string(v)) {
-		if (strlen(json_string_value(v)) != json_string_length(v))
-			return NULL;
-		return rvk_strdup(json_string_value(v));
-	}
-	if (json_is_integer(v)) {
-		char b[32];
-		snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
-		return rvk_strdup(b);
-	}
-	if (json_is_real(v))
-		return json_dumps(v, JSON_ENCODE_ANY);
-	if (json_is_array(v) && json_array_size(v) > 0) {
-		rvk_buf_t b = RVK_BUF_INIT;
-		size_t i;
-		json_t *e;
-		json_array_foreach(v, i, e) {
-			if (!json_is_string(e) ||
-			    strlen(json_string_value(e)) != json_string_length(e)) {
-				rvk_buf_fini(&b);
-				return NULL;
-			}
-			if (i)
-				rvk_buf_puts(&b, " ");
-			rvk_buf_puts(&b, json_string_value(e));
-		}
-		return rvk_buf_steal(&b);
-	}
-	return NULL;
-}
-
 static void
 add_header(struct MHD_Response *r, const char *name, const char *value)
 {
@@ -154,7 +118,7 @@ build_allow(const rvk_app_t *app, const rvk_access_t *acc)
 				dup = true;
 		if (dup)
 			continue;
-		char *v = claim_value(json_object_get(j->payload, fc->name));
+		char *v = rvk_jws_claim_text(j, fc->name);
 		add_header(r, fc->value, v);
 		free(v);
 	}

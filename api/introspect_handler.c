@@ -132,17 +132,17 @@ rvk_handle_introspect(rvk_req_t *req)
 	rvk_reason_t r = rvk_decide(app->issuers, &app->policy, app->revtable, tok, len,
 	                            now, &acc, &verified);
 	if (verified) {
-		const rvk_jws_t *j = &acc.jws;
+		json_t *payload = rvk_jws_payload(&acc.jws);
 		if (r == RVK_REASON_OK) {
 			json_object_set_new(out, "active", json_true());
 			static const char *const claims[] = { "iss", "sub", "jti", "exp",
 			                                      "iat", "aud", "scope" };
 			for (size_t i = 0; i < sizeof(claims) / sizeof(*claims); i++)
-				copy_claim(out, j->payload, claims[i], claims[i]);
-			if (json_object_get(j->payload, "client_id"))
-				copy_claim(out, j->payload, "client_id", "client_id");
+				copy_claim(out, payload, claims[i], claims[i]);
+			if (json_object_get(payload, "client_id"))
+				copy_claim(out, payload, "client_id", "client_id");
 			else
-				copy_claim(out, j->payload, "azp", "client_id");
+				copy_claim(out, payload, "azp", "client_id");
 		}
 		rvk_access_fini(&acc);
 	}

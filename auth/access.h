@@ -70,6 +70,17 @@ rvk_reason_t rvk_access_verify_issuer(const rvk_issuers_t *issuers,
                                       const rvk_issuer_t **issuer);
 
 /*
+ * As rvk_access_verify with the payload always read by jansson
+ * (rvk_jws_parse instead of rvk_jws_parse_fast): the reference the fast
+ * claim scanner is fuzzed against (tests/fuzz/fuzz_fastpath.c). Same
+ * requirements and results.
+ */
+rvk_reason_t rvk_access_verify_reference(const rvk_issuers_t *issuers,
+                                         const rvk_policy_t *policy,
+                                         const char *token, size_t len,
+                                         int64_t now, rvk_access_t *out);
+
+/*
  * As rvk_access_verify, for a caller that explains a deny (`revokd check`):
  * when the signature verified (steps 1-4 passed) but a claim failed at step
  * 5, *out is filled too, so the verified claims can be shown.

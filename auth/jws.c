@@ -24,12 +24,14 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth/jws.h"
 #include "base/b64.h"
 #include "base/check.h"
+#include "base/buf.h"
 #include "base/json.h"
 #include "base/mem.h"
 
@@ -119,13 +121,10 @@ decode_segment(const char *s, size_t n, size_t *out_len)
 	return buf;
 }
 
+/* jansson's reading of decoded bytes: an object, or NULL. Consumes buf. */
 static json_t *
-decode_object(const char *s, size_t n)
+parse_object(unsigned char *buf, size_t len)
 {
-	size_t len = 0;
-	unsigned char *buf = decode_segment(s, n, &len);
-	if (buf == NULL)
-		return NULL;
 	/* jansson 2.14 refuses NUL inside strings but skips a raw NUL after a
 	 * number ({"a":[1\0]} parses; found by fuzz_differential), and
 	 * libjwt, reading C strings, would see a different document: refuse
@@ -143,6 +142,16 @@ decode_object(const char *s, size_t n)
 		return NULL;
 	}
 	return obj;
+}
+
+static json_t *
+decode_object(const char *s, size_t n)
+{
+	size_t len = 0;
+	unsigned char *buf = decode_segment(s, n, &len);
+	if (buf == NULL)
+		return NULL;
+	return parse_object(buf, len);
 }
 
 /*
@@ -291,10 +300,15 @@ static bool
 read_members(rvk_jws_t *j)
 {
 	j->alg = later_string(j->header, "alg");
+	if (!(opt_string(j->header, "kid", &j->kid, &j->kid_len)
+	      && opt_string(j->header, "typ", &j->typ, NULL)))
+		return false;
+	if (j->payload == NULL)
+		return true;    /* the fast scanner read and checked the claims */
 	j->iss = later_string(j->payload, "iss");
-	return opt_string(j->header, "kid", &j->kid, &j->kid_len)
-	       && opt_string(j->header, "typ", &j->typ, NULL)
-	       && opt_string(j->payload, "sub", &j->sub, NULL)
+	j->has_events = json_object_get(j->payload, "events") != NULL;
+	j->has_nonce = json_object_get(j->payload, "nonce") != NULL;
+	return opt_string(j->payload, "sub", &j->sub, NULL)
 	       && opt_string(j->payload, "jti", &j->jti, NULL)
 	       && opt_string(j->payload, "sid", &j->sid, NULL)
 	       && opt_time(j->payload, "exp", &j->has_exp, &j->exp)
@@ -303,8 +317,333 @@ read_members(rvk_jws_t *j)
 	       && valid_aud(j->payload);
 }
 
-rvk_reason_t
-rvk_jws_parse(const char *token, size_t len, size_t max_bytes, rvk_jws_t *out)
+/*
+ * The fast claim scanner (rvk_jws_parse_fast): reads the payload in place
+ * when it is JSON of a plain shape, and otherwise defers to jansson.
+ *
+ * It takes only what jansson (JSON_REJECT_DUPLICATES, an object at the top)
+ * takes and reads: strings of bytes 0x20-0x7e without a backslash (so the
+ * text is the value: no escapes, no UTF-8 to validate, no NUL), integers
+ * "-"? ("0" | [1-9][0-9]{0,17}) not followed by ".", "e" or "E" (so within
+ * int64, no real), the literals true, false, null, and arrays and objects
+ * of those, at most SCAN_DEPTH deep and SCAN_KEYS members per object (a
+ * repeated key, compared byte for byte as the texts are their values,
+ * defers), whitespace as JSON's four characters. The members read_members
+ * checks must also have their types there (iss, sub, jti, sid strings; exp,
+ * iat, nbf integers; aud a string or at most RVK_JWS_AUD_MAX strings in an
+ * array): anything else defers, and jansson's path gives the verdict. On
+ * success the strings read are NUL-terminated in place (over their closing
+ * quote): nothing is allocated beyond the decoded buffer.
+ */
+#define SCAN_DEPTH 16
+#define SCAN_KEYS 64
+_Static_assert(SCAN_DEPTH + 1 <= RVK_JSON_MAX_DEPTH,
+               "the scanner takes no nesting rvk_json_load refuses");
+
+struct scan {
+	unsigned char *p, *end;
+	/* What rvk_json_scan counts (base/json.h): { and [, and , and :
+	 * outside strings - every one of them passes through the scanner. */
+	size_t containers, items;
+	/* The strings read for rvk_jws_t, copied NUL-terminated after the
+	 * text only once the whole payload is taken: the text stays as
+	 * decoded (for jansson when deferred, for rvk_jws_claim_text when
+	 * taken). */
+	struct { const unsigned char *v; size_t n; const char **dst; }
+		str[4 + RVK_JWS_AUD_MAX];
+	size_t n_str;
+};
+
+static void
+keep_string(struct scan *s, const unsigned char *v, size_t n, const char **dst)
+{
+	s->str[s->n_str].v = v;
+	s->str[s->n_str].n = n;
+	s->str[s->n_str++].dst = dst;
+}
+
+/* The members the scanner reads, by the order of read_members. */
+enum { M_ISS, M_SUB, M_JTI, M_SID, M_EXP, M_IAT, M_NBF, M_AUD, M_EVENTS,
+       M_NONCE, M_OTHER };
+
+static int
+member_of(const unsigned char *k, size_t n)
+{
+	static const char *const names[] = { "iss", "sub", "jti", "sid", "exp",
+	                                     "iat", "nbf", "aud", "events", "nonce" };
+	for (int i = 0; i < M_OTHER; i++)
+		if (strlen(names[i]) == n && memcmp(names[i], k, n) == 0)
+			return i;
+	return M_OTHER;
+}
+
+static void
+scan_ws(struct scan *s)
+{
+	while (s->p < s->end
+	       && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* At a '"': the string's text (without quotes); the cursor after it. */
+static bool
+scan_string(struct scan *s, unsigned char **str, size_t *len)
+{
+	if (s->p >= s->end || *s->p != '"')
+		return false;
+	unsigned char *b = ++s->p;
+	for (; s->p < s->end; s->p++) {
+		unsigned char c = *s->p;
+		if (c == '"') {
+			*str = b;
+			*len = (size_t)(s->p - b);
+			s->p++;
+			return true;
+		}
+		if (c < 0x20 || c > 0x7e || c == '\\')
+			return false;
+	}
+	return false;
+}
+
+static bool
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool
+scan_int(struct scan *s, int64_t *out)
+{
+	bool neg = false;
+	if (s->p < s->end && *s->p == '-') {
+		neg = true;
+		s->p++;
+	}
+	if (s->p >= s->end || !is_digit(*s->p))
+		return false;
+	int64_t v = 0;
+	if (*s->p == '0') {
+		s->p++;
+	} else {
+		int digits = 0;
+		while (s->p < s->end && is_digit(*s->p)) {
+			if (++digits > 18)
+				return false;
+			v = v * 10 + (*s->p++ - '0');
+		}
+	}
+	if (s->p < s->end && (is_digit(*s->p) || *s->p == '.' || *s->p == 'e'
+	                      || *s->p == 'E'))
+		return false;
+	*out = neg ? -v : v;
+	return true;
+}
+
+static bool
+scan_literal(struct scan *s, const char *lit)
+{
+	size_t n = strlen(lit);
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+		return false;
+	s->p += n;
+	/* jansson reads a whole identifier ("truex" is one bad token). */
+	if (s->p < s->end && ((*s->p | 0x20) >= 'a' && (*s->p | 0x20) <= 'z'))
+		return false;
+	return true;
+}
+
+static bool scan_value(struct scan *s, int depth);
+
+/* At a '{': every member's key and value; calls back for the top level. */
+static bool
+scan_object(struct scan *s, int depth, rvk_jws_t *top)
+{
+	unsigned char *keys[SCAN_KEYS];
+	size_t klen[SCAN_KEYS], n = 0;
+	if (depth > SCAN_DEPTH || s->p >= s->end || *s->p != '{')
+		return false;
+	s->p++;
+	s->containers++;
+	scan_ws(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		return true;
+	}
+	for (;;) {
+		unsigned char *k;
+		size_t kn;
+		if (n == SCAN_KEYS || !scan_string(s, &k, &kn))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (klen[i] == kn && memcmp(keys[i], k, kn) == 0)
+				return false;
+		keys[n] = k;
+		klen[n++] = kn;
+		scan_ws(s);
+		if (s->p >= s->end || *s->p != ':')
+			return false;
+		s->p++;
+		s->items++;
+		scan_ws(s);
+		int m = top ? member_of(k, kn) : M_OTHER;
+		unsigned char *v;
+		size_t vn;
+		switch (m) {
+		case M_ISS: case M_SUB: case M_JTI: case M_SID:
+			if (!scan_string(s, &v, &vn))
+				return false;
+			keep_string(s, v, vn, m == M_ISS ? &top->iss : m == M_SUB ? &top->sub
+			                      : m == M_JTI ? &top->jti : &top->sid);
+			break;
+		case M_EXP: case M_IAT: case M_NBF:
+			if (!scan_int(s, m == M_EXP ? &top->exp : m == M_IAT ? &top->iat
+			                                          : &top->nbf))
+				return false;
+			*(m == M_EXP ? &top->has_exp : m == M_IAT ? &top->has_iat
+			  : &top->has_nbf) = true;
+			break;
+		case M_AUD:
+			top->has_aud = true;
+			if (s->p < s->end && *s->p == '[') {
+				top->aud_array = true;
+				s->p++;
+				s->containers++;
+				scan_ws(s);
+				if (s->p < s->end && *s->p == ']') {
+					s->p++;
+					break;
+				}
+				for (;;) {
+					if (top->n_aud == RVK_JWS_AUD_MAX
+					    || !scan_string(s, &v, &vn))
+						return false;
+					keep_string(s, v, vn, &top->aud[top->n_aud++]);
+					scan_ws(s);
+					if (s->p < s->end && *s->p == ',') {
+						s->p++;
+						s->items++;
+						scan_ws(s);
+						continue;
+					}
+					if (s->p < s->end && *s->p == ']') {
+						s->p++;
+						break;
+					}
+					return false;
+				}
+			} else {
+				if (!scan_string(s, &v, &vn))
+					return false;
+				keep_string(s, v, vn, &top->aud[top->n_aud++]);
+			}
+			break;
+		default:
+			if (m == M_EVENTS)
+				top->has_events = true;
+			else if (m == M_NONCE)
+				top->has_nonce = true;
+			if (!scan_value(s, depth + 1))
+				return false;
+		}
+		scan_ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			s->items++;
+			scan_ws(s);
+			continue;
+		}
+		if (s->p < s->end && *s->p == '}') {
+			s->p++;
+			return true;
+		}
+		return false;
+	}
+}
+
+static bool
+scan_array(struct scan *s, int depth)
+{
+	if (depth > SCAN_DEPTH)
+		return false;
+	s->p++;
+	s->containers++;
+	scan_ws(s);
+	if (s->p < s->end && *s->p == ']') {
+		s->p++;
+		return true;
+	}
+	for (;;) {
+		if (!scan_value(s, depth + 1))
+			return false;
+		scan_ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			s->items++;
+			scan_ws(s);
+			continue;
+		}
+		if (s->p < s->end && *s->p == ']') {
+			s->p++;
+			return true;
+		}
+		return false;
+	}
+}
+
+static bool
+scan_value(struct scan *s, int depth)
+{
+	unsigned char *v;
+	size_t vn;
+	int64_t i;
+	if (s->p >= s->end)
+		return false;
+	switch (*s->p) {
+	case '"': return scan_string(s, &v, &vn);
+	case '{': return scan_object(s, depth, NULL);
+	case '[': return scan_array(s, depth);
+	case 't': return scan_literal(s, "true");
+	case 'f': return scan_literal(s, "false");
+	case 'n': return scan_literal(s, "null");
+	default: return scan_int(s, &i);
+	}
+}
+
+/* Returns: whether the scanner took the payload buf[0..len) into *j (its
+ * strings then copied, NUL-terminated, to buf + len: buf holds 2 * len +
+ * RVK_JWS_AUD_MAX + 4 bytes); false leaves *j's claim members and buf's
+ * text as they were. */
+static bool
+scan_payload(unsigned char *buf, size_t len, rvk_jws_t *j)
+{
+	rvk_jws_t t = *j;
+	struct scan s = { .p = buf, .end = buf + len };
+	scan_ws(&s);
+	if (!scan_object(&s, 0, &t))
+		return false;
+	scan_ws(&s);
+	if (s.p != s.end)
+		return false;
+	/* jansson's path refuses what would cost it too much memory
+	 * (base/json.h): so does this one, by the same count. */
+	rvk_json_scan_t js = { .depth = 0, .containers = s.containers,
+	                       .items = s.items };
+	if (!rvk_json_affordable(&js, len))
+		return false;
+	unsigned char *o = buf + len;
+	for (size_t i = 0; i < s.n_str; i++) {
+		memcpy(o, s.str[i].v, s.str[i].n);
+		*s.str[i].dst = (const char *)o;
+		o += s.str[i].n;
+		*o++ = 0;
+	}
+	*j = t;
+	return true;
+}
+
+static rvk_reason_t
+parse(const char *token, size_t len, size_t max_bytes, bool fast, rvk_jws_t *out)
 {
 	RVK_REQUIRE(out != NULL && (token != NULL || len == 0));
 	memset(out, 0, sizeof(*out));
@@ -325,13 +664,29 @@ rvk_jws_parse(const char *token, size_t len, size_t max_bytes, rvk_jws_t *out)
 	if (ndots != 2)
 		return RVK_REASON_MALFORMED;
 
-	rvk_jws_t j = { .token = token, .len = len, .signing_input_len = dot[1] };
+	rvk_jws_t j = { .token = token, .len = len, .header_len = dot[0],
+	                .signing_input_len = dot[1] };
 	j.header = decode_header(token, dot[0]);
 	if (j.header == NULL)
 		goto malformed;
-	j.payload = decode_object(token + dot[0] + 1, dot[1] - dot[0] - 1);
-	if (j.payload == NULL)
+	/* Room for the fast scanner's copies of the strings it reads. */
+	size_t pmax = rvk_b64_decoded_max(dot[1] - dot[0] - 1), plen = 0;
+	unsigned char *pbuf = rvk_trymalloc(fast ? 2 * pmax + RVK_JWS_AUD_MAX + 4
+	                                         : pmax);
+	if (pbuf == NULL)
 		goto malformed;
+	if (!b64url_decode(token + dot[0] + 1, dot[1] - dot[0] - 1, pbuf, &plen)) {
+		free(pbuf);
+		goto malformed;
+	}
+	if (fast && scan_payload(pbuf, plen, &j)) {
+		j.claims = (char *)pbuf;
+		j.claims_len = plen;
+	} else {
+		j.payload = parse_object(pbuf, plen);
+		if (j.payload == NULL)
+			goto malformed;
+	}
 	j.sig = decode_segment(token + dot[1] + 1, len - dot[1] - 1, &j.sig_len);
 	if (j.sig == NULL)
 		goto malformed;
@@ -346,6 +701,33 @@ malformed:
 	return RVK_REASON_MALFORMED;
 }
 
+rvk_reason_t
+rvk_jws_parse(const char *token, size_t len, size_t max_bytes, rvk_jws_t *out)
+{
+	return parse(token, len, max_bytes, false, out);
+}
+
+rvk_reason_t
+rvk_jws_parse_fast(const char *token, size_t len, size_t max_bytes,
+                   rvk_jws_t *out)
+{
+	return parse(token, len, max_bytes, true, out);
+}
+
+json_t *
+rvk_jws_payload(const rvk_jws_t *jws)
+{
+	RVK_REQUIRE(jws != NULL && (jws->payload != NULL || jws->claims != NULL));
+	if (jws->payload == NULL) {
+		/* A cache of the object the token holds: the struct is the
+		 * calling thread's (jws.h), so filling it here is safe. */
+		rvk_jws_t *w = (rvk_jws_t *)jws;
+		w->payload = decode_object(jws->token + jws->header_len + 1,
+		                           jws->signing_input_len - jws->header_len - 1);
+	}
+	return jws->payload;
+}
+
 void
 rvk_jws_fini(rvk_jws_t *jws)
 {
@@ -353,6 +735,7 @@ rvk_jws_fini(rvk_jws_t *jws)
 		return;
 	json_decref(jws->header);
 	json_decref(jws->payload);
+	free(jws->claims);
 	free(jws->sig);
 	memset(jws, 0, sizeof(*jws));
 }
@@ -385,9 +768,129 @@ rvk_jws_verify(const rvk_jws_t *jws, const rvk_issuer_t *issuer,
 	return RVK_REASON_OK;
 }
 
+/* claim_text of a JSON value (the jansson path). */
+static char *
+json_claim_text(const json_t *v)
+{
+	if (json_is_string(v)) {
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return NULL;
+		return rvk_strdup(json_string_value(v));
+	}
+	if (json_is_integer(v)) {
+		char b[32];
+		snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
+		return rvk_strdup(b);
+	}
+	if (json_is_real(v))
+		return json_dumps(v, JSON_ENCODE_ANY);
+	if (json_is_array(v) && json_array_size(v) > 0) {
+		rvk_buf_t b = RVK_BUF_INIT;
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e) {
+			if (!json_is_string(e) ||
+			    strlen(json_string_value(e)) != json_string_length(e)) {
+				rvk_buf_fini(&b);
+				return NULL;
+			}
+			if (i)
+				rvk_buf_puts(&b, " ");
+			rvk_buf_puts(&b, json_string_value(e));
+		}
+		return rvk_buf_steal(&b);
+	}
+	return NULL;
+}
+
+/* claim_text of the value at s->p in text the fast scanner took. */
+static char *
+scan_claim_text(struct scan *s)
+{
+	unsigned char *v;
+	size_t vn;
+	int64_t i;
+	if (*s->p == '"') {
+		if (!scan_string(s, &v, &vn))
+			return NULL;
+		return rvk_memdup0(v, vn);
+	}
+	if (*s->p == '-' || is_digit(*s->p)) {
+		if (!scan_int(s, &i))
+			return NULL;
+		char b[32];
+		snprintf(b, sizeof(b), "%lld", (long long)i);
+		return rvk_strdup(b);
+	}
+	if (*s->p != '[')
+		return NULL;
+	rvk_buf_t b = RVK_BUF_INIT;
+	bool any = false;
+	s->p++;
+	for (;;) {
+		scan_ws(s);
+		if (*s->p == ']' && !any)
+			break;
+		if (!scan_string(s, &v, &vn)) {
+			rvk_buf_fini(&b);
+			return NULL;
+		}
+		if (any)
+			rvk_buf_puts(&b, " ");
+		rvk_buf_append(&b, v, vn);
+		any = true;
+		scan_ws(s);
+		if (*s->p == ']')
+			break;
+		s->p++;     /* the ',' the scan of the payload saw */
+	}
+	return any ? rvk_buf_steal(&b) : NULL;
+}
+
+char *
+rvk_jws_claim_text(const rvk_jws_t *jws, const char *name)
+{
+	RVK_REQUIRE(jws != NULL && name != NULL);
+	if (jws->payload != NULL)
+		return json_claim_text(json_object_get(jws->payload, name));
+	RVK_REQUIRE(jws->claims != NULL);
+	/* The text was scanned whole before: every step below succeeds the
+	 * way it did then, so the walk needs no other bounds. */
+	struct scan s = { .p = (unsigned char *)jws->claims,
+	                  .end = (unsigned char *)jws->claims + jws->claims_len };
+	size_t n = strlen(name);
+	scan_ws(&s);
+	s.p++;          /* '{' */
+	scan_ws(&s);
+	if (*s.p == '}')
+		return NULL;
+	for (;;) {
+		unsigned char *k;
+		size_t kn;
+		RVK_REQUIRE(scan_string(&s, &k, &kn));
+		scan_ws(&s);
+		s.p++;  /* ':' */
+		scan_ws(&s);
+		if (kn == n && memcmp(k, name, n) == 0)
+			return scan_claim_text(&s);
+		RVK_REQUIRE(scan_value(&s, 1));
+		scan_ws(&s);
+		if (*s.p == '}')
+			return NULL;
+		s.p++;  /* ',' */
+		scan_ws(&s);
+	}
+}
+
 bool
 rvk_jws_aud_contains(const rvk_jws_t *jws, const char *want)
 {
+	if (jws->payload == NULL) {
+		for (size_t i = 0; i < jws->n_aud; i++)
+			if (strcmp(jws->aud[i], want) == 0)
+				return true;
+		return false;
+	}
 	const json_t *aud = json_object_get(jws->payload, "aud");
 	if (json_is_string(aud))
 		return strcmp(json_string_value(aud), want) == 0;

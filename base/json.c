@@ -65,13 +65,21 @@ mul_add(size_t a, size_t b, size_t c)
 	return r;
 }
 
-size_t
-rvk_json_cost(const rvk_json_scan_t *s, size_t len)
+/* Returns: the price of a scanned document of len bytes (saturating). */
+static size_t
+json_cost(const rvk_json_scan_t *s, size_t len)
 {
 	size_t cost = mul_add(len, RVK_JSON_COST_BYTE, 0);
 	cost = mul_add(s->containers, RVK_JSON_COST_CONTAINER, cost);
 	/* The first value of a document has no , or : before it. */
 	return mul_add(s->items + 1, RVK_JSON_COST_ITEM, cost);
+}
+
+bool
+rvk_json_affordable(const rvk_json_scan_t *s, size_t len)
+{
+	return json_cost(s, len) <= mul_add(len, RVK_JSON_MEM_FACTOR,
+	                                        RVK_JSON_MEM_SLACK);
 }
 
 static void
@@ -94,8 +102,7 @@ rvk_json_load(const char *buf, size_t len, size_t flags, json_error_t *err)
 		set_error(err, "nesting too deep");
 		return NULL;
 	}
-	if (rvk_json_cost(&s, len) > mul_add(len, RVK_JSON_MEM_FACTOR,
-	                                     RVK_JSON_MEM_SLACK)) {
+	if (!rvk_json_affordable(&s, len)) {
 		set_error(err, "document too large for its size");
 		return NULL;
 	}

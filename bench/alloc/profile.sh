@@ -13,8 +13,12 @@
 #
 # Instrumentation starts after the server answers /healthz (start-up, key
 # loading and the first-request warm-up are not in the counts).
+#   needs valgrind, wrk, curl and $REVOKD_PEERS/tokens (rotate.lua; bench/lib.sh)
 set -eu
 cd "$(dirname "$0")/../.."
+. bench/lib.sh
+bench_need valgrind callgrind_control wrk curl
+TOKGEN=$(bench_peer tokens) || exit 2
 SECS=${1:-8}
 OUTF=${2:-/dev/stdout}
 TOKENS=${TOKENS:-/tmp/revokd-bench-tokens}
@@ -41,7 +45,7 @@ done
 callgrind_control -i on $PID >/dev/null
 # Misses: every token of TOKFILE once (rotate.lua); hits: the first request
 # verifies and caches, the rest are hits.
-wrk -t1 -c4 -d"$SECS"s -s /work/shared/peers/tokens/rotate.lua http://127.0.0.1:28498 \
+wrk -t1 -c4 -d"$SECS"s -s "$TOKGEN/rotate.lua" http://127.0.0.1:28498 \
 	-- "${TOKFILE:-$TOKENS/tok/hs256.one}" > "$W/wrk.txt"
 callgrind_control -i off $PID >/dev/null
 kill -TERM $PID; wait $PID 2>/dev/null || :

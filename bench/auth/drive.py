@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """The /auth benchmark driver (bench/run.sh sets it up and calls it).
 
-Starts nginx (the ceiling), revokd (several configurations) and the Go
-sync.Map peer on loopback, runs every scenario with wrk --latency at each
+Starts nginx (the ceiling), revokd (several configurations), the Go
+sync.Map peer and the Node fast-jwt peer (each peer only when bench/run.sh
+found it: GO_PEER_BIN, NODE_PEER_DIR) on loopback, runs every scenario with wrk --latency at each
 connection count, each repetition interleaved across the servers of the
 scenario, and measures around each wrk run: requests/s, p50, p99, the server
 process's utime+stime delta (/proc/PID/stat, children of nginx's master
@@ -36,11 +37,13 @@ DUR = int(os.environ.get("DUR", "2" if QUICK else "3"))
 WRK_THREADS = os.environ.get("WRK_THREADS", "1")
 ISS = "https://bench.revokd.test/"
 TOK = os.path.join(W, "tok")
-ROTATE = "/work/shared/peers/tokens/rotate.lua"
+ROTATE = os.environ["ROTATE"]          # $REVOKD_PEERS/tokens/rotate.lua
 MIX = os.path.join(HERE, "mix.lua")
 REVOKD = os.environ["REVOKD_BIN"]
 BEFORE = os.environ.get("REVOKD_BEFORE_BIN")
-GO = os.environ["GO_PEER_BIN"]
+GO = os.environ.get("GO_PEER_BIN")
+NODE = os.environ.get("NODE_PEER_DIR")   # a copy of node-fastjwt-service with node_modules
+NGINX = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 ONLY = set(filter(None, os.environ.get("SCENARIOS", "").split(",")))
 HZ = os.sysconf("SC_CLK_TCK")
 procs = []
@@ -158,6 +161,19 @@ def start_go(name, port):
                   env=dict(os.environ, GOMAXPROCS=str(os.cpu_count())))
 
 
+def start_node(name, port):
+    """One process per core (node:cluster, --workers 2), as its README runs
+    it; cpu_of() counts the workers, children of the primary."""
+    keys = os.path.join(TOK, "keys")
+    return Server(name, "node", port, ["node", os.path.join(NODE, "server.js"),
+                                       "--addr", f"127.0.0.1:{port}",
+                                       "--workers", str(os.cpu_count()),
+                                       "--hs256", f"{keys}/hs256.secret",
+                                       "--rs256", f"{keys}/rs256.pub.pem",
+                                       "--es256", f"{keys}/es256.pub.pem",
+                                       "--cache-max", "10000"])
+
+
 def start_nginx(port):
     pre = os.path.join(W, "nginx")
     os.makedirs(os.path.join(pre, "logs"), exist_ok=True)
@@ -181,7 +197,7 @@ http {{
 }}
 """)
     return Server("nginx", "nginx", port,
-                  ["/usr/sbin/nginx", "-p", pre, "-c", conf, "-g", "daemon off;"])
+                  [NGINX, "-p", pre, "-c", conf, "-g", "daemon off;"])
 
 
 def metric(s, name):
@@ -334,25 +350,36 @@ def main():
     ng = start_nginx(28480)
     rv = start_revokd("revokd", 28481, 0)
     rv1 = start_revokd("revokd-t1", 28482, 1)
-    go = start_go("go-peer", 28485)
+    go = start_go("go-peer", 28485) if GO else None
+    nd = start_node("node-peer", 28486) if NODE else None
+    peers = [p for p in (go, nd) if p]
     rb = start_revokd("revokd-before", 28483, 0, binary=BEFORE) if BEFORE else None
     t0 = time.time()
     r1m = start_revokd("revokd-1m", 28484, 0, data_dir=d1m) if wanted("table-1m") else None
-    for s in (ng, rv, rv1, go) + ((r1m,) if r1m else ()) + ((rb,) if rb else ()):
+    for s in [ng, rv, rv1] + peers + ([r1m] if r1m else []) + ([rb] if rb else []):
         wait_up(s.url + "/healthz" if s.kind != "nginx" else s.url + "/auth", s.name)
-    log(f"servers up (revokd-1m loaded its table in {time.time() - t0:.1f}s)")
+    log(f"servers up (revokd-1m loaded its table in {time.time() - t0:.1f}s); "
+        f"peers: {', '.join(p.name for p in peers) or 'none'}")
+
+    # Node's JIT compiles the verify paths on first use: one untimed run
+    # per algorithm before anything is measured.
+    if nd:
+        for alg in ("hs256", "rs256", "es256"):
+            wrk(nd, 64, 2, ROTATE, [tokfile(alg, "badsig")])
+        log("node-peer warmed up (2 s per algorithm, bad signatures: nothing cached)")
+
+    def with_peers(make, rest=()):
+        return list(rest) + [(p.name, p, make) for p in peers]
 
     one = rot(tokfile("hs256", "one"))
     hit = [("nginx", ng, one), ("revokd", rv, one), ("revokd-threads1", rv1, one)]
     if rb:
         hit.append(("revokd-before", rb, one))
-    hit.append(("go-peer", go, one))
-    run_scenario("hit-one", "Cache hit, one token (HS256)", hit, warm=1)
+    run_scenario("hit-one", "Cache hit, one token (HS256)", with_peers(one, hit), warm=1)
     h10 = rot(hit10k)
     run_scenario("hit-10k", "Cache hit, 10,000 distinct tokens rotating (HS256)",
-                 [("nginx", ng, h10), ("revokd", rv, h10), ("revokd-threads1", rv1, h10)]
-                 + ([("revokd-before", rb, h10)] if rb else [])
-                 + [("go-peer", go, h10)], warm=2)
+                 with_peers(h10, [("nginx", ng, h10), ("revokd", rv, h10), ("revokd-threads1", rv1, h10)]
+                            + ([("revokd-before", rb, h10)] if rb else [])), warm=2)
     # The miss scenarios come last: they fill the caches with tokens the
     # scenarios above do not send.
     # Revoked: the token is revoked first, then every request is a denial.
@@ -364,25 +391,27 @@ def main():
     for s in (rv, rv1) if wanted("revoked") else ():
         http(f"http://127.0.0.1:{s.port + 100}/admin/v1/revocations", ev, {"Authorization": "Bearer " + admin,
                                                    "Content-Type": "application/json"})
-    if wanted("revoked"):
-        http(go.url + "/revoke", json.dumps(rj).encode(), {"Content-Type": "application/json"})
+    for p in peers if wanted("revoked") else ():
+        http(p.url + "/revoke", json.dumps(rj).encode(), {"Content-Type": "application/json"})
     rvk = rot(tokfile("hs256", "revoked"))
     run_scenario("revoked", "Revoked token (HS256, cached, denied by step 6)",
-                 [("revokd", rv, rvk), ("go-peer", go, rvk)], warm=1)
+                 with_peers(rvk, [("revokd", rv, rvk)]), warm=1)
     run_scenario("table-1m", "1,000,000 revocations in the table vs an empty one (10,000 tokens, cached)",
                  [("revokd-empty", rv, h10), ("revokd-1m", r1m, h10)], warm=2)
-    run_scenario("mixed", "Mixed: 1% revocations (revokd: signed webhook POST /v1/events; peer: POST /revoke), 99% decisions (10,000 tokens)",
-                 [("revokd-decisions", rv, mixed(hit10k, 0)), ("revokd-mixed1pct", rv, mixed(hit10k, 100)),
-                  ("go-decisions", go, mixed(hit10k, 0)), ("go-mixed1pct", go, mixed(hit10k, 100))])
+    mixvars = [("revokd-decisions", rv, mixed(hit10k, 0)), ("revokd-mixed1pct", rv, mixed(hit10k, 100))]
+    for p in peers:
+        short = p.name.split("-")[0]
+        mixvars += [(f"{short}-decisions", p, mixed(hit10k, 0)), (f"{short}-mixed1pct", p, mixed(hit10k, 100))]
+    run_scenario("mixed", "Mixed: 1% revocations (revokd: signed webhook POST /v1/events; peers: POST /revoke), 99% decisions (10,000 tokens)",
+                 mixvars)
 
     for alg in ("hs256", "rs256", "es256"):
         m = rot(tokfile(alg, "tokens"))
         # hit10k.tokens are this file's first lines: start past them.
-        for s in (rv, go) + ((rb,) if rb else ()):
+        for s in [rv] + peers + ([rb] if rb else []):
             s.starts.setdefault(m.file, 10000)
         run_scenario(f"miss-{alg}", f"Cache miss, {alg.upper()}: 100,000 distinct tokens through a 10,000-entry cache",
-                     [("revokd", rv, m)] + ([("revokd-before", rb, m)] if rb else [])
-                     + [("go-peer", go, m)])
+                     with_peers(m, [("revokd", rv, m)] + ([("revokd-before", rb, m)] if rb else [])))
     with open(os.path.join(OUT, "runs.json"), "w") as f:
         json.dump({"scenarios": SCEN, "runs": ROWS, "quick": QUICK, "conns": CONNS,
                    "reps": REPS, "duration_s": DUR, "wrk_threads": WRK_THREADS,

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The cache-miss scenarios of the /auth benchmark alone, with an optional
-# "before" binary beside revokd and the Go peer in the same run (ratios
+# "before" binary beside revokd and the peers (Go, Node: REVOKD_PEERS, see
+# bench/lib.sh) in the same run (ratios
 # within one run only: the machine is shared). Prints a table; writes no
 # docs (bench/run.sh does).
 #
@@ -11,22 +12,38 @@ cd "$(dirname "$0")/../.."
 REVOKD_BIN=$(realpath "$1")
 export REVOKD_BIN
 [ -n "${2:-}" ] && { REVOKD_BEFORE_BIN=$(realpath "$2"); export REVOKD_BEFORE_BIN; }
-PEERS=${PEERS:-/work/shared/peers}
+. bench/lib.sh
+bench_need wrk nginx curl
+NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
+TOKGEN=$(bench_peer tokens) || exit 2
+ROTATE="$TOKGEN/rotate.lua"
+export NGINX_BIN ROTATE
 TOKENS=${TOKENS:-/tmp/revokd-bench-tokens}
 export QUICK=${QUICK:-1} DUR=${DUR:-3}
 export SCENARIOS=${SCENARIOS:-miss-rs256,miss-es256}
 [ -f "$TOKENS/tok/manifest.json" ] || { echo "miss.sh: run bench/run.sh once for the tokens" >&2; exit 1; }
-W=$(mktemp -d /tmp/revokd-miss.XXXXXX)
-trap 'rm -rf "$W"' EXIT INT TERM
-(cd "$PEERS/go-syncmap-service" &&
-	GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOCACHE="$W/gocache" \
-	go build -o "$W/go-peer" .)
-export GO_PEER_BIN="$W/go-peer"
+bench_tmpdir revokd-miss
+W=$BENCH_TMP
+trap bench_cleanup EXIT INT TERM
+if GOSRC=$(bench_peer go-syncmap-service) && command -v go >/dev/null; then
+	(cd "$GOSRC" &&
+		GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOCACHE="$W/gocache" \
+		go build -o "$W/go-peer" .)
+	GO_PEER_BIN="$W/go-peer"
+	export GO_PEER_BIN
+fi
+if NODESRC=$(bench_peer node-fastjwt-service) && command -v npm >/dev/null; then
+	mkdir "$W/node-peer"
+	tar -C "$NODESRC" --exclude=node_modules -cf - . | tar -C "$W/node-peer" -xf -
+	(cd "$W/node-peer" && npm ci --no-audit --no-fund --silent >/dev/null)
+	NODE_PEER_DIR="$W/node-peer"
+	export NODE_PEER_DIR
+fi
 ln -s "$TOKENS/tok" "$W/tok"
 printf 'whsec_%s' "$(head -c 32 /dev/urandom | base64 -w0)" > "$W/webhook.secret"
 head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_' > "$W/admin.token"
 mkdir "$W/out"
-timeout 300 /usr/bin/python3 bench/auth/drive.py "$W" "$W/out" >&2
+timeout "${LIMIT:-900}" /usr/bin/python3 bench/auth/drive.py "$W" "$W/out" >&2
 /usr/bin/python3 - "$W/out/runs.json" <<'PY'
 import json, statistics, sys
 R = json.load(open(sys.argv[1]))

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Inputs of the /auth benchmark (bench/run.sh), from Debian's python3 only.
 
-  prep.py tokens OUT N ISS        the peers' gen_tokens.py, every token with
+  prep.py tokens OUT N ISS GEN    the peers' gen_tokens.py (in the folder
+                                  GEN: $REVOKD_PEERS/tokens), every token with
                                   an `iss` claim (revokd checks it, SPEC §3
                                   step 2; the Go peer ignores it)
   prep.py webhook OUT SECRET ISS N  N Standard Webhooks signed POST /v1/events
@@ -22,11 +23,8 @@ import sys
 import time
 import uuid
 
-GEN = "/work/shared/peers/tokens"
-
-
-def tokens(out, n, iss):
-    sys.path.insert(0, GEN)
+def tokens(out, n, iss, gen):
+    sys.path.insert(0, gen)
     import jwt
     import gen_tokens
     enc = jwt.encode
@@ -72,7 +70,7 @@ def db(path, iss, n):
 if __name__ == "__main__":
     cmd, a = sys.argv[1], sys.argv[2:]
     if cmd == "tokens":
-        sys.exit(tokens(a[0], int(a[1]), a[2]))
+        sys.exit(tokens(a[0], int(a[1]), a[2], a[3]))
     elif cmd == "webhook":
         webhook(a[0], a[1], a[2], int(a[3]))
     elif cmd == "db":

@@ -4,7 +4,7 @@
  * Same keys (36-char UUIDs, 2n of them: [0,n) start present), same hash
  * (rvk_siphash under one key), same presizing (next power of two >= n
  * buckets), same workload as Go's peer benchmark
- * (/work/shared/peers/go-syncmap-bench, w=churn) so the figures line up:
+ * ($REVOKD_PEERS/go-syncmap-bench, w=churn) so the figures line up:
  *   read  = load a random key of the present window [cursor, cursor+n)
  *   write = "churn": delete keys[c mod 2n], insert keys[(c+n) mod 2n] for
  *           c = cursor++ (the table stays at n entries); one op.

@@ -3,10 +3,10 @@
 #
 # Builds map_bench in release mode, runs it (cache/syncmap vs pthread_rwlock
 # + chained hash, same keys/hash/presizing), then Go's sync.Map benchmark on
-# the same workload (/work/shared/peers/go-syncmap-bench, w=churn), and
+# the same workload ($REVOKD_PEERS/go-syncmap-bench, w=churn; bench/lib.sh), and
 # writes everything to bench/results/map-<date>.txt, ending with a summary
-# table of the three at every mix. Needs golang-go (apt-get install -y
-# golang-go); without it the Go part is skipped and says so.
+# table of the three at every mix. Needs golang-go (bench/install-deps.sh)
+# and the peer; without either the Go part is skipped and says so.
 #
 #   bench/map/run.sh                 defaults: 1.0 s per cell, best of 2
 #   CELL=0.5 REPS=1 bench/map/run.sh quicker
@@ -17,7 +17,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build-release}
 CELL=${CELL:-1.0}
 REPS=${REPS:-2}
-PEER=${PEER:-/work/shared/peers/go-syncmap-bench}
+. "$ROOT/bench/lib.sh"
+PEER=$(bench_peer go-syncmap-bench) || PEER=
 OUT_DIR="$ROOT/bench/results"
 OUT="$OUT_DIR/map-$(date -u +%Y%m%d-%H%M%S).txt"
 mkdir -p "$OUT_DIR"
@@ -36,7 +37,7 @@ ninja -C "$BUILD_DIR" bench/map/map_bench >/dev/null
 	echo "## C: $BUILD_DIR/bench/map/map_bench $CELL $REPS"
 	"$BUILD_DIR/bench/map/map_bench" "$CELL" "$REPS"
 	echo
-	if command -v go >/dev/null 2>&1 && [ -d "$PEER" ]; then
+	if command -v go >/dev/null 2>&1 && [ -n "$PEER" ]; then
 		TMP=$(mktemp -d)
 		cp "$PEER"/*.go "$TMP"/
 		echo "## Go $(go version | cut -d' ' -f3): sync.Map, same workload (w=churn), GOMAXPROCS=2"
@@ -50,7 +51,7 @@ ninja -C "$BUILD_DIR" bench/map/map_bench >/dev/null
 			grep -E '^(MEM|STALL)'
 		rm -rf "$TMP"
 	else
-		echo "## Go sync.Map: skipped (no 'go' on PATH or no $PEER)"
+		echo "## Go sync.Map: skipped (no 'go' on PATH, or no go-syncmap-bench under REVOKD_PEERS)"
 	fi
 	echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT" 2>&1

@@ -16,7 +16,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DUR=${DUR:-3}
 REPS=${REPS:-3}
 LUA="$ROOT/bench/store/post.lua"
-. "$ROOT/bench/store/common.sh"
+. "$ROOT/bench/lib.sh"
+TOKEN=$BENCH_ADMIN_TOKEN
 bin_of() { case $1 in /*) echo "$1/service/revokd" ;; *) echo "$ROOT/$1/service/revokd" ;; esac; }
 BIN_A=$(bin_of "${A:?A=build dir}")
 BIN_B=$(bin_of "${B:?B=build dir}")
@@ -32,8 +33,8 @@ trap cleanup EXIT
 # start NAME BIN: a one-issuer revokd in $WORK/NAME; sets PORT.
 start() {
 	local d="$WORK/$1" port
-	config "$d"
-	port=$(free_port)
+	bench_store_config "$d"
+	port=$(bench_free_port)
 	"$2" serve --config "$d/revokd.json" --listen "127.0.0.1:$port" \
 	    >/dev/null 2>>"$d/stderr.log" &
 	PIDS+=($!)

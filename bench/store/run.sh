@@ -36,16 +36,15 @@ case $BUILD_DIR in
 *) BIN="$ROOT/$BUILD_DIR/service/revokd" ;;
 esac
 LUA="$ROOT/bench/store/post.lua"
-. "$ROOT/bench/store/common.sh"
+. "$ROOT/bench/lib.sh"
+TOKEN=$BENCH_ADMIN_TOKEN
 
 cd "$ROOT"
 if [ ! -d "$BUILD_DIR" ]; then
 	meson setup "$BUILD_DIR" --buildtype=release >/dev/null
 fi
 ninja -C "$BUILD_DIR" service/revokd >/dev/null
-for tool in wrk sqlite3 curl; do
-	command -v $tool >/dev/null || { echo "bench/store: $tool is needed" >&2; exit 2; }
-done
+bench_need wrk sqlite3 curl
 
 WORK=$(mktemp -d /tmp/revokd-store-bench.XXXXXX)
 PID=
@@ -87,8 +86,8 @@ echo
 # --- 1. durable revocations per second -----------------------------------
 if [ -z "${SKIP_LOAD:-}" ]; then
 D="$WORK/load"
-config "$D"
-PORT=$(free_port)
+bench_store_config "$D"
+PORT=$(bench_free_port)
 start "$D" "$PORT"
 URL="http://127.0.0.1:$PORT"
 echo "## Durable revocations/s, admin API, ${DUR} s per cell (load average $(cut -d' ' -f1 /proc/loadavg))"
@@ -141,8 +140,8 @@ fi
 # --- 2. start-up with ROWS stored revocations -----------------------------
 [ -n "${SKIP_STARTUP:-}" ] && exit 0
 D="$WORK/startup"
-config "$D"
-PORT=$(free_port)
+bench_store_config "$D"
+PORT=$(bench_free_port)
 start "$D" "$PORT"      # creates and migrates the database
 stop
 now=$(date +%s)

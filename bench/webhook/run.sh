@@ -16,13 +16,14 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build-release}
 DUR=${DUR:-5}
 cd "$ROOT"
+. bench/lib.sh
+bench_need wrk curl
 [ -d "$BUILD_DIR" ] || meson setup "$BUILD_DIR" --buildtype=release >/dev/null
 ninja -C "$BUILD_DIR" service/revokd >/dev/null
-WORK=$(mktemp -d /tmp/revokd-webhook-bench.XXXXXX)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bench_tmpdir revokd-webhook-bench
+WORK=$BENCH_TMP
+trap bench_cleanup EXIT
+PORT=$(bench_free_port)
 SECRET=$(head -c 32 /dev/urandom | base64)
 ISS=https://bench.example
 head -c 32 /dev/urandom >"$WORK/hs.secret"
@@ -33,9 +34,8 @@ cat >"$WORK/revokd.json" <<JSON
    "keys":[{"kid":"h","alg":"HS256","secret_file":"hs.secret"}]}],
  "webhook":{"secret_file":"webhook.secret","tolerance":3600}}
 JSON
-"$ROOT/$BUILD_DIR/service/revokd" serve --config "$WORK/revokd.json" 2>"$WORK/stderr" &
-PID=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+bench_spawn "$ROOT/$BUILD_DIR/service/revokd" serve --config "$WORK/revokd.json" 2>"$WORK/stderr"
+bench_wait_ready "http://127.0.0.1:$PORT/readyz" "$BENCH_PID"
 
 echo "# bench/webhook  $(date -u +%FT%TZ)  load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| events/request | connections | requests/s | events/s | p50 | p99 | non-2xx |"

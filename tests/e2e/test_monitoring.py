@@ -25,7 +25,7 @@ import time
 import requests
 import yaml
 
-from rvk_integration_conftest import (ROOT, base_config, finish_server, jwk_of,
+from revokd_fixtures import (ROOT, base_config, finish_server, jwk_of,
                                       start_server)
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"

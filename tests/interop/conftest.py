@@ -7,8 +7,8 @@ oauth4webapi are the RFC 7662/7009 clients, standardwebhooks sends webhooks.
 Small Node scripts in js/ drive them; pytest drives revokd and the scripts.
 
 The integration fixtures (revokd on a free port, the examination of every
-server a test starts) are re-exported from tests/integration/conftest.py,
-as tests/e2e does."""
+server a test starts) come from tests/support/revokd_fixtures.py, as in
+tests/integration and tests/e2e."""
 import json
 import os
 
@@ -16,6 +16,7 @@ import pytest
 
 from interop_support import *  # noqa: F401,F403 - for modules that import conftest
 from interop_support import HERE, _JOSE, _check_installed, ic, lib_versions
+from revokd_fixtures import pytest_configure  # noqa: F401 - a hook, by name
 
 keys = ic.keys
 

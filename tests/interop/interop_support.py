@@ -3,23 +3,14 @@ jose worker, and the integration helpers re-exported. Test modules import
 from here, not from `conftest`: when tests/integration, tests/e2e and
 tests/interop run in one pytest session, `conftest` is whichever was loaded
 last."""
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 
-_path = os.path.join(os.path.dirname(__file__), "..", "integration", "conftest.py")
-_name = "rvk_integration_conftest"
-if _name in sys.modules:
-    ic = sys.modules[_name]
-else:
-    _spec = importlib.util.spec_from_file_location(_name, _path)
-    ic = importlib.util.module_from_spec(_spec)
-    sys.modules[_name] = ic
-    _spec.loader.exec_module(ic)
-
-from rvk_integration_conftest import *  # noqa: E402,F401,F403
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import revokd_fixtures as ic  # noqa: E402
+from revokd_fixtures import *  # noqa: E402,F401,F403
 
 keys = ic.keys
 

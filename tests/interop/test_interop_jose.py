@@ -131,7 +131,7 @@ def jwks(mat):
 
 
 def ic_jwks_server():
-    import rvk_integration_conftest as ic
+    import revokd_fixtures as ic
     return ic.JwksServer()
 
 

@@ -24,7 +24,7 @@ import urllib.parse
 import pytest
 import requests
 
-import rvk_integration_conftest as ic
+import revokd_fixtures as ic
 from interop_support import (HERE, JS, NODE, assert_allow, assert_deny, finish_server,
                       jose_keygen, jws_parts, start_server, write_file)
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 
 #include "auth/issuer.h"
@@ -325,6 +326,40 @@ TAP_TEST(issuer_find_and_swap)
 	TAP_CHECK(set.n == 0 && set.v == NULL);
 }
 
+/* HMAC from the pad states (key.c) against OpenSSL's HMAC(): every HS
+ * alg, secrets shorter than, equal to and longer than the hash block,
+ * messages of every length across several blocks. */
+TAP_TEST(hmac_matches_openssl)
+{
+	static const rvk_alg_t algs[] = { RVK_ALG_HS256, RVK_ALG_HS384, RVK_ALG_HS512 };
+	static const size_t secret_lens[] = { 64, 65, 128, 129, 200 };
+	unsigned char secret[200], msg[300], mac[EVP_MAX_MD_SIZE];
+	for (size_t i = 0; i < sizeof(secret); i++)
+		secret[i] = (unsigned char)(i * 7 + 3);
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (unsigned char)(i * 13 + 1);
+	for (size_t a = 0; a < 3; a++) {
+		const EVP_MD *md = a == 0 ? EVP_sha256() : a == 1 ? EVP_sha384() : EVP_sha512();
+		for (size_t s = 0; s < sizeof(secret_lens) / sizeof(*secret_lens); s++) {
+			rvk_key_t *k = NULL;
+			char err[128];
+			TAP_CHECK_INT(rvk_key_from_secret(NULL, algs[a], secret, secret_lens[s],
+			                                  &k, err, sizeof(err)), RVK_OK);
+			int bad = 0;
+			for (size_t n = 0; n <= sizeof(msg); n += (n < 140 ? 1 : 37)) {
+				unsigned mac_len = 0;
+				HMAC(md, secret, (int)secret_lens[s], msg, n, mac, &mac_len);
+				bad += !rvk_key_verify(k, msg, n, mac, mac_len);
+				mac[mac_len - 1] ^= 1;
+				bad += rvk_key_verify(k, msg, n, mac, mac_len);
+				bad += rvk_key_verify(k, msg, n, mac, mac_len - 1);
+			}
+			TAP_CHECK_INT(bad, 0);
+			rvk_key_free(k);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -333,5 +368,5 @@ main(void)
 	                         es_signatures_of_every_shape,
 	                         concurrent_verify,
 	                         keyring_selection, issuer_typ_rule,
-	                         issuer_find_and_swap));
+	                         issuer_find_and_swap, hmac_matches_openssl));
 }
