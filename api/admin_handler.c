@@ -3,10 +3,8 @@
  * stats, under /admin/ on the admin listener.
  *
  * Every request first passes the admin token check: no token configured ->
- * 403 for everything; a missing or wrong Bearer token -> 401. The compare
- * hashes both sides with SHA-256 and compares the digests with CRYPTO_memcmp,
- * so neither the content nor the length of the configured token shows in
- * the time an answer takes.
+ * 403 for everything; a missing or wrong Bearer token -> 401 (the check and
+ * its constant-time compare: rvk_rules_admin, api/rules.h).
  *
  * Create runs on the MHD worker (its route is `async`, handler.h): it
  * parses, suspends the request and queues the batch to the store writer
@@ -26,15 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "api/cursor.h"
 #include "api/events.h"
 #include "api/handler.h"
+#include "api/rules.h"
 #include "api/take.h"
 #include "api/listquery.h"
 #include "base/clock.h"
@@ -50,70 +46,27 @@ static bool
 authorized(rvk_req_t *req)
 {
 	const rvk_app_t *app = req->app;
-	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-	                                            MHD_HTTP_HEADER_AUTHORIZATION);
-	const char *tok = NULL;
-	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
-		tok = h + 7;
-		while (*tok == ' ')
-			tok++;
-	}
-	bool ok = false, none;
 	rvk_rcu_read_lock();
 	const rvk_app_secrets_t *sec = rvk_rcu_dereference(app->secrets);
-	none = !sec || sec->n_admin == 0;
-	if (!none && tok && *tok) {
-		unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
-		size_t n = strlen(tok);
-		SHA256((const unsigned char *)tok, n, got);
-		/* Every token is compared, and both checks always run (& keeps
-		 * the branch out): the time does not tell which one matched. */
-		for (size_t i = 0; i < sec->n_admin; i++) {
-			SHA256(sec->admin[i].v, sec->admin[i].len, want);
-			ok |= (CRYPTO_memcmp(want, got, sizeof(want)) == 0) &
-			      (n == sec->admin[i].len);
-		}
-	}
+	rvk_rules_admin_t v = rvk_rules_admin(
+		sec ? sec->admin : NULL, sec ? sec->n_admin : 0,
+		MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+		                            MHD_HTTP_HEADER_AUTHORIZATION));
 	rvk_rcu_read_unlock();
-	if (none) {
+	if (v == RVK_RULES_ADMIN_DISABLED) {
 		rvk_reply_error(req, MHD_HTTP_FORBIDDEN, "forbidden",
 		                "the admin API is disabled: no admin token is configured");
 		return false;
 	}
-	if (!ok) {
+	if (v != RVK_RULES_ADMIN_OK) {
 		rvk_reply_error(req, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-		                tok && *tok ? "wrong admin token" : "admin token required");
+		                v == RVK_RULES_ADMIN_WRONG ? "wrong admin token"
+		                                           : "admin token required");
 		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		                        "Bearer realm=\"revokd-admin\"");
+		return false;
 	}
-	return ok;
-}
-
-/* application/json, optionally with parameters; a charset must be UTF-8. */
-static bool
-json_content_type(const char *ct)
-{
-	if (!ct)
-		return false;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	static const char mt[] = "application/json";
-	if (strncasecmp(ct, mt, sizeof(mt) - 1) != 0)
-		return false;
-	const char *p = ct + sizeof(mt) - 1;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0')
-		return true;
-	if (*p != ';')
-		return false;
-	const char *cs = strcasestr(p, "charset=");
-	if (!cs)
-		return true;
-	cs += 8;
-	if (*cs == '"')
-		cs++;
-	return strncasecmp(cs, "utf-8", 5) == 0 || strncasecmp(cs, "utf8", 4) == 0;
+	return true;
 }
 
 static json_t *
@@ -200,9 +153,7 @@ reply_doc(rvk_req_t *req, unsigned status, json_t *doc)
 static void
 store_failed(rvk_req_t *req, rvk_result_t r)
 {
-	rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-	                r == RVK_ESHUTDOWN ? "the service is stopping"
-	                                   : "the revocation store could not commit");
+	rvk_reply_failure(req, r);
 }
 
 static const char *
@@ -232,8 +183,9 @@ static void
 create(rvk_req_t *req)
 {
 	const rvk_app_t *app = req->app;
-	if (!json_content_type(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-	                                                   MHD_HTTP_HEADER_CONTENT_TYPE))) {
+	if (!rvk_rules_media_type(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	                                                      MHD_HTTP_HEADER_CONTENT_TYPE),
+	                          "application/json")) {
 		rvk_reply_error(req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "invalid_request",
 		                "Content-Type must be application/json");
 		return;

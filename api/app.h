@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api/settings.h"
 #include "auth/access.h"
 #include "auth/issuer.h"
 #include "base/buf.h"
@@ -21,7 +22,6 @@
 #include "cache/revtable.h"
 #include "cache/syncmap.h"
 #include "cache/vcache.h"
-#include "service/config.h"
 #include "store/replica.h"
 #include "store/store.h"
 
@@ -52,7 +52,7 @@ typedef struct rvk_app_secrets {
 } rvk_app_secrets_t;
 
 typedef struct rvk_app {
-	const rvk_config_t *cfg;
+	rvk_api_settings_t settings;  /* filled by service/ (api/settings.h) */
 	rvk_issuers_t *issuers;
 	rvk_policy_t policy;
 	rvk_revtable_t *revtable;
@@ -80,9 +80,9 @@ typedef struct rvk_app {
 	struct MHD_Response *no_token;
 } rvk_app_t;
 
-/* Builds the shared responses. Requires: cfg set. */
+/* Builds the shared responses. */
 void rvk_api_prepare(rvk_app_t *app);
-/* Frees them. */
+/* Frees them, and what settings own (rvk_api_settings_fini). */
 void rvk_api_release(rvk_app_t *app);
 /* The destructor of the values /auth keeps in the verified cache. */
 void rvk_api_vcache_free(void *value);

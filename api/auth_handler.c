@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "api/handler.h"
+#include "api/rules.h"
 #include "base/check.h"
 #include "base/clock.h"
 #include "base/mem.h"
@@ -45,30 +46,16 @@ rvk_api_vcache_free(void *p)
 }
 
 
-/* Returns: true with the token when the request carries one (REFERENCE §3). */
+/* Returns: true with the token when the request carries one (REFERENCE §3;
+ * the Authorization rule is api/rules.h's). */
 static bool
 find_token(rvk_req_t *req, const char **tok, size_t *len)
 {
 	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                            MHD_HTTP_HEADER_AUTHORIZATION);
-	if (h) {
-		while (*h == ' ' || *h == '\t')
-			h++;
-		if (strncasecmp(h, "Bearer", 6) == 0 && (h[6] == ' ' || h[6] == '\t')) {
-			const char *p = h + 7;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			size_t n = strlen(p);
-			while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-				n--;
-			if (n) {
-				*tok = p;
-				*len = n;
-				return true;
-			}
-		}
-	}
-	const char *cookie = req->app->cfg->token_cookie;
+	if (rvk_rules_bearer(h, tok, len))
+		return true;
+	const char *cookie = req->app->settings.token_cookie;
 	if (cookie) {
 		const char *c = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, cookie);
 		if (c && *c) {
@@ -110,16 +97,16 @@ build_allow(const rvk_app_t *app, const rvk_access_t *acc)
 	static const char *const fixed[] = { "X-Auth-Subject", "X-Auth-Issuer",
 	                                     "X-Auth-Token-Id", "X-Auth-Expires",
 	                                     "Cache-Control" };
-	for (size_t i = 0; i < app->cfg->n_forward_claims; i++) {
-		const rvk_config_pair_t *fc = &app->cfg->forward_claims[i];
+	for (size_t i = 0; i < app->settings.n_forward; i++) {
+		const rvk_api_forward_t *fc = &app->settings.forward[i];
 		bool dup = false;
 		for (size_t k = 0; k < RVK_ARRAY_LEN(fixed); k++)
-			if (strcasecmp(fixed[k], fc->value) == 0)
+			if (strcasecmp(fixed[k], fc->header) == 0)
 				dup = true;
 		if (dup)
 			continue;
-		char *v = rvk_jws_claim_text(j, fc->name);
-		add_header(r, fc->value, v);
+		char *v = rvk_jws_claim_text(j, fc->claim);
+		add_header(r, fc->header, v);
 		free(v);
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -214,7 +201,7 @@ rvk_handle_auth(rvk_req_t *req)
 		if (verified) {
 			struct verified *fresh = build_verified(app, &acc);
 			r = rvk_revtable_check(app->revtable, &fresh->q, now);
-			int64_t until = now + app->cfg->vcache_ttl;
+			int64_t until = now + app->settings.vcache_ttl;
 			if (fresh->exp < until)
 				until = fresh->exp;
 			/* Published, the entry lives at least until this read
@@ -287,4 +274,5 @@ rvk_api_release(rvk_app_t *app)
 			MHD_destroy_response(app->deny[i]);
 		app->deny[i] = NULL;
 	}
+	rvk_api_settings_fini(&app->settings);
 }

@@ -2,7 +2,8 @@
  * POST /v1/backchannel-logout: OpenID Connect Back-Channel Logout 1.0
  * (REFERENCE §5.3). The form's logout_token is parsed and verified like an access
  * token's steps 1-4 against the issuer its iss names, judged by
- * auth/logout.c, refused if its (iss, jti) was taken before (api/replay.h),
+ * auth/logout.c, refused if its (iss, jti) was taken before, and recorded
+ * through the intake pipeline (api/intake.h),
  * and recorded as a session (sid) or subject (sub) revocation as of its iat.
  *
  * Answers: 200 with Cache-Control: no-store; 400 invalid_request with a
@@ -12,12 +13,13 @@
 
 #include "api/form.h"
 #include "api/handler.h"
+#include "api/intake.h"
+#include "api/rules.h"
 #include "api/replay.h"
 #include "api/take.h"
 #include "auth/logout.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "base/rcu.h"
 
 static void
 bad(rvk_req_t *req, const char *why)
@@ -26,13 +28,26 @@ bad(rvk_req_t *req, const char *why)
 	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 }
 
+/* The 400's description for a logout token that did not verify. */
+static const char *
+refused(rvk_intake_verdict_t v, rvk_reason_t why)
+{
+	switch (v) {
+	case RVK_INTAKE_TOO_LARGE: return "logout token too large";
+	case RVK_INTAKE_MALFORMED: return "malformed logout token";
+	case RVK_INTAKE_NO_ISS:
+	case RVK_INTAKE_UNKNOWN_ISSUER: return "unknown issuer";
+	default: return rvk_reason_str(why);
+	}
+}
+
 void
 rvk_handle_backchannel(rvk_req_t *req)
 {
 	rvk_app_t *app = req->app;
 	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!rvk_form_media_type(ct)) {
+	if (!rvk_rules_media_type(ct, "application/x-www-form-urlencoded")) {
 		bad(req, "Content-Type must be application/x-www-form-urlencoded");
 		return;
 	}
@@ -41,8 +56,7 @@ rvk_handle_backchannel(rvk_req_t *req)
 	rvk_result_t fr = rvk_form_parse(req->body, req->body_len, &form, &why);
 	if (fr != RVK_OK) {
 		if (fr == RVK_ENOMEM)
-			rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-			                "out of memory");
+			rvk_reply_failure(req, fr);
 		else
 			bad(req, why);
 		return;
@@ -56,26 +70,13 @@ rvk_handle_backchannel(rvk_req_t *req)
 	}
 	int64_t now = rvk_clock_now();
 	rvk_jws_t j;
-	rvk_reason_t r = rvk_jws_parse(tok, len, app->policy.max_token_bytes, &j);
-	if (r != RVK_REASON_OK) {
+	const rvk_issuer_t *is;
+	rvk_reason_t why_not;
+	rvk_intake_verdict_t v = rvk_intake_verify(app, tok, len, &j, &is, &why_not);
+	if (v != RVK_INTAKE_OK) {
 		rvk_form_fini(&form);
-		bad(req, r == RVK_REASON_TOO_LARGE ? "logout token too large"
-		                                   : "malformed logout token");
+		bad(req, refused(v, why_not));
 		return;
-	}
-	const rvk_issuer_t *is = j.iss ? rvk_issuers_find(app->issuers, j.iss,
-	                                                  strlen(j.iss)) : NULL;
-	if (!is) {
-		bad(req, "unknown issuer");
-		goto out;
-	}
-	const rvk_key_t *used;
-	rvk_rcu_read_lock();
-	r = rvk_jws_verify(&j, is, &used);
-	rvk_rcu_read_unlock();
-	if (r != RVK_REASON_OK) {
-		bad(req, rvk_reason_str(r));
-		goto out;
 	}
 	rvk_logout_t lo;
 	char desc[160];
@@ -85,9 +86,11 @@ rvk_handle_backchannel(rvk_req_t *req)
 		bad(req, desc);
 		goto out;
 	}
-	if (app->seen && rvk_replay_claim(app->seen, RVK_REPLAY_LOGOUT, is->iss,
-	                                  lo.jti, lo.remember_until, now)
-	                 != RVK_REPLAY_FRESH) {
+	rvk_intake_t in = { .seen = app->seen, .kind = RVK_REPLAY_LOGOUT,
+	                    .iss = is->iss, .id = lo.jti,
+	                    .until = lo.remember_until, .what = "logout token" };
+	/* Taken before or being taken: a logout token is single use. */
+	if (rvk_intake_claim(&in, now, NULL) != RVK_REPLAY_FRESH) {
 		rvk_log(RVK_LOG_WARN, "logout token replayed", "iss", is->iss, "jti",
 		        lo.jti, NULL);
 		bad(req, "logout token replayed");
@@ -99,16 +102,11 @@ rvk_handle_backchannel(rvk_req_t *req)
 		.expires_at = lo.at + app->policy.max_token_lifetime,
 		.reason = NULL, .source = RVK_SRC_BACKCHANNEL,
 	};
-	if (rvk_take_record(app, &rev, 1) != RVK_OK) {
-		if (app->seen)
-			rvk_replay_forget(app->seen, RVK_REPLAY_LOGOUT, is->iss, lo.jti);
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "the revocation could not be recorded");
+	rvk_result_t rec = rvk_intake_record(app, &in, &rev, 1);
+	if (rec != RVK_OK) {
+		rvk_reply_failure(req, rec);
 		goto out;
 	}
-	if (app->seen)
-		rvk_replay_done(app->seen, RVK_REPLAY_LOGOUT, is->iss, lo.jti,
-		                lo.remember_until, 0);
 	rvk_reply_empty(req, MHD_HTTP_OK);
 	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 out:

@@ -13,20 +13,6 @@
 #include "base/json.h"
 #include "base/mem.h"
 
-struct kind {
-	const char *name;
-	rvk_rev_type_t type;
-	const char *id_field;       /* NULL: the ID is empty (issuer) */
-};
-
-static const struct kind kinds[] = {
-	{ "token.revoked", RVK_REV_TOKEN, "jti" },
-	{ "session.revoked", RVK_REV_SESSION, "sid" },
-	{ "subject.revoked", RVK_REV_SUBJECT, "sub" },
-	{ "issuer.revoked", RVK_REV_ISSUER, NULL },
-	{ "key.revoked", RVK_REV_KEY, "kid" },
-};
-
 /* Writes "events[i].field: why" into err. Returns: RVK_EINVAL. */
 static rvk_result_t
 bad(char *err, size_t errlen, size_t i, const char *field, const char *why)
@@ -60,12 +46,10 @@ one(const json_t *ev, size_t i, const rvk_events_opts_t *o,
 		return bad(err, errlen, i, "type", "missing");
 	if (!json_is_string(t))
 		return bad(err, errlen, i, "type", "not a string");
-	const struct kind *k = NULL;
-	for (size_t j = 0; j < RVK_ARRAY_LEN(kinds); j++)
-		if (strcmp(json_string_value(t), kinds[j].name) == 0)
-			k = &kinds[j];
-	if (!k)
+	rvk_rev_type_t type;
+	if (!rvk_rev_type_parse_event(json_string_value(t), &type))
 		return bad(err, errlen, i, "type", "unknown event type");
+	const char *id_field = rvk_rev_type_id_field(type);
 
 	const char *iss;
 	const json_t *iv = json_object_get(ev, "iss");
@@ -83,16 +67,16 @@ one(const json_t *ev, size_t i, const rvk_events_opts_t *o,
 	}
 
 	const char *id = "";
-	if (k->id_field) {
-		const json_t *v = json_object_get(ev, k->id_field);
+	if (id_field) {
+		const json_t *v = json_object_get(ev, id_field);
 		if (!v)
-			return bad(err, errlen, i, k->id_field, "missing");
+			return bad(err, errlen, i, id_field, "missing");
 		if (!json_is_string(v))
-			return bad(err, errlen, i, k->id_field, "not a string");
+			return bad(err, errlen, i, id_field, "not a string");
 		if (json_string_length(v) == 0)
-			return bad(err, errlen, i, k->id_field, "empty");
+			return bad(err, errlen, i, id_field, "empty");
 		if (!rvk_id_valid(json_string_value(v), json_string_length(v)))
-			return bad(err, errlen, i, k->id_field,
+			return bad(err, errlen, i, id_field,
 			           "longer than 255 bytes");
 		id = json_string_value(v);
 	}
@@ -100,7 +84,7 @@ one(const json_t *ev, size_t i, const rvk_events_opts_t *o,
 	/* A key revocation has no `at` (REFERENCE §5.1): one given there is ignored
 	 * like any unknown member, whatever its type. */
 	int64_t at = o->default_at;
-	int r = k->type == RVK_REV_KEY ? 0 : opt_int(ev, "at", &at);
+	int r = type == RVK_REV_KEY ? 0 : opt_int(ev, "at", &at);
 	if (r < 0)
 		return bad(err, errlen, i, "at", "not an integer (Unix seconds)");
 	if (at < 0)
@@ -109,9 +93,9 @@ one(const json_t *ev, size_t i, const rvk_events_opts_t *o,
 		return bad(err, errlen, i, "at", "in the future");
 
 	int64_t expires = at + o->max_token_lifetime;
-	if (k->type == RVK_REV_KEY) {
+	if (type == RVK_REV_KEY) {
 		expires = RVK_NEVER;
-	} else if (k->type == RVK_REV_TOKEN) {
+	} else if (type == RVK_REV_TOKEN) {
 		int64_t exp = 0;
 		r = opt_int(ev, "exp", &exp);
 		if (r < 0)
@@ -135,7 +119,7 @@ one(const json_t *ev, size_t i, const rvk_events_opts_t *o,
 	}
 
 	*out = (rvk_revocation_t){
-		.type = k->type,
+		.type = type,
 		.iss = rvk_strdup(iss),
 		.id = rvk_strdup(id),
 		.revoked_at = at,

@@ -4,7 +4,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/form.h"
 #include "base/check.h"
@@ -134,20 +133,4 @@ rvk_form_get(const rvk_form_t *form, const char *name, size_t *len)
 		}
 	}
 	return NULL;
-}
-
-bool
-rvk_form_media_type(const char *ct)
-{
-	static const char want[] = "application/x-www-form-urlencoded";
-	if (!ct)
-		return false;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
-		return false;
-	ct += sizeof(want) - 1;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
 }

@@ -47,9 +47,4 @@ void rvk_form_fini(rvk_form_t *form);
 const char *rvk_form_get(const rvk_form_t *form, const char *name,
                          size_t *len);
 
-/* Returns: whether a Content-Type header value (NULL: absent) names
- * application/x-www-form-urlencoded, case-insensitively, parameters such as
- * "; charset=utf-8" allowed. */
-bool rvk_form_media_type(const char *content_type);
-
 #endif

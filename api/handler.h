@@ -120,6 +120,9 @@ void rvk_reply_error(rvk_req_t *req, unsigned status, const char *error,
 void rvk_reply_text(rvk_req_t *req, unsigned status, const char *ctype,
                     const char *text, size_t len);
 void rvk_reply_empty(rvk_req_t *req, unsigned status);
+/* The answer to a failure result (rvk_rules_failure, api/rules.h: one
+ * table for every route). Requires: r != RVK_OK. */
+void rvk_reply_failure(rvk_req_t *req, rvk_result_t r);
 void rvk_reply_shared(rvk_req_t *req, unsigned status, struct MHD_Response *r);
 
 /*

@@ -13,35 +13,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "api/form.h"
 #include "api/decide.h"
 #include "api/handler.h"
+#include "api/rules.h"
 #include "base/b64.h"
 #include "base/clock.h"
 #include "base/mem.h"
 #include "base/rcu.h"
 
-/* Hashes both sides and compares the digests in constant time, so neither
- * the content nor the length of a client secret shows in the time taken. */
 static bool
-same_secret(const char *a, size_t alen, const char *b, size_t blen)
+basic_ok(const rvk_app_t *app, const char *cred, size_t n)
 {
-	unsigned char ha[SHA256_DIGEST_LENGTH], hb[SHA256_DIGEST_LENGTH];
-	SHA256((const unsigned char *)a, alen, ha);
-	SHA256((const unsigned char *)b, blen, hb);
-	return CRYPTO_memcmp(ha, hb, sizeof(ha)) == 0;
-}
-
-static bool
-basic_ok(const rvk_app_t *app, const char *cred)
-{
-	size_t n = strlen(cred);
 	unsigned char *dec = rvk_trymalloc(rvk_b64_decoded_max(n) + 1);
 	size_t dlen = 0;
 	bool ok = false;
@@ -56,7 +42,7 @@ basic_ok(const rvk_app_t *app, const char *cred)
 	for (size_t i = 0; i < app->n_introspection_clients; i++) {
 		const rvk_app_client_t *c = &app->introspection_clients[i];
 		if (strlen(c->id) == idlen && memcmp(c->id, dec, idlen) == 0 &&
-		    same_secret(c->secret, c->secret_len, secret, slen))
+		    rvk_rules_secret_equal(c->secret, c->secret_len, secret, slen))
 			ok = true;
 	}
 out:
@@ -73,32 +59,16 @@ caller_ok(rvk_req_t *req)
 	const rvk_app_t *app = req->app;
 	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                            MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!h)
-		return false;
-	while (*h == ' ')
-		h++;
-	if (strncasecmp(h, "Basic ", 6) == 0) {
-		h += 6;
-		while (*h == ' ')
-			h++;
-		return basic_ok(app, h);
-	}
-	if (strncasecmp(h, "Bearer ", 7) == 0) {
-		h += 7;
-		while (*h == ' ')
-			h++;
-		size_t n = strlen(h);
-		while (n && h[n - 1] == ' ')
-			n--;
-		bool ok = false;
-		rvk_rcu_read_lock();
-		const rvk_app_secrets_t *sec = rvk_rcu_dereference(app->secrets);
-		for (size_t i = 0; sec && i < sec->n_admin; i++)
-			ok |= same_secret((const char *)sec->admin[i].v, sec->admin[i].len, h, n);
-		rvk_rcu_read_unlock();
-		return ok;
-	}
-	return false;
+	const char *cred;
+	size_t n;
+	if (rvk_rules_credentials(h, "Basic", &cred, &n))
+		return basic_ok(app, cred, n);
+	rvk_rcu_read_lock();
+	const rvk_app_secrets_t *sec = rvk_rcu_dereference(app->secrets);
+	bool ok = rvk_rules_admin(sec ? sec->admin : NULL, sec ? sec->n_admin : 0, h) ==
+	          RVK_RULES_ADMIN_OK;
+	rvk_rcu_read_unlock();
+	return ok;
 }
 
 static void

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "api/handler.h"
+#include "api/intake.h"
 #include "api/keycloak_push.h"
 #include "api/replay.h"
 #include "api/take.h"
@@ -37,18 +38,21 @@ bad(rvk_req_t *req, const char *why)
 
 /* Records (notBefore > 0) or clears (0) Keycloak's issuer revocation.
  * Returns: whether the store took it. */
-static bool
+static rvk_result_t
 taken(const rvk_app_t *app, const rvk_issuer_t *is, int64_t nb)
 {
 	if (nb == 0) {
 		rvk_source_t only = RVK_SRC_KEYCLOAK;
 		bool deleted = false;
-		if (!app->store || rvk_store_delete(app->store, RVK_REV_ISSUER, is->iss, "",
-		                                    &only, &deleted) != RVK_OK)
-			return false;
+		rvk_result_t r = app->store
+			? rvk_store_delete(app->store, RVK_REV_ISSUER, is->iss, "",
+			                   &only, &deleted)
+			: RVK_EIO;
+		if (r != RVK_OK)
+			return r;
 		rvk_log(RVK_LOG_INFO, "keycloak not-before cleared", "iss", is->iss,
 		        "deleted", deleted ? "true" : "false", NULL);
-		return true;
+		return RVK_OK;
 	}
 	rvk_revocation_t rev = {
 		.type = RVK_REV_ISSUER, .iss = is->iss, .id = (char *)"",
@@ -56,7 +60,7 @@ taken(const rvk_app_t *app, const rvk_issuer_t *is, int64_t nb)
 		.expires_at = nb - 1 + app->policy.max_token_lifetime,
 		.reason = NULL, .source = RVK_SRC_KEYCLOAK,
 	};
-	return rvk_take_record(app, &rev, 1) == RVK_OK;
+	return rvk_take_record(app, &rev, 1);
 }
 
 void
@@ -77,10 +81,10 @@ rvk_handle_keycloak(rvk_req_t *req)
 	/* Single use: the same push again (a retry, or a captured one
 	 * replayed to undo a later change) is answered 204 and not reapplied
 	 * while it could still verify. */
-	rvk_replay_state_t st = app->seen
-		? rvk_replay_claim(app->seen, RVK_REPLAY_KEYCLOAK, is->iss,
-		                   push.replay_id, push.remember_until, now)
-		: RVK_REPLAY_FRESH;
+	rvk_intake_t in = { .seen = app->seen, .kind = RVK_REPLAY_KEYCLOAK,
+	                    .iss = is->iss, .id = push.replay_id,
+	                    .until = push.remember_until, .what = "push" };
+	rvk_replay_state_t st = rvk_intake_claim(&in, now, NULL);
 	if (st == RVK_REPLAY_DONE) {
 		rvk_log(RVK_LOG_INFO, "keycloak push delivered again; not reapplied",
 		        "iss", is->iss, NULL);
@@ -88,23 +92,13 @@ rvk_handle_keycloak(rvk_req_t *req)
 		return;
 	}
 	if (st == RVK_REPLAY_PENDING) {
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "the same push is being taken; retry");
+		rvk_intake_reply_pending(req, &in);
 		return;
 	}
-	bool ok = taken(app, is, nb);
-	if (app->seen) {
-		if (ok)
-			rvk_replay_done(app->seen, RVK_REPLAY_KEYCLOAK, is->iss,
-			                push.replay_id, push.remember_until, 0);
-		else
-			rvk_replay_forget(app->seen, RVK_REPLAY_KEYCLOAK, is->iss,
-			                  push.replay_id);
-	}
-	if (!ok) {
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                nb == 0 ? "the store could not commit"
-		                        : "the revocation could not be recorded");
+	rvk_result_t r = taken(app, is, nb);
+	rvk_intake_settle(&in, r, 0);
+	if (r != RVK_OK) {
+		rvk_reply_failure(req, r);
 		return;
 	}
 	rvk_reply_empty(req, MHD_HTTP_NO_CONTENT);

@@ -23,7 +23,7 @@ struct block {
 	struct block *next;
 	uint64_t decisions[RVK_DECISION_COUNT];
 	uint64_t vc_hits, vc_misses;
-	uint64_t taken[RVK_METRICS_SOURCES];
+	uint64_t taken[RVK_SRC_COUNT];
 	struct hist req[RVK_ROUTE_COUNT];
 	struct hist commit;
 	uint64_t commit_errors, body_budget;
@@ -37,10 +37,6 @@ static const char *const route_names[RVK_ROUTE_COUNT] = {
 	"auth", "events", "backchannel", "keycloak", "revoke", "introspect",
 	"admin", "ops",
 };
-static const char *const source_names[RVK_METRICS_SOURCES] = {
-	"webhook", "set", "backchannel", "keycloak", "rfc7009", "admin", "replica",
-};
-static const char *const type_names[5] = { "token", "session", "subject", "issuer", "key" };
 
 static struct block *
 get(void)
@@ -98,9 +94,9 @@ rvk_metrics_request(rvk_route_id_t route, uint64_t nanos)
 }
 
 void
-rvk_metrics_taken(unsigned source, uint64_t n)
+rvk_metrics_taken(rvk_source_t source, uint64_t n)
 {
-	if (source < RVK_METRICS_SOURCES)
+	if ((unsigned)source < RVK_SRC_COUNT)
 		inc(&get()->taken[source], n);
 }
 
@@ -286,7 +282,7 @@ rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g)
 			total.decisions[i] += ld(&b->decisions[i]);
 		total.vc_hits += ld(&b->vc_hits);
 		total.vc_misses += ld(&b->vc_misses);
-		for (size_t i = 0; i < RVK_METRICS_SOURCES; i++)
+		for (size_t i = 0; i < RVK_SRC_COUNT; i++)
 			total.taken[i] += ld(&b->taken[i]);
 		for (size_t r = 0; r < RVK_ROUTE_COUNT; r++)
 			sum_hist(&total.req[r], &b->req[r]);
@@ -324,15 +320,16 @@ rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g)
 
 	rvk_buf_puts(out, "# HELP revokd_revocations Live revocations in memory, by type.\n"
 	                  "# TYPE revokd_revocations gauge\n");
-	for (size_t i = 0; i < 5; i++)
-		rvk_buf_printf(out, "revokd_revocations{type=\"%s\"} %zu\n", type_names[i],
+	for (size_t i = 0; i < RVK_REV_TYPE_COUNT; i++)
+		rvk_buf_printf(out, "revokd_revocations{type=\"%s\"} %zu\n",
+		               rvk_rev_type_name((rvk_rev_type_t)i),
 		               g->revocations[i]);
 
 	rvk_buf_puts(out, "# HELP revokd_revocations_taken_total Revocations acknowledged, by source.\n"
 	                  "# TYPE revokd_revocations_taken_total counter\n");
-	for (size_t i = 0; i < RVK_METRICS_SOURCES; i++)
+	for (size_t i = 0; i < RVK_SRC_COUNT; i++)
 		rvk_buf_printf(out, "revokd_revocations_taken_total{source=\"%s\"} %llu\n",
-		               source_names[i], (unsigned long long)total.taken[i]);
+		               rvk_source_name((rvk_source_t)i), (unsigned long long)total.taken[i]);
 
 	rvk_buf_puts(out, "# HELP revokd_store_commit_duration_seconds Time of one group commit to SQLite.\n"
 	                  "# TYPE revokd_store_commit_duration_seconds histogram\n");

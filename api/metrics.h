@@ -21,6 +21,7 @@
 
 #include "base/buf.h"
 #include "base/reason.h"
+#include "base/vocab.h"
 
 typedef enum rvk_route_id {
 	RVK_ROUTE_AUTH = 0,
@@ -38,13 +39,10 @@ typedef enum rvk_route_id {
 #define RVK_DECISION_NO_TOKEN RVK_REASON_COUNT
 #define RVK_DECISION_COUNT (RVK_REASON_COUNT + 1)
 
-/* Sources of revocations (store.h's rvk_source_t values). */
-#define RVK_METRICS_SOURCES 7
-
 void rvk_metrics_decision(unsigned decision);
 void rvk_metrics_vcache(bool hit);
 void rvk_metrics_request(rvk_route_id_t route, uint64_t nanos);
-void rvk_metrics_taken(unsigned source, uint64_t n);
+void rvk_metrics_taken(rvk_source_t source, uint64_t n);
 void rvk_metrics_commit(uint64_t nanos);
 /* A group commit that failed (the store logged it and rolled back). */
 void rvk_metrics_commit_error(void);
@@ -58,7 +56,7 @@ void rvk_metrics_set_build_info(const char *const *pairs);
 
 /* Gauges and other values read at scrape time come from the caller. */
 typedef struct rvk_metrics_gauges {
-	size_t revocations[5];          /* by rvk_rev_type_t */
+	size_t revocations[RVK_REV_TYPE_COUNT];
 	size_t vcache_entries;
 	bool ready;                     /* what /readyz would answer */
 	bool cluster;

@@ -5,6 +5,7 @@
 
 #include "api/form.h"
 #include "api/handler.h"
+#include "api/rules.h"
 #include "base/mem.h"
 
 static void
@@ -63,6 +64,13 @@ rvk_reply_error(rvk_req_t *req, unsigned status, const char *error,
 }
 
 void
+rvk_reply_failure(rvk_req_t *req, rvk_result_t r)
+{
+	rvk_rules_answer_t a = rvk_rules_failure(r);
+	rvk_reply_error(req, a.status, a.error, a.description);
+}
+
+void
 rvk_reply_empty(rvk_req_t *req, unsigned status)
 {
 	set(req, status, MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT),
@@ -82,10 +90,10 @@ rvk_req_form_field(rvk_req_t *req, const char *name, rvk_form_t *form,
 	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
 	const char *why = NULL;
-	rvk_result_t r = rvk_form_media_type(ct)
+	rvk_result_t r = rvk_rules_media_type(ct, "application/x-www-form-urlencoded")
 		? rvk_form_parse(req->body, req->body_len, form, &why) : RVK_EINVAL;
 	if (r == RVK_ENOMEM) {
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error", NULL);
+		rvk_reply_failure(req, r);
 		return false;
 	}
 	*len = 0;

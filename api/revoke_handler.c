@@ -42,9 +42,9 @@ rvk_handle_revoke(rvk_req_t *req)
 	}
 	rvk_rcu_read_unlock();
 	rvk_form_fini(&form);
-	if (rev.id && rvk_take_record(app, &rev, 1) != RVK_OK) {
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "the revocation could not be recorded");
+	rvk_result_t rec = rev.id ? rvk_take_record(app, &rev, 1) : RVK_OK;
+	if (rec != RVK_OK) {
+		rvk_reply_failure(req, rec);
 	} else {
 		rvk_reply_empty(req, MHD_HTTP_OK);
 		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");

@@ -444,8 +444,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	           __atomic_load_n(&srv->draining, __ATOMIC_ACQUIRE)) {
 		/* MHD aborts if it is stopped with a suspended connection, so
 		 * once stopping began nothing new is suspended. */
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "shutting down");
+		rvk_reply_failure(req, RVK_ESHUTDOWN);
 	} else if (req->route->async) {
 		if (!req->body)
 			req->body = rvk_calloc(1, 1);
@@ -524,7 +523,7 @@ start_listener(rvk_server_t *srv, struct listener *l, const char *addr,
 		snprintf(err, errlen, "listen address \"%s\": %s", addr, gai_strerror(rc));
 		return RVK_EINVAL;
 	}
-	int threads = rvk_config_threads(srv->app->cfg);
+	int threads = srv->app->settings.threads;
 	/* epoll with a worker pool, the fastest mode measured here. But with a
 	 * single thread (no pool), libmicrohttpd 0.9.75's epoll loop stalls
 	 * once more than ~100 connections arrive together (measured: 47k req/s
@@ -536,7 +535,7 @@ start_listener(rvk_server_t *srv, struct listener *l, const char *addr,
 		flags |= MHD_USE_IPv6;
 	/* 1.5x: base64url of a token larger than the limit is still read
 	 * whole; 8 KiB: the other headers, the response headers. */
-	size_t conn_memory = (size_t)srv->app->cfg->max_token_bytes * 3 / 2 + 8192;
+	size_t conn_memory = srv->app->settings.max_token_bytes * 3 / 2 + 8192;
 	if (conn_memory < CONN_MEMORY_MIN)
 		conn_memory = CONN_MEMORY_MIN;
 	if (l->serves_admin)
@@ -575,19 +574,19 @@ rvk_server_start(rvk_app_t *app, rvk_server_t **out, char *err, size_t errlen)
 			break;
 		srv->nwaiters++;
 	}
-	const rvk_config_t *cfg = app->cfg;
+	const rvk_api_settings_t *set = &app->settings;
 	srv->pub.serves_public = true;
-	srv->pub.serves_admin = cfg->admin_listen == NULL;
+	srv->pub.serves_admin = set->admin_listen == NULL;
 	/* The admin listener first: once the public one answers /readyz, every
 	 * listener must already accept connections. */
 	rvk_result_t r = RVK_OK;
-	if (cfg->admin_listen) {
+	if (set->admin_listen) {
 		srv->adm.admin = true;
 		srv->adm.serves_admin = true;
-		r = start_listener(srv, &srv->adm, cfg->admin_listen, err, errlen);
+		r = start_listener(srv, &srv->adm, set->admin_listen, err, errlen);
 	}
 	if (r == RVK_OK)
-		r = start_listener(srv, &srv->pub, cfg->listen, err, errlen);
+		r = start_listener(srv, &srv->pub, set->listen, err, errlen);
 	if (r != RVK_OK) {
 		rvk_server_stop(srv);
 		return r;

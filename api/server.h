@@ -33,7 +33,7 @@
 typedef struct rvk_server rvk_server_t;
 
 /*
- * Binds the listeners of app->cfg and starts serving.
+ * Binds the listeners of app->settings and starts serving.
  * Returns: RVK_OK and *out; RVK_EIO with a message (e.g. address in use).
  */
 rvk_result_t rvk_server_start(rvk_app_t *app, rvk_server_t **out, char *err,

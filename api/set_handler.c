@@ -19,12 +19,12 @@
 #include <jansson.h>
 
 #include "api/handler.h"
+#include "api/intake.h"
 #include "api/replay.h"
 #include "api/take.h"
 #include "auth/set.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "base/rcu.h"
 
 static void
 set_error(rvk_req_t *req, rvk_set_err_t e, const char *desc)
@@ -57,37 +57,30 @@ rvk_handle_set(rvk_req_t *req)
 	/* Held to max_token_bytes like every JOSE object, before any byte of
 	 * it is decoded (docs/SECURITY.md, "Security round 2"). */
 	rvk_jws_t j;
-	rvk_reason_t pr = rvk_jws_parse(req->body, len, app->policy.max_token_bytes,
-	                                &j);
-	if (pr == RVK_REASON_TOO_LARGE) {
-		set_error(req, RVK_SET_INVALID_REQUEST,
-		          "SET larger than max_token_bytes");
+	const rvk_issuer_t *is;
+	rvk_reason_t why_not;
+	switch (rvk_intake_verify(app, req->body, len, &j, &is, &why_not)) {
+	case RVK_INTAKE_OK:
+		break;
+	case RVK_INTAKE_TOO_LARGE:
+		set_error(req, RVK_SET_INVALID_REQUEST, "SET larger than max_token_bytes");
 		return;
-	}
-	if (pr != RVK_REASON_OK) {
+	case RVK_INTAKE_MALFORMED:
 		set_error(req, RVK_SET_INVALID_REQUEST, "not a JWT");
 		return;
-	}
-	const rvk_issuer_t *is = NULL;
-	if (!j.iss) {
+	case RVK_INTAKE_NO_ISS:
 		set_error(req, RVK_SET_INVALID_ISSUER, "missing iss, or not a string");
-		goto out;
-	}
-	if (!(is = rvk_issuers_find(app->issuers, j.iss, strlen(j.iss)))) {
+		return;
+	case RVK_INTAKE_UNKNOWN_ISSUER:
 		set_error(req, RVK_SET_INVALID_ISSUER, "iss is not a configured issuer");
-		goto out;
-	}
-	const rvk_key_t *used;
-	rvk_rcu_read_lock();
-	rvk_reason_t r = rvk_jws_verify(&j, is, &used);
-	rvk_rcu_read_unlock();
-	if (r != RVK_REASON_OK) {
-		set_error(req, RVK_SET_INVALID_KEY, rvk_reason_str(r));
-		goto out;
+		return;
+	case RVK_INTAKE_UNVERIFIED:
+		set_error(req, RVK_SET_INVALID_KEY, rvk_reason_str(why_not));
+		return;
 	}
 	rvk_set_t set;
 	char desc[160];
-	rvk_set_err_t e = rvk_set_check(&j, app->cfg->set_audience,
+	rvk_set_err_t e = rvk_set_check(&j, app->settings.set_audience,
 	                                app->policy.leeway, now, &set, desc,
 	                                sizeof(desc));
 	if (e != RVK_SET_OK) {
@@ -105,9 +98,10 @@ rvk_handle_set(rvk_req_t *req)
 		goto out;
 	}
 	int64_t until = now + app->policy.max_token_lifetime + app->policy.leeway;
-	rvk_replay_state_t st = app->seen
-		? rvk_replay_claim(app->seen, RVK_REPLAY_SET, is->iss, set.jti, until, now)
-		: RVK_REPLAY_FRESH;
+	rvk_intake_t in = { .seen = app->seen, .kind = RVK_REPLAY_SET,
+	                    .iss = is->iss, .id = set.jti, .until = until,
+	                    .what = "SET" };
+	rvk_replay_state_t st = rvk_intake_claim(&in, now, NULL);
 	if (st == RVK_REPLAY_DONE) {
 		rvk_log(RVK_LOG_INFO, "SET delivered again; not reapplied", "iss",
 		        is->iss, "jti", set.jti, NULL);
@@ -115,8 +109,7 @@ rvk_handle_set(rvk_req_t *req)
 		goto out;
 	}
 	if (st == RVK_REPLAY_PENDING) {
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "the same SET is being taken; retry");
+		rvk_intake_reply_pending(req, &in);
 		goto out;
 	}
 	rvk_revocation_t revs[RVK_SET_MAX_ACTIONS];
@@ -128,15 +121,11 @@ rvk_handle_set(rvk_req_t *req)
 			.reason = NULL, .source = RVK_SRC_SET,
 		};
 	}
-	if (rvk_take_record(app, revs, set.n) != RVK_OK) {
-		if (app->seen)
-			rvk_replay_forget(app->seen, RVK_REPLAY_SET, is->iss, set.jti);
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "the revocations could not be recorded");
+	rvk_result_t rec = rvk_intake_record(app, &in, revs, set.n);
+	if (rec != RVK_OK) {
+		rvk_reply_failure(req, rec);
 		goto out;
 	}
-	if (app->seen)
-		rvk_replay_done(app->seen, RVK_REPLAY_SET, is->iss, set.jti, until, 0);
 	rvk_reply_empty(req, MHD_HTTP_ACCEPTED);
 out:
 	rvk_jws_fini(&j);

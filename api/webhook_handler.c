@@ -25,11 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 
 #include "api/events.h"
 #include "api/handler.h"
+#include "api/intake.h"
+#include "api/rules.h"
 #include "api/replay.h"
 #include "api/take.h"
 #include "api/webhook_sig.h"
@@ -37,24 +38,6 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rcu.h"
-
-/* Returns: whether the Content-Type's media type is `type` (case-insensitive,
- * parameters allowed). */
-static bool
-media_type_is(const char *ct, const char *type)
-{
-	if (!ct)
-		return false;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	size_t n = strlen(type);
-	if (strncasecmp(ct, type, n) != 0)
-		return false;
-	ct += n;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
-}
 
 static void
 unauthorized(rvk_req_t *req, const char *why)
@@ -70,17 +53,10 @@ accepted(rvk_req_t *req, unsigned status, int64_t n)
 	rvk_reply_json(req, status, body);
 }
 
-static void
-not_recorded(rvk_req_t *req)
-{
-	rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-	                "the revocations could not be recorded");
-}
-
 /* What a delivery's answer needs besides its batch. */
 struct delivery {
 	char *id;               /* its webhook-id (a copy: see below) */
-	int64_t until;          /* remembered against replay until then */
+	rvk_intake_t in;        /* its replay slot (in.id is id) */
 };
 
 /* Back on the worker: settle the webhook-id's claim, log, answer. */
@@ -89,15 +65,10 @@ delivery_finish(rvk_req_t *req)
 {
 	rvk_take_batch_t *b = rvk_take_settle(req);
 	struct delivery *d = b->extra;
-	rvk_app_t *app = req->app;
+	rvk_intake_settle(&d->in, b->result, (int64_t)b->n);
 	if (b->result != RVK_OK) {
-		if (app->seen)
-			rvk_replay_forget(app->seen, RVK_REPLAY_WEBHOOK, "", d->id);
-		not_recorded(req);
+		rvk_reply_failure(req, b->result);
 	} else {
-		if (app->seen)
-			rvk_replay_done(app->seen, RVK_REPLAY_WEBHOOK, "", d->id,
-			                d->until, (int64_t)b->n);
 		accepted(req, MHD_HTTP_ACCEPTED, (int64_t)b->n);
 	}
 	free(d->id);
@@ -120,7 +91,7 @@ handle_webhook(rvk_req_t *req)
 	}
 	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!media_type_is(ct, "application/json")) {
+	if (!rvk_rules_media_type(ct, "application/json")) {
 		rvk_reply_error(req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "invalid_request",
 		                "Content-Type must be application/json or "
 		                "application/secevent+jwt");
@@ -133,7 +104,7 @@ handle_webhook(rvk_req_t *req)
 	const char *sig = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                              "webhook-signature");
 	int64_t now = rvk_clock_now(), at = 0;
-	int64_t tol = app->cfg->webhook_tolerance;
+	int64_t tol = app->settings.webhook_tolerance;
 	/* Every configured secret is tried (a rotation lists the old and the
 	 * new one); the verdict of the last that fails is kept unless one
 	 * matched. The set read here is the one of this request even if a
@@ -168,10 +139,9 @@ handle_webhook(rvk_req_t *req)
 	 * acceptable, so every redelivery that passes the check above is seen. */
 	int64_t until = (at > now ? at : now) + tol + 1;
 	int64_t note = 0;
-	rvk_replay_state_t st = app->seen
-		? rvk_replay_claim_note(app->seen, RVK_REPLAY_WEBHOOK, "", id, until,
-		                        now, &note)
-		: RVK_REPLAY_FRESH;
+	rvk_intake_t in = { .seen = app->seen, .kind = RVK_REPLAY_WEBHOOK, .iss = "",
+	                    .id = id, .until = until, .what = "webhook-id" };
+	rvk_replay_state_t st = rvk_intake_claim(&in, now, &note);
 	if (st == RVK_REPLAY_DONE) {
 		rvk_log(RVK_LOG_INFO, "webhook delivered again; not reapplied",
 		        "webhook_id", id, NULL);
@@ -179,9 +149,7 @@ handle_webhook(rvk_req_t *req)
 		return;
 	}
 	if (st == RVK_REPLAY_PENDING) {
-		rvk_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
-		                "the same webhook-id is being taken; retry");
-		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+		rvk_intake_reply_pending(req, &in);
 		return;
 	}
 	rvk_revocation_t *revs = NULL;
@@ -190,21 +158,21 @@ handle_webhook(rvk_req_t *req)
 	rvk_result_t r = rvk_events_parse(req->body, req->body_len, &opts, &revs,
 	                                  &n, err, sizeof(err));
 	if (r != RVK_OK) {
-		if (app->seen)
-			rvk_replay_forget(app->seen, RVK_REPLAY_WEBHOOK, "", id);
+		rvk_intake_settle(&in, r, 0);
 		if (r == RVK_EINVAL || r == RVK_EBUSY)
 			rvk_reply_error(req, r == RVK_EBUSY ? MHD_HTTP_CONTENT_TOO_LARGE
 			                                    : MHD_HTTP_BAD_REQUEST,
 			                "invalid_request", err);
 		else
-			not_recorded(req);
+			rvk_reply_failure(req, r);
 		rvk_events_free(revs, n);
 		return;
 	}
 	/* The webhook-id lives in MHD's connection pool; finish may run as
 	 * the connection closes, so it gets its own copy. */
 	struct delivery *d = rvk_malloc(sizeof(*d));
-	*d = (struct delivery){ .id = rvk_strdup(id), .until = until };
+	*d = (struct delivery){ .id = rvk_strdup(id), .in = in };
+	d->in.id = d->id;
 	rvk_take_async(req, revs, n, d, delivery_finish);
 }
 
@@ -213,7 +181,7 @@ rvk_handle_events(rvk_req_t *req)
 {
 	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (media_type_is(ct, "application/secevent+jwt"))
+	if (rvk_rules_media_type(ct, "application/secevent+jwt"))
 		rvk_req_block(req, rvk_handle_set);     /* waits for the store */
 	else
 		handle_webhook(req);

@@ -33,33 +33,6 @@ struct rvk_revtable {
 	atomic_size_t count[RVK_REV_TYPE_COUNT];
 };
 
-static const char *const type_names[RVK_REV_TYPE_COUNT] = {
-	[RVK_REV_TOKEN] = "token",
-	[RVK_REV_SESSION] = "session",
-	[RVK_REV_SUBJECT] = "subject",
-	[RVK_REV_ISSUER] = "issuer",
-	[RVK_REV_KEY] = "key",
-};
-
-const char *
-rvk_rev_type_name(rvk_rev_type_t type)
-{
-	RVK_REQUIRE((unsigned)type < RVK_REV_TYPE_COUNT);
-	return type_names[type];
-}
-
-bool
-rvk_rev_type_parse(const char *name, rvk_rev_type_t *out)
-{
-	for (unsigned i = 0; i < RVK_REV_TYPE_COUNT; i++) {
-		if (name && strcmp(name, type_names[i]) == 0) {
-			*out = (rvk_rev_type_t)i;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* An encoded key: in buf when it fits, else on the heap. */
 struct key {
 	unsigned char buf[STACK_KEY];

@@ -28,20 +28,9 @@
 #include <stdint.h>
 
 #include "base/reason.h"
+#include "base/vocab.h"
 
-typedef enum rvk_rev_type {
-	RVK_REV_TOKEN = 0,
-	RVK_REV_SESSION,
-	RVK_REV_SUBJECT,
-	RVK_REV_ISSUER,
-	RVK_REV_KEY,
-	RVK_REV_TYPE_COUNT
-} rvk_rev_type_t;
-
-/* Returns: "token", "session", "subject", "issuer", "key". */
-const char *rvk_rev_type_name(rvk_rev_type_t type);
-/* Returns: true and *out for one of the names above (exact). */
-bool rvk_rev_type_parse(const char *name, rvk_rev_type_t *out);
+/* rvk_rev_type_t, its names and parser: base/vocab.h. */
 
 typedef struct rvk_revtable rvk_revtable_t;
 

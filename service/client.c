@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/check.h"
 #include "base/mem.h"
+#include "base/vocab.h"
 #include "service/commands.h"
 
 #define CLIENT_TIMEOUT_MS 10000
@@ -160,7 +161,8 @@ struct args {
 	const char *cmd;
 	const char *server, *iss, *exp, *at, *reason, *token_file, *type, *id,
 	           *limit;
-	const char *what, *what_id;   /* revoke: the event type and its ID */
+	rvk_rev_type_t what;          /* revoke: the type (base/vocab.h) */
+	const char *what_id;          /* revoke: its ID */
 	int nwhat;                    /* revoke: how many of --jti ... given */
 	json_int_t n_exp, n_at, n_limit;
 };
@@ -199,15 +201,12 @@ run_revoke(struct client *cl, const struct args *o)
 {
 	int code = 1;
 	json_t *ev = json_object();
-	json_object_set_new(ev, "type", json_string(o->what));
+	json_object_set_new(ev, "type", json_string(rvk_rev_type_event(o->what)));
 	if (o->iss)
 		json_object_set_new(ev, "iss", json_string(o->iss));
-	if (o->what_id) {
-		const char *field = strcmp(o->what, "token.revoked") == 0 ? "jti"
-		                  : strcmp(o->what, "session.revoked") == 0 ? "sid"
-		                  : strcmp(o->what, "subject.revoked") == 0 ? "sub" : "kid";
-		json_object_set_new(ev, field, json_string(o->what_id));
-	}
+	if (o->what_id)
+		json_object_set_new(ev, rvk_rev_type_id_field(o->what),
+		                    json_string(o->what_id));
 	if (o->exp)
 		json_object_set_new(ev, "exp", json_integer(o->n_exp));
 	if (o->at)
@@ -373,11 +372,11 @@ parse_args(const struct subcommand *sc, int argc, char **argv, struct args *o)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_SERVER: o->server = optarg; break;
-		case O_JTI: o->what = "token.revoked"; o->what_id = optarg; o->nwhat++; break;
-		case O_SID: o->what = "session.revoked"; o->what_id = optarg; o->nwhat++; break;
-		case O_SUB: o->what = "subject.revoked"; o->what_id = optarg; o->nwhat++; break;
-		case O_KID: o->what = "key.revoked"; o->what_id = optarg; o->nwhat++; break;
-		case O_ISSUER: o->what = "issuer.revoked"; o->what_id = NULL; o->nwhat++; break;
+		case O_JTI: o->what = RVK_REV_TOKEN; o->what_id = optarg; o->nwhat++; break;
+		case O_SID: o->what = RVK_REV_SESSION; o->what_id = optarg; o->nwhat++; break;
+		case O_SUB: o->what = RVK_REV_SUBJECT; o->what_id = optarg; o->nwhat++; break;
+		case O_KID: o->what = RVK_REV_KEY; o->what_id = optarg; o->nwhat++; break;
+		case O_ISSUER: o->what = RVK_REV_ISSUER; o->what_id = NULL; o->nwhat++; break;
 		case O_ISS: o->iss = optarg; break;
 		case O_EXP: o->exp = optarg; break;
 		case O_AT: o->at = optarg; break;
@@ -396,15 +395,13 @@ parse_args(const struct subcommand *sc, int argc, char **argv, struct args *o)
 		client_usage(stderr, sc);
 		return 2;
 	}
-	static const char *const types[] = { "token", "session", "subject", "issuer", "key", NULL };
-	if (o->type) {
-		bool ok = false;
-		for (const char *const *t = types; *t; t++)
-			ok |= strcmp(*t, o->type) == 0;
-		if (!ok) {
-			fprintf(stderr, "revokd: %s: --type must be one of token, session, subject, issuer, key\n", cmd);
-			return 2;
-		}
+	rvk_rev_type_t type_v;
+	if (o->type && !rvk_rev_type_parse(o->type, &type_v)) {
+		fprintf(stderr, "revokd: %s: --type must be one of", cmd);
+		for (unsigned t = 0; t < RVK_REV_TYPE_COUNT; t++)
+			fprintf(stderr, "%s %s", t ? "," : "", rvk_rev_type_name((rvk_rev_type_t)t));
+		fputc('\n', stderr);
+		return 2;
 	}
 	if ((o->exp && !parse_unix(o->exp, &o->n_exp)) || (o->at && !parse_unix(o->at, &o->n_at))) {
 		fprintf(stderr, "revokd: %s: --exp and --at take Unix seconds\n", cmd);

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rcu.h"
+#include "service/api_settings.h"
 #include "service/keyfetch.h"
 #include "service/notify.h"
 #include "service/commands.h"
@@ -63,7 +64,7 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	rvk_runtime_t *rt = rvk_calloc(1, sizeof(*rt));
 	rt->cfg = cfg;
 	rvk_app_t *app = &rt->app;
-	app->cfg = cfg;
+	rvk_api_settings_from_config(cfg, &app->settings);
 	app->policy = (rvk_policy_t){
 		.leeway = cfg->leeway,
 		.max_token_bytes = (size_t)cfg->max_token_bytes,

@@ -45,28 +45,12 @@
 #include <stdint.h>
 
 #include "base/result.h"
+#include "base/vocab.h"
 #include "cache/revtable.h"
 
 #define RVK_STORE_MAX_BATCH 10000
 
-typedef enum rvk_source {
-	RVK_SRC_WEBHOOK = 0,
-	RVK_SRC_SET,
-	RVK_SRC_BACKCHANNEL,
-	RVK_SRC_KEYCLOAK,
-	RVK_SRC_RFC7009,
-	RVK_SRC_ADMIN,
-	/* Not recorded any more (a replica's entry keeps its originating
-	 * source, and origin says which replica): the name survives for rows
-	 * written by schema version 2 and for the metrics of applied entries. */
-	RVK_SRC_REPLICA,
-	RVK_SRC_COUNT
-} rvk_source_t;
-
-/* Returns: "webhook", "set", "backchannel", "keycloak", "rfc7009", "admin",
- * "replica". */
-const char *rvk_source_name(rvk_source_t source);
-bool rvk_source_parse(const char *name, rvk_source_t *out);
+/* rvk_source_t, its names and parser: base/vocab.h. */
 
 /* One source's contribution to a revocation (what rvk_store_get and
  * rvk_store_list return beside the one in force). */

@@ -128,7 +128,7 @@ def test_man_pages_render_without_warnings(tree, page, title):
 
 
 def test_revokd_json_5_names_the_parsers_keys():
-    from test_configuration_doc import parser_keys
+    from config_schema import schema_keys
     with open(os.path.join(ROOT, "docs", "man", "revokd.json.5.scd")) as f:
         src = f.read()
 
@@ -136,8 +136,8 @@ def test_revokd_json_5_names_the_parsers_keys():
         m = re.search(r"^# " + section + r"\n(.*?)(?=^# )", src, re.M | re.S)
         assert m, section
         return re.findall(r"^\*([a-z_]+)\*$", m.group(1), re.M)
-    assert terms("TOP-LEVEL KEYS") == parser_keys("parse_root")
-    assert sorted(terms("ISSUER KEYS")) == sorted(parser_keys("parse_issuer"))
+    assert terms("TOP-LEVEL KEYS") == schema_keys("root_items")
+    assert sorted(terms("ISSUER KEYS")) == sorted(schema_keys("issuer_items"))
 
 
 def test_installed_unit_passes_systemd_analyze_verify(tree, tmp_path):

@@ -48,6 +48,17 @@ def stall(port, path, token=None):
     return s
 
 
+def trickle(socks):
+    """One more byte on each stalled body: under a slow build (ASan on a
+    loaded machine) making 32 of them can outlast the 30 s idle timeout, which
+    would close the first ones and give their budget back mid-test."""
+    for s in socks:
+        try:
+            s.send(b" ")
+        except OSError:
+            pass
+
+
 def events_probe(srv):
     """A small body on the public listener: /v1/events without a webhook
     secret answers 403 while the budget has room, else 503."""
@@ -83,7 +94,8 @@ def test_body_budget_503_then_given_back(make_server):
     held = [stall(srv.port, "/v1/events") for _ in range(STALLERS)]
     try:
         # Once revokd has read what was sent, the budget is full.
-        wait_for(lambda: events_probe(srv) == (503, OVER), 60, "503 past the budget")
+        wait_for(lambda: trickle(held) or events_probe(srv) == (503, OVER), 60,
+                 "503 past the budget")
         # Every body route of that listener shares it, the admin API too.
         assert admin_post(srv, "over-budget") == (503, OVER)
         # Bodyless routes are not affected.
@@ -106,14 +118,17 @@ def test_admin_listener_has_a_budget_of_its_own(make_server):
     srv = make_server(admin=True)
     held = [stall(srv.port, "/v1/events") for _ in range(STALLERS)]
     try:
-        wait_for(lambda: events_probe(srv) == (503, OVER), 60, "public budget full")
+        wait_for(lambda: trickle(held) or events_probe(srv) == (503, OVER), 60,
+                 "public budget full")
         code, body = admin_post(srv, "operator-still-revokes")
         assert code == 201, body
         # The admin listener's own budget is bounded the same way.
         more = [stall(srv.admin_port, RV, srv.admin_token) for _ in range(STALLERS)]
         try:
-            wait_for(lambda: admin_post(srv, "admin-full") == (503, OVER), 60,
-                     "admin budget full")
+            def admin_full():
+                trickle(held + more)
+                return admin_post(srv, "admin-full") == (503, OVER)
+            wait_for(admin_full, 60, "admin budget full")
         finally:
             for s in more:
                 s.close()
