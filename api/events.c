@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/events.h"
 #include "base/check.h"
@@ -129,6 +130,90 @@ one(const json_t *ev, size_t i, const rvk_events_opts_t *o,
 	return RVK_OK;
 }
 
+bool
+rvk_events_rfc3339(const char *s, int64_t *out)
+{
+	/* date-time = full-date "T" full-time (RFC 3339 §5.6); "t", "z" and a
+	 * space for "T" are allowed by its §5.6 note. Leap seconds (":60")
+	 * are refused. */
+	int Y, M, D, h, m, sec, n = 0;
+	char t;
+	if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &Y, &M, &D, &t, &h, &m, &sec, &n) != 7
+	    || n != 19 || (t != 'T' && t != 't' && t != ' '))
+		return false;
+	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 59
+	    || Y < 1970 || h < 0 || m < 0 || sec < 0)
+		return false;
+	const char *p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	int64_t off = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh, om, k = 0;
+		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5 || oh > 23 || om > 59
+		    || oh < 0 || om < 0)
+			return false;
+		off = (int64_t)(oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+		p += 6;
+	} else {
+		return false;
+	}
+	if (*p != '\0')
+		return false;
+	struct tm tm = { .tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
+	                 .tm_hour = h, .tm_min = m, .tm_sec = sec };
+	time_t t0 = timegm(&tm);
+	if (t0 == (time_t)-1 || tm.tm_mday != D)   /* normalised: no Feb 30 */
+		return false;
+	*out = (int64_t)t0 - off;
+	return true;
+}
+
+/* The Standard Webhooks envelope {"type", "timestamp", "data": {...}}: a
+ * new object of data's members with the envelope's type; the envelope's
+ * timestamp becomes *default_at. Returns: NULL when root is no envelope;
+ * root itself (a new reference) otherwise unchanged. */
+static json_t *
+unwrap(const json_t *root, int64_t *default_at, char *err, size_t errlen, bool *bad_env)
+{
+	const json_t *data = json_object_get(root, "data");
+	*bad_env = false;
+	if (data == NULL || json_object_get(root, "events") != NULL)
+		return NULL;
+	if (!json_is_object(data)) {
+		snprintf(err, errlen, "data: not an object");
+		*bad_env = true;
+		return NULL;
+	}
+	const json_t *type = json_object_get(root, "type");
+	if (!json_is_string(type)) {
+		snprintf(err, errlen, "type: %s", type ? "not a string" : "missing");
+		*bad_env = true;
+		return NULL;
+	}
+	const json_t *ts = json_object_get(root, "timestamp");
+	if (ts != NULL) {
+		int64_t t;
+		if (!json_is_string(ts) || !rvk_events_rfc3339(json_string_value(ts), &t)) {
+			snprintf(err, errlen, "timestamp: not an RFC 3339 date-time");
+			*bad_env = true;
+			return NULL;
+		}
+		*default_at = t;
+	}
+	json_t *ev = json_deep_copy(data);
+	RVK_REQUIRE(ev != NULL);
+	json_object_set(ev, "type", (json_t *)type);
+	return ev;
+}
+
 rvk_result_t
 rvk_events_from_json(const json_t *root, const rvk_events_opts_t *opts,
                      rvk_revocation_t **revs, size_t *n, char *err,
@@ -138,6 +223,16 @@ rvk_events_from_json(const json_t *root, const rvk_events_opts_t *opts,
 	if (!json_is_object(root)) {
 		snprintf(err, errlen, "the body must be a JSON object");
 		return RVK_EINVAL;
+	}
+	bool bad_env;
+	rvk_events_opts_t env_opts = *opts;
+	json_t *env = unwrap(root, &env_opts.default_at, err, errlen, &bad_env);
+	if (bad_env)
+		return RVK_EINVAL;
+	if (env != NULL) {
+		rvk_result_t r = rvk_events_from_json(env, &env_opts, revs, n, err, errlen);
+		json_decref(env);
+		return r;
 	}
 	const json_t *list = json_object_get(root, "events");
 	size_t count = 1;

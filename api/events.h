@@ -31,6 +31,7 @@
 #ifndef RVK_API_EVENTS_H
 #define RVK_API_EVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,16 @@ typedef struct rvk_events_opts {
 	int64_t default_at;              /* `at` of events that have none */
 	rvk_source_t source;             /* written into every revocation */
 } rvk_events_opts_t;
+
+/*
+ * The Standard Webhooks envelope is accepted too: {"type": "...",
+ * "timestamp": "<RFC 3339>", "data": {...}} is the one event made of data's
+ * members and the envelope's type, its timestamp the default `at`.
+ */
+
+/* Parses an RFC 3339 date-time ("2026-12-06T11:00:00.5Z", offsets allowed)
+ * into Unix seconds (fraction dropped). Returns: false when s is not one. */
+bool rvk_events_rfc3339(const char *s, int64_t *out);
 
 /*
  * Parses body (len bytes, need not be NUL-terminated) and validates it.

@@ -35,16 +35,31 @@ int_member(const json_t *o, const char *name, int64_t *out)
 
 /* Returns: NULL or the 400 message; *out on NULL. */
 static const char *
-check(const rvk_jws_t *j, const rvk_issuers_t *issuers,
+check(const rvk_jws_t *j, rvk_keycloak_action_t kind, const rvk_issuers_t *issuers,
       const rvk_policy_t *policy, int64_t now, rvk_keycloak_push_t *out)
 {
 	const json_t *action = json_object_get(j->payload, "action");
 	const json_t *resource = json_object_get(j->payload, "resource");
 	int64_t nb = 0, expiration = 0;
 	const rvk_issuer_t *is = NULL;
-	if (!json_is_string(action) ||
-	    strcmp(json_string_value(action), "PUSH_NOT_BEFORE") != 0)
-		return "action is not PUSH_NOT_BEFORE";
+	const char *want = kind == RVK_KEYCLOAK_LOGOUT ? "LOGOUT" : "PUSH_NOT_BEFORE";
+	if (!json_is_string(action) || strcmp(json_string_value(action), want) != 0)
+		return kind == RVK_KEYCLOAK_LOGOUT ? "action is not LOGOUT"
+		                                   : "action is not PUSH_NOT_BEFORE";
+	/* LogoutAction: adapterSessionIds, Keycloak's own adapter session IDs
+	 * (not sids), null or an array of strings; counted, never used. */
+	size_t n_adapter = 0;
+	if (kind == RVK_KEYCLOAK_LOGOUT) {
+		const json_t *ids = json_object_get(j->payload, "adapterSessionIds");
+		if (ids != NULL && !json_is_null(ids)) {
+			if (!json_is_array(ids))
+				return "adapterSessionIds is not an array";
+			for (size_t i = 0; i < json_array_size(ids); i++)
+				if (!json_is_string(json_array_get(ids, i)))
+					return "adapterSessionIds holds a non-string";
+			n_adapter = json_array_size(ids);
+		}
+	}
 	if (!json_is_string(resource) ||
 	    !(is = issuer_for(issuers, json_string_value(resource))))
 		return "resource names no issuer's backchannel_client_id";
@@ -66,6 +81,7 @@ check(const rvk_jws_t *j, const rvk_issuers_t *issuers,
 		return "notBefore is in the future";
 	out->issuer = is;
 	out->not_before = nb;
+	out->n_adapter_sessions = n_adapter;
 	out->remember_until = expiration > INT64_MAX - policy->leeway
 		? INT64_MAX : expiration + policy->leeway;
 	/* Keycloak gives every action a fresh `id`; a push without one is
@@ -101,6 +117,15 @@ rvk_keycloak_push_check(const char *body, size_t len,
                         const rvk_policy_t *policy, int64_t now,
                         rvk_keycloak_push_t *out)
 {
+	return rvk_keycloak_action_check(body, len, RVK_KEYCLOAK_PUSH, issuers, policy,
+	                                 now, out);
+}
+
+const char *
+rvk_keycloak_action_check(const char *body, size_t len, rvk_keycloak_action_t kind,
+                          const rvk_issuers_t *issuers, const rvk_policy_t *policy,
+                          int64_t now, rvk_keycloak_push_t *out)
+{
 	while (len && (body[len - 1] == '\n' || body[len - 1] == '\r' ||
 	               body[len - 1] == ' '))
 		len--;
@@ -108,7 +133,7 @@ rvk_keycloak_push_check(const char *body, size_t len,
 	rvk_reason_t r = rvk_jws_parse(body, len, policy->max_token_bytes, &j);
 	if (r != RVK_REASON_OK)
 		return r == RVK_REASON_TOO_LARGE ? "token too large" : "malformed token";
-	const char *why = check(&j, issuers, policy, now, out);
+	const char *why = check(&j, kind, issuers, policy, now, out);
 	rvk_jws_fini(&j);
 	return why;
 }

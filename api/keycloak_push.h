@@ -28,7 +28,17 @@ typedef struct rvk_keycloak_push {
 	 * until expiration + leeway (saturated). */
 	char replay_id[2 * 32 + 1];
 	int64_t remember_until;
+	size_t n_adapter_sessions;   /* LogoutAction: adapterSessionIds (logged) */
 } rvk_keycloak_push_t;
+
+/* Which admin action a body must be: Keycloak's PushNotBeforeAction
+ * (POST /k_push_not_before) or LogoutAction (POST /k_logout, "Sign out all
+ * active sessions"). Both are AdminActions: id, expiration, resource,
+ * action, notBefore; a LogoutAction adds adapterSessionIds. */
+typedef enum rvk_keycloak_action {
+	RVK_KEYCLOAK_PUSH = 0,
+	RVK_KEYCLOAK_LOGOUT,
+} rvk_keycloak_action_t;
 
 /*
  * Parses and checks a push body (len bytes, trailing CR/LF/space ignored):
@@ -44,5 +54,16 @@ const char *rvk_keycloak_push_check(const char *body, size_t len,
                                     const rvk_issuers_t *issuers,
                                     const rvk_policy_t *policy, int64_t now,
                                     rvk_keycloak_push_t *out);
+
+/*
+ * As rvk_keycloak_push_check for either action: the payload's action must
+ * be kind's ("PUSH_NOT_BEFORE" or "LOGOUT"); a LogoutAction's
+ * adapterSessionIds, if present and not null, must be an array of strings.
+ */
+const char *rvk_keycloak_action_check(const char *body, size_t len,
+                                      rvk_keycloak_action_t kind,
+                                      const rvk_issuers_t *issuers,
+                                      const rvk_policy_t *policy, int64_t now,
+                                      rvk_keycloak_push_t *out);
 
 #endif

@@ -59,11 +59,17 @@ check_claims(const rvk_issuer_t *issuer, const rvk_policy_t *policy,
 	if (!aud_matches(issuer, j))
 		return RVK_REASON_BAD_AUDIENCE;
 	/* A logout token or SET carries `events`, an ID token a `nonce`: none
-	 * of them is an access token, whatever their typ says. */
+	 * of them is an access token, whatever their typ says. An issuer with
+	 * allow_nonce (Keycloak up to 24 copies the client's nonce into access
+	 * tokens) has audiences, which still keep its ID tokens (aud: the
+	 * client) out. */
 	if ((j->typ != NULL && !rvk_issuer_accepts_typ(issuer, j->typ, strlen(j->typ)))
-	    || j->has_events || j->has_nonce)
+	    || j->has_events
+	    || (!issuer->allow_nonce && j->has_nonce))
 		return RVK_REASON_WRONG_TYPE;
-	if (policy->require_jti && j->jti == NULL)
+	bool require_jti = issuer->require_jti < 0 ? policy->require_jti
+	                                           : issuer->require_jti != 0;
+	if (require_jti && j->jti == NULL)
 		return RVK_REASON_MISSING_JTI;
 	/* The token ID is what RFC 7009 revokes: 1 to 255 bytes (base/id.h),
 	 * "" included in what is malformed. */
@@ -98,6 +104,15 @@ verify(const rvk_issuers_t *issuers, const rvk_policy_t *policy,
 	else
 		r = rvk_jws_verify(&j, issuer, &key);
 	bool sig = r == RVK_REASON_OK;
+	if (r == RVK_REASON_OK && issuer->jti_claim != NULL) {
+		/* The issuer's token ID claim stands for jti everywhere after
+		 * this (step 6, X-Auth-Token-Id, RFC 7009, introspection). */
+		json_t *id = json_object_get(rvk_jws_payload(&j), issuer->jti_claim);
+		if (id != NULL && !json_is_string(id))
+			r = RVK_REASON_MALFORMED;
+		else
+			j.jti = id ? json_string_value(id) : NULL;
+	}
 	if (r == RVK_REASON_OK)
 		r = check_claims(issuer, policy, &j, now);
 	if (r != RVK_REASON_OK && !(sig && signed_ok)) {

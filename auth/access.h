@@ -11,7 +11,10 @@
  * max_token_lifetime (token lifetime too long), aud contains one of the
  * issuer's audiences when it has any (invalid audience), typ among the
  * issuer's token_types and no `events` or `nonce` claim (wrong token type),
- * jti present unless require_jti is false (missing jti).
+ * jti present unless require_jti is false (missing jti). `nonce` is allowed
+ * on an issuer with allow_nonce; the issuer's require_jti, when set, wins
+ * over the policy's; with a jti_claim ("uti") that claim is the token's jti
+ * (a non-string one: malformed token).
  *
  * Threads: rvk_access_verify inside an RCU read section; the result belongs
  * to the calling thread.

@@ -13,6 +13,7 @@ rvk_issuer_new(const char *iss)
 	rvk_issuer_t *issuer = rvk_calloc(1, sizeof(*issuer));
 	issuer->iss = rvk_strdup(iss);
 	issuer->keyring = rvk_keyring_new(NULL, 0);
+	issuer->require_jti = -1;
 	return issuer;
 }
 
@@ -33,6 +34,7 @@ rvk_issuer_free(rvk_issuer_t *issuer)
 	free_strv(issuer->audiences, issuer->n_audiences);
 	free_strv(issuer->token_types, issuer->n_token_types);
 	free(issuer->backchannel_client_id);
+	free(issuer->jti_claim);
 	rvk_keyring_free(issuer->keyring);
 	free(issuer);
 }

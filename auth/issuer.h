@@ -29,6 +29,10 @@ typedef struct rvk_issuer {
 	                               * {"JWT", "at+jwt"} */
 	size_t n_token_types;
 	char *backchannel_client_id;  /* owned, may be NULL */
+	bool allow_nonce;             /* access tokens may carry `nonce` (config
+	                               * requires audiences then) */
+	int require_jti;              /* -1: the policy's; 0, 1: this issuer's */
+	char *jti_claim;              /* owned; NULL: "jti" (Entra ID: "uti") */
 	rvk_keyring_t *keyring;       /* RCU-protected; never NULL once built */
 } rvk_issuer_t;
 

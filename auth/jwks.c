@@ -2,7 +2,7 @@
  * jwks.c - JWK Set and discovery documents to keys (see jwks.h).
  *
  * Keys are built with EVP_PKEY_fromdata from the decoded members (about
- * 6 us for RSA, 16 us for EC; DECISIONS D10), never by a round trip
+ * 6 us for RSA, 16 us for EC; DECISIONS D10; OKP from its raw "x"), never by a round trip
  * through PEM. The size and curve rules of key.c apply on top
  * (rvk_key_from_pkey), so a JWK can never yield a key that a PEM file could
  * not.
@@ -32,7 +32,8 @@
 #define MAX_RSA_BYTES 2048
 #define MAX_RSA_E_BYTES 16
 
-static const rvk_alg_t rsa_algs[] = { RVK_ALG_RS256, RVK_ALG_RS384, RVK_ALG_RS512 };
+static const rvk_alg_t rsa_algs[] = { RVK_ALG_RS256, RVK_ALG_RS384, RVK_ALG_RS512,
+                                      RVK_ALG_PS256, RVK_ALG_PS384, RVK_ALG_PS512 };
 
 struct curve {
 	const char *crv;    /* JWK name */
@@ -45,6 +46,13 @@ static const struct curve curves[] = {
 	{ "P-256", "prime256v1", 32, RVK_ALG_ES256 },
 	{ "P-384", "secp384r1", 48, RVK_ALG_ES384 },
 	{ "P-521", "secp521r1", 66, RVK_ALG_ES512 },
+};
+
+/* RFC 8037 §2: OKP signature curves ("x" is the raw public key). X25519 and
+ * X448 are key-agreement curves and never taken. */
+static const struct curve okp_curves[] = {
+	{ "Ed25519", "ED25519", 32, RVK_ALG_EDDSA },
+	{ "Ed448", "ED448", 57, RVK_ALG_EDDSA },
 };
 
 static void
@@ -191,6 +199,37 @@ ec_pkey(json_t *jwk, const struct curve **cv, char *why, size_t whylen)
 	return pkey;
 }
 
+static EVP_PKEY *
+okp_pkey(json_t *jwk, const struct curve **cv, char *why, size_t whylen)
+{
+	const char *crv = json_string_value(json_object_get(jwk, "crv"));
+	*cv = NULL;
+	for (size_t i = 0; crv && i < RVK_ARRAY_LEN(okp_curves); i++)
+		if (strcmp(okp_curves[i].crv, crv) == 0)
+			*cv = &okp_curves[i];
+	if (*cv == NULL) {
+		seterr(why, whylen, "%s", "crv is not Ed25519 or Ed448");
+		return NULL;
+	}
+	size_t f = (*cv)->field, xlen = 0;
+	const char *bad = NULL;
+	unsigned char *x = member_b64(jwk, "x", f, &xlen, &bad);
+	if (x == NULL || xlen != f) {
+		free(x);
+		seterr(why, whylen, "x: %s", x ? "wrong length for the curve" : bad);
+		return NULL;
+	}
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, x, f),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_PKEY *pkey = pkey_fromdata((*cv)->group, params);
+	free(x);
+	if (pkey == NULL)
+		seterr(why, whylen, "%s", "not a valid public key on the curve");
+	return pkey;
+}
+
 static bool
 has_private_members(json_t *jwk)
 {
@@ -307,7 +346,7 @@ jwk_algs(json_t *jwk, bool rsa, const struct curve *cv, rvk_algset_t allowed,
 	json_t *a = json_object_get(jwk, "alg");
 	if (a == NULL) {
 		if ((mine & allowed) == 0)
-			*why = rsa ? "the issuer allows no RS algorithm"
+			*why = rsa ? "the issuer allows no RS or PS algorithm"
 			           : "the issuer does not allow the algorithm of this curve";
 		return mine & allowed;
 	}
@@ -363,8 +402,9 @@ take_jwk(struct acc *a, size_t index, json_t *jwk, rvk_algset_t allowed)
 		return;
 	}
 	bool rsa = strcmp(kty, "RSA") == 0;
-	if (!rsa && strcmp(kty, "EC") != 0) {
-		skip(a, index, kid, "%s", "kty is not RSA or EC");
+	bool okp = strcmp(kty, "OKP") == 0;
+	if (!rsa && !okp && strcmp(kty, "EC") != 0) {
+		skip(a, index, kid, "%s", "kty is not RSA, EC or OKP");
 		return;
 	}
 	const char *why = check_use(jwk);
@@ -379,6 +419,8 @@ take_jwk(struct acc *a, size_t index, json_t *jwk, rvk_algset_t allowed)
 	const struct curve *cv = NULL;
 	if (rsa)
 		pkey = rsa_pkey(jwk, whybuf, sizeof(whybuf));
+	else if (okp)
+		pkey = okp_pkey(jwk, &cv, whybuf, sizeof(whybuf));
 	else
 		pkey = ec_pkey(jwk, &cv, whybuf, sizeof(whybuf));
 	if (pkey == NULL) {
@@ -608,9 +650,11 @@ rvk_jwks_thumbprint(const char *jwk, size_t len, char out[44])
 	 * no whitespace. */
 	static const char *const rsa_m[] = { "e", "kty", "n", NULL };
 	static const char *const ec_m[] = { "crv", "kty", "x", "y", NULL };
+	static const char *const okp_m[] = { "crv", "kty", "x", NULL }; /* RFC 8037 §2 */
 	const char *const *m = kty == NULL ? NULL
 	                     : strcmp(kty, "RSA") == 0 ? rsa_m
-	                     : strcmp(kty, "EC") == 0 ? ec_m : NULL;
+	                     : strcmp(kty, "EC") == 0 ? ec_m
+	                     : strcmp(kty, "OKP") == 0 ? okp_m : NULL;
 	rvk_result_t r = RVK_EINVAL;
 	rvk_buf_t b = RVK_BUF_INIT;
 	if (m == NULL)

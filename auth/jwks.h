@@ -6,14 +6,15 @@
  * Design: every JWK is judged alone. A usable one becomes one rvk_key_t per
  * algorithm it may serve: its own `alg` when it has one (which must be in
  * the issuer's allow-list and fit its type and curve), else every algorithm
- * of its type the issuer allows (RS256/384/512 for RSA; ES256, ES384, ES512
- * for P-256, P-384, P-521). The keys of one JWK share its kid; the keyring
+ * of its type the issuer allows (RS256/384/512 and PS256/384/512 for RSA;
+ * ES256, ES384, ES512 for P-256, P-384, P-521; EdDSA for OKP). The keys of one JWK share its kid; the keyring
  * picks the one pinned to the token's alg (keyring.h). A JWK that is
  * malformed or not for signatures is skipped with a reason, never fatal:
  * one bad key in an IdP's document must not take the others down.
  *
- * Taken: kty RSA (n, e; at least 2048 bits) and EC (crv P-256/384/521, x and
- * y of exactly the field size, on the curve), `use` absent or "sig",
+ * Taken: kty RSA (n, e; at least 2048 bits), EC (crv P-256/384/521, x and
+ * y of exactly the field size, on the curve) and OKP (RFC 8037: crv Ed25519
+ * or Ed448, x of exactly the key size), `use` absent or "sig",
  * `key_ops` absent or containing "verify". Never taken: kty oct (a shared
  * secret has no business in a public document), a JWK carrying private
  * members (d, p, q, ...), a second JWK with the same (kid, alg).

@@ -25,7 +25,9 @@
  * same check: the provider's digest-verify final computes the digest and
  * calls the very function EVP_PKEY_verify calls (rsa_verify, ecdsa_verify
  * in OpenSSL 3's default provider), so padding, DigestInfo and DER checks
- * are unchanged.
+ * are unchanged. PS* take the same path with PSS padding (salt = hash
+ * length, MGF1 with the same hash; RFC 7518 §3.5). EdDSA (RFC 8037) has no
+ * separate digest: one EVP_DigestVerify per call over the signing input.
  */
 /* SHA256_Init/Update/Final and friends are deprecated in OpenSSL 3 but
  * still shipped; they are its only SHA-2 entry points that allocate
@@ -67,8 +69,8 @@ struct rvk_key {
 	char *kid;            /* owned, NULL when the key has none */
 	rvk_alg_t alg;
 	uint64_t load_id;
-	EVP_PKEY *pkey;       /* RS*, ES* */
-	struct vpool *pool;   /* RS*, ES*: the key is const to its users, the
+	EVP_PKEY *pkey;       /* RS*, PS*, ES*, EdDSA */
+	struct vpool *pool;   /* RS*, PS*, ES*: the key is const to its users, the
 	                       * pool is not (it has its own lock) */
 	struct hmac_state *hmac;  /* HS*: the pad states, owned */
 };
@@ -85,10 +87,13 @@ md_name(rvk_alg_t alg)
 {
 	switch (alg) {
 	case RVK_ALG_HS256: case RVK_ALG_RS256: case RVK_ALG_ES256:
+	case RVK_ALG_PS256:
 		return "SHA256";
 	case RVK_ALG_HS384: case RVK_ALG_RS384: case RVK_ALG_ES384:
+	case RVK_ALG_PS384:
 		return "SHA384";
 	case RVK_ALG_HS512: case RVK_ALG_RS512: case RVK_ALG_ES512:
+	case RVK_ALG_PS512:
 		return "SHA512";
 	default:
 		RVK_UNREACHABLE();
@@ -100,10 +105,13 @@ md_of(rvk_alg_t alg)
 {
 	switch (alg) {
 	case RVK_ALG_HS256: case RVK_ALG_RS256: case RVK_ALG_ES256:
+	case RVK_ALG_PS256:
 		return EVP_sha256();
 	case RVK_ALG_HS384: case RVK_ALG_RS384: case RVK_ALG_ES384:
+	case RVK_ALG_PS384:
 		return EVP_sha384();
 	case RVK_ALG_HS512: case RVK_ALG_RS512: case RVK_ALG_ES512:
+	case RVK_ALG_PS512:
 		return EVP_sha512();
 	default:
 		RVK_UNREACHABLE();
@@ -150,10 +158,18 @@ vctx_new(EVP_PKEY *pkey, rvk_alg_t alg)
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 	if (c == NULL)
 		return NULL;
+	/* PS*: RFC 7518 §3.5, MGF1 with the same hash (OpenSSL's default
+	 * once the signature digest is set) and a salt as long as the hash;
+	 * any other salt length is refused, as the RFC requires. */
 	if (EVP_PKEY_verify_init(c) != 1
 	    || (rvk_alg_is_rsa(alg)
-	        && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) != 1)
-	    || EVP_PKEY_CTX_set_signature_md(c, md_of(alg)) != 1) {
+	        && EVP_PKEY_CTX_set_rsa_padding(c, rvk_alg_is_pss(alg)
+	                                        ? RSA_PKCS1_PSS_PADDING
+	                                        : RSA_PKCS1_PADDING) != 1)
+	    || EVP_PKEY_CTX_set_signature_md(c, md_of(alg)) != 1
+	    || (rvk_alg_is_pss(alg)
+	        && (EVP_PKEY_CTX_set_rsa_mgf1_md(c, md_of(alg)) != 1
+	            || EVP_PKEY_CTX_set_rsa_pss_saltlen(c, RSA_PSS_SALTLEN_DIGEST) != 1))) {
 		EVP_PKEY_CTX_free(c);
 		return NULL;
 	}
@@ -216,6 +232,12 @@ fail(char *err, size_t errlen, const char *msg, const char *arg)
 static rvk_result_t
 check_pkey(rvk_alg_t alg, EVP_PKEY *pkey, char *err, size_t errlen)
 {
+	if (rvk_alg_is_eddsa(alg)) {
+		int id = EVP_PKEY_get_base_id(pkey);
+		if (id != EVP_PKEY_ED25519 && id != EVP_PKEY_ED448)
+			return fail(err, errlen, "%s", "not an Ed25519 or Ed448 key (EdDSA)");
+		return RVK_OK;
+	}
 	if (rvk_alg_is_rsa(alg)) {
 		/* EVP_PKEY_RSA only: an RSA-PSS key would change the padding. */
 		if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
@@ -242,10 +264,18 @@ rvk_key_from_pkey(const char *kid, rvk_alg_t alg, EVP_PKEY *pkey,
                   rvk_key_t **out, char *err, size_t errlen)
 {
 	RVK_REQUIRE(pkey != NULL && out != NULL);
-	RVK_REQUIRE(rvk_alg_is_rsa(alg) || rvk_alg_is_ec(alg));
+	RVK_REQUIRE(!rvk_alg_is_hmac(alg));
 	rvk_result_t r = check_pkey(alg, pkey, err, errlen);
 	if (r != RVK_OK)
 		return r;
+	if (rvk_alg_is_eddsa(alg)) {
+		/* EdDSA hashes inside the signature scheme: no digest context to
+		 * keep ready, each verify makes its own (rvk_key_verify). */
+		rvk_key_t *key = key_new(kid, alg);
+		key->pkey = pkey;
+		*out = key;
+		return RVK_OK;
+	}
 	/* One context now: a key OpenSSL cannot verify with is refused at
 	 * load, and the first request finds a context ready. */
 	EVP_PKEY_CTX *c = vctx_new(pkey, alg);
@@ -264,7 +294,7 @@ rvk_key_from_pem(const char *kid, rvk_alg_t alg, const char *pem,
                  size_t pem_len, rvk_key_t **out, char *err, size_t errlen)
 {
 	RVK_REQUIRE(pem != NULL && out != NULL);
-	RVK_REQUIRE(rvk_alg_is_rsa(alg) || rvk_alg_is_ec(alg));
+	RVK_REQUIRE(!rvk_alg_is_hmac(alg));
 	if (pem_len > INT_MAX)
 		return fail(err, errlen, "%s", "PEM too large");
 	BIO *bio = BIO_new_mem_buf(pem, (int)pem_len);
@@ -438,7 +468,8 @@ rvk_key_dup(const rvk_key_t *key)
 	if (key->pkey != NULL) {
 		RVK_REQUIRE(EVP_PKEY_up_ref(key->pkey) == 1);
 		copy->pkey = key->pkey;
-		copy->pool = vpool_new();   /* filled on first use */
+		if (!rvk_alg_is_eddsa(key->alg))
+			copy->pool = vpool_new();   /* filled on first use */
 	}
 	if (key->hmac != NULL) {
 		copy->hmac = rvk_malloc(sizeof(*copy->hmac));
@@ -487,6 +518,24 @@ verify_hmac(const rvk_key_t *key, const unsigned char *input, size_t input_len,
 	/* The length is public (it is the digest size); the bytes are not. */
 	bool ok = sig_len == mac_len && CRYPTO_memcmp(mac, sig, mac_len) == 0;
 	OPENSSL_cleanse(mac, sizeof(mac));
+	return ok;
+}
+
+/* EdDSA (RFC 8037 §3.1): pure Ed25519 or Ed448 over the signing input, one
+ * EVP_MD_CTX per call (a shared EVP_PKEY is read-only). */
+static bool
+verify_eddsa(const rvk_key_t *key, const unsigned char *input,
+             size_t input_len, const unsigned char *sig, size_t sig_len)
+{
+	size_t want = EVP_PKEY_get_base_id(key->pkey) == EVP_PKEY_ED25519 ? 64 : 114;
+	if (sig_len != want)
+		return false;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (ctx == NULL)
+		return false;
+	bool ok = EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1
+	          && EVP_DigestVerify(ctx, sig, sig_len, input, input_len) == 1;
+	EVP_MD_CTX_free(ctx);
 	return ok;
 }
 
@@ -546,21 +595,21 @@ digest_of(rvk_alg_t alg, const unsigned char *in, size_t n,
           unsigned char out[SHA512_DIGEST_LENGTH])
 {
 	switch (alg) {
-	case RVK_ALG_RS256: case RVK_ALG_ES256: {
+	case RVK_ALG_RS256: case RVK_ALG_ES256: case RVK_ALG_PS256: {
 		SHA256_CTX c;
 		SHA256_Init(&c);
 		SHA256_Update(&c, in, n);
 		SHA256_Final(out, &c);
 		return SHA256_DIGEST_LENGTH;
 	}
-	case RVK_ALG_RS384: case RVK_ALG_ES384: {
+	case RVK_ALG_RS384: case RVK_ALG_ES384: case RVK_ALG_PS384: {
 		SHA512_CTX c;
 		SHA384_Init(&c);
 		SHA384_Update(&c, in, n);
 		SHA384_Final(out, &c);
 		return SHA384_DIGEST_LENGTH;
 	}
-	case RVK_ALG_RS512: case RVK_ALG_ES512: {
+	case RVK_ALG_RS512: case RVK_ALG_ES512: case RVK_ALG_PS512: {
 		SHA512_CTX c;
 		SHA512_Init(&c);
 		SHA512_Update(&c, in, n);
@@ -581,6 +630,8 @@ rvk_key_verify(const rvk_key_t *key, const unsigned char *input,
 		return false;
 	if (rvk_alg_is_hmac(key->alg))
 		return verify_hmac(key, input, input_len, sig, sig_len);
+	if (rvk_alg_is_eddsa(key->alg))
+		return verify_eddsa(key, input, input_len, sig, sig_len);
 
 	unsigned char der[ECDSA_DER_MAX];
 	const unsigned char *s = sig;

@@ -2,9 +2,10 @@
  * key.h - one verification key, parsed once, its algorithm pinned.
  *
  * A key is immutable after creation: a kid (or none), exactly one algorithm,
- * and either an OpenSSL EVP_PKEY (RS*, ES*) or an HMAC secret (HS*). Public
- * keys and secrets never share a lookup path: a key made from a PEM can only
- * verify RS* or ES* signatures, a key made from a secret only HS*. This is
+ * and either an OpenSSL EVP_PKEY (RS*, PS*, ES*, EdDSA) or an HMAC secret
+ * (HS*). Public keys and secrets never share a lookup path: a key made from
+ * a PEM can only verify RS*, PS*, ES* or EdDSA signatures, a key made from a
+ * secret only HS*. This is
  * what makes `none` and HS/RS confusion impossible (REFERENCE §3 step 3).
  *
  * Every key gets a process-unique load_id when it is made; a verified-token
@@ -35,7 +36,8 @@ typedef struct rvk_key rvk_key_t;
 
 /*
  * Makes a key from a PEM SubjectPublicKeyInfo ("-----BEGIN PUBLIC KEY-----").
- * Requires: alg is RS* or ES*; kid may be NULL (copied).
+ * Requires: alg is not HS*; kid may be NULL (copied). RS* and PS* want an
+ * RSA key, ES* the curve it names, EdDSA an Ed25519 or Ed448 key.
  * Returns: RVK_OK and *out (owned by the caller); RVK_EINVAL with a message
  * in err (e.g. "RSA key shorter than 2048 bits", "not an EC P-256 key").
  */

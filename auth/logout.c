@@ -31,8 +31,11 @@ rvk_logout_check(const rvk_jws_t *jws, const char *client_id, int64_t leeway,
 		const char *t = jws->typ;
 		if (strncasecmp(t, "application/", 12) == 0)
 			t += 12;
-		if (strcasecmp(t, "logout+jwt") != 0)
-			return no(desc, desclen, "typ is not logout+jwt");
+		/* JWT: Keycloak up to 24, Authentik and older Duende. What tells a
+		 * logout token from an ID or access token is its `events` member
+		 * and the absence of `nonce`, both checked below. */
+		if (strcasecmp(t, "logout+jwt") != 0 && strcasecmp(t, "JWT") != 0)
+			return no(desc, desclen, "typ is not logout+jwt or JWT");
 	}
 	if (!client_id || !rvk_jws_aud_contains(jws, client_id))
 		return no(desc, desclen,

@@ -4,7 +4,7 @@
  * found its issuer and verified its signature (jws.h steps 3-4).
  *
  * Rules, in this order (the first that fails is the message):
- *   typ, if present, is "logout+jwt" (case-insensitive, "application/"
+ *   typ, if present, is "logout+jwt" or "JWT" (case-insensitive, "application/"
  *   prefix allowed); aud (string or array) contains the issuer's
  *   backchannel_client_id; iat present and not more than leeway in the
  *   future; jti present; exp, if present, not passed (with leeway); without

@@ -242,6 +242,10 @@ rvk_set_check(const rvk_jws_t *jws, const char *audience, int64_t leeway,
 				return fail(RVK_SET_INVALID_REQUEST, desc, desclen,
 				            "event_timestamp is not a number of seconds");
 			a.at = json_integer_value(ts);
+			/* Above 10^11 (the year 5138 in seconds) it is milliseconds:
+			 * early SSF drafts and some transmitters send those. */
+			if (a.at > 100000000000LL)
+				a.at /= 1000;
 			if (a.at > now + leeway)
 				return fail(RVK_SET_INVALID_REQUEST, desc, desclen,
 				            "event_timestamp is in the future");

@@ -496,6 +496,30 @@ check_token_types(struct ctx *c, const char *path, const struct item *it, void *
 }
 
 static rvk_result_t
+check_jti_claim(struct ctx *c, const char *path, const struct item *it, void *obj)
+{
+	const char *s = str_at(obj, it);
+	if (s && (s[0] == '\0' || strlen(s) > 255))
+		return fail(c, path, "must be a claim name of 1 to 255 bytes");
+	return RVK_OK;
+}
+
+/* An issuer's require_jti: true, false, or null/absent (the top-level
+ * require_jti; stored as -1). */
+static rvk_result_t
+parse_tristate(struct ctx *c, const char *path, json_t *v, void *field)
+{
+	int *out = field;
+	if (json_is_null(v))
+		*out = -1;
+	else if (json_is_boolean(v))
+		*out = json_is_true(v) ? 1 : 0;
+	else
+		return fail(c, path, "must be true or false");
+	return RVK_OK;
+}
+
+static rvk_result_t
 check_client_id(struct ctx *c, const char *path, const struct item *it, void *obj)
 {
 	if (strchr(str_at(obj, it), ':'))
@@ -573,6 +597,13 @@ elem_issuer(struct ctx *c, const char *path, void *arr, size_t i)
 	rvk_config_issuer_t *v = arr, *is = &v[i];
 	if (!is->jwks_uri && !is->discovery && is->n_keys == 0)
 		return fail(c, path, "needs jwks_uri, discovery: true, or keys");
+	/* Without audiences the issuer's ID tokens (aud: the client, nonce:
+	 * the login's) would pass as access tokens. */
+	if (is->allow_nonce && is->n_audiences == 0) {
+		char p[256];
+		sub(p, sizeof(p), path, "allow_nonce");
+		return fail(c, p, "needs this issuer's audiences (so that its ID tokens stay refused)");
+	}
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(v[j].issuer, is->issuer) == 0)
 			return fail(c, path, "duplicate issuer \"%s\"", is->issuer);
@@ -602,6 +633,9 @@ static const struct item issuer_items[] = {
 	ROW_STRV(I, "token_types", token_types, n_token_types, "[\"JWT\", \"at+jwt\"]",
 	         check_token_types),
 	ROW_STR(I, "backchannel_client_id", backchannel_client_id, F_NULLABLE, NULL, NULL),
+	ROW_BOOL(I, "allow_nonce", allow_nonce, NULL),
+	ROW_CUSTOM(I, "require_jti", require_jti, 0, parse_tristate, "null"),
+	ROW_STR(I, "jti_claim", jti_claim, F_NULLABLE, NULL, check_jti_claim),
 	ROW_ARRAY(I, "keys", keys, n_keys, rvk_config_key_t, key_items, elem_key),
 	ROW_END
 };

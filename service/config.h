@@ -45,6 +45,9 @@ typedef struct rvk_config_issuer {
 	char **token_types;
 	size_t n_token_types;
 	char *backchannel_client_id;
+	bool allow_nonce;
+	int require_jti;     /* -1: absent (the top-level require_jti) */
+	char *jti_claim;     /* NULL: "jti" */
 } rvk_config_issuer_t;
 
 typedef struct rvk_config_pair {

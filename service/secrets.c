@@ -102,6 +102,11 @@ rvk_secrets_load_issuers(const rvk_config_t *cfg, rvk_issuers_t **out,
 			is->token_types[j] = rvk_strdup(ci->token_types[j]);
 		if (ci->backchannel_client_id)
 			is->backchannel_client_id = rvk_strdup(ci->backchannel_client_id);
+		is->allow_nonce = ci->allow_nonce;
+		is->require_jti = ci->require_jti;
+		/* "jti" itself needs no second look-up. */
+		if (ci->jti_claim && strcmp(ci->jti_claim, "jti") != 0)
+			is->jti_claim = rvk_strdup(ci->jti_claim);
 		rvk_key_t **keys = rvk_calloc(ci->n_keys ? ci->n_keys : 1, sizeof(rvk_key_t *));
 		for (size_t k = 0; k < ci->n_keys; k++) {
 			if (load_key(cfg, i, k, &keys[k], err, errlen) != RVK_OK) {

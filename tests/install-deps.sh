@@ -25,3 +25,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# tests/interop: the real libraries of the identity ecosystem (test-only npm
+# packages, exact versions pinned in tests/interop/package-lock.json).
+if [ "${1:-}" != "--build-only" ]; then
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  here=$(cd "$(dirname "$0")" && pwd)
+  stamp="$here/interop/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || ! cmp -s "$here/interop/package-lock.json" "$here/interop/.installed-lock.json"; then
+    (cd "$here/interop" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) &&
+      cp "$here/interop/package-lock.json" "$here/interop/.installed-lock.json"
+  fi
+fi

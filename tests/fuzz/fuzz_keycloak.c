@@ -69,15 +69,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		body = minted;
 		len = strlen(minted);
 	}
-	rvk_keycloak_push_t push = { 0 };
-	const char *why = rvk_keycloak_push_check(body, len, &issuers, &policy, NOW,
-	                                          &push);
-	if (why) {
-		RVK_REQUIRE(why[0] != '\0' && push.issuer == NULL);
-	} else {
-		RVK_REQUIRE(push.issuer == issuers.v[0]);
-		RVK_REQUIRE(push.not_before >= 0 && push.not_before <= NOW + policy.leeway);
+	/* Both of Keycloak's admin actions: the push (/k_push_not_before) and
+	 * LogoutAction (/k_logout). A body is at most one of them. */
+	int good = 0;
+	for (int kind = RVK_KEYCLOAK_PUSH; kind <= RVK_KEYCLOAK_LOGOUT; kind++) {
+		rvk_keycloak_push_t push = { 0 };
+		const char *why = rvk_keycloak_action_check(body, len, (rvk_keycloak_action_t)kind,
+		                                            &issuers, &policy, NOW, &push);
+		if (why) {
+			RVK_REQUIRE(why[0] != '\0' && push.issuer == NULL);
+		} else {
+			good++;
+			RVK_REQUIRE(push.issuer == issuers.v[0]);
+			RVK_REQUIRE(push.not_before >= 0 && push.not_before <= NOW + policy.leeway);
+			RVK_REQUIRE(kind == RVK_KEYCLOAK_LOGOUT || push.n_adapter_sessions == 0);
+		}
 	}
+	RVK_REQUIRE(good <= 1);
 	free(minted);
 	return 0;
 }

@@ -83,6 +83,11 @@ keycloak = {
     "claims_negative": b"\x00" + j(dict(base, notBefore=-1)).encode(),
     "claims_wrong_action": b"\x00" + j(dict(base, action="LOGOUT")).encode(),
     "claims_string_nb": b"\x00" + j(dict(base, notBefore="1")).encode(),
+    # LogoutAction (/k_logout): adapterSessionIds null, a list, a bad list
+    "logout_action": push(dict(base, action="LOGOUT", adapterSessionIds=None)),
+    "logout_action_ids": push(dict(base, action="LOGOUT", adapterSessionIds=["a1", "a2"])),
+    "claims_logout_bad_ids": b"\x00" + j(dict(base, action="LOGOUT",
+                                              adapterSessionIds=["a", 1])).encode(),
 }
 for k, v in keycloak.items():
     write("fuzz_keycloak", k, v)

@@ -105,14 +105,24 @@ def test_every_validation_rule(intake_server, keys):
         mint_logout(keys, logout_claims(exp=now - 100, iat=now - 200)),
         mint_logout(keys, logout_claims(sid=None)),                    # neither
         mint_logout(keys, logout_claims(nonce="n")),
-        mint_logout(keys, logout_claims(), typ="JWT"),
         mint_logout(keys, logout_claims(), typ="at+jwt"),
+        mint_logout(keys, logout_claims(), typ="secevent+jwt"),
         mint_logout(keys, logout_claims(iss="https://unknown")),
         mint_logout(keys, logout_claims(iat=now + 3600, exp=now + 3700)),
         "not.a.jwt",
     ]
     for t in bad:
         assert_400(post(srv, {"logout_token": t}))
+
+
+def test_typ_jwt_is_a_logout_token(intake_server, keys):
+    # REFERENCE §5.3: Keycloak up to 24, Authentik and older Duende send
+    # typ JWT; events and no nonce are what make it a logout token.
+    srv = intake_server
+    r = post(srv, {"logout_token": mint_logout(keys, logout_claims(), typ="JWT")})
+    assert r.status_code == 200, r.text
+    r = post(srv, {"logout_token": mint_logout(keys, logout_claims(nonce="n"), typ="JWT")})
+    assert_400(r)
 
 
 def test_issuer_without_backchannel_client_id(intake_server, keys):

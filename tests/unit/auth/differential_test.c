@@ -26,10 +26,10 @@
 #include "tests/support/tap.h"
 #include "tests/unit/auth/keys.h"
 
-#define ALL_ALGS (RVK_ALGSET(RVK_ALG_COUNT) - 1)
+#define ALL_ALGS (RVK_ALGSET(RVK_ALG_LIBJWT_COUNT) - 1)
 #define ROUNDS 60
 
-static rvk_issuer_t *issuer_of[RVK_ALG_COUNT]; /* variant-0 key, no kid */
+static rvk_issuer_t *issuer_of[RVK_ALG_LIBJWT_COUNT]; /* variant-0 key, no kid */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t
@@ -160,7 +160,7 @@ compare(const char *token, rvk_alg_t key_alg, enum cls c, bool want)
 TAP_TEST(differential_signatures)
 {
 	for (int round = 0; round < ROUNDS; round++) {
-		for (int a = 0; a < RVK_ALG_COUNT; a++) {
+		for (int a = 0; a < RVK_ALG_LIBJWT_COUNT; a++) {
 			rvk_alg_t alg = (rvk_alg_t)a;
 			char claims[256];
 			snprintf(claims, sizeof(claims),
@@ -184,7 +184,7 @@ TAP_TEST(differential_signatures)
 			char *other = tk_mint(alg, 1, NULL, claims);
 			compare(other, alg, OTHER_KEY, false);
 			free(other);
-			rvk_alg_t b = (rvk_alg_t)((a + 1 + round % (RVK_ALG_COUNT - 1)) % RVK_ALG_COUNT);
+			rvk_alg_t b = (rvk_alg_t)((a + 1 + round % (RVK_ALG_LIBJWT_COUNT - 1)) % RVK_ALG_LIBJWT_COUNT);
 			char *signed_b = tk_mint(b, 0, NULL, claims);
 			char *swapped = reheader(signed_b, alg);
 			compare(swapped, alg, OTHER_ALG, false);
@@ -214,12 +214,12 @@ TAP_TEST(differential_signatures)
 	printf("# total %d compared (%d accepted by both), %d outside the subset\n",
 	       total, agreed_accept, outside);
 	TAP_CHECK(total >= 3000);
-	TAP_CHECK_INT(compared[VALID], ROUNDS * RVK_ALG_COUNT);
-	TAP_CHECK_INT(compared[OTHER_KEY], ROUNDS * RVK_ALG_COUNT);
-	TAP_CHECK_INT(agreed_accept, ROUNDS * (RVK_ALG_COUNT + 3));
-	TAP_CHECK(compared[TAMPER_SIG] == ROUNDS * RVK_ALG_COUNT);
-	TAP_CHECK(compared[TAMPER_PAYLOAD] == ROUNDS * RVK_ALG_COUNT);
-	TAP_CHECK(compared[TAMPER_HEADER] > ROUNDS * RVK_ALG_COUNT / 2);
+	TAP_CHECK_INT(compared[VALID], ROUNDS * RVK_ALG_LIBJWT_COUNT);
+	TAP_CHECK_INT(compared[OTHER_KEY], ROUNDS * RVK_ALG_LIBJWT_COUNT);
+	TAP_CHECK_INT(agreed_accept, ROUNDS * (RVK_ALG_LIBJWT_COUNT + 3));
+	TAP_CHECK(compared[TAMPER_SIG] == ROUNDS * RVK_ALG_LIBJWT_COUNT);
+	TAP_CHECK(compared[TAMPER_PAYLOAD] == ROUNDS * RVK_ALG_LIBJWT_COUNT);
+	TAP_CHECK(compared[TAMPER_HEADER] > ROUNDS * RVK_ALG_LIBJWT_COUNT / 2);
 }
 
 /* --- known differences outside the safe subset -------------------------- */
@@ -347,7 +347,7 @@ TAP_TEST(known_null_key)
 int
 main(void)
 {
-	for (int a = 0; a < RVK_ALG_COUNT; a++) {
+	for (int a = 0; a < RVK_ALG_LIBJWT_COUNT; a++) {
 		rvk_key_t *k = tk_key((rvk_alg_t)a, 0, NULL);
 		issuer_of[a] = tk_issuer("https://idp", ALL_ALGS, &k, 1);
 	}
@@ -356,7 +356,7 @@ main(void)
 	                           known_crit_duplicates_and_arrays,
 	                           known_es_padded_and_noncanonical_signatures,
 	                           known_null_key));
-	for (int a = 0; a < RVK_ALG_COUNT; a++)
+	for (int a = 0; a < RVK_ALG_LIBJWT_COUNT; a++)
 		rvk_issuer_free(issuer_of[a]);
 	return rc;
 }

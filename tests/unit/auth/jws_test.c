@@ -44,11 +44,15 @@ TAP_TEST(alg_names_are_exact)
 	TAP_CHECK(!rvk_alg_parse("None", 4, &a));
 	TAP_CHECK(!rvk_alg_parse("RS2560", 6, &a));
 	TAP_CHECK(!rvk_alg_parse("RS25", 4, &a));
-	TAP_CHECK(!rvk_alg_parse("PS256", 5, &a));
+	TAP_CHECK(rvk_alg_parse("PS256", 5, &a) && a == RVK_ALG_PS256);
+	TAP_CHECK(rvk_alg_parse("EdDSA", 5, &a) && a == RVK_ALG_EDDSA);
+	TAP_CHECK(!rvk_alg_parse("EDDSA", 5, &a));
+	TAP_CHECK(!rvk_alg_parse("Ed25519", 7, &a));
 	for (int i = 0; i < RVK_ALG_COUNT; i++) {
 		const char *n = rvk_alg_name((rvk_alg_t)i);
 		TAP_CHECK(rvk_alg_parse(n, strlen(n), &a) && a == (rvk_alg_t)i);
-		int kinds = rvk_alg_is_hmac(a) + rvk_alg_is_rsa(a) + rvk_alg_is_ec(a);
+		int kinds = rvk_alg_is_hmac(a) + rvk_alg_is_rsa(a) + rvk_alg_is_ec(a)
+		            + rvk_alg_is_eddsa(a);
 		TAP_CHECK_INT(kinds, 1);
 	}
 }

@@ -116,7 +116,8 @@ verify_minted(rvk_alg_t alg, int sign_variant, int key_variant, int tamper)
 
 TAP_TEST(verify_every_alg)
 {
-	for (int a = 0; a < RVK_ALG_COUNT; a++) {
+	/* libjwt's algorithms; PS* and EdDSA: tests/interop (jose signs). */
+	for (int a = 0; a < RVK_ALG_LIBJWT_COUNT; a++) {
 		if (!verify_minted((rvk_alg_t)a, 0, 0, 0))
 			TAP_FAIL_AT("%s: valid signature refused", rvk_alg_name((rvk_alg_t)a));
 		if (verify_minted((rvk_alg_t)a, 1, 0, 0))

@@ -59,6 +59,8 @@ TAP_TEST(session_and_subject)
 	                "\"iat\":1799999990,\"jti\":\"j\",\"sub\":\"u\"," EV), &lo));
 	TAP_CHECK(!lo.session);
 	TAP_CHECK_INT(lo.remember_until, 1799999990 + LIFETIME + 60);
+	/* typ JWT: Keycloak up to 24, Authentik (REFERENCE §5.3) */
+	TAP_CHECK(check("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", pay(OKM), NULL));
 	/* other members tolerated (Keycloak's revoke_offline_access) */
 	TAP_CHECK(check("{\"alg\":\"RS256\",\"typ\":\"application/Logout+JWT\"}",
 	                pay("\"aud\":\"gateway\",\"iat\":1799999990,\"jti\":\"j\","
@@ -70,7 +72,7 @@ TAP_TEST(session_and_subject)
 TAP_TEST(every_rule)
 {
 	static const char *const bad[][2] = {
-		{ "{\"alg\":\"RS256\",\"typ\":\"JWT\"}", OKM },
+		{ "{\"alg\":\"RS256\",\"typ\":\"at+jwt\"}", OKM },
 		{ "{\"alg\":\"RS256\",\"typ\":\"secevent+jwt\"}", OKM },
 		{ H, "\"aud\":\"other\",\"iat\":1799999990,\"jti\":\"j\",\"sid\":\"s\"," EV },
 		{ H, "\"iat\":1799999990,\"jti\":\"j\",\"sid\":\"s\"," EV },

@@ -73,6 +73,11 @@ TAP_TEST(caep_opaque_is_session)
 	TAP_CHECK_INT(k, RVK_SET_REVOKE_SESSION);
 	TAP_CHECK_STR(id, "s1");
 	TAP_CHECK_INT(at, 1799999000);
+	/* milliseconds (above 10^11) are taken as such (REFERENCE §5.2) */
+	TAP_CHECK_INT(one(TYP, payload("", "{\"" CAEP "\":{\"subject\":{\"format\":"
+	                  "\"opaque\",\"id\":\"s1\"},\"event_timestamp\":1799999000123}}"),
+	                  &k, id, &at), RVK_SET_OK);
+	TAP_CHECK_INT(at, 1799999000);
 }
 
 TAP_TEST(risc_opaque_is_subject_and_iat_default)
@@ -198,6 +203,7 @@ TAP_TEST(bad_subjects)
 		"{\"" CAEP "\":{\"subject\":{\"session\":{\"format\":\"iss_sub\"}}}}",
 		"{\"" CAEP "\":{\"subject\":{}}}",
 		"{\"" CAEP "\":{\"subject\":{\"format\":\"opaque\",\"id\":\"x\"},\"event_timestamp\":1900000000}}",
+		"{\"" CAEP "\":{\"subject\":{\"format\":\"opaque\",\"id\":\"x\"},\"event_timestamp\":1900000000000}}",
 		"{\"" CAEP "\":{\"subject\":{\"format\":\"opaque\",\"id\":\"x\"},\"event_timestamp\":\"1\"}}",
 		"{\"" CAEP "\":{\"subject\":{\"format\":\"opaque\",\"id\":\"x\"},\"event_timestamp\":1.5}}",
 	};
