@@ -1,7 +1,7 @@
 /*
  * jwks.h - JWK Set documents (RFC 7517) and OpenID discovery documents
  * turned into verification keys for one issuer. No I/O: the bytes come from
- * the refresher (service/jwks.c), which fetches them.
+ * the refresher (service/keyfetch.c), which fetches them.
  *
  * Design: every JWK is judged alone. A usable one becomes one rvk_key_t per
  * algorithm it may serve: its own `alg` when it has one (which must be in

@@ -17,8 +17,6 @@
 
 /* Returns: wall-clock Unix time in seconds. */
 int64_t rvk_clock_now(void);
-/* Returns: wall-clock Unix time in milliseconds. */
-int64_t rvk_clock_now_ms(void);
 /* Returns: a monotonic time in nanoseconds, for durations. */
 uint64_t rvk_clock_mono_ns(void);
 

@@ -13,7 +13,7 @@
  * Unarmed points cost one relaxed atomic load.
  *
  * Names in use: "alloc" (rvk_trymalloc), "store.step", "store.commit",
- * "store.fsync" (see store/), "curl" (service/jwks.c: a JWKS or discovery
+ * "store.fsync" (see store/), "curl" (service/keyfetch.c: a JWKS or discovery
  * transfer), "redis" (store/replica.c).
  *
  * Threads: arming is not thread-safe (do it before starting threads);

@@ -65,8 +65,9 @@ mul_add(size_t a, size_t b, size_t c)
 	return r;
 }
 
-size_t
-rvk_json_cost(const rvk_json_scan_t *s, size_t len)
+/* Returns: the price of a scanned document of len bytes (saturating). */
+static size_t
+json_cost(const rvk_json_scan_t *s, size_t len)
 {
 	size_t cost = mul_add(len, RVK_JSON_COST_BYTE, 0);
 	cost = mul_add(s->containers, RVK_JSON_COST_CONTAINER, cost);
@@ -77,7 +78,7 @@ rvk_json_cost(const rvk_json_scan_t *s, size_t len)
 bool
 rvk_json_affordable(const rvk_json_scan_t *s, size_t len)
 {
-	return rvk_json_cost(s, len) <= mul_add(len, RVK_JSON_MEM_FACTOR,
+	return json_cost(s, len) <= mul_add(len, RVK_JSON_MEM_FACTOR,
 	                                        RVK_JSON_MEM_SLACK);
 }
 

@@ -66,9 +66,6 @@ typedef struct rvk_json_scan {
 void rvk_json_scan(const char *buf, size_t len, size_t max_depth,
                    rvk_json_scan_t *out);
 
-/* Returns: the price of a scanned document of len bytes (saturating). */
-size_t rvk_json_cost(const rvk_json_scan_t *s, size_t len);
-
 /* Returns: whether a scanned document of len bytes is within the memory
  * bound (its price at most RVK_JSON_MEM_FACTOR * len + RVK_JSON_MEM_SLACK):
  * rvk_json_load's test, for a parser that takes a document without it

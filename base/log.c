@@ -55,12 +55,6 @@ rvk_log_format_parse(const char *name, rvk_log_format_t *out)
 	return true;
 }
 
-bool
-rvk_log_enabled(rvk_log_level_t level)
-{
-	return level >= min_level;
-}
-
 struct line {
 	char buf[LINE_MAX_BYTES];
 	size_t len;

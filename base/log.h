@@ -37,8 +37,6 @@ void rvk_log_set_format(rvk_log_format_t format);
 /* Returns: true and *out on a known name ("debug", "info", "warn", "error"). */
 bool rvk_log_level_parse(const char *name, rvk_log_level_t *out);
 bool rvk_log_format_parse(const char *name, rvk_log_format_t *out);
-/* Returns: whether a line at this level would be written. */
-bool rvk_log_enabled(rvk_log_level_t level);
 
 void rvk_log(rvk_log_level_t level, const char *msg, ...)
 	__attribute__((sentinel));

@@ -22,6 +22,7 @@
 #include "base/rcu.h"
 #include "cache/revtable.h"
 #include "service/commands.h"
+#include "service/secrets.h"
 #include "store/store.h"
 
 const char *
@@ -101,7 +102,7 @@ rvk_cmd_check(int argc, char **argv)
 		cfg->data_dir = rvk_config_path(NULL, data_dir);
 	}
 	rvk_issuers_t *issuers = NULL;
-	if (rvk_config_build_issuers(cfg, &issuers, err, sizeof(err)) != RVK_OK) {
+	if (rvk_secrets_load_issuers(cfg, &issuers, err, sizeof(err)) != RVK_OK) {
 		fprintf(stderr, "revokd: %s\n", err);
 		rvk_config_free(cfg);
 		return 2;
@@ -117,7 +118,7 @@ rvk_cmd_check(int argc, char **argv)
 		rvk_store_opts_t so = { .leeway = cfg->leeway };
 		if (rvk_store_open(cfg->data_dir, table, &so, now, &store, err, sizeof(err)) != RVK_OK) {
 			fprintf(stderr, "revokd: %s\n", err);
-			goto out;
+			goto cleanup;
 		}
 	}
 	rvk_policy_t policy = {
@@ -133,7 +134,7 @@ rvk_cmd_check(int argc, char **argv)
 	rvk_rcu_read_unlock();
 	if (!verified) {
 		print("deny", rvk_reason_str(r), NULL);
-		goto out;
+		goto cleanup;
 	}
 	if (r == RVK_REASON_OK) {
 		rvk_rev_query_t q;
@@ -148,7 +149,7 @@ rvk_cmd_check(int argc, char **argv)
 		print("deny", rvk_reason_str(r), rvk_jws_payload(j));
 	}
 	rvk_access_fini(&acc);
-out:
+cleanup:
 	rvk_store_close(store);
 	rvk_rcu_barrier();
 	rvk_revtable_free(table);

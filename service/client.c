@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "base/buf.h"
+#include "base/check.h"
 #include "base/mem.h"
 #include "service/commands.h"
 
@@ -154,25 +155,197 @@ parse_unix(const char *s, json_int_t *out)
 	return true;
 }
 
-static void
-client_usage(FILE *f, const char *cmd)
+/* The options of all three subcommands (each uses its own share). */
+struct args {
+	const char *cmd;
+	const char *server, *iss, *exp, *at, *reason, *token_file, *type, *id,
+	           *limit;
+	const char *what, *what_id;   /* revoke: the event type and its ID */
+	int nwhat;                    /* revoke: how many of --jti ... given */
+	json_int_t n_exp, n_at, n_limit;
+};
+
+/* What a subcommand runs with once its options are checked. */
+struct client {
+	const char *token;            /* the admin token */
+	const char *base;             /* the server URL without trailing '/' */
+	CURL *esc;                    /* for curl_easy_escape only */
+	struct answer a;
+};
+
+static int
+check_revoke(const struct args *o)
 {
-	if (strcmp(cmd, "revoke") == 0)
-		fputs("usage: revokd revoke --server URL (--jti ID | --sid ID | --sub ID | --kid ID | --issuer)\n"
-		      "                     [--iss ISS] [--exp UNIX] [--at UNIX] [--reason TEXT] [--token-file FILE]\n", f);
-	else if (strcmp(cmd, "unrevoke") == 0)
-		fputs("usage: revokd unrevoke --server URL --type token|session|subject|issuer|key\n"
-		      "                       [--id ID] [--iss ISS] [--token-file FILE]\n", f);
-	else
-		fputs("usage: revokd list --server URL [--type T] [--iss ISS] [--limit N] [--token-file FILE]\n", f);
+	if (o->nwhat != 1) {
+		fprintf(stderr, "revokd: revoke: give exactly one of --jti, --sid, --sub, --kid, --issuer\n");
+		return 2;
+	}
+	return 0;
+}
+
+static int
+check_unrevoke(const struct args *o)
+{
+	if (!o->type || (!o->id && strcmp(o->type, "issuer") != 0)) {
+		fprintf(stderr, "revokd: unrevoke: --type and (except for issuer) --id are required\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* POST /admin/v1/revocations (REFERENCE §5.6). */
+static int
+run_revoke(struct client *cl, const struct args *o)
+{
+	int code = 1;
+	json_t *ev = json_object();
+	json_object_set_new(ev, "type", json_string(o->what));
+	if (o->iss)
+		json_object_set_new(ev, "iss", json_string(o->iss));
+	if (o->what_id) {
+		const char *field = strcmp(o->what, "token.revoked") == 0 ? "jti"
+		                  : strcmp(o->what, "session.revoked") == 0 ? "sid"
+		                  : strcmp(o->what, "subject.revoked") == 0 ? "sub" : "kid";
+		json_object_set_new(ev, field, json_string(o->what_id));
+	}
+	if (o->exp)
+		json_object_set_new(ev, "exp", json_integer(o->n_exp));
+	if (o->at)
+		json_object_set_new(ev, "at", json_integer(o->n_at));
+	if (o->reason)
+		json_object_set_new(ev, "reason", json_string(o->reason));
+	char *body = json_dumps(ev, JSON_COMPACT);
+	json_decref(ev);
+	rvk_buf_t url = RVK_BUF_INIT;
+	rvk_buf_printf(&url, "%s/admin/v1/revocations", cl->base);
+	if (request("POST", url.data, cl->token, body, &cl->a) == 0) {
+		if (cl->a.status == 201) {
+			puts(cl->a.body.data ? cl->a.body.data : "");
+			code = 0;
+		} else {
+			code = explain("revoke", &cl->a);
+		}
+	}
+	free(body);
+	rvk_buf_fini(&url);
+	return code;
+}
+
+/* DELETE /admin/v1/revocations/TYPE/ID. */
+static int
+run_unrevoke(struct client *cl, const struct args *o)
+{
+	int code = 1;
+	char *eid = curl_easy_escape(cl->esc, o->id ? o->id : "", 0);
+	char *eiss = o->iss ? curl_easy_escape(cl->esc, o->iss, 0) : NULL;
+	rvk_buf_t url = RVK_BUF_INIT;
+	rvk_buf_printf(&url, "%s/admin/v1/revocations/%s/%s%s%s", cl->base, o->type, eid,
+	               eiss ? "?iss=" : "", eiss ? eiss : "");
+	if (request("DELETE", url.data, cl->token, NULL, &cl->a) == 0) {
+		if (cl->a.status == 204) {
+			printf("removed %s revocation%s%s\n", o->type, o->id ? " " : "",
+			       o->id ? o->id : "");
+			code = 0;
+		} else {
+			code = explain("unrevoke", &cl->a);
+		}
+	}
+	curl_free(eid);
+	curl_free(eiss);
+	rvk_buf_fini(&url);
+	return code;
+}
+
+/* GET /admin/v1/revocations, page after page (at most 1000 each) until
+ * --limit items are printed or the cursor ends. */
+static int
+run_list(struct client *cl, const struct args *o)
+{
+	char *cursor = NULL;
+	json_int_t left = o->n_limit;
+	int code = 0;
+	while (left > 0) {
+		rvk_buf_t url = RVK_BUF_INIT;
+		rvk_buf_printf(&url, "%s/admin/v1/revocations?limit=%lld", cl->base,
+		               (long long)(left > 1000 ? 1000 : left));
+		if (o->type)
+			rvk_buf_printf(&url, "&type=%s", o->type);
+		if (o->iss) {
+			char *e = curl_easy_escape(cl->esc, o->iss, 0);
+			rvk_buf_printf(&url, "&iss=%s", e);
+			curl_free(e);
+		}
+		if (cursor) {
+			char *e = curl_easy_escape(cl->esc, cursor, 0);
+			rvk_buf_printf(&url, "&cursor=%s", e);
+			curl_free(e);
+		}
+		rvk_buf_fini(&cl->a.body);
+		int rc = request("GET", url.data, cl->token, NULL, &cl->a);
+		rvk_buf_fini(&url);
+		if (rc) {
+			code = 1;
+			break;
+		}
+		if (cl->a.status != 200) {
+			code = explain("list", &cl->a);
+			break;
+		}
+		json_t *j = json_loads(cl->a.body.data ? cl->a.body.data : "", 0, NULL);
+		json_t *items = json_object_get(j, "items");
+		size_t i;
+		json_t *it;
+		json_array_foreach(items, i, it) {
+			char *s = json_dumps(it, JSON_COMPACT);
+			puts(s);
+			free(s);
+			left--;
+		}
+		json_t *next = json_object_get(j, "next_cursor");
+		free(cursor);
+		cursor = json_is_string(next) ? rvk_strdup(json_string_value(next)) : NULL;
+		size_t got = json_array_size(items); /* items dies with j */
+		json_decref(j);
+		if (!cursor || got == 0)
+			break;
+	}
+	free(cursor);
+	return code;
+}
+
+/* The admin-client subcommands: one row each. */
+static const struct subcommand {
+	const char *name;
+	const char *usage;
+	int (*check)(const struct args *o);   /* its own rules: 0, or 2 after a message */
+	int (*run)(struct client *cl, const struct args *o);
+} subcommands[] = {
+	{ "revoke",
+	  "usage: revokd revoke --server URL (--jti ID | --sid ID | --sub ID | --kid ID | --issuer)\n"
+	  "                     [--iss ISS] [--exp UNIX] [--at UNIX] [--reason TEXT] [--token-file FILE]\n",
+	  check_revoke, run_revoke },
+	{ "unrevoke",
+	  "usage: revokd unrevoke --server URL --type token|session|subject|issuer|key\n"
+	  "                       [--id ID] [--iss ISS] [--token-file FILE]\n",
+	  check_unrevoke, run_unrevoke },
+	{ "list",
+	  "usage: revokd list --server URL [--type T] [--iss ISS] [--limit N] [--token-file FILE]\n",
+	  NULL, run_list },
+};
+
+static void
+client_usage(FILE *f, const struct subcommand *sc)
+{
+	fputs(sc->usage, f);
 	fputs("The admin token comes from --token-file or REVOKD_ADMIN_TOKEN.\n", f);
 }
 
 enum { O_SERVER = 300, O_JTI, O_SID, O_SUB, O_KID, O_ISSUER, O_ISS, O_EXP, O_AT,
        O_REASON, O_TOKEN_FILE, O_TYPE, O_ID, O_LIMIT };
 
-int
-rvk_cmd_client(const char *cmd, int argc, char **argv)
+/* Parses argv into *o. Returns: -1 to go on, else the exit code. */
+static int
+parse_args(const struct subcommand *sc, int argc, char **argv, struct args *o)
 {
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, O_SERVER },
@@ -192,174 +365,90 @@ rvk_cmd_client(const char *cmd, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *server = NULL, *iss = NULL, *exp = NULL, *at = NULL,
-	           *reason = NULL, *token_file = NULL, *type = NULL, *id = NULL,
-	           *limit = NULL, *what = NULL, *what_id = NULL;
-	int nwhat = 0, c;
+	const char *cmd = sc->name;
+	int c;
+	o->cmd = cmd;
+	o->n_limit = 100;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_SERVER: server = optarg; break;
-		case O_JTI: what = "token.revoked"; what_id = optarg; nwhat++; break;
-		case O_SID: what = "session.revoked"; what_id = optarg; nwhat++; break;
-		case O_SUB: what = "subject.revoked"; what_id = optarg; nwhat++; break;
-		case O_KID: what = "key.revoked"; what_id = optarg; nwhat++; break;
-		case O_ISSUER: what = "issuer.revoked"; what_id = NULL; nwhat++; break;
-		case O_ISS: iss = optarg; break;
-		case O_EXP: exp = optarg; break;
-		case O_AT: at = optarg; break;
-		case O_REASON: reason = optarg; break;
-		case O_TOKEN_FILE: token_file = optarg; break;
-		case O_TYPE: type = optarg; break;
-		case O_ID: id = optarg; break;
-		case O_LIMIT: limit = optarg; break;
-		case 'h': client_usage(stdout, cmd); return 0;
-		default: client_usage(stderr, cmd); return 2;
+		case O_SERVER: o->server = optarg; break;
+		case O_JTI: o->what = "token.revoked"; o->what_id = optarg; o->nwhat++; break;
+		case O_SID: o->what = "session.revoked"; o->what_id = optarg; o->nwhat++; break;
+		case O_SUB: o->what = "subject.revoked"; o->what_id = optarg; o->nwhat++; break;
+		case O_KID: o->what = "key.revoked"; o->what_id = optarg; o->nwhat++; break;
+		case O_ISSUER: o->what = "issuer.revoked"; o->what_id = NULL; o->nwhat++; break;
+		case O_ISS: o->iss = optarg; break;
+		case O_EXP: o->exp = optarg; break;
+		case O_AT: o->at = optarg; break;
+		case O_REASON: o->reason = optarg; break;
+		case O_TOKEN_FILE: o->token_file = optarg; break;
+		case O_TYPE: o->type = optarg; break;
+		case O_ID: o->id = optarg; break;
+		case O_LIMIT: o->limit = optarg; break;
+		case 'h': client_usage(stdout, sc); return 0;
+		default: client_usage(stderr, sc); return 2;
 		}
 	}
-	if (!server || optind != argc) {
+	if (!o->server || optind != argc) {
 		fprintf(stderr, "revokd: %s: %s\n", cmd,
-		        !server ? "--server URL is required" : "unexpected argument");
-		client_usage(stderr, cmd);
+		        !o->server ? "--server URL is required" : "unexpected argument");
+		client_usage(stderr, sc);
 		return 2;
 	}
 	static const char *const types[] = { "token", "session", "subject", "issuer", "key", NULL };
-	if (type) {
+	if (o->type) {
 		bool ok = false;
 		for (const char *const *t = types; *t; t++)
-			ok |= strcmp(*t, type) == 0;
+			ok |= strcmp(*t, o->type) == 0;
 		if (!ok) {
 			fprintf(stderr, "revokd: %s: --type must be one of token, session, subject, issuer, key\n", cmd);
 			return 2;
 		}
 	}
-	json_int_t n_exp = 0, n_at = 0, n_limit = 100;
-	if ((exp && !parse_unix(exp, &n_exp)) || (at && !parse_unix(at, &n_at))) {
+	if ((o->exp && !parse_unix(o->exp, &o->n_exp)) || (o->at && !parse_unix(o->at, &o->n_at))) {
 		fprintf(stderr, "revokd: %s: --exp and --at take Unix seconds\n", cmd);
 		return 2;
 	}
-	if (limit && (!parse_unix(limit, &n_limit) || n_limit < 1)) {
+	if (o->limit && (!parse_unix(o->limit, &o->n_limit) || o->n_limit < 1)) {
 		fprintf(stderr, "revokd: %s: --limit takes a positive number\n", cmd);
 		return 2;
 	}
-	if (strcmp(cmd, "revoke") == 0 && nwhat != 1) {
-		fprintf(stderr, "revokd: revoke: give exactly one of --jti, --sid, --sub, --kid, --issuer\n");
-		return 2;
-	}
-	if (strcmp(cmd, "unrevoke") == 0 && (!type || (!id && strcmp(type, "issuer") != 0))) {
-		fprintf(stderr, "revokd: unrevoke: --type and (except for issuer) --id are required\n");
-		return 2;
-	}
+	if (sc->check)
+		return sc->check(o) ? 2 : -1;
+	return -1;
+}
 
-	char *token = read_token(token_file);
+bool
+rvk_cmd_client_has(const char *cmd)
+{
+	for (size_t i = 0; i < RVK_ARRAY_LEN(subcommands); i++)
+		if (strcmp(subcommands[i].name, cmd) == 0)
+			return true;
+	return false;
+}
+
+int
+rvk_cmd_client(int argc, char **argv)
+{
+	const struct subcommand *sc = NULL;
+	for (size_t i = 0; i < RVK_ARRAY_LEN(subcommands); i++)
+		if (strcmp(subcommands[i].name, argv[0]) == 0)
+			sc = &subcommands[i];
+	RVK_REQUIRE(sc != NULL);
+	struct args o = { 0 };
+	int code = parse_args(sc, argc, argv, &o);
+	if (code >= 0)
+		return code;
+	char *token = read_token(o.token_file);
 	if (!token)
 		return 2;
-	char *base = base_url(server);
-	CURL *esc = curl_easy_init();
-	int code = 1;
-	struct answer a = { 0, RVK_BUF_INIT };
-
-	if (strcmp(cmd, "revoke") == 0) {
-		json_t *ev = json_object();
-		json_object_set_new(ev, "type", json_string(what));
-		if (iss)
-			json_object_set_new(ev, "iss", json_string(iss));
-		if (what_id) {
-			const char *field = strcmp(what, "token.revoked") == 0 ? "jti"
-			                  : strcmp(what, "session.revoked") == 0 ? "sid"
-			                  : strcmp(what, "subject.revoked") == 0 ? "sub" : "kid";
-			json_object_set_new(ev, field, json_string(what_id));
-		}
-		if (exp)
-			json_object_set_new(ev, "exp", json_integer(n_exp));
-		if (at)
-			json_object_set_new(ev, "at", json_integer(n_at));
-		if (reason)
-			json_object_set_new(ev, "reason", json_string(reason));
-		char *body = json_dumps(ev, JSON_COMPACT);
-		json_decref(ev);
-		rvk_buf_t url = RVK_BUF_INIT;
-		rvk_buf_printf(&url, "%s/admin/v1/revocations", base);
-		if (request("POST", url.data, token, body, &a) == 0) {
-			if (a.status == 201) {
-				puts(a.body.data ? a.body.data : "");
-				code = 0;
-			} else {
-				code = explain("revoke", &a);
-			}
-		}
-		free(body);
-		rvk_buf_fini(&url);
-	} else if (strcmp(cmd, "unrevoke") == 0) {
-		char *eid = curl_easy_escape(esc, id ? id : "", 0);
-		char *eiss = iss ? curl_easy_escape(esc, iss, 0) : NULL;
-		rvk_buf_t url = RVK_BUF_INIT;
-		rvk_buf_printf(&url, "%s/admin/v1/revocations/%s/%s%s%s", base, type, eid,
-		               eiss ? "?iss=" : "", eiss ? eiss : "");
-		if (request("DELETE", url.data, token, NULL, &a) == 0) {
-			if (a.status == 204) {
-				printf("removed %s revocation%s%s\n", type, id ? " " : "", id ? id : "");
-				code = 0;
-			} else {
-				code = explain("unrevoke", &a);
-			}
-		}
-		curl_free(eid);
-		curl_free(eiss);
-		rvk_buf_fini(&url);
-	} else {
-		char *cursor = NULL;
-		json_int_t left = n_limit;
-		code = 0;
-		while (left > 0) {
-			rvk_buf_t url = RVK_BUF_INIT;
-			rvk_buf_printf(&url, "%s/admin/v1/revocations?limit=%lld", base,
-			               (long long)(left > 1000 ? 1000 : left));
-			if (type)
-				rvk_buf_printf(&url, "&type=%s", type);
-			if (iss) {
-				char *e = curl_easy_escape(esc, iss, 0);
-				rvk_buf_printf(&url, "&iss=%s", e);
-				curl_free(e);
-			}
-			if (cursor) {
-				char *e = curl_easy_escape(esc, cursor, 0);
-				rvk_buf_printf(&url, "&cursor=%s", e);
-				curl_free(e);
-			}
-			rvk_buf_fini(&a.body);
-			int rc = request("GET", url.data, token, NULL, &a);
-			rvk_buf_fini(&url);
-			if (rc) {
-				code = 1;
-				break;
-			}
-			if (a.status != 200) {
-				code = explain("list", &a);
-				break;
-			}
-			json_t *j = json_loads(a.body.data ? a.body.data : "", 0, NULL);
-			json_t *items = json_object_get(j, "items");
-			size_t i;
-			json_t *it;
-			json_array_foreach(items, i, it) {
-				char *s = json_dumps(it, JSON_COMPACT);
-				puts(s);
-				free(s);
-				left--;
-			}
-			json_t *next = json_object_get(j, "next_cursor");
-			free(cursor);
-			cursor = json_is_string(next) ? rvk_strdup(json_string_value(next)) : NULL;
-			size_t got = json_array_size(items); /* items dies with j */
-			json_decref(j);
-			if (!cursor || got == 0)
-				break;
-		}
-		free(cursor);
-	}
-	rvk_buf_fini(&a.body);
-	curl_easy_cleanup(esc);
+	char *base = base_url(o.server);
+	struct client cl = { .token = token, .base = base, .esc = curl_easy_init(),
+	                     .a = { 0, RVK_BUF_INIT } };
+	code = sc->run(&cl, &o);
+	rvk_buf_fini(&cl.a.body);
+	curl_easy_cleanup(cl.esc);
 	free(base);
 	free(token);
 	return code;

@@ -10,10 +10,16 @@
 #ifndef RVK_SERVICE_COMMANDS_H
 #define RVK_SERVICE_COMMANDS_H
 
+#include <stdbool.h>
+
 #include "service/config.h"
 
 int rvk_cmd_check(int argc, char **argv);
-int rvk_cmd_client(const char *cmd, int argc, char **argv);
+/* revoke, unrevoke, list: the admin API's client (one table, client.c).
+ * Requires: rvk_cmd_client_has(argv[0]). */
+int rvk_cmd_client(int argc, char **argv);
+/* Returns: whether cmd is one of the client's subcommands. */
+bool rvk_cmd_client_has(const char *cmd);
 
 /* Dev mode (docs/CONFIGURATION.md §2): makes or reuses DIR's keys and secrets and builds
  * the config. Returns: 0 and *out, or an exit code after a message. */

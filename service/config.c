@@ -28,6 +28,8 @@ struct ctx {
 	const char *dir;
 	char *err;
 	size_t errlen;
+	void *self;         /* the struct the current table fills */
+	void *outer;        /* the struct around it (a key's issuer) */
 };
 
 static rvk_result_t
@@ -79,26 +81,6 @@ idx(char *out, size_t n, const char *path, size_t i)
 	out[0] = '\0';
 	cat(out, n, &o, path);
 	cat(out, n, &o, num);
-}
-
-/* Rejects members of obj not listed in allowed (NULL-terminated). */
-static rvk_result_t
-only_keys(struct ctx *c, const char *path, json_t *obj, const char *const *allowed)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach(obj, k, v) {
-		bool ok = false;
-		for (const char *const *a = allowed; *a; a++)
-			if (strcmp(*a, k) == 0)
-				ok = true;
-		if (!ok) {
-			char p[256];
-			sub(p, sizeof(p), path, k);
-			return fail(c, p, "unknown key");
-		}
-	}
-	return RVK_OK;
 }
 
 static const char *
@@ -271,171 +253,6 @@ check_listen(struct ctx *c, const char *path, const char *s)
 }
 
 static rvk_result_t
-parse_key(struct ctx *c, const char *path, json_t *v, rvk_config_issuer_t *is,
-          rvk_config_key_t *k)
-{
-	static const char *const allowed[] = { "kid", "alg", "pem_file", "secret_file", NULL };
-	char p[256];
-	rvk_result_t r;
-	if (!json_is_object(v))
-		return fail(c, path, "must be an object, not %s", type_name(v));
-	if ((r = only_keys(c, path, v, allowed)) != RVK_OK)
-		return r;
-	json_t *m;
-	if ((m = json_object_get(v, "kid"))) {
-		sub(p, sizeof(p), path, "kid");
-		if ((r = get_str(c, p, m, true, &k->kid)) != RVK_OK)
-			return r;
-	}
-	sub(p, sizeof(p), path, "alg");
-	if (!(m = json_object_get(v, "alg")))
-		return fail(c, p, "is required");
-	if ((r = get_alg(c, p, m, &k->alg)) != RVK_OK)
-		return r;
-	if (!(is->algorithms & RVK_ALGSET(k->alg)))
-		return fail(c, p, "\"%s\" is not in this issuer's algorithms",
-		            rvk_alg_name(k->alg));
-	if ((m = json_object_get(v, "pem_file"))) {
-		sub(p, sizeof(p), path, "pem_file");
-		if ((r = get_path(c, p, m, false, &k->pem_file)) != RVK_OK)
-			return r;
-	}
-	if ((m = json_object_get(v, "secret_file"))) {
-		sub(p, sizeof(p), path, "secret_file");
-		if ((r = get_path(c, p, m, false, &k->secret_file)) != RVK_OK)
-			return r;
-	}
-	bool hmac = rvk_alg_is_hmac(k->alg);
-	if (hmac && !k->secret_file)
-		return fail(c, path, "an %s key needs secret_file", rvk_alg_name(k->alg));
-	if (hmac && k->pem_file)
-		return fail(c, path, "an %s key takes secret_file, not pem_file", rvk_alg_name(k->alg));
-	if (!hmac && !k->pem_file)
-		return fail(c, path, "an %s key needs pem_file", rvk_alg_name(k->alg));
-	if (!hmac && k->secret_file)
-		return fail(c, path, "an %s key takes pem_file, not secret_file", rvk_alg_name(k->alg));
-	return RVK_OK;
-}
-
-static rvk_result_t
-check_token_types(struct ctx *c, const char *path, rvk_config_issuer_t *is)
-{
-	for (size_t i = 0; i < is->n_token_types; i++) {
-		const char *t = is->token_types[i];
-		if (strncasecmp(t, "application/", 12) == 0)
-			t += 12;
-		if (strcasecmp(t, "logout+jwt") == 0 || strcasecmp(t, "secevent+jwt") == 0) {
-			char p[256];
-			idx(p, sizeof(p), path, i);
-			return fail(c, p, "\"%s\" is never an access token type",
-			            is->token_types[i]);
-		}
-	}
-	return RVK_OK;
-}
-
-static rvk_result_t
-parse_issuer(struct ctx *c, const char *path, json_t *v, rvk_config_issuer_t *is)
-{
-	static const char *const allowed[] = {
-		"issuer", "audiences", "algorithms", "jwks_uri", "discovery",
-		"jwks_refresh", "keys", "token_types", "backchannel_client_id", NULL
-	};
-	char p[256];
-	rvk_result_t r;
-	json_t *m;
-	if (!json_is_object(v))
-		return fail(c, path, "must be an object, not %s", type_name(v));
-	if ((r = only_keys(c, path, v, allowed)) != RVK_OK)
-		return r;
-	is->jwks_refresh = 300;
-	is->token_types = rvk_calloc(2, sizeof(char *));
-	is->token_types[0] = rvk_strdup("JWT");
-	is->token_types[1] = rvk_strdup("at+jwt");
-	is->n_token_types = 2;
-
-	sub(p, sizeof(p), path, "issuer");
-	if (!(m = json_object_get(v, "issuer")))
-		return fail(c, p, "is required");
-	if ((r = get_str(c, p, m, false, &is->issuer)) != RVK_OK)
-		return r;
-	/* It is part of every revocation of that issuer (base/id.h). */
-	if (!rvk_id_valid_str(is->issuer))
-		return fail(c, p, "must be at most %d bytes", RVK_ID_MAX);
-
-	sub(p, sizeof(p), path, "algorithms");
-	if (!(m = json_object_get(v, "algorithms")))
-		return fail(c, p, "is required");
-	if (!json_is_array(m) || json_array_size(m) == 0)
-		return fail(c, p, "must be a non-empty array of algorithm names");
-	for (size_t i = 0; i < json_array_size(m); i++) {
-		char q[256];
-		rvk_alg_t alg;
-		idx(q, sizeof(q), p, i);
-		if ((r = get_alg(c, q, json_array_get(m, i), &alg)) != RVK_OK)
-			return r;
-		is->algorithms |= RVK_ALGSET(alg);
-	}
-	if ((m = json_object_get(v, "audiences"))) {
-		sub(p, sizeof(p), path, "audiences");
-		if ((r = get_str_array(c, p, m, &is->audiences, &is->n_audiences)) != RVK_OK)
-			return r;
-	}
-	if ((m = json_object_get(v, "jwks_uri"))) {
-		sub(p, sizeof(p), path, "jwks_uri");
-		if ((r = get_str(c, p, m, true, &is->jwks_uri)) != RVK_OK)
-			return r;
-		/* The refresher's own rule (a prefix test would take
-		 * "http://127.0.0.1.evil.example/"). */
-		if (is->jwks_uri && !rvk_jwks_uri_allowed(is->jwks_uri))
-			return fail(c, p, "must be an https URL (plain http only to loopback)");
-	}
-	if ((m = json_object_get(v, "discovery"))) {
-		sub(p, sizeof(p), path, "discovery");
-		if ((r = get_bool(c, p, m, &is->discovery)) != RVK_OK)
-			return r;
-	}
-	if ((m = json_object_get(v, "jwks_refresh"))) {
-		sub(p, sizeof(p), path, "jwks_refresh");
-		if ((r = get_int(c, p, m, 1, 86400, &is->jwks_refresh)) != RVK_OK)
-			return r;
-	}
-	if ((m = json_object_get(v, "token_types"))) {
-		sub(p, sizeof(p), path, "token_types");
-		if ((r = get_str_array(c, p, m, &is->token_types, &is->n_token_types)) != RVK_OK)
-			return r;
-		if ((r = check_token_types(c, p, is)) != RVK_OK)
-			return r;
-	}
-	if ((m = json_object_get(v, "backchannel_client_id"))) {
-		sub(p, sizeof(p), path, "backchannel_client_id");
-		if ((r = get_str(c, p, m, true, &is->backchannel_client_id)) != RVK_OK)
-			return r;
-	}
-	if ((m = json_object_get(v, "keys"))) {
-		sub(p, sizeof(p), path, "keys");
-		if (!json_is_array(m))
-			return fail(c, p, "must be an array, not %s", type_name(m));
-		is->n_keys = json_array_size(m);
-		is->keys = rvk_calloc(is->n_keys ? is->n_keys : 1, sizeof(*is->keys));
-		for (size_t i = 0; i < is->n_keys; i++) {
-			char q[256];
-			idx(q, sizeof(q), p, i);
-			if ((r = parse_key(c, q, json_array_get(m, i), is, &is->keys[i])) != RVK_OK)
-				return r;
-			for (size_t j = 0; j < i; j++) {
-				const char *a = is->keys[i].kid, *b = is->keys[j].kid;
-				if (a && b && strcmp(a, b) == 0)
-					return fail(c, q, "duplicate kid \"%s\"", a);
-			}
-		}
-	}
-	if (!is->jwks_uri && !is->discovery && is->n_keys == 0)
-		return fail(c, path, "needs jwks_uri, discovery: true, or keys");
-	return RVK_OK;
-}
-
-static rvk_result_t
 parse_pairs(struct ctx *c, const char *path, json_t *v, rvk_config_pair_t **out,
             size_t *n)
 {
@@ -480,229 +297,577 @@ parse_pairs(struct ctx *c, const char *path, json_t *v, rvk_config_pair_t **out,
 	return RVK_OK;
 }
 
-static rvk_result_t
-parse_clients(struct ctx *c, const char *path, json_t *v, rvk_config_t *cfg)
+/*
+ * The schema: one table per JSON object, one row per key. A row names the
+ * key, its kind, its flags, the field it fills (offset and size in the
+ * struct the table describes), its range (integers), its default (JSON
+ * text, parsed by the same code as the file, so a default obeys its own
+ * row) and, for objects and arrays of objects, the nested table. Rows are
+ * parsed in table order, so the first error reported is the first wrong
+ * row; the unknown-key check, the defaults and rvk_config_free are all
+ * derived from the same tables.
+ *
+ * Adding a key is one row (see docs/ARCHITECTURE.md "Configuration
+ * schema"); a key that needs more than a type and a range names a `check`
+ * (run after the value is stored) or, for a value that is not one of the
+ * kinds, a `parse`.
+ */
+enum kind {
+	K_STR,      /* char *; "" and NUL refused */
+	K_PATH,     /* char *; resolved against the config's folder */
+	K_INT,      /* int or int64_t (by size), in [lo, hi] */
+	K_BOOL,     /* bool */
+	K_STRV,     /* char **, size_t count */
+	K_PATHS,    /* char **, size_t count: a path, a non-empty array of paths, or null */
+	K_PAIRS,    /* rvk_config_pair_t *, size_t count: name -> header name */
+	K_OBJECT,   /* a nested object whose keys fill the same struct */
+	K_ARRAY,    /* an array of objects: elem_size-sized structs, size_t count */
+	K_CUSTOM,   /* parse() stores a value of its own kind (no heap) */
+};
+
+#define F_NULLABLE 1u   /* null is allowed: a string left NULL, an object skipped */
+#define F_REQUIRED 2u   /* "is required" when absent */
+
+struct item;
+typedef rvk_result_t parse_fn(struct ctx *c, const char *path, json_t *v,
+                              void *field);
+/* obj: the struct the row's table fills (an array row: the array). */
+typedef rvk_result_t check_fn(struct ctx *c, const char *path,
+                              const struct item *it, void *obj);
+/* An array element after its own rows: i is its index in arr. */
+typedef rvk_result_t elem_fn(struct ctx *c, const char *path, void *arr,
+                             size_t i);
+
+struct item {
+	const char *name;
+	enum kind kind;
+	unsigned flags;
+	size_t offset, size;    /* the field in the table's struct */
+	size_t count;           /* K_STRV, K_PAIRS, K_ARRAY: offset of the count */
+	int64_t lo, hi;         /* K_INT */
+	const char *dflt;       /* JSON text of the default; NULL: none (zero) */
+	const struct item *sub; /* K_OBJECT, K_ARRAY: the nested table */
+	size_t elem_size;       /* K_ARRAY */
+	parse_fn *parse;        /* K_CUSTOM */
+	check_fn *check;        /* after the value is stored */
+	elem_fn *elem;          /* K_ARRAY: after each element */
+};
+
+#define FIELD(T, f) .offset = offsetof(T, f), .size = sizeof(((T *)0)->f)
+#define ROW_STR(T, key, f, fl, d, chk) \
+	{ .name = key, .kind = K_STR, .flags = fl, FIELD(T, f), .dflt = d, .check = chk }
+#define ROW_PATH(T, key, f, fl, d) \
+	{ .name = key, .kind = K_PATH, .flags = fl, FIELD(T, f), .dflt = d }
+#define ROW_INT(T, key, f, l, h, d) \
+	{ .name = key, .kind = K_INT, FIELD(T, f), .lo = l, .hi = h, .dflt = d }
+#define ROW_BOOL(T, key, f, d) \
+	{ .name = key, .kind = K_BOOL, FIELD(T, f), .dflt = d }
+#define ROW_STRV(T, key, f, n, d, chk) \
+	{ .name = key, .kind = K_STRV, FIELD(T, f), .count = offsetof(T, n), .dflt = d, .check = chk }
+#define ROW_PATHS(T, key, f, n) \
+	{ .name = key, .kind = K_PATHS, FIELD(T, f), .count = offsetof(T, n) }
+#define ROW_PAIRS(T, key, f, n, d) \
+	{ .name = key, .kind = K_PAIRS, FIELD(T, f), .count = offsetof(T, n), .dflt = d }
+#define ROW_OBJECT(key, fl, table) \
+	{ .name = key, .kind = K_OBJECT, .flags = fl, .sub = table }
+#define ROW_ARRAY(T, key, f, n, E, table, el) \
+	{ .name = key, .kind = K_ARRAY, FIELD(T, f), .count = offsetof(T, n), \
+	  .sub = table, .elem_size = sizeof(E), .elem = el }
+#define ROW_CUSTOM(T, key, f, fl, fn, d) \
+	{ .name = key, .kind = K_CUSTOM, .flags = fl, FIELD(T, f), .parse = fn, .dflt = d }
+#define ROW_END { .name = NULL }
+
+static void *
+at(void *obj, const struct item *it)
 {
-	static const char *const allowed[] = { "id", "secret_file", NULL };
-	if (!json_is_array(v))
-		return fail(c, path, "must be an array, not %s", type_name(v));
-	size_t n = json_array_size(v);
-	cfg->introspection_clients = rvk_calloc(n ? n : 1, sizeof(rvk_config_pair_t));
-	for (size_t i = 0; i < n; i++) {
-		char p[256], q[256];
+	return (char *)obj + it->offset;
+}
+
+static size_t *
+count_at(void *obj, const struct item *it)
+{
+	return (size_t *)(void *)((char *)obj + it->count);
+}
+
+/* ---- values that are not one of the kinds ---- */
+
+static rvk_result_t
+parse_log_format(struct ctx *c, const char *path, json_t *v, void *field)
+{
+	if (!json_is_string(v) || !rvk_log_format_parse(json_string_value(v), field))
+		return fail(c, path, "must be \"json\" or \"text\"");
+	return RVK_OK;
+}
+
+static rvk_result_t
+parse_log_level(struct ctx *c, const char *path, json_t *v, void *field)
+{
+	if (!json_is_string(v) || !rvk_log_level_parse(json_string_value(v), field))
+		return fail(c, path, "must be \"debug\", \"info\", \"warn\" or \"error\"");
+	return RVK_OK;
+}
+
+/* An issuer's algorithms: a non-empty array of names, none not "none". */
+static rvk_result_t
+parse_algorithms(struct ctx *c, const char *path, json_t *v, void *field)
+{
+	rvk_algset_t *set = field;
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return fail(c, path, "must be a non-empty array of algorithm names");
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		char q[256];
+		rvk_alg_t alg;
 		rvk_result_t r;
-		json_t *o = json_array_get(v, i), *m;
-		idx(p, sizeof(p), path, i);
-		if (!json_is_object(o))
-			return fail(c, p, "must be an object, not %s", type_name(o));
-		if ((r = only_keys(c, p, o, allowed)) != RVK_OK)
+		idx(q, sizeof(q), path, i);
+		if ((r = get_alg(c, q, json_array_get(v, i), &alg)) != RVK_OK)
 			return r;
-		cfg->n_introspection_clients = i + 1;
-		rvk_config_pair_t *cl = &cfg->introspection_clients[i];
-		sub(q, sizeof(q), p, "id");
-		if (!(m = json_object_get(o, "id")))
-			return fail(c, q, "is required");
-		if ((r = get_str(c, q, m, false, &cl->name)) != RVK_OK)
-			return r;
-		if (strchr(cl->name, ':'))
-			return fail(c, q, "must not contain ':' (HTTP Basic)");
-		sub(q, sizeof(q), p, "secret_file");
-		if (!(m = json_object_get(o, "secret_file")))
-			return fail(c, q, "is required");
-		if ((r = get_path(c, q, m, false, &cl->value)) != RVK_OK)
-			return r;
+		*set |= RVK_ALGSET(alg);
+	}
+	return RVK_OK;
+}
+
+/* A key's alg: known, and one of its issuer's (c->outer) algorithms. */
+static rvk_result_t
+parse_key_alg(struct ctx *c, const char *path, json_t *v, void *field)
+{
+	const rvk_config_issuer_t *is = c->outer;
+	rvk_alg_t *alg = field;
+	rvk_result_t r = get_alg(c, path, v, alg);
+	if (r != RVK_OK)
+		return r;
+	if (!(is->algorithms & RVK_ALGSET(*alg)))
+		return fail(c, path, "\"%s\" is not in this issuer's algorithms",
+		            rvk_alg_name(*alg));
+	return RVK_OK;
+}
+
+/* ---- checks after a value is stored ---- */
+
+static const char *
+str_at(void *obj, const struct item *it)
+{
+	return *(char **)at(obj, it);
+}
+
+static rvk_result_t
+check_listen_row(struct ctx *c, const char *path, const struct item *it, void *obj)
+{
+	const char *s = str_at(obj, it);
+	return s ? check_listen(c, path, s) : RVK_OK;
+}
+
+/* It is part of every revocation of that issuer (base/id.h). */
+static rvk_result_t
+check_issuer_id(struct ctx *c, const char *path, const struct item *it, void *obj)
+{
+	if (!rvk_id_valid_str(str_at(obj, it)))
+		return fail(c, path, "must be at most %d bytes", RVK_ID_MAX);
+	return RVK_OK;
+}
+
+/* The refresher's own rule (a prefix test would take
+ * "http://127.0.0.1.evil.example/"). */
+static rvk_result_t
+check_jwks_uri(struct ctx *c, const char *path, const struct item *it, void *obj)
+{
+	const char *s = str_at(obj, it);
+	if (s && !rvk_jwks_uri_allowed(s))
+		return fail(c, path, "must be an https URL (plain http only to loopback)");
+	return RVK_OK;
+}
+
+static rvk_result_t
+check_token_types(struct ctx *c, const char *path, const struct item *it, void *obj)
+{
+	rvk_config_issuer_t *is = obj;
+	(void)it;
+	for (size_t i = 0; i < is->n_token_types; i++) {
+		const char *t = is->token_types[i];
+		if (strncasecmp(t, "application/", 12) == 0)
+			t += 12;
+		if (strcasecmp(t, "logout+jwt") == 0 || strcasecmp(t, "secevent+jwt") == 0) {
+			char p[256];
+			idx(p, sizeof(p), path, i);
+			return fail(c, p, "\"%s\" is never an access token type",
+			            is->token_types[i]);
+		}
 	}
 	return RVK_OK;
 }
 
 static rvk_result_t
-parse_root(struct ctx *c, json_t *root, rvk_config_t *cfg)
+check_client_id(struct ctx *c, const char *path, const struct item *it, void *obj)
 {
-	static const char *const allowed[] = {
-		"listen", "admin_listen", "threads", "data_dir", "log_format",
-		"log_level", "leeway", "max_token_bytes", "max_token_lifetime",
-		"require_jti", "token_cookie", "forward_claims", "verified_cache",
-		"issuers", "webhook", "admin", "introspection", "set_audience",
-		"redis", NULL
-	};
-	rvk_result_t r;
-	json_t *m;
-	if (!json_is_object(root))
-		return fail(c, NULL, "the top level must be an object, not %s", type_name(root));
-	if ((r = only_keys(c, "", root, allowed)) != RVK_OK)
-		return r;
-	if ((m = json_object_get(root, "listen"))) {
-		if ((r = get_str(c, "listen", m, false, &cfg->listen)) != RVK_OK ||
-		    (r = check_listen(c, "listen", cfg->listen)) != RVK_OK)
-			return r;
+	if (strchr(str_at(obj, it), ':'))
+		return fail(c, path, "must not contain ':' (HTTP Basic)");
+	return RVK_OK;
+}
+
+static rvk_result_t
+check_redis_url(struct ctx *c, const char *path, const struct item *it, void *obj)
+{
+	if (strncmp(str_at(obj, it), "redis://", 8) != 0)
+		return fail(c, path, "must start with redis://");
+	return RVK_OK;
+}
+
+/* ---- checks after an array element ---- */
+
+static rvk_result_t
+elem_key(struct ctx *c, const char *path, void *arr, size_t i)
+{
+	rvk_config_key_t *keys = arr, *k = &keys[i];
+	bool hmac = rvk_alg_is_hmac(k->alg);
+	if (hmac && !k->secret_file)
+		return fail(c, path, "an %s key needs secret_file", rvk_alg_name(k->alg));
+	if (hmac && k->pem_file)
+		return fail(c, path, "an %s key takes secret_file, not pem_file", rvk_alg_name(k->alg));
+	if (!hmac && !k->pem_file)
+		return fail(c, path, "an %s key needs pem_file", rvk_alg_name(k->alg));
+	if (!hmac && k->secret_file)
+		return fail(c, path, "an %s key takes pem_file, not secret_file", rvk_alg_name(k->alg));
+	for (size_t j = 0; j < i; j++) {
+		const char *a = k->kid, *b = keys[j].kid;
+		if (a && b && strcmp(a, b) == 0)
+			return fail(c, path, "duplicate kid \"%s\"", a);
 	}
-	if ((m = json_object_get(root, "admin_listen"))) {
-		if ((r = get_str(c, "admin_listen", m, true, &cfg->admin_listen)) != RVK_OK)
-			return r;
-		if (cfg->admin_listen &&
-		    (r = check_listen(c, "admin_listen", cfg->admin_listen)) != RVK_OK)
-			return r;
+	return RVK_OK;
+}
+
+static rvk_result_t
+elem_issuer(struct ctx *c, const char *path, void *arr, size_t i)
+{
+	rvk_config_issuer_t *v = arr, *is = &v[i];
+	if (!is->jwks_uri && !is->discovery && is->n_keys == 0)
+		return fail(c, path, "needs jwks_uri, discovery: true, or keys");
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(v[j].issuer, is->issuer) == 0)
+			return fail(c, path, "duplicate issuer \"%s\"", is->issuer);
+	return RVK_OK;
+}
+
+/* ---- the tables (REFERENCE §2) ---- */
+
+#define K rvk_config_key_t
+static const struct item key_items[] = {
+	ROW_STR(K, "kid", kid, F_NULLABLE, NULL, NULL),
+	ROW_CUSTOM(K, "alg", alg, F_REQUIRED, parse_key_alg, NULL),
+	ROW_PATH(K, "pem_file", pem_file, 0, NULL),
+	ROW_PATH(K, "secret_file", secret_file, 0, NULL),
+	ROW_END
+};
+#undef K
+
+#define I rvk_config_issuer_t
+static const struct item issuer_items[] = {
+	ROW_STR(I, "issuer", issuer, F_REQUIRED, NULL, check_issuer_id),
+	ROW_CUSTOM(I, "algorithms", algorithms, F_REQUIRED, parse_algorithms, NULL),
+	ROW_STRV(I, "audiences", audiences, n_audiences, NULL, NULL),
+	ROW_STR(I, "jwks_uri", jwks_uri, F_NULLABLE, NULL, check_jwks_uri),
+	ROW_BOOL(I, "discovery", discovery, NULL),
+	ROW_INT(I, "jwks_refresh", jwks_refresh, 1, 86400, "300"),
+	ROW_STRV(I, "token_types", token_types, n_token_types, "[\"JWT\", \"at+jwt\"]",
+	         check_token_types),
+	ROW_STR(I, "backchannel_client_id", backchannel_client_id, F_NULLABLE, NULL, NULL),
+	ROW_ARRAY(I, "keys", keys, n_keys, rvk_config_key_t, key_items, elem_key),
+	ROW_END
+};
+#undef I
+
+#define P rvk_config_pair_t
+static const struct item client_items[] = {
+	ROW_STR(P, "id", name, F_REQUIRED, NULL, check_client_id),
+	ROW_PATH(P, "secret_file", value, F_REQUIRED, NULL),
+	ROW_END
+};
+#undef P
+
+#define C rvk_config_t
+static const struct item verified_cache_items[] = {
+	ROW_INT(C, "max_entries", vcache_max_entries, 0, 100000000, "100000"),
+	ROW_INT(C, "ttl", vcache_ttl, 0, 86400, "300"),
+	ROW_END
+};
+
+static const struct item webhook_items[] = {
+	ROW_PATHS(C, "secret_file", webhook_secret_files, n_webhook_secret_files),
+	ROW_INT(C, "tolerance", webhook_tolerance, 1, 86400, "300"),
+	ROW_END
+};
+
+static const struct item admin_items[] = {
+	ROW_PATHS(C, "token_file", admin_token_files, n_admin_token_files),
+	ROW_END
+};
+
+static const struct item introspection_items[] = {
+	ROW_ARRAY(C, "clients", introspection_clients, n_introspection_clients,
+	          rvk_config_pair_t, client_items, NULL),
+	ROW_END
+};
+
+static const struct item redis_items[] = {
+	ROW_STR(C, "url", redis_url, F_REQUIRED, NULL, check_redis_url),
+	ROW_STR(C, "stream", redis_stream, 0, "\"revokd:revocations\"", NULL),
+	ROW_END
+};
+
+static const struct item root_items[] = {
+	ROW_STR(C, "listen", listen, 0, "\"127.0.0.1:8080\"", check_listen_row),
+	ROW_STR(C, "admin_listen", admin_listen, F_NULLABLE, NULL, check_listen_row),
+	ROW_INT(C, "threads", threads, 0, 1024, "0"),
+	ROW_PATH(C, "data_dir", data_dir, 0, "\"/var/lib/revokd\""),
+	ROW_CUSTOM(C, "log_format", log_format, 0, parse_log_format, "\"json\""),
+	ROW_CUSTOM(C, "log_level", log_level, 0, parse_log_level, "\"info\""),
+	ROW_INT(C, "leeway", leeway, 0, 3600, "30"),
+	ROW_INT(C, "max_token_bytes", max_token_bytes, 256, 65536, "8192"),
+	ROW_INT(C, "max_token_lifetime", max_token_lifetime, 60, 31 * 86400, "86400"),
+	ROW_BOOL(C, "require_jti", require_jti, "true"),
+	ROW_STR(C, "token_cookie", token_cookie, F_NULLABLE, NULL, NULL),
+	ROW_PAIRS(C, "forward_claims", forward_claims, n_forward_claims,
+	          "{\"sub\": \"X-Auth-Subject\", \"scope\": \"X-Auth-Scope\"}"),
+	ROW_OBJECT("verified_cache", 0, verified_cache_items),
+	ROW_ARRAY(C, "issuers", issuers, n_issuers, rvk_config_issuer_t, issuer_items,
+	          elem_issuer),
+	ROW_OBJECT("webhook", 0, webhook_items),
+	ROW_OBJECT("admin", 0, admin_items),
+	ROW_OBJECT("introspection", 0, introspection_items),
+	ROW_STR(C, "set_audience", set_audience, F_NULLABLE, NULL, NULL),
+	ROW_OBJECT("redis", F_NULLABLE, redis_items),
+	ROW_END
+};
+#undef C
+
+/* ---- the walker ---- */
+
+static void free_fields(const struct item *table, void *obj);
+
+static void
+free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+free_pairs(rvk_config_pair_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].name);
+		free(p[i].value);
 	}
-	int64_t n;
-	if ((m = json_object_get(root, "threads"))) {
-		if ((r = get_int(c, "threads", m, 0, 1024, &n)) != RVK_OK)
-			return r;
-		cfg->threads = (int)n;
-	}
-	if ((m = json_object_get(root, "data_dir")) &&
-	    (r = get_path(c, "data_dir", m, false, &cfg->data_dir)) != RVK_OK)
-		return r;
-	if ((m = json_object_get(root, "log_format"))) {
-		if (!json_is_string(m) || !rvk_log_format_parse(json_string_value(m), &cfg->log_format))
-			return fail(c, "log_format", "must be \"json\" or \"text\"");
-	}
-	if ((m = json_object_get(root, "log_level"))) {
-		if (!json_is_string(m) || !rvk_log_level_parse(json_string_value(m), &cfg->log_level))
-			return fail(c, "log_level", "must be \"debug\", \"info\", \"warn\" or \"error\"");
-	}
-	if ((m = json_object_get(root, "leeway")) &&
-	    (r = get_int(c, "leeway", m, 0, 3600, &cfg->leeway)) != RVK_OK)
-		return r;
-	if ((m = json_object_get(root, "max_token_bytes")) &&
-	    (r = get_int(c, "max_token_bytes", m, 256, 65536, &cfg->max_token_bytes)) != RVK_OK)
-		return r;
-	if ((m = json_object_get(root, "max_token_lifetime")) &&
-	    (r = get_int(c, "max_token_lifetime", m, 60, 31 * 86400, &cfg->max_token_lifetime)) != RVK_OK)
-		return r;
-	if ((m = json_object_get(root, "require_jti")) &&
-	    (r = get_bool(c, "require_jti", m, &cfg->require_jti)) != RVK_OK)
-		return r;
-	if ((m = json_object_get(root, "token_cookie")) &&
-	    (r = get_str(c, "token_cookie", m, true, &cfg->token_cookie)) != RVK_OK)
-		return r;
-	if ((m = json_object_get(root, "forward_claims"))) {
-		for (size_t i = 0; i < cfg->n_forward_claims; i++) {
-			free(cfg->forward_claims[i].name);
-			free(cfg->forward_claims[i].value);
+	free(p);
+}
+
+/* Frees what the rows of table own in obj, and zeroes them. */
+static void
+free_fields(const struct item *table, void *obj)
+{
+	for (const struct item *it = table; it->name; it++) {
+		void *f = at(obj, it);
+		switch (it->kind) {
+		case K_STR:
+		case K_PATH:
+			free(*(char **)f);
+			*(char **)f = NULL;
+			break;
+		case K_STRV:
+		case K_PATHS:
+			free_strv(*(char ***)f, *count_at(obj, it));
+			*(char ***)f = NULL;
+			*count_at(obj, it) = 0;
+			break;
+		case K_PAIRS:
+			free_pairs(*(rvk_config_pair_t **)f, *count_at(obj, it));
+			*(rvk_config_pair_t **)f = NULL;
+			*count_at(obj, it) = 0;
+			break;
+		case K_OBJECT:
+			free_fields(it->sub, obj);
+			break;
+		case K_ARRAY: {
+			char *arr = *(char **)f;
+			for (size_t i = 0; arr && i < *count_at(obj, it); i++)
+				free_fields(it->sub, arr + i * it->elem_size);
+			free(arr);
+			*(char **)f = NULL;
+			*count_at(obj, it) = 0;
+			break;
 		}
-		free(cfg->forward_claims);
-		cfg->forward_claims = NULL;
-		cfg->n_forward_claims = 0;
-		if ((r = parse_pairs(c, "forward_claims", m, &cfg->forward_claims,
-		                     &cfg->n_forward_claims)) != RVK_OK)
-			return r;
-	}
-	if ((m = json_object_get(root, "verified_cache"))) {
-		static const char *const vc[] = { "max_entries", "ttl", NULL };
-		json_t *x;
-		if (!json_is_object(m))
-			return fail(c, "verified_cache", "must be an object, not %s", type_name(m));
-		if ((r = only_keys(c, "verified_cache", m, vc)) != RVK_OK)
-			return r;
-		if ((x = json_object_get(m, "max_entries")) &&
-		    (r = get_int(c, "verified_cache.max_entries", x, 0, 100000000,
-		                 &cfg->vcache_max_entries)) != RVK_OK)
-			return r;
-		if ((x = json_object_get(m, "ttl")) &&
-		    (r = get_int(c, "verified_cache.ttl", x, 0, 86400, &cfg->vcache_ttl)) != RVK_OK)
-			return r;
-	}
-	if ((m = json_object_get(root, "issuers"))) {
-		if (!json_is_array(m))
-			return fail(c, "issuers", "must be an array, not %s", type_name(m));
-		size_t k = json_array_size(m);
-		cfg->issuers = rvk_calloc(k ? k : 1, sizeof(*cfg->issuers));
-		for (size_t i = 0; i < k; i++) {
-			char p[64];
-			idx(p, sizeof(p), "issuers", i);
-			cfg->n_issuers = i + 1;
-			if ((r = parse_issuer(c, p, json_array_get(m, i), &cfg->issuers[i])) != RVK_OK)
-				return r;
-			for (size_t j = 0; j < i; j++)
-				if (strcmp(cfg->issuers[j].issuer, cfg->issuers[i].issuer) == 0)
-					return fail(c, p, "duplicate issuer \"%s\"", cfg->issuers[i].issuer);
+		case K_INT:
+		case K_BOOL:
+		case K_CUSTOM:
+			break;
 		}
 	}
-	if ((m = json_object_get(root, "webhook"))) {
-		static const char *const wh[] = { "secret_file", "tolerance", NULL };
-		json_t *x;
-		if (!json_is_object(m))
-			return fail(c, "webhook", "must be an object, not %s", type_name(m));
-		if ((r = only_keys(c, "webhook", m, wh)) != RVK_OK)
-			return r;
-		if ((x = json_object_get(m, "secret_file")) &&
-		    (r = get_paths(c, "webhook.secret_file", x, &cfg->webhook_secret_files,
-		                   &cfg->n_webhook_secret_files)) != RVK_OK)
-			return r;
-		if ((x = json_object_get(m, "tolerance")) &&
-		    (r = get_int(c, "webhook.tolerance", x, 1, 86400, &cfg->webhook_tolerance)) != RVK_OK)
-			return r;
+}
+
+static void set_defaults(const struct item *table, void *obj);
+static rvk_result_t parse_object(struct ctx *c, const char *path, json_t *v,
+                                 const struct item *table, void *obj);
+
+/* Rejects members of obj that no row of table names. */
+static rvk_result_t
+only_rows(struct ctx *c, const char *path, json_t *obj, const struct item *table)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(obj, k, v) {
+		bool ok = false;
+		for (const struct item *it = table; it->name && !ok; it++)
+			ok = strcmp(it->name, k) == 0;
+		if (!ok) {
+			char p[256];
+			sub(p, sizeof(p), path, k);
+			return fail(c, p, "unknown key");
+		}
 	}
-	if ((m = json_object_get(root, "admin"))) {
-		static const char *const ad[] = { "token_file", NULL };
-		json_t *x;
-		if (!json_is_object(m))
-			return fail(c, "admin", "must be an object, not %s", type_name(m));
-		if ((r = only_keys(c, "admin", m, ad)) != RVK_OK)
-			return r;
-		if ((x = json_object_get(m, "token_file")) &&
-		    (r = get_paths(c, "admin.token_file", x, &cfg->admin_token_files,
-		                   &cfg->n_admin_token_files)) != RVK_OK)
-			return r;
+	return RVK_OK;
+}
+
+static rvk_result_t
+parse_array(struct ctx *c, const char *path, json_t *v, const struct item *it,
+            void *obj)
+{
+	if (!json_is_array(v))
+		return fail(c, path, "must be an array, not %s", type_name(v));
+	size_t n = json_array_size(v);
+	char *arr = rvk_calloc(n ? n : 1, it->elem_size);
+	*(char **)at(obj, it) = arr;
+	*count_at(obj, it) = n;   /* zeroed elements free as nothing */
+	void *outer = c->outer, *self = c->self;
+	rvk_result_t r = RVK_OK;
+	for (size_t i = 0; i < n && r == RVK_OK; i++) {
+		char p[256];
+		json_t *e = json_array_get(v, i);
+		idx(p, sizeof(p), path, i);
+		c->outer = c->self;
+		c->self = arr + i * it->elem_size;
+		set_defaults(it->sub, c->self);
+		if (!json_is_object(e))
+			r = fail(c, p, "must be an object, not %s", type_name(e));
+		else
+			r = parse_object(c, p, e, it->sub, c->self);
+		if (r == RVK_OK && it->elem)
+			r = it->elem(c, p, arr, i);
+		c->outer = outer;
+		c->self = self;
 	}
-	if ((m = json_object_get(root, "introspection"))) {
-		static const char *const in[] = { "clients", NULL };
-		json_t *x;
-		if (!json_is_object(m))
-			return fail(c, "introspection", "must be an object, not %s", type_name(m));
-		if ((r = only_keys(c, "introspection", m, in)) != RVK_OK)
-			return r;
-		if ((x = json_object_get(m, "clients")) &&
-		    (r = parse_clients(c, "introspection.clients", x, cfg)) != RVK_OK)
-			return r;
+	return r;
+}
+
+/* One row's value v at path into obj. */
+static rvk_result_t
+parse_row(struct ctx *c, const char *path, json_t *v, const struct item *it,
+          void *obj)
+{
+	void *f = at(obj, it);
+	rvk_result_t r = RVK_OK;
+	switch (it->kind) {
+	case K_STR:
+		r = get_str(c, path, v, it->flags & F_NULLABLE, f);
+		break;
+	case K_PATH:
+		r = get_path(c, path, v, it->flags & F_NULLABLE, f);
+		break;
+	case K_INT: {
+		int64_t n = 0;
+		if ((r = get_int(c, path, v, it->lo, it->hi, &n)) != RVK_OK)
+			break;
+		if (it->size == sizeof(int))
+			*(int *)f = (int)n;
+		else
+			*(int64_t *)f = n;
+		break;
 	}
-	if ((m = json_object_get(root, "set_audience")) &&
-	    (r = get_str(c, "set_audience", m, true, &cfg->set_audience)) != RVK_OK)
+	case K_BOOL:
+		r = get_bool(c, path, v, f);
+		break;
+	case K_STRV:
+		r = get_str_array(c, path, v, f, count_at(obj, it));
+		break;
+	case K_PATHS:
+		r = get_paths(c, path, v, f, count_at(obj, it));
+		break;
+	case K_PAIRS: {
+		rvk_config_pair_t *pairs = NULL;
+		size_t n = 0;
+		if ((r = parse_pairs(c, path, v, &pairs, &n)) != RVK_OK)
+			break;
+		free_pairs(*(rvk_config_pair_t **)f, *count_at(obj, it));
+		*(rvk_config_pair_t **)f = pairs;
+		*count_at(obj, it) = n;
+		break;
+	}
+	case K_OBJECT:
+		if (json_is_null(v) && (it->flags & F_NULLABLE))
+			break;
+		if (!json_is_object(v))
+			r = fail(c, path, "must be an object%s, not %s",
+			         it->flags & F_NULLABLE ? " or null" : "", type_name(v));
+		else
+			r = parse_object(c, path, v, it->sub, obj);
+		break;
+	case K_ARRAY:
+		r = parse_array(c, path, v, it, obj);
+		break;
+	case K_CUSTOM:
+		r = it->parse(c, path, v, f);
+		break;
+	}
+	if (r == RVK_OK && it->check)
+		r = it->check(c, path, it, obj);
+	return r;
+}
+
+/* The members of the JSON object v, every row of table in order, into obj. */
+static rvk_result_t
+parse_object(struct ctx *c, const char *path, json_t *v,
+             const struct item *table, void *obj)
+{
+	rvk_result_t r = only_rows(c, path, v, table);
+	if (r != RVK_OK)
 		return r;
-	if ((m = json_object_get(root, "redis"))) {
-		static const char *const rd[] = { "url", "stream", NULL };
-		json_t *x;
-		if (json_is_null(m))
-			return RVK_OK;
-		if (!json_is_object(m))
-			return fail(c, "redis", "must be an object or null, not %s", type_name(m));
-		if ((r = only_keys(c, "redis", m, rd)) != RVK_OK)
-			return r;
-		if (!(x = json_object_get(m, "url")))
-			return fail(c, "redis.url", "is required");
-		if ((r = get_str(c, "redis.url", x, false, &cfg->redis_url)) != RVK_OK)
-			return r;
-		if (strncmp(cfg->redis_url, "redis://", 8) != 0)
-			return fail(c, "redis.url", "must start with redis://");
-		if ((x = json_object_get(m, "stream")) &&
-		    (r = get_str(c, "redis.stream", x, false, &cfg->redis_stream)) != RVK_OK)
+	for (const struct item *it = table; it->name; it++) {
+		char p[256];
+		json_t *m = json_object_get(v, it->name);
+		sub(p, sizeof(p), path, it->name);
+		if (!m && (it->flags & F_REQUIRED))
+			return fail(c, p, "is required");
+		if (m && (r = parse_row(c, p, m, it, obj)) != RVK_OK)
 			return r;
 	}
 	return RVK_OK;
+}
+
+/* Sets every row of table that has a default (nested objects too). */
+static void
+set_defaults(const struct item *table, void *obj)
+{
+	char err[256];
+	struct ctx c = { .name = "(defaults)", .dir = "/", .err = err,
+	                 .errlen = sizeof(err), .self = obj };
+	for (const struct item *it = table; it->name; it++) {
+		if (it->kind == K_OBJECT) {
+			set_defaults(it->sub, obj);
+			continue;
+		}
+		if (!it->dflt)
+			continue;
+		json_t *v = json_loads(it->dflt, JSON_DECODE_ANY, NULL);
+		RVK_REQUIRE(v != NULL);
+		rvk_result_t r = parse_row(&c, it->name, v, it, obj);
+		json_decref(v);
+		RVK_REQUIRE(r == RVK_OK);
+	}
 }
 
 rvk_config_t *
 rvk_config_new_defaults(void)
 {
 	rvk_config_t *cfg = rvk_calloc(1, sizeof(*cfg));
-	cfg->listen = rvk_strdup("127.0.0.1:8080");
-	cfg->data_dir = rvk_strdup("/var/lib/revokd");
-	cfg->log_format = RVK_LOG_JSON;
-	cfg->log_level = RVK_LOG_INFO;
-	cfg->leeway = 30;
-	cfg->max_token_bytes = 8192;
-	cfg->max_token_lifetime = 86400;
-	cfg->require_jti = true;
-	cfg->forward_claims = rvk_calloc(2, sizeof(rvk_config_pair_t));
-	cfg->forward_claims[0].name = rvk_strdup("sub");
-	cfg->forward_claims[0].value = rvk_strdup("X-Auth-Subject");
-	cfg->forward_claims[1].name = rvk_strdup("scope");
-	cfg->forward_claims[1].value = rvk_strdup("X-Auth-Scope");
-	cfg->n_forward_claims = 2;
-	cfg->vcache_max_entries = 100000;
-	cfg->vcache_ttl = 300;
-	cfg->webhook_tolerance = 300;
-	cfg->redis_stream = rvk_strdup("revokd:revocations");
+	set_defaults(root_items, cfg);
 	return cfg;
 }
 
@@ -722,9 +887,12 @@ rvk_config_parse_string(const char *json, size_t len, const char *name,
 	rvk_config_t *cfg = rvk_config_new_defaults();
 	cfg->path = rvk_strdup(name);
 	cfg->dir = rvk_strdup(dir);
-	free(cfg->data_dir);
-	cfg->data_dir = rvk_strdup("/var/lib/revokd");
-	rvk_result_t r = parse_root(&c, root, cfg);
+	c.self = cfg;
+	rvk_result_t r;
+	if (!json_is_object(root))
+		r = fail(&c, NULL, "the top level must be an object, not %s", type_name(root));
+	else
+		r = parse_object(&c, "", root, root_items, cfg);
 	json_decref(root);
 	if (r != RVK_OK) {
 		rvk_config_free(cfg);
@@ -769,61 +937,14 @@ rvk_config_parse_file(const char *path, rvk_config_t **out, char *err,
 	return r;
 }
 
-static void
-free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void
-free_pairs(rvk_config_pair_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(p[i].name);
-		free(p[i].value);
-	}
-	free(p);
-}
-
 void
 rvk_config_free(rvk_config_t *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->n_issuers; i++) {
-		rvk_config_issuer_t *is = &cfg->issuers[i];
-		free(is->issuer);
-		free_strv(is->audiences, is->n_audiences);
-		free(is->jwks_uri);
-		for (size_t k = 0; k < is->n_keys; k++) {
-			free(is->keys[k].kid);
-			free(is->keys[k].pem_file);
-			free(is->keys[k].secret_file);
-		}
-		free(is->keys);
-		free_strv(is->token_types, is->n_token_types);
-		free(is->backchannel_client_id);
-	}
-	free(cfg->issuers);
-	free_pairs(cfg->forward_claims, cfg->n_forward_claims);
-	free_pairs(cfg->introspection_clients, cfg->n_introspection_clients);
+	free_fields(root_items, cfg);
 	free(cfg->path);
 	free(cfg->dir);
-	free(cfg->listen);
-	free(cfg->admin_listen);
-	free(cfg->data_dir);
-	free(cfg->token_cookie);
-	for (size_t i = 0; i < cfg->n_webhook_secret_files; i++)
-		free(cfg->webhook_secret_files[i]);
-	free(cfg->webhook_secret_files);
-	for (size_t i = 0; i < cfg->n_admin_token_files; i++)
-		free(cfg->admin_token_files[i]);
-	free(cfg->admin_token_files);
-	free(cfg->set_audience);
-	free(cfg->redis_url);
-	free(cfg->redis_stream);
 	free(cfg);
 }
 
@@ -870,111 +991,4 @@ rvk_config_path(const char *dir, const char *p)
 	char *out = rvk_malloc(n);
 	snprintf(out, n, "%s/%s", dir, p);
 	return out;
-}
-
-rvk_result_t
-rvk_config_read_secret(const char *path, char **out, size_t *len, char *err,
-                       size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "cannot read \"%s\": %s", path, strerror(errno));
-		return RVK_EIO;
-	}
-	size_t cap = 64 * 1024;
-	char *buf = rvk_malloc(cap + 1);
-	size_t n = fread(buf, 1, cap + 1, f);
-	bool bad = ferror(f);
-	fclose(f);
-	if (bad || n > cap) {
-		snprintf(err, errlen, "cannot read \"%s\": %s", path,
-		         bad ? "read error" : "larger than 64 KiB");
-		rvk_memzero(buf, cap + 1);
-		free(buf);
-		return RVK_EIO;
-	}
-	if (n && buf[n - 1] == '\n') {
-		n--;
-		if (n && buf[n - 1] == '\r')
-			n--;
-	}
-	buf[n] = '\0';
-	if (n == 0) {
-		snprintf(err, errlen, "\"%s\" is empty", path);
-		free(buf);
-		return RVK_EINVAL;
-	}
-	*out = buf;
-	*len = n;
-	return RVK_OK;
-}
-
-static rvk_result_t
-load_key(const rvk_config_t *cfg, size_t ii, size_t ki, rvk_key_t **out,
-         char *err, size_t errlen)
-{
-	const rvk_config_key_t *k = &cfg->issuers[ii].keys[ki];
-	const char *file = k->pem_file ? k->pem_file : k->secret_file;
-	char what[512];
-	char *data = NULL;
-	size_t len = 0;
-	rvk_result_t r = rvk_config_read_secret(file, &data, &len, what, sizeof(what));
-	if (r == RVK_OK) {
-		if (k->pem_file)
-			r = rvk_key_from_pem(k->kid, k->alg, data, len, out, what, sizeof(what));
-		else
-			r = rvk_key_from_secret(k->kid, k->alg, (unsigned char *)data,
-			                        len, out, what, sizeof(what));
-		rvk_memzero(data, len);
-		free(data);
-	}
-	if (r != RVK_OK) {
-		snprintf(err, errlen, "config %s: issuers[%zu].keys[%zu].%s: %s",
-		         cfg->path ? cfg->path : "(none)", ii, ki,
-		         k->pem_file ? "pem_file" : "secret_file", what);
-		return RVK_EINVAL;
-	}
-	return RVK_OK;
-}
-
-rvk_result_t
-rvk_config_build_issuers(const rvk_config_t *cfg, rvk_issuers_t **out,
-                         char *err, size_t errlen)
-{
-	rvk_issuers_t *set = rvk_calloc(1, sizeof(*set));
-	set->v = rvk_calloc(cfg->n_issuers ? cfg->n_issuers : 1, sizeof(rvk_issuer_t *));
-	for (size_t i = 0; i < cfg->n_issuers; i++) {
-		const rvk_config_issuer_t *ci = &cfg->issuers[i];
-		rvk_issuer_t *is = rvk_issuer_new(ci->issuer);
-		set->v[set->n++] = is;
-		is->algorithms = ci->algorithms;
-		is->n_audiences = ci->n_audiences;
-		is->audiences = rvk_calloc(ci->n_audiences ? ci->n_audiences : 1, sizeof(char *));
-		for (size_t j = 0; j < ci->n_audiences; j++)
-			is->audiences[j] = rvk_strdup(ci->audiences[j]);
-		is->n_token_types = ci->n_token_types;
-		is->token_types = rvk_calloc(ci->n_token_types ? ci->n_token_types : 1, sizeof(char *));
-		for (size_t j = 0; j < ci->n_token_types; j++)
-			is->token_types[j] = rvk_strdup(ci->token_types[j]);
-		if (ci->backchannel_client_id)
-			is->backchannel_client_id = rvk_strdup(ci->backchannel_client_id);
-		rvk_key_t **keys = rvk_calloc(ci->n_keys ? ci->n_keys : 1, sizeof(rvk_key_t *));
-		for (size_t k = 0; k < ci->n_keys; k++) {
-			if (load_key(cfg, i, k, &keys[k], err, errlen) != RVK_OK) {
-				for (size_t j = 0; j < k; j++)
-					rvk_key_free(keys[j]);
-				free(keys);
-				rvk_issuers_free(set);
-				free(set);
-				return RVK_EINVAL;
-			}
-		}
-		rvk_keyring_t *ring = rvk_keyring_new(keys, ci->n_keys);
-		free(keys);
-		rvk_keyring_t *old = is->keyring;
-		is->keyring = ring;
-		rvk_keyring_free(old);
-	}
-	*out = set;
-	return RVK_OK;
 }

@@ -116,22 +116,6 @@ int rvk_config_threads(const rvk_config_t *cfg);
 rvk_result_t rvk_config_validate(const rvk_config_t *cfg, char *err,
                                  size_t errlen);
 
-/*
- * Reads a secret or token file: the raw bytes, one trailing "\n" or "\r\n"
- * removed. Returns: RVK_OK, *out (owned, NUL-terminated) and *len.
- */
-rvk_result_t rvk_config_read_secret(const char *path, char **out, size_t *len,
-                                    char *err, size_t errlen);
-
-/*
- * Builds the runtime issuer set (keys from their files).
- * Returns: RVK_OK and *out (owned: rvk_issuers_free); RVK_EINVAL with a
- * message naming the config key of the file that failed.
- */
-rvk_result_t rvk_config_build_issuers(const rvk_config_t *cfg,
-                                      rvk_issuers_t **out, char *err,
-                                      size_t errlen);
-
 /* Resolves p against dir unless absolute. Returns: owned string. */
 char *rvk_config_path(const char *dir, const char *p);
 

@@ -36,6 +36,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "service/commands.h"
+#include "service/secrets.h"
 
 #define DEV_ISSUER "revokd-dev"
 #define DEV_CONFIG "revokd.json"
@@ -302,7 +303,7 @@ rvk_dev_announce(const rvk_config_t *cfg, unsigned port, unsigned admin_port)
 	char *priv_path = join(cfg->data_dir, "dev-es256.key");
 	char *priv = NULL, err[512];
 	size_t len = 0;
-	if (rvk_config_read_secret(priv_path, &priv, &len, err, sizeof(err)) != RVK_OK) {
+	if (rvk_secrets_read(priv_path, &priv, &len, err, sizeof(err)) != RVK_OK) {
 		fprintf(stderr, "revokd: --dev: %s\n", err);
 		free(priv_path);
 		return;

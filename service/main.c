@@ -70,8 +70,16 @@ enum {
 	OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_REDIS_URL,
 };
 
+/* The serve flags; NULL: not given. */
+struct serve_flags {
+	const char *config, *listen, *admin_listen, *data_dir, *threads,
+	           *log_format, *log_level, *redis_url;
+	bool dev;
+};
+
+/* Returns: -1 to go on, else the exit code. */
 static int
-serve(int argc, char **argv)
+serve_parse_flags(int argc, char **argv, struct serve_flags *f)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -86,23 +94,20 @@ serve(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *listen = NULL, *admin_listen = NULL,
-	           *data_dir = NULL, *threads = NULL, *log_format = NULL,
-	           *log_level = NULL, *redis_url = getenv("REVOKD_REDIS_URL");
-	bool dev = false;
 	int c;
+	f->redis_url = getenv("REVOKD_REDIS_URL");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
-		case OPT_DEV: dev = true; break;
-		case OPT_LISTEN: listen = optarg; break;
-		case OPT_ADMIN_LISTEN: admin_listen = optarg; break;
-		case OPT_DATA_DIR: data_dir = optarg; break;
-		case OPT_THREADS: threads = optarg; break;
-		case OPT_LOG_FORMAT: log_format = optarg; break;
-		case OPT_LOG_LEVEL: log_level = optarg; break;
-		case OPT_REDIS_URL: redis_url = optarg; break;
+		case 'c': f->config = optarg; break;
+		case OPT_DEV: f->dev = true; break;
+		case OPT_LISTEN: f->listen = optarg; break;
+		case OPT_ADMIN_LISTEN: f->admin_listen = optarg; break;
+		case OPT_DATA_DIR: f->data_dir = optarg; break;
+		case OPT_THREADS: f->threads = optarg; break;
+		case OPT_LOG_FORMAT: f->log_format = optarg; break;
+		case OPT_LOG_LEVEL: f->log_level = optarg; break;
+		case OPT_REDIS_URL: f->redis_url = optarg; break;
 		case 'h': serve_usage(stdout); return 0;
 		default: serve_usage(stderr); return 2;
 		}
@@ -111,19 +116,68 @@ serve(int argc, char **argv)
 		fprintf(stderr, "revokd: serve: unexpected argument \"%s\"\n", argv[optind]);
 		return 2;
 	}
-	if (dev && config) {
+	if (f->dev && f->config) {
 		fprintf(stderr, "revokd: serve: --dev and --config exclude each other\n");
 		return 2;
 	}
+	return -1;
+}
 
+/* Applies the flags that override the file to cfg.
+ * Returns: 0, or 2 after a message. */
+static int
+serve_override(const struct serve_flags *f, rvk_config_t *cfg)
+{
+	if (f->listen) {
+		free(cfg->listen);
+		cfg->listen = rvk_strdup(f->listen);
+	}
+	if (f->admin_listen) {
+		free(cfg->admin_listen);
+		cfg->admin_listen = rvk_strdup(f->admin_listen);
+	}
+	if (f->data_dir && !f->dev) {
+		free(cfg->data_dir);
+		cfg->data_dir = rvk_config_path(NULL, f->data_dir);
+	}
+	if (f->threads) {
+		char *end;
+		long n = strtol(f->threads, &end, 10);
+		if (*end || n < 0 || n > 1024) {
+			fprintf(stderr, "revokd: --threads: \"%s\" is not 0 to 1024\n", f->threads);
+			return 2;
+		}
+		cfg->threads = (int)n;
+	}
+	if (f->log_format && !rvk_log_format_parse(f->log_format, &cfg->log_format)) {
+		fprintf(stderr, "revokd: --log-format: must be json or text\n");
+		return 2;
+	}
+	if (f->log_level && !rvk_log_level_parse(f->log_level, &cfg->log_level)) {
+		fprintf(stderr, "revokd: --log-level: must be debug, info, warn or error\n");
+		return 2;
+	}
+	if (f->redis_url && *f->redis_url) {
+		free(cfg->redis_url);
+		cfg->redis_url = rvk_strdup(f->redis_url);
+	}
+	return 0;
+}
+
+/* The configuration serve runs with: dev mode's, the file's, or the
+ * defaults, then the flags, then the checks across keys.
+ * Returns: 0 and *out (owned), or an exit code after a message. */
+static int
+serve_config(const struct serve_flags *f, rvk_config_t **out)
+{
 	char err[1024];
 	rvk_config_t *cfg = NULL;
-	if (dev) {
-		int code = rvk_dev_prepare(data_dir ? data_dir : "./var", &cfg);
-		if (code)
+	int code;
+	if (f->dev) {
+		if ((code = rvk_dev_prepare(f->data_dir ? f->data_dir : "./var", &cfg)) != 0)
 			return code;
-	} else if (config) {
-		if (rvk_config_parse_file(config, &cfg, err, sizeof(err)) != RVK_OK) {
+	} else if (f->config) {
+		if (rvk_config_parse_file(f->config, &cfg, err, sizeof(err)) != RVK_OK) {
 			fprintf(stderr, "revokd: %s\n", err);
 			return 2;
 		}
@@ -131,59 +185,31 @@ serve(int argc, char **argv)
 		cfg = rvk_config_new_defaults();
 	}
 	const char *name = cfg->path ? cfg->path : "(flags)";
-	if (listen) {
-		free(cfg->listen);
-		cfg->listen = rvk_strdup(listen);
-	}
-	if (admin_listen) {
-		free(cfg->admin_listen);
-		cfg->admin_listen = rvk_strdup(admin_listen);
-	}
-	if (data_dir && !dev) {
-		free(cfg->data_dir);
-		cfg->data_dir = rvk_config_path(NULL, data_dir);
-	}
-	if (threads) {
-		char *end;
-		long n = strtol(threads, &end, 10);
-		if (*end || n < 0 || n > 1024) {
-			fprintf(stderr, "revokd: --threads: \"%s\" is not 0 to 1024\n", threads);
-			rvk_config_free(cfg);
-			return 2;
-		}
-		cfg->threads = (int)n;
-	}
-	if (log_format && !rvk_log_format_parse(log_format, &cfg->log_format)) {
-		fprintf(stderr, "revokd: --log-format: must be json or text\n");
-		rvk_config_free(cfg);
-		return 2;
-	}
-	if (log_level && !rvk_log_level_parse(log_level, &cfg->log_level)) {
-		fprintf(stderr, "revokd: --log-level: must be debug, info, warn or error\n");
-		rvk_config_free(cfg);
-		return 2;
-	}
-	if (redis_url && *redis_url) {
-		free(cfg->redis_url);
-		cfg->redis_url = rvk_strdup(redis_url);
-	}
+	code = 2;
+	if (serve_override(f, cfg) != 0)
+		goto cleanup;
 	if (rvk_config_validate(cfg, err, sizeof(err)) != RVK_OK) {
 		fprintf(stderr, "revokd: %s\n", err);
-		rvk_config_free(cfg);
-		return 2;
+		goto cleanup;
 	}
 	if (cfg->n_issuers == 0) {
 		fprintf(stderr, "revokd: config %s: issuers: at least one issuer is required\n", name);
-		rvk_config_free(cfg);
-		return 2;
+		goto cleanup;
 	}
-	if (dev) {
-		int code = rvk_dev_write_config(&cfg);
-		if (code) {
-			rvk_config_free(cfg);
-			return code;
-		}
-	}
+	if (f->dev && (code = rvk_dev_write_config(&cfg)) != 0)
+		goto cleanup;
+	*out = cfg;
+	return 0;
+cleanup:
+	rvk_config_free(cfg);
+	return code;
+}
+
+/* Starts the runtime and waits for signals: SIGHUP reloads keys, SIGTERM
+ * and SIGINT stop. Returns: the exit code. */
+static int
+serve_run(rvk_config_t *cfg, bool dev)
+{
 	rvk_log_set_format(cfg->log_format);
 	rvk_log_set_level(cfg->log_level);
 
@@ -199,10 +225,8 @@ serve(int argc, char **argv)
 
 	rvk_runtime_t *rt = NULL;
 	int code = rvk_runtime_start(cfg, &rt);
-	if (code) {
-		rvk_config_free(cfg);
+	if (code)
 		return code;
-	}
 	if (dev)
 		rvk_dev_announce(cfg, rvk_runtime_port(rt, 0),
 		                 rvk_runtime_port(rt, cfg->admin_listen != NULL));
@@ -221,8 +245,22 @@ serve(int argc, char **argv)
 	}
 	rvk_runtime_stop(rt);
 	rvk_log(RVK_LOG_INFO, "stopped", NULL);
-	rvk_config_free(cfg);
 	return 0;
+}
+
+static int
+serve(int argc, char **argv)
+{
+	struct serve_flags f = { 0 };
+	rvk_config_t *cfg = NULL;
+	int code = serve_parse_flags(argc, argv, &f);
+	if (code >= 0)
+		return code;
+	if ((code = serve_config(&f, &cfg)) != 0)
+		return code;
+	code = serve_run(cfg, f.dev);
+	rvk_config_free(cfg);
+	return code;
 }
 
 static int
@@ -268,9 +306,8 @@ main(int argc, char **argv)
 		code = serve(argc - (argc > 1), argv + (argc > 1));
 	} else if (strcmp(cmd, "check") == 0) {
 		code = rvk_cmd_check(argc - 1, argv + 1);
-	} else if (strcmp(cmd, "revoke") == 0 || strcmp(cmd, "unrevoke") == 0 ||
-	           strcmp(cmd, "list") == 0) {
-		code = rvk_cmd_client(cmd, argc - 1, argv + 1);
+	} else if (rvk_cmd_client_has(cmd)) {
+		code = rvk_cmd_client(argc - 1, argv + 1);
 	} else if (strcmp(cmd, "version") == 0) {
 		code = version();
 	} else if (strcmp(cmd, "help") == 0) {

@@ -78,18 +78,18 @@ probe(const rvk_notify_t *n, const char *path)
 	int status = 0;
 	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		goto out;
+		goto cleanup;
 	struct timeval tv = { PROBE_TIMEOUT_MS / 1000, (PROBE_TIMEOUT_MS % 1000) * 1000 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)); /* bounds connect too */
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
-		goto out;
+		goto cleanup;
 	char req[128];
 	int len = snprintf(req, sizeof(req),
 	                   "GET %s HTTP/1.0\r\nHost: localhost\r\nUser-Agent: revokd-notify\r\n\r\n",
 	                   path);
 	if (send(fd, req, (size_t)len, MSG_NOSIGNAL) != len)
-		goto out;
+		goto cleanup;
 	char buf[64];
 	size_t got = 0;
 	while (got < sizeof(buf) - 1) {
@@ -106,7 +106,7 @@ probe(const rvk_notify_t *n, const char *path)
 	int code;
 	if (sscanf(buf, "HTTP/1.%*d %3d", &code) == 1)
 		status = code;
-out:
+cleanup:
 	if (fd >= 0)
 		close(fd);
 	freeaddrinfo(ai);

@@ -27,16 +27,10 @@ int rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out);
 /* SIGHUP: reloads key files; logs what changed. */
 void rvk_runtime_reload(rvk_runtime_t *rt);
 void rvk_runtime_stop(rvk_runtime_t *rt);
-rvk_app_t *rvk_runtime_app(rvk_runtime_t *rt);
 unsigned rvk_runtime_port(rvk_runtime_t *rt, int admin);
 
-/* Reads the admin tokens / webhook secrets from env or files (REFERENCE §2).
- * Returns: 0, or 2 after printing the problem to stderr. */
-int rvk_runtime_load_secrets(const rvk_config_t *cfg, rvk_app_t *app);
-
-/* SIGHUP: reads the admin tokens and webhook secrets again (the files the
- * configuration names, or the environment) and swaps them in; on a
- * problem logs it and keeps the old ones. Main thread only. */
+/* SIGHUP: reads the admin tokens and webhook secrets again
+ * (rvk_secrets_reload_app). Main thread only. */
 void rvk_runtime_reload_secrets(rvk_runtime_t *rt);
 
 #endif

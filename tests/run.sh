@@ -13,7 +13,7 @@
 # fails, a unit program that crashes, leaks, races or times out after its
 # last "ok" (meson's own log says so; tests/support/count.py reads it), a
 # pytest run that exits non-zero, a sanitizer report in any server's log
-# (tests/integration/conftest.py). The harness proves this about itself
+# (tests/support/revokd_fixtures.py). The harness proves this about itself
 # first: tests/support/selftest.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."

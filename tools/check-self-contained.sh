@@ -60,6 +60,18 @@ else
 	found=$(grep -rnIE "$pattern" --exclude-dir=bench --exclude-dir=.git \
 	        --exclude=check-self-contained.sh . | sed 's|^\./||')
 fi
+# "issue N" points at a tracker a person who clones the repository cannot
+# see: say what was found, or cite the decision (DECISIONS Dn). The
+# benchmark record keeps its history as it was written.
+issues='\bissues? #?[0-9]+\b'
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	more=$(git grep -niIE "$issues" -- . ":(exclude)bench" ":(exclude)$self" \
+	       ":(exclude)docs/BENCHMARKS.md")
+else
+	more=$(grep -rniIE "$issues" --exclude-dir=bench --exclude-dir=.git \
+	       --exclude=check-self-contained.sh --exclude=BENCHMARKS.md . | sed 's|^\./||')
+fi
+found=$(printf '%s\n%s' "$found" "$more" | sed '/^$/d')
 if [ -n "$found" ]; then
 	printf '%s\n' "$found" | sed 's/^/# /'
 	echo "not ok 1 - no file outside bench/ points outside the repository"

@@ -1,6 +1,6 @@
-"""Fixtures of the end-to-end suites: the integration fixtures (revokd on a
-free port, keys, minting), re-exported, plus a real redis-server."""
-import importlib.util
+"""Fixtures of the end-to-end suites: the shared fixtures of
+tests/support/revokd_fixtures.py (revokd on a free port, keys, minting, the
+harness that examines every server), plus a real redis-server."""
 import os
 import subprocess
 import sys
@@ -8,24 +8,10 @@ import time
 
 import pytest
 
-_path = os.path.join(os.path.dirname(__file__), "..", "integration", "conftest.py")
-_name = "rvk_integration_conftest"
-if _name in sys.modules:
-    ic = sys.modules[_name]
-else:
-    _spec = importlib.util.spec_from_file_location(_name, _path)
-    ic = importlib.util.module_from_spec(_spec)
-    sys.modules[_name] = ic
-    _spec.loader.exec_module(ic)
-
-# Re-export every fixture and helper. tests/run.sh collects tests/integration
-# and tests/e2e in one pytest session, where `conftest` in sys.modules is the
-# last conftest loaded (this one): the integration modules' `from conftest
-# import ISS, ...` must find their names here too.
-from rvk_integration_conftest import *  # noqa: E402,F401,F403
-
-keys = ic.keys
-mint = ic.mint
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from revokd_fixtures import *  # noqa: E402,F401,F403
+from revokd_fixtures import pytest_configure  # noqa: E402,F401 - a hook, by name
+import revokd_fixtures as ic  # noqa: E402 - `from conftest import ic`
 
 
 class Redis:

@@ -43,7 +43,7 @@ import uuid
 import pytest
 import requests
 
-from rvk_integration_conftest import (ISS, assert_clean_exit, base_config, finish_server,
+from revokd_fixtures import (ISS, assert_clean_exit, base_config, finish_server,
                                       start_server)
 
 WH_KEY = b"e2e-gateway-webhook-key-01234567"

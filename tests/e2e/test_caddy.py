@@ -14,7 +14,7 @@ import subprocess
 import time
 
 from gateway_matrix import gw_fixture, stack_fixture
-from rvk_integration_conftest import ROOT, free_port
+from revokd_fixtures import ROOT, free_port
 
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 CADDYFILE = os.path.join(ROOT, "deploy", "caddy", "Caddyfile")

@@ -1,4 +1,4 @@
-"""Monitoring you can install (issue 18): deploy/prometheus/revokd-rules.yml
+"""Monitoring you can install: deploy/prometheus/revokd-rules.yml
 and deploy/grafana/revokd-dashboard.json.
 
 - the rules pass `promtool check rules`, and `promtool test rules` runs
@@ -25,7 +25,7 @@ import time
 import requests
 import yaml
 
-from rvk_integration_conftest import (ROOT, base_config, finish_server, jwk_of,
+from revokd_fixtures import (ROOT, base_config, finish_server, jwk_of,
                                       start_server)
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"

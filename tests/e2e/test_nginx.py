@@ -19,7 +19,7 @@ import time
 import requests
 
 from gateway_matrix import get, gw_fixture, stack_fixture
-from rvk_integration_conftest import ROOT, free_port
+from revokd_fixtures import ROOT, free_port
 
 NGINX = "/usr/sbin/nginx"
 CONF = os.path.join(ROOT, "deploy", "nginx", "revokd.conf")

@@ -7,7 +7,7 @@ import os
 
 import yaml
 
-from rvk_integration_conftest import ROOT
+from revokd_fixtures import ROOT
 
 DEPLOY = os.path.join(ROOT, "deploy")
 

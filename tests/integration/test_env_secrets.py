@@ -1,7 +1,7 @@
 """REVOKD_ADMIN_TOKEN and REVOKD_WEBHOOK_SECRET when serving
 (docs/OPERATIONS.md §1 systemd: "or use REVOKD_ADMIN_TOKEN /
-REVOKD_WEBHOOK_SECRET"; `revokd serve --help`). service/runtime.c
-rvk_runtime_load_secrets reads them: set and non-empty, each wins over its
+REVOKD_WEBHOOK_SECRET"; `revokd serve --help`). service/secrets.c
+rvk_secrets_load_app reads them: set and non-empty, each wins over its
 *_file; the webhook secret must be a Standard Webhooks secret either way.
 Neither value may appear in the log."""
 import base64

@@ -1,4 +1,4 @@
-"""`meson install` (issue 18): the build under test (the folder REVOKD_BIN
+"""`meson install`: the build under test (the folder REVOKD_BIN
 was built in) is installed into a DESTDIR, and the tree is checked:
 
 - the binary, the systemd unit (ExecStart = the installed binary), the

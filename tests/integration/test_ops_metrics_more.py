@@ -1,4 +1,4 @@
-"""/metrics beyond REFERENCE §6's list (issue 18): revokd_build_info, the
+"""/metrics beyond REFERENCE §6's list: revokd_build_info, the
 standard process_* metrics (read from /proc at scrape time), revokd_ready,
 revokd_store_commit_errors_total, revokd_body_budget_exhausted_total —
 checked against what the kernel says about the same process, and linted by

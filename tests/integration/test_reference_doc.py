@@ -1,6 +1,6 @@
 """docs/REFERENCE.md matches the code it describes: its section numbers are
 the ones code comments cite ("REFERENCE §5.3"), its configuration tables
-name exactly the keys the parser accepts (service/config.c), its example is
+name exactly the keys the parser accepts (service/config.c's schema tables), its example is
 a valid configuration, its reason table is base/reason.c's, and its metric
 table names every metric /metrics renders. docs/DECISIONS.md has every
 decision that something cites ("DECISIONS D7")."""
@@ -11,6 +11,7 @@ import subprocess
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from config_schema import schema_keys
 from conftest import REVOKD, ROOT, pem_public
 
 
@@ -27,18 +28,6 @@ def section(doc, title):
 
 def first_column(text):
     return re.findall(r"^\| `([a-z_.]+)` \|", text, re.M)
-
-
-def allowed(var, function=None):
-    """The allowed-keys list of service/config.c: the `allowed` array of a
-    function, or a named static array."""
-    src = read("service/config.c")
-    if function:
-        m = re.search(r"^" + function + r"\(.*?allowed\[\] = \{(.*?)\};", src, re.M | re.S)
-    else:
-        m = re.search(r"const " + var + r"\[\] = \{(.*?)\};", src, re.S)
-    assert m, function or var
-    return re.findall(r'"([a-z_]+)"', m.group(1))
 
 
 def test_sections_keep_their_numbers():
@@ -75,14 +64,12 @@ def test_every_cited_decision_exists():
 def test_key_tables_are_the_parsers_keys():
     doc = read("docs/REFERENCE.md")
     top = first_column(section(doc, "Top-level keys"))
-    assert sorted({k.split(".")[0] for k in top}) == sorted(allowed(None, "parse_root"))
-    nested = {"verified_cache": "vc", "webhook": "wh", "admin": "ad",
-              "introspection": "in", "redis": "rd"}
-    for obj, var in nested.items():
+    assert sorted({k.split(".")[0] for k in top}) == sorted(schema_keys("root_items"))
+    for obj in ("verified_cache", "webhook", "admin", "introspection", "redis"):
         documented = sorted(k.split(".", 1)[1] for k in top if k.startswith(obj + "."))
-        assert documented == sorted(allowed(var)), obj
+        assert documented == sorted(schema_keys(obj + "_items")), obj
     issuer = first_column(section(doc, "Issuer keys"))
-    assert sorted(issuer) == sorted(allowed(None, "parse_issuer"))
+    assert sorted(issuer) == sorted(schema_keys("issuer_items"))
 
 
 def test_example_is_a_valid_configuration(tmp_path):
@@ -119,6 +106,17 @@ def test_metric_table_is_what_metrics_renders():
     doc = read("docs/REFERENCE.md")
     documented = set(re.findall(r"^\| `(revokd_[a-z_]+)` \|", section(doc, "6. Operations"), re.M))
     code = set()
-    for f in ("api/metrics.c", "service/jwks.c"):
+    for f in ("api/metrics.c", "service/keyfetch.c"):
         code |= set(re.findall(r"# TYPE (revokd_[a-z_]+) ", read(f)))
     assert documented == code
+
+
+def test_tests_readme_maps_every_section_to_existing_tests():
+    doc = read("docs/REFERENCE.md")
+    have = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)?)\.? ", doc, re.M))
+    readme = read("tests/README.md")
+    rows = dict(re.findall(r"^\| §(\d+(?:\.\d+)?) \|[^|]*\|(.*)\|$", readme, re.M))
+    assert set(rows) == have, sorted(set(rows) ^ have)
+    for files in rows.values():
+        for f in re.findall(r"`(tests/[^`]+)`", files):
+            assert os.path.exists(os.path.join(ROOT, f)), f

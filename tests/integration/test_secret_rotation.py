@@ -1,5 +1,5 @@
 """Rotating the admin token and the webhook secret without a restart
-(issue 18): `admin.token_file` and `webhook.secret_file` take a path or a
+(REFERENCE §2, §6): `admin.token_file` and `webhook.secret_file` take a path or a
 list of paths, every secret listed is accepted, and SIGHUP reads them
 again — the process, its connections and its state stay. A reload that
 finds a bad file keeps the old secrets and says so in the log. No secret

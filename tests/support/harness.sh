@@ -11,7 +11,7 @@
 # Sanitizers exit with a code that no test expects: revokd's own exit codes
 # are 0, 1 and 2 (1 is also ASan's and UBSan's default), and a test that
 # expects 1 would otherwise pass when a sanitizer fired. 86 means "a
-# sanitizer reported"; tests/integration/conftest.py knows it as
+# sanitizer reported"; tests/support/revokd_fixtures.py knows it as
 # SANITIZER_EXIT and fails on it wherever a process exits.
 export RVK_SANITIZER_EXIT=86
 

@@ -3,7 +3,6 @@
  * transaction, the replica's writes with their stream position, meta,
  * the v1 -> v2 migration; and the Redis URL parser (store/redis_url.c).
  */
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +13,9 @@
 #include "store/outbox.h"
 #include "store/replica.h"
 #include "tests/support/tap.h"
+#include "tests/unit/store/fixture.h"
 
-#define NOW 1764190000
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
+#define NOW STORE_FX_NOW
 
 static int kicks;
 
@@ -33,47 +26,34 @@ on_outbox(void *arg)
 	__atomic_add_fetch(&kicks, 1, __ATOMIC_RELAXED);
 }
 
-typedef struct fx {
-	char dir[64];
-	rvk_revtable_t *table;
-	rvk_store_t *store;
-} fx_t;
+/* The store fixture (tests/unit/store/fixture.h), in cluster mode or not. */
+typedef store_fx_t fx_t;
 
 static bool
 fx_open(fx_t *fx, bool cluster)
 {
-	char err[512];
-	rvk_store_opts_t o = { .leeway = 30, .cluster = cluster,
-	                       .on_outbox = on_outbox };
-	fx->table = rvk_revtable_new(1024, 30);
-	if (rvk_store_open(fx->dir, fx->table, &o, NOW, &fx->store, err,
-	                   sizeof(err)) != RVK_OK) {
-		printf("# open: %s\n", err);
-		return false;
-	}
-	return true;
+	fx->opts = (rvk_store_opts_t){ .leeway = 30, .cluster = cluster,
+	                               .on_outbox = on_outbox };
+	return store_fx_open(fx) == RVK_OK;
 }
 
 static void
 fx_close(fx_t *fx)
 {
-	rvk_store_close(fx->store);
-	rvk_revtable_free(fx->table);
+	store_fx_close(fx);
 }
 
 static bool
 fx_init(fx_t *fx, bool cluster)
 {
-	memset(fx, 0, sizeof(*fx));
-	strcpy(fx->dir, "/tmp/rvk_outbox_XXXXXX");
-	return mkdtemp(fx->dir) && fx_open(fx, cluster);
+	rvk_store_opts_t o = { .leeway = 30, .cluster = cluster, .on_outbox = on_outbox };
+	return store_fx_init(fx, "outbox", &o);
 }
 
 static void
 fx_fini(fx_t *fx)
 {
-	fx_close(fx);
-	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	store_fx_fini(fx);
 }
 
 static rvk_revocation_t
@@ -317,8 +297,8 @@ TAP_TEST(failed_commit_writes_no_outbox_row)
 
 TAP_TEST(v1_database_migrates_to_v2)
 {
-	char dir[64] = "/tmp/rvk_outbox_XXXXXX", path[128];
-	TAP_CHECK(mkdtemp(dir) != NULL);
+	char dir[512], path[600];
+	TAP_CHECK(store_fx_mkdtemp(dir, sizeof(dir), "outbox"));
 	snprintf(path, sizeof(path), "%s/revokd.db", dir);
 	sqlite3 *db;
 	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
@@ -344,8 +324,8 @@ TAP_TEST(v1_database_migrates_to_v2)
  * (a "replica" row too), and an outbox row waiting to be published stays. */
 TAP_TEST(v2_database_migrates_to_v3_keeping_every_source)
 {
-	char dir[64] = "/tmp/rvk_outbox_XXXXXX", path[128];
-	TAP_CHECK(mkdtemp(dir) != NULL);
+	char dir[512], path[600];
+	TAP_CHECK(store_fx_mkdtemp(dir, sizeof(dir), "outbox"));
 	snprintf(path, sizeof(path), "%s/revokd.db", dir);
 	sqlite3 *db;
 	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
@@ -434,7 +414,7 @@ TAP_TEST(v2_database_migrates_to_v3_keeping_every_source)
 	TAP_CHECK_INT(sqlite3_column_int(st, 0), 3);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	store_fx_rmtree(dir);
 }
 
 static void

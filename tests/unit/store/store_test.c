@@ -19,68 +19,44 @@
 #include "base/log.h"
 #include "store/store.h"
 #include "tests/support/tap.h"
+#include "tests/unit/store/fixture.h"
 
-#define NOW 1764190000
+#define NOW STORE_FX_NOW
 #define LEEWAY 30
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
 
 static void
 rm_rf(const char *dir)
 {
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	store_fx_rmtree(dir);
 }
 
-/* A fresh data dir, a table and an open store. */
-typedef struct fixture {
-	char dir[64];
-	rvk_revtable_t *table;
-	rvk_store_t *store;
-	rvk_store_opts_t opts;
-} fixture_t;
+/* A fresh data dir under $TMPDIR, a table and an open store
+ * (tests/unit/store/fixture.h). */
+typedef store_fx_t fixture_t;
 
 static rvk_result_t
 fx_open(fixture_t *fx)
 {
-	char err[512];
-	fx->table = rvk_revtable_new(1024, LEEWAY);
-	rvk_result_t r = rvk_store_open(fx->dir, fx->table, &fx->opts, NOW,
-	                                &fx->store, err, sizeof(err));
-	if (r != RVK_OK)
-		printf("# open: %s\n", err);
-	return r;
+	return store_fx_open(fx);
 }
 
 static void
 fx_close(fixture_t *fx)
 {
-	rvk_store_close(fx->store);
-	rvk_revtable_free(fx->table);
-	fx->store = NULL;
-	fx->table = NULL;
+	store_fx_close(fx);
 }
 
 static bool
 fx_init(fixture_t *fx)
 {
-	memset(fx, 0, sizeof(*fx));
-	strcpy(fx->dir, "/tmp/rvk_store_XXXXXX");
-	if (!mkdtemp(fx->dir))
-		return false;
-	fx->opts.leeway = LEEWAY;
-	return fx_open(fx) == RVK_OK;
+	rvk_store_opts_t o = { .leeway = LEEWAY };
+	return store_fx_init(fx, "store", &o);
 }
 
 static void
 fx_fini(fixture_t *fx)
 {
-	fx_close(fx);
-	rm_rf(fx->dir);
+	store_fx_fini(fx);
 }
 
 static rvk_revocation_t
@@ -781,8 +757,7 @@ TAP_TEST(concurrent_recorders_share_commits)
 {
 	fixture_t fx;
 	memset(&fx, 0, sizeof(fx));
-	strcpy(fx.dir, "/tmp/rvk_store_XXXXXX");
-	TAP_CHECK(mkdtemp(fx.dir) != NULL);
+	TAP_CHECK(store_fx_mkdtemp(fx.dir, sizeof(fx.dir), "store"));
 	fx.opts.leeway = LEEWAY;
 	fx.opts.on_commit = on_commit_gate;
 	TAP_CHECK_INT(fx_open(&fx), RVK_OK);
@@ -1059,9 +1034,9 @@ TAP_TEST(unusable_data_dirs)
 {
 	/* Tests run as root, who writes anywhere: provoke EPERM with paths
 	 * that cannot be a directory or a database file instead. */
-	char base[] = "/tmp/rvk_store_XXXXXX";
-	TAP_CHECK(mkdtemp(base) != NULL);
-	char file[128], under[160], dbdir[128], dbpath[160];
+	char base[512];
+	TAP_CHECK(store_fx_mkdtemp(base, sizeof(base), "store"));
+	char file[600], under[640], dbdir[600], dbpath[640];
 	snprintf(file, sizeof(file), "%s/plain", base);
 	write_file(file, "x", 1);
 	expect_open_fails(file, RVK_EPERM, file, "not a directory", __LINE__);
@@ -1074,7 +1049,7 @@ TAP_TEST(unusable_data_dirs)
 	expect_open_fails(dbdir, RVK_EPERM, dbpath, NULL, __LINE__);
 
 	/* A data dir that does not exist yet is created. */
-	char fresh[160];
+	char fresh[640];
 	snprintf(fresh, sizeof(fresh), "%s/new", base);
 	char err[256];
 	rvk_revtable_t *t = rvk_revtable_new(16, LEEWAY);
@@ -1088,9 +1063,9 @@ TAP_TEST(unusable_data_dirs)
 
 TAP_TEST(corrupt_or_newer_database)
 {
-	char base[] = "/tmp/rvk_store_XXXXXX";
-	TAP_CHECK(mkdtemp(base) != NULL);
-	char dbpath[128];
+	char base[512];
+	TAP_CHECK(store_fx_mkdtemp(base, sizeof(base), "store"));
+	char dbpath[600];
 	snprintf(dbpath, sizeof(dbpath), "%s/revokd.db", base);
 
 	/* Garbage where the database should be. */

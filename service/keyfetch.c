@@ -1,12 +1,12 @@
 /*
- * jwks.c - the key refresher (see jwks.h for the design and the schedule).
+ * keyfetch.c - the key refresher (see keyfetch.h for the design and the schedule).
  *
  * Locking: mu guards each issuer's two key halves (static, remote), the
  * force flags and every keyring publication, so the refresher thread and a
  * SIGHUP on the main thread never publish over each other. The fetch itself
  * runs without the lock. Request threads never take mu on their own: a kick
  * passes the per-issuer atomic rate limit first, so mu is taken at most once
- * per RVK_JWKS_KICK_INTERVAL per issuer from the request side.
+ * per RVK_KEYFETCH_KICK_INTERVAL per issuer from the request side.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -26,7 +26,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rcu.h"
-#include "service/jwks.h"
+#include "service/keyfetch.h"
 
 #ifndef REVOKD_VERSION
 #define REVOKD_VERSION "dev"
@@ -57,7 +57,7 @@ struct remote {
 	atomic_uint_fast64_t fetches[RES_COUNT];
 };
 
-struct rvk_jwks {
+struct rvk_keyfetch {
 	const rvk_config_t *cfg;
 	rvk_issuers_t *issuers;
 	struct remote *v;
@@ -108,11 +108,11 @@ publish(struct remote *r)
 	rvk_issuer_swap_keyring(r->issuer, ring);
 }
 
-rvk_jwks_t *
-rvk_jwks_new(const rvk_config_t *cfg, rvk_issuers_t *issuers)
+rvk_keyfetch_t *
+rvk_keyfetch_new(const rvk_config_t *cfg, rvk_issuers_t *issuers)
 {
 	RVK_REQUIRE(cfg != NULL && issuers != NULL && issuers->n == cfg->n_issuers);
-	rvk_jwks_t *j = rvk_calloc(1, sizeof(*j));
+	rvk_keyfetch_t *j = rvk_calloc(1, sizeof(*j));
 	j->cfg = cfg;
 	j->issuers = issuers;
 	j->n = issuers->n;
@@ -158,7 +158,7 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	/* MAXFILESIZE alone does not stop a chunked body (DECISIONS D11):
 	 * the cap is enforced here, on what actually arrives. */
-	if (s->b.len + n > RVK_JWKS_MAX_BYTES) {
+	if (s->b.len + n > RVK_KEYFETCH_MAX_BYTES) {
 		s->over = true;
 		return 0;
 	}
@@ -173,7 +173,7 @@ progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t u
 	(void)dn;
 	(void)ut;
 	(void)un;
-	const rvk_jwks_t *j = arg;
+	const rvk_keyfetch_t *j = arg;
 	return atomic_load(&j->stopping) ? 1 : 0; /* abort: shutting down */
 }
 
@@ -181,7 +181,7 @@ progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t u
  * GETs url into *out. Returns: true with the body; false with err.
  */
 static bool
-fetch(rvk_jwks_t *j, CURL *curl, const char *url, rvk_buf_t *out, char *err,
+fetch(rvk_keyfetch_t *j, CURL *curl, const char *url, rvk_buf_t *out, char *err,
       size_t errlen)
 {
 	bool ok = false;
@@ -211,11 +211,11 @@ fetch(rvk_jwks_t *j, CURL *curl, const char *url, rvk_buf_t *out, char *err,
 	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)RVK_JWKS_TIMEOUT_MS);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)RVK_JWKS_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)RVK_KEYFETCH_TIMEOUT_MS);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)RVK_KEYFETCH_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RVK_JWKS_MAX_BYTES);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RVK_KEYFETCH_MAX_BYTES);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
@@ -228,7 +228,7 @@ fetch(rvk_jwks_t *j, CURL *curl, const char *url, rvk_buf_t *out, char *err,
 	long code = 0;
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	if (s.over || rc == CURLE_FILESIZE_EXCEEDED)
-		snprintf(err, errlen, "document larger than %d bytes", RVK_JWKS_MAX_BYTES);
+		snprintf(err, errlen, "document larger than %d bytes", RVK_KEYFETCH_MAX_BYTES);
 	else if (rc != CURLE_OK)
 		snprintf(err, errlen, "%s", curl_easy_strerror(rc));
 	else if (code >= 300 && code < 400)
@@ -307,7 +307,7 @@ log_failure(const struct remote *r, const char *what, const char *err)
 
 /* Returns: RES_OK (a new set was published), RES_UNCHANGED or RES_ERROR. */
 static int
-refresh(rvk_jwks_t *j, struct remote *r, CURL *curl)
+refresh(rvk_keyfetch_t *j, struct remote *r, CURL *curl)
 {
 	char err[256];
 	char *found_uri = NULL;
@@ -335,41 +335,41 @@ refresh(rvk_jwks_t *j, struct remote *r, CURL *curl)
 		log_failure(r, "jwks", err);
 		goto cleanup;
 	}
-	rvk_jwks_set_t set;
+	rvk_jwks_set_t jwk_set;
 	if (rvk_jwks_parse(body.data ? body.data : "", body.len, r->issuer->algorithms,
-	                   &set, err, sizeof(err)) != RVK_OK) {
+	                   &jwk_set, err, sizeof(err)) != RVK_OK) {
 		log_failure(r, "jwks", err);
 		goto cleanup;
 	}
-	if (set.n == 0) {
+	if (jwk_set.n == 0) {
 		/* An empty or wholly unusable set is far likelier a broken IdP
 		 * than a deliberate withdrawal of every key: keep the last good. */
-		for (size_t i = 0; i < set.n_skipped; i++)
+		for (size_t i = 0; i < jwk_set.n_skipped; i++)
 			rvk_log(RVK_LOG_WARN, "JWKS key skipped", "issuer", r->issuer->iss,
-			        "key", set.skipped[i], NULL);
+			        "key", jwk_set.skipped[i], NULL);
 		log_failure(r, "jwks", "no usable key in the document");
-		rvk_jwks_set_fini(&set);
+		rvk_jwks_set_fini(&jwk_set);
 		goto cleanup;
 	}
 	pthread_mutex_lock(&j->mu);
-	if (rvk_jwks_same_keys(set.keys, set.n, r->rem, r->n_rem)) {
+	if (rvk_jwks_same_keys(jwk_set.keys, jwk_set.n, r->rem, r->n_rem)) {
 		pthread_mutex_unlock(&j->mu);
-		rvk_jwks_set_fini(&set);
+		rvk_jwks_set_fini(&jwk_set);
 		res = RES_UNCHANGED;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < set.n_skipped; i++)
+	for (size_t i = 0; i < jwk_set.n_skipped; i++)
 		rvk_log(RVK_LOG_WARN, "JWKS key skipped", "issuer", r->issuer->iss,
-		        "key", set.skipped[i], NULL);
+		        "key", jwk_set.skipped[i], NULL);
 	rvk_buf_t added = RVK_BUF_INIT, removed = RVK_BUF_INIT, changed = RVK_BUF_INIT;
-	kids_missing(&added, set.keys, set.n, r->rem, r->n_rem);
-	kids_missing(&removed, r->rem, r->n_rem, set.keys, set.n);
-	kids_changed(&changed, set.keys, set.n, r->rem, r->n_rem);
+	kids_missing(&added, jwk_set.keys, jwk_set.n, r->rem, r->n_rem);
+	kids_missing(&removed, r->rem, r->n_rem, jwk_set.keys, jwk_set.n);
+	kids_changed(&changed, jwk_set.keys, jwk_set.n, r->rem, r->n_rem);
 	free_keys(r->rem, r->n_rem);
-	r->rem = set.keys;
-	r->n_rem = set.n;
-	set.keys = NULL;
-	set.n = 0;
+	r->rem = jwk_set.keys;
+	r->n_rem = jwk_set.n;
+	jwk_set.keys = NULL;
+	jwk_set.n = 0;
 	publish(r);
 	pthread_mutex_unlock(&j->mu);
 	char n[16];
@@ -381,7 +381,7 @@ refresh(rvk_jwks_t *j, struct remote *r, CURL *curl)
 	rvk_buf_fini(&added);
 	rvk_buf_fini(&removed);
 	rvk_buf_fini(&changed);
-	rvk_jwks_set_fini(&set);
+	rvk_jwks_set_fini(&jwk_set);
 	res = RES_OK;
 cleanup:
 	rvk_buf_fini(&body);
@@ -411,13 +411,13 @@ static bool
 kick_allowed(const struct remote *r, uint64_t now)
 {
 	return r->last_kick_fetch_ms == 0
-	       || now >= r->last_kick_fetch_ms + RVK_JWKS_KICK_INTERVAL * 1000u;
+	       || now >= r->last_kick_fetch_ms + RVK_KEYFETCH_KICK_INTERVAL * 1000u;
 }
 
 static void *
 thread_main(void *arg)
 {
-	rvk_jwks_t *j = arg;
+	rvk_keyfetch_t *j = arg;
 	rvk_rcu_thread_online();
 	CURL *curl = curl_easy_init();
 	RVK_REQUIRE(curl != NULL);
@@ -438,7 +438,7 @@ thread_main(void *arg)
 			if (r->next_ms < wake)
 				wake = r->next_ms;
 			if (kicked) {
-				uint64_t k = r->last_kick_fetch_ms + RVK_JWKS_KICK_INTERVAL * 1000u;
+				uint64_t k = r->last_kick_fetch_ms + RVK_KEYFETCH_KICK_INTERVAL * 1000u;
 				if (k < wake)
 					wake = k;
 			}
@@ -471,7 +471,7 @@ thread_main(void *arg)
 }
 
 rvk_result_t
-rvk_jwks_start(rvk_jwks_t *j)
+rvk_keyfetch_start(rvk_keyfetch_t *j)
 {
 	RVK_REQUIRE(j != NULL && !j->running);
 	if (j->n_remote == 0)
@@ -483,7 +483,7 @@ rvk_jwks_start(rvk_jwks_t *j)
 }
 
 void
-rvk_jwks_stop(rvk_jwks_t *j)
+rvk_keyfetch_stop(rvk_keyfetch_t *j)
 {
 	if (j == NULL || !j->running)
 		return;
@@ -496,7 +496,7 @@ rvk_jwks_stop(rvk_jwks_t *j)
 }
 
 void
-rvk_jwks_free(rvk_jwks_t *j)
+rvk_keyfetch_free(rvk_keyfetch_t *j)
 {
 	if (j == NULL)
 		return;
@@ -512,7 +512,7 @@ rvk_jwks_free(rvk_jwks_t *j)
 }
 
 static struct remote *
-find(const rvk_jwks_t *j, const rvk_issuer_t *issuer)
+find(const rvk_keyfetch_t *j, const rvk_issuer_t *issuer)
 {
 	for (size_t i = 0; i < j->n; i++)
 		if (j->v[i].issuer == issuer)
@@ -520,15 +520,10 @@ find(const rvk_jwks_t *j, const rvk_issuer_t *issuer)
 	return NULL;
 }
 
-bool
-rvk_jwks_has_remote(const rvk_jwks_t *j, const rvk_issuer_t *issuer)
-{
-	const struct remote *r = j ? find(j, issuer) : NULL;
-	return r != NULL && r->remote;
-}
-
-void
-rvk_jwks_kick(rvk_jwks_t *j, const rvk_issuer_t *issuer)
+/* A token named a kid that the issuer's ring lacks: ask for a fetch now.
+ * Cheap for the request thread; a no-op for an issuer without remote keys. */
+static void
+kick(rvk_keyfetch_t *j, const rvk_issuer_t *issuer)
 {
 	if (j == NULL || issuer == NULL)
 		return;
@@ -537,7 +532,7 @@ rvk_jwks_kick(rvk_jwks_t *j, const rvk_issuer_t *issuer)
 		return;
 	int_fast64_t now = (int_fast64_t)(rvk_clock_mono_ns() / 1000000000u) + 1;
 	int_fast64_t last = atomic_load_explicit(&r->last_kick_s, memory_order_relaxed);
-	if (last != 0 && now - last < RVK_JWKS_KICK_INTERVAL)
+	if (last != 0 && now - last < RVK_KEYFETCH_KICK_INTERVAL)
 		return; /* the common case under a flood: one load, no write */
 	if (!atomic_compare_exchange_strong(&r->last_kick_s, &last, now))
 		return; /* another thread won this interval's kick */
@@ -548,13 +543,13 @@ rvk_jwks_kick(rvk_jwks_t *j, const rvk_issuer_t *issuer)
 }
 
 void
-rvk_jwks_kick_cb(void *j, const rvk_issuer_t *issuer)
+rvk_keyfetch_kick_cb(void *j, const rvk_issuer_t *issuer)
 {
-	rvk_jwks_kick(j, issuer);
+	kick(j, issuer);
 }
 
 void
-rvk_jwks_reload(rvk_jwks_t *j, rvk_issuers_t *fresh)
+rvk_keyfetch_reload(rvk_keyfetch_t *j, rvk_issuers_t *fresh)
 {
 	RVK_REQUIRE(j != NULL && fresh != NULL && fresh->n == j->n);
 	pthread_mutex_lock(&j->mu);
@@ -592,9 +587,9 @@ label_escape(rvk_buf_t *out, const char *s)
 }
 
 void
-rvk_jwks_render_metrics(rvk_buf_t *out, void *arg)
+rvk_keyfetch_render_metrics(rvk_buf_t *out, void *arg)
 {
-	const rvk_jwks_t *j = arg;
+	const rvk_keyfetch_t *j = arg;
 	rvk_buf_puts(out, "# HELP revokd_jwks_fetches_total JWKS refreshes by issuer and "
 	                  "result (ok: a new key set, unchanged, error).\n"
 	                  "# TYPE revokd_jwks_fetches_total counter\n");
