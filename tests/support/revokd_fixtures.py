@@ -96,8 +96,8 @@ class Server:
     def admin(self, method, path, **kw):
         h = kw.pop("headers", {})
         h.setdefault("Authorization", f"Bearer {self.admin_token}")
-        return self.session.request(method, self.admin_url + path, headers=h,
-                                    timeout=30, **kw)
+        kw.setdefault("timeout", 30)
+        return self.session.request(method, self.admin_url + path, headers=h, **kw)
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         if self.proc.poll() is None:
