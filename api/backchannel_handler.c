@@ -2,14 +2,20 @@
  * POST /v1/backchannel-logout: OpenID Connect Back-Channel Logout 1.0
  * (REFERENCE §5.3). The form's logout_token is parsed and verified like an access
  * token's steps 1-4 against the issuer its iss names, judged by
- * auth/logout.c, refused if its (iss, jti) was taken before, and recorded
- * through the intake pipeline (api/intake.h),
- * and recorded as a session (sid) or subject (sub) revocation as of its iat.
+ * auth/logout.c, and recorded through the intake pipeline (api/intake.h) as
+ * a session (sid) or subject (sub) revocation as of its iat.
+ *
+ * A logout token whose (iss, jti) was taken before (api/replay.h) is
+ * answered 200 and not reapplied when it is the same token (a sender's
+ * retry), and refused as a replay when it is another token.
  *
  * Answers: 200 with Cache-Control: no-store; 400 invalid_request with a
  * description; 503 when the store cannot commit.
  */
+#include <stdint.h>
 #include <string.h>
+
+#include <openssl/sha.h>
 
 #include "api/form.h"
 #include "api/handler.h"
@@ -89,8 +95,25 @@ rvk_handle_backchannel(rvk_req_t *req)
 	rvk_intake_t in = { .seen = app->seen, .kind = RVK_REPLAY_LOGOUT,
 	                    .iss = is->iss, .id = lo.jti,
 	                    .until = lo.remember_until, .what = "logout token" };
-	/* Taken before or being taken: a logout token is single use. */
-	if (rvk_intake_claim(&in, now, NULL) != RVK_REPLAY_FRESH) {
+	/* The same logout token again (senders retry) is answered 200 and not
+	 * reapplied; another token reusing a jti already seen is a replay.
+	 * The note tells them apart: 63 bits of the token's SHA-256. */
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)tok, len, md);
+	int64_t digest = 0;
+	for (int i = 0; i < 8; i++)
+		digest = (int64_t)(((uint64_t)digest << 8) | md[i]);
+	digest &= INT64_MAX;
+	int64_t note = -1;
+	rvk_replay_state_t st = rvk_intake_claim(&in, now, &note);
+	if (st == RVK_REPLAY_DONE && note == digest) {
+		rvk_log(RVK_LOG_INFO, "logout token delivered again; not reapplied", "iss",
+		        is->iss, "jti", lo.jti, NULL);
+		rvk_reply_empty(req, MHD_HTTP_OK);
+		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		goto out;
+	}
+	if (st != RVK_REPLAY_FRESH) {
 		rvk_log(RVK_LOG_WARN, "logout token replayed", "iss", is->iss, "jti",
 		        lo.jti, NULL);
 		bad(req, "logout token replayed");
@@ -102,7 +125,8 @@ rvk_handle_backchannel(rvk_req_t *req)
 		.expires_at = lo.at + app->policy.max_token_lifetime,
 		.reason = NULL, .source = RVK_SRC_BACKCHANNEL,
 	};
-	rvk_result_t rec = rvk_intake_record(app, &in, &rev, 1);
+	rvk_result_t rec = rvk_take_record(app, &rev, 1);
+	rvk_intake_settle(&in, rec, digest);
 	if (rec != RVK_OK) {
 		rvk_reply_failure(req, rec);
 		goto out;

@@ -156,6 +156,7 @@ void rvk_handle_set(rvk_req_t *req);           /* set_handler.c */
 void rvk_handle_backchannel(rvk_req_t *req);   /* backchannel_handler.c */
 void rvk_handle_revoke(rvk_req_t *req);        /* revoke_handler.c */
 void rvk_handle_keycloak(rvk_req_t *req);      /* keycloak_handler.c */
+void rvk_handle_keycloak_logout(rvk_req_t *req); /* keycloak_handler.c */
 void rvk_handle_introspect(rvk_req_t *req);    /* introspect_handler.c */
 
 #endif

@@ -3,9 +3,11 @@
  * callers that ask "is this token active?" rather than making an auth
  * subrequest (Ory Oathkeeper, Kong, APISIX, resource servers).
  *
- * The caller authenticates with HTTP Basic as one of introspection.clients
- * (id and secret compared as sent, the secret in constant time) or with the
- * admin token as Bearer; else 401 with WWW-Authenticate. A token is active
+ * The caller authenticates as one of introspection.clients the two ways of
+ * RFC 6749 §2.3.1 (api/client_auth.h: HTTP Basic with form-urlencoded user
+ * and password, decoded, else taken as sent; or client_id and
+ * client_secret in the form body), or with the admin token as Bearer; else
+ * 401 invalid_client with WWW-Authenticate: Basic. A token is active
  * exactly when /auth would allow it: steps 1-5 (rvk_access_verify) and step
  * 6 (rvk_revtable_check). The verified cache is not consulted: this path is
  * not the hot one, and a fresh verification is the simplest correct answer.
@@ -19,37 +21,56 @@
 #include "api/form.h"
 #include "api/decide.h"
 #include "api/handler.h"
+#include "api/client_auth.h"
 #include "api/rules.h"
 #include "base/b64.h"
 #include "base/clock.h"
 #include "base/mem.h"
 #include "base/rcu.h"
 
+/* The configured clients as api/client_auth.h takes them (borrowed). */
+static rvk_client_cred_t *
+creds_of(const rvk_app_t *app)
+{
+	size_t n = app->n_introspection_clients;
+	rvk_client_cred_t *c = rvk_trymalloc((n ? n : 1) * sizeof(*c));
+	for (size_t i = 0; c && i < n; i++) {
+		const rvk_app_client_t *a = &app->introspection_clients[i];
+		c[i] = (rvk_client_cred_t){ a->id, strlen(a->id), a->secret, a->secret_len };
+	}
+	return c;
+}
+
+/* client_secret_basic (RFC 6749 §2.3.1, api/client_auth.h). */
 static bool
 basic_ok(const rvk_app_t *app, const char *cred, size_t n)
 {
-	unsigned char *dec = rvk_trymalloc(rvk_b64_decoded_max(n) + 1);
-	size_t dlen = 0;
-	bool ok = false;
-	if (!dec || !rvk_b64_decode(cred, n, dec, &dlen))
-		goto out;
-	unsigned char *colon = memchr(dec, ':', dlen);
-	if (!colon)
-		goto out;
-	size_t idlen = (size_t)(colon - dec);
-	const char *secret = (const char *)colon + 1;
-	size_t slen = dlen - idlen - 1;
-	for (size_t i = 0; i < app->n_introspection_clients; i++) {
-		const rvk_app_client_t *c = &app->introspection_clients[i];
-		if (strlen(c->id) == idlen && memcmp(c->id, dec, idlen) == 0 &&
-		    rvk_rules_secret_equal(c->secret, c->secret_len, secret, slen))
-			ok = true;
-	}
-out:
-	if (dec) {
-		rvk_memzero(dec, dlen);
-		free(dec);
-	}
+	rvk_client_cred_t *c = creds_of(app);
+	bool ok = c && rvk_client_basic_ok(c, app->n_introspection_clients, cred, n);
+	free(c);
+	return ok;
+}
+
+/* client_secret_post (RFC 6749 §2.3.1): client_id and client_secret in the
+ * form body. */
+static bool
+post_ok(rvk_req_t *req)
+{
+	const rvk_app_t *app = req->app;
+	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+	rvk_form_t f;
+	const char *why = NULL;
+	if (!rvk_rules_media_type(ct, "application/x-www-form-urlencoded")
+	    || rvk_form_parse(req->body, req->body_len, &f, &why) != RVK_OK)
+		return false;
+	size_t il = 0, sl = 0;
+	const char *id = rvk_form_get(&f, "client_id", &il);
+	const char *secret = rvk_form_get(&f, "client_secret", &sl);
+	rvk_client_cred_t *c = id && secret ? creds_of(app) : NULL;
+	bool ok = c && rvk_client_pair_ok(c, app->n_introspection_clients, id, il, secret, sl);
+	free(c);
+	rvk_form_fini(&f);
 	return ok;
 }
 
@@ -59,6 +80,8 @@ caller_ok(rvk_req_t *req)
 	const rvk_app_t *app = req->app;
 	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                            MHD_HTTP_HEADER_AUTHORIZATION);
+	if (h == NULL)
+		return post_ok(req);
 	const char *cred;
 	size_t n;
 	if (rvk_rules_credentials(h, "Basic", &cred, &n))
@@ -105,10 +128,13 @@ rvk_handle_introspect(rvk_req_t *req)
 		json_t *payload = rvk_jws_payload(&acc.jws);
 		if (r == RVK_REASON_OK) {
 			json_object_set_new(out, "active", json_true());
-			static const char *const claims[] = { "iss", "sub", "jti", "exp",
+			static const char *const claims[] = { "iss", "sub", "exp",
 			                                      "iat", "aud", "scope" };
 			for (size_t i = 0; i < sizeof(claims) / sizeof(*claims); i++)
 				copy_claim(out, payload, claims[i], claims[i]);
+			/* The token ID: jti, or the issuer's jti_claim (REFERENCE §2). */
+			if (acc.jws.jti)
+				json_object_set_new(out, "jti", json_string(acc.jws.jti));
 			if (json_object_get(payload, "client_id"))
 				copy_claim(out, payload, "client_id", "client_id");
 			else

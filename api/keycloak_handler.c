@@ -1,5 +1,8 @@
 /*
- * POST /k_push_not_before: Keycloak's "Push" of a not-before policy
+ * POST /k_push_not_before: Keycloak's "Push" of a not-before policy, and
+ * POST /k_logout: its LogoutAction ("Sign out all active sessions", admin
+ * REST logout-all), checked the same way with action "LOGOUT"; a LogoutAction
+ * with notBefore > 0 records the same issuer revocation, with 0 nothing
  * (REFERENCE §5.5). Keycloak POSTs a compact JWS (Content-Type text/plain; any
  * type is accepted) signed with the realm key, payload
  *   {"action":"PUSH_NOT_BEFORE","notBefore":N,"resource":"<client id>",
@@ -63,21 +66,34 @@ taken(const rvk_app_t *app, const rvk_issuer_t *is, int64_t nb)
 	return rvk_take_record(app, &rev, 1);
 }
 
-void
-rvk_handle_keycloak(rvk_req_t *req)
+static void
+handle(rvk_req_t *req, rvk_keycloak_action_t kind)
 {
 	rvk_app_t *app = req->app;
 	int64_t now = rvk_clock_now();
 	rvk_keycloak_push_t push;
-	const char *why = rvk_keycloak_push_check(req->body, req->body_len,
-	                                          app->issuers, &app->policy, now,
-	                                          &push);
+	const char *why = rvk_keycloak_action_check(req->body, req->body_len, kind,
+	                                            app->issuers, &app->policy, now,
+	                                            &push);
 	if (why) {
 		bad(req, why);
 		return;
 	}
 	const rvk_issuer_t *is = push.issuer;
 	int64_t nb = push.not_before;
+	if (kind == RVK_KEYCLOAK_LOGOUT) {
+		/* adapterSessionIds are Keycloak's adapter sessions, not sids:
+		 * logged, never used. A notBefore of 0 records nothing (it is
+		 * no "clear" here, unlike a push). */
+		char n[24];
+		snprintf(n, sizeof(n), "%zu", push.n_adapter_sessions);
+		rvk_log(RVK_LOG_INFO, "keycloak logout action", "iss", is->iss,
+		        "adapter_sessions", n, NULL);
+		if (nb == 0) {
+			rvk_reply_empty(req, MHD_HTTP_NO_CONTENT);
+			return;
+		}
+	}
 	/* Single use: the same push again (a retry, or a captured one
 	 * replayed to undo a later change) is answered 204 and not reapplied
 	 * while it could still verify. */
@@ -102,5 +118,17 @@ rvk_handle_keycloak(rvk_req_t *req)
 		return;
 	}
 	rvk_reply_empty(req, MHD_HTTP_NO_CONTENT);
+}
+
+void
+rvk_handle_keycloak(rvk_req_t *req)
+{
+	handle(req, RVK_KEYCLOAK_PUSH);
+}
+
+void
+rvk_handle_keycloak_logout(rvk_req_t *req)
+{
+	handle(req, RVK_KEYCLOAK_LOGOUT);
 }
 

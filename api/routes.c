@@ -39,6 +39,8 @@ const rvk_route_t rvk_routes[] = {
 	  true, RVK_ROUTE_REVOKE, rvk_handle_revoke, false },
 	{ ROUTE, "/k_push_not_before", false, RVK_M_POST, RVK_ON_PUBLIC,
 	  (size_t)64 << 10, true, RVK_ROUTE_KEYCLOAK, rvk_handle_keycloak, false },
+	{ ROUTE, "/k_logout", false, RVK_M_POST, RVK_ON_PUBLIC,
+	  (size_t)64 << 10, true, RVK_ROUTE_KEYCLOAK, rvk_handle_keycloak_logout, false },
 	{ ROUTE, "/v1/introspect", false, RVK_M_POST, RVK_ON_PUBLIC, (size_t)64 << 10,
 	  false, RVK_ROUTE_INTROSPECT, rvk_handle_introspect, false },
 	{ 0, NULL, false, 0, RVK_ON_BOTH, 0, false, RVK_ROUTE_OPS, NULL, false },

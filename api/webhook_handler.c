@@ -13,7 +13,7 @@
  *   a webhook-id already taken within the tolerance window
  *                                           -> 200 {"accepted":N} again, not reapplied
  *   the events (api/events.c, all or nothing, `at` defaulting to the
- *   webhook-timestamp so a redelivery means the same thing)
+ *   first receipt of the webhook-id, or the envelope's timestamp)
  *                                           -> 400 / 413 (over 10,000)
  *   recorded (source webhook)               -> 202 {"accepted":N}
  * Bodies over 4 MiB are refused with 413 by the server (the route's max_body).
@@ -133,7 +133,10 @@ handle_webhook(rvk_req_t *req)
 	rvk_events_opts_t opts = {
 		.issuers = app->issuers, .leeway = app->policy.leeway,
 		.max_token_lifetime = app->policy.max_token_lifetime, .now = now,
-		.default_at = at, .source = RVK_SRC_WEBHOOK,
+		/* The first receipt of this webhook-id (a redelivery is not
+		 * reapplied): senders sign every retry with a fresh
+		 * webhook-timestamp, the time of the attempt, not of the event. */
+		.default_at = now, .source = RVK_SRC_WEBHOOK,
 	};
 	/* Remembered for the whole window in which this id's timestamp is
 	 * acceptable, so every redelivery that passes the check above is seen. */

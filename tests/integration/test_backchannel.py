@@ -81,10 +81,16 @@ def test_keycloak_extra_members_tolerated(intake_server, keys):
 
 
 def test_replay_is_refused(intake_server, keys):
+    # REFERENCE §5.3: the same token again (a sender's retry) is 200 and not
+    # reapplied; another token reusing its jti is a replay.
     srv = intake_server
-    t = mint_logout(keys, logout_claims())
+    c = logout_claims()
+    t = mint_logout(keys, c)
     assert post(srv, {"logout_token": t}).status_code == 200
     r = post(srv, {"logout_token": t})
+    assert r.status_code == 200, r.text
+    other = mint_logout(keys, dict(c, sid="bcl-other"))
+    r = post(srv, {"logout_token": other})
     assert_400(r)
     assert "replayed" in r.json()["error_description"]
 

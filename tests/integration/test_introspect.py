@@ -76,3 +76,24 @@ def test_unauthenticated_is_401(intake_server, mint):
 def test_missing_token_is_400(intake_server):
     r = introspect(intake_server, {"token_type_hint": "access_token"})
     assert r.status_code == 400 and r.json() == {"error": "invalid_request"}
+
+
+def test_rfc6749_client_authentication(intake_server, mint):
+    # REFERENCE §5.7: Basic credentials form-urlencoded before base64 (as
+    # openid-client and oauth4webapi send them), decoded; as sent; and
+    # client_id/client_secret in the form body.
+    import base64
+    import urllib.parse
+    srv = intake_server
+    tok = mint.token()
+    enc = lambda s: urllib.parse.quote(s, safe="").replace("-", "%2D")  # noqa: E731
+    basic = base64.b64encode(f"{enc(INTROSPECT_ID)}:{enc(INTROSPECT_SECRET)}".encode()).decode()
+    r = introspect(srv, {"token": tok}, auth=None, headers={"Authorization": "Basic " + basic})
+    assert r.status_code == 200 and r.json()["active"] is True, r.text
+    r = introspect(srv, {"token": tok, "client_id": INTROSPECT_ID,
+                         "client_secret": INTROSPECT_SECRET}, auth=None)
+    assert r.status_code == 200 and r.json()["active"] is True, r.text
+    r = introspect(srv, {"token": tok, "client_id": INTROSPECT_ID, "client_secret": "nope"},
+                   auth=None)
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+    assert r.headers["WWW-Authenticate"].startswith("Basic")

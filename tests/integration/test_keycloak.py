@@ -77,3 +77,19 @@ def test_refusals(module_make_server, keys):
     for b in bad:
         assert_400(push(srv, b))
     assert issuer_rev(srv).status_code == 404
+
+
+def test_logout_action(module_make_server, keys, mint):
+    # REFERENCE §5.5: POST /k_logout, Keycloak's LogoutAction.
+    srv = module_make_server()
+    now = int(time.time())
+    old = mint.token(iat=now - 10)
+    la = push_token(keys, action="LOGOUT", notBefore=now - 5, adapterSessionIds=["a1"])
+    r = srv.session.post(srv.url + "/k_logout", data=la, timeout=30,
+                         headers={"Content-Type": "text/plain"})
+    assert r.status_code == 204, r.text
+    assert_deny(srv.auth(old), "issuer revoked")
+    # a push is not a logout action, nor the other way round
+    r = srv.session.post(srv.url + "/k_logout", data=push_token(keys), timeout=30)
+    assert_400(r)
+    assert_400(push(srv, push_token(keys, action="LOGOUT")))

@@ -154,3 +154,36 @@ def test_push_not_before(srv, realm_keys):
     # notBefore 0 lifts it
     assert push(srv, sign(realm_keys, kc.push_not_before("gateway-strict", 0))).status_code == 204
     assert_allow(srv.auth(old))
+
+
+def test_logout_action(srv, realm_keys):
+    """Keycloak's "Sign out all active sessions" (realm Sessions tab, admin
+    REST logout-all): a LogoutAction to the client's admin URL + /k_logout."""
+    now = int(time.time())
+    old = sign(realm_keys, kc.access_token(25, REALM, sid(), now=now - 10))
+    assert_allow(srv.auth(old))
+    action = kc.logout_action("gateway", now - 5, adapter_session_ids=["a1b2", "c3d4"])
+    tok = sign(realm_keys, action, alg="ES256")
+    r = push(srv, tok, "/k_logout")
+    assert r.status_code == 204, r.text
+    assert_deny(srv.auth(old), "issuer revoked")
+    assert_allow(srv.auth(sign(realm_keys, kc.access_token(25, REALM, sid(), now=now - 5))))
+    # single use: the same action again is 204, nothing reapplied
+    assert push(srv, tok, "/k_logout").status_code == 204
+    # notBefore 0 (a per-user logout of an old adapter) records and lifts nothing
+    assert push(srv, sign(realm_keys, kc.logout_action("gateway", 0)), "/k_logout").status_code == 204
+    assert_deny(srv.auth(old), "issuer revoked")
+    # a push is no logout action and the other way round; wrong key; expired
+    other = jose_keygen(["RS256"])["RS256"]
+    bad = [
+        sign(realm_keys, kc.push_not_before("gateway", now)),
+        jose_sign([{"alg": "RS256", "key": other["private_jwk"],
+                    "header": {"typ": "JWT", "kid": "kc-rs256"},
+                    "payload": kc.logout_action("gateway", now)}])[0],
+        sign(realm_keys, dict(kc.logout_action("gateway", now), expiration=now - 600)),
+        sign(realm_keys, dict(kc.logout_action("gateway", now), adapterSessionIds="a1")),
+    ]
+    for b in bad:
+        assert push(srv, b, "/k_logout").status_code == 400
+    assert push(srv, sign(realm_keys, kc.logout_action("gateway", now)),
+                "/k_push_not_before").status_code == 400

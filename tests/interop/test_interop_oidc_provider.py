@@ -166,7 +166,7 @@ def test_access_tokens_allowed_id_token_refused(tmp_path, alg):
         # a token the provider never issued, signed with a key it does not
         # publish, is refused: its kid is unknown
         other = signing_keys(alg, tag="x")[0]
-        from conftest import jose_sign
+        from interop_support import jose_sign
         forged = jose_sign([{"alg": alg, "key": other, "header": {"kid": other["kid"], "typ": "at+jwt"},
                              "payload": jws_parts(at)[1]}])[0]
         assert_deny(srv.auth(forged), "unknown key")

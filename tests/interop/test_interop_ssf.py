@@ -104,7 +104,7 @@ def test_complex_subject_and_jwt_id(srv, key):
     t1 = token(key, now - 5, sid=sid)
     t2 = token(key, now - 5, sub=sub)
     t3 = token(key, now - 5)
-    from conftest import jws_parts
+    from interop_support import jws_parts
     evs = [
         ({CAEP: {"event_timestamp": now}}, {"format": "complex", "session": {"format": "opaque", "id": sid},
                                             "user": {"format": "iss_sub", "iss": ISS, "sub": "x"}}),
