@@ -67,7 +67,7 @@ typedef struct rvk_app {
 	bool ready_store;             /* the store loaded everything */
 	/* Cluster mode (store/replica.h); NULL: replication disabled. */
 	rvk_replica_t *replica;
-	/* Remote keys (service/jwks.h): /auth calls key_kick when a token of
+	/* Remote keys (service/keyfetch.h): /auth calls key_kick when a token of
 	 * issuer names a kid its keyring lacks; NULL: nobody to tell. */
 	void (*key_kick)(void *arg, const rvk_issuer_t *issuer);
 	void *key_kick_arg;

@@ -36,8 +36,8 @@ opt_int(const json_t *ev, const char *field, int64_t *out)
 }
 
 static rvk_result_t
-one(const json_t *ev, size_t i, const rvk_events_opts_t *o,
-    rvk_revocation_t *out, char *err, size_t errlen)
+event_to_revocation(const json_t *ev, size_t i, const rvk_events_opts_t *o,
+                    rvk_revocation_t *out, char *err, size_t errlen)
 {
 	if (!json_is_object(ev))
 		return bad(err, errlen, i, NULL, "not an object");
@@ -255,7 +255,7 @@ rvk_events_from_json(const json_t *root, const rvk_events_opts_t *opts,
 	rvk_revocation_t *out = rvk_calloc(count, sizeof(*out));
 	for (size_t i = 0; i < count; i++) {
 		const json_t *ev = list ? json_array_get(list, i) : root;
-		rvk_result_t r = one(ev, i, opts, &out[i], err, errlen);
+		rvk_result_t r = event_to_revocation(ev, i, opts, &out[i], err, errlen);
 		if (r != RVK_OK) {
 			rvk_events_free(out, i);
 			return r;
