@@ -31,15 +31,7 @@ def token_event(jti):
             "exp": int(time.time()) + 3600}
 
 
-def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.time() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.01)
+wait_for = ic.wait_for  # the suites' one polling helper
 
 
 def denied(srv, token):

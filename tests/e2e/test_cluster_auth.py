@@ -112,15 +112,7 @@ def replicas(tmp_path, keys):
         raise failures[0]
 
 
-def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.time() > deadline:
-            raise AssertionError(f"not within the {timeout} s deadline: {what}")
-        time.sleep(0.02)
+wait_for = ic.wait_for  # the suites' one polling helper
 
 
 def logged(srv, msg, **fields):

@@ -26,15 +26,7 @@ STREAM = "revokd:reconcile"
 PATIENCE = 60
 
 
-def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.time() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.05)
+wait_for = ic.wait_for  # the suites' one polling helper
 
 
 @pytest.fixture

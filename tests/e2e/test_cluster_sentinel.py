@@ -31,15 +31,7 @@ MASTER = "revokd-master"
 PATIENCE = 60  # a deadline for polling, never a measured bound
 
 
-def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.time() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.05)
+wait_for = ic.wait_for  # the suites' one polling helper
 
 
 def cli(port, *args):

@@ -36,15 +36,7 @@ STREAM = "revokd:tls"
 PATIENCE = 30  # a deadline for polling, never a measured bound
 
 
-def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.time() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.02)
+wait_for = ic.wait_for  # the suites' one polling helper
 
 
 def replica(tmp_path, name, keys, redis_cfg, env=None, wait=True):

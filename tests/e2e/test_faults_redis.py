@@ -20,12 +20,7 @@ RV = "/admin/v1/revocations"
 MAX_N = 40
 
 
-def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while not pred():
-        if time.time() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.02)
+wait_for = ic.wait_for  # the suites' one polling helper
 
 
 def replica(base, name, keys, redis, stream, env=None):

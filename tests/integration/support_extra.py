@@ -7,20 +7,9 @@ deadline (a bound on how long a broken server may hang the suite, never an
 assertion about how fast a working one is).
 """
 import json
-import time
 
+from revokd_fixtures import wait_for  # noqa: F401 - one definition for every suite
 
-def wait_for(pred, timeout=30.0, what="condition", step=0.05):
-    """Polls pred() until it returns a true value (returned) or `timeout`
-    seconds pass (AssertionError naming `what`)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within the {timeout} s deadline: {what}")
-        time.sleep(step)
 
 
 def log_records(srv):

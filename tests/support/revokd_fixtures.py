@@ -819,3 +819,18 @@ def wait_ready(port, proc, watchdog=30):
             pass
         time.sleep(0.05)
     raise RuntimeError("revokd did not become ready")
+
+
+def wait_for(pred, timeout=30.0, what="condition", step=0.05):
+    """Polls pred() until it returns a true value (returned) or `timeout`
+    seconds pass (AssertionError naming `what`). The timeout is a bound on
+    how long a broken server may hang the suite, never an assertion about
+    how fast a working one is."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within the {timeout} s deadline: {what}")
+        time.sleep(step)
