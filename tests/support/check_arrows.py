@@ -43,7 +43,10 @@ include = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 bad = []
 for folder, dirs, files in os.walk(root):
     rel_dir = os.path.relpath(folder, root)
+    # Source folders only: hidden ones, and any meson build folder (it has
+    # meson-private/, whatever it is called), hold no source of ours.
     dirs[:] = [d for d in dirs if not d.startswith(".") and
+               not os.path.isdir(os.path.join(folder, d, "meson-private")) and
                not (rel_dir == "." and d.startswith("build"))]
     for f in files:
         if not f.endswith((".c", ".h")):
