@@ -290,6 +290,19 @@ def finish_server(srv):
         examine(srv)
 
 
+def finish_all(servers):
+    """finish_server for each, stopping every one before judging any, so a
+    failed check leaves no process behind; re-raises the first failure."""
+    failures = []
+    for srv in servers:
+        try:
+            finish_server(srv)
+        except AssertionError as e:
+            failures.append(e)
+    if failures:
+        raise failures[0]
+
+
 @pytest.fixture(autouse=True)
 def examine_servers():
     """After each test: every server that exited is examined, and every
