@@ -4,7 +4,7 @@
  * notBefore) or the reason for a 400. The store side (record or clear the
  * issuer revocation) stays in keycloak_handler.c.
  *
- * Factored out so that it can be fuzzed (tests/fuzz/fuzz_keycloak.c).
+ * Factored out so that it can be fuzzed (tests/fuzz/fuzz_keycloak_push.c).
  *
  * Threads: thread-safe; takes its own RCU read section for the keyring.
  * No I/O, no clock (now is a parameter).

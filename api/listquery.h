@@ -4,7 +4,7 @@
  * into a store position, or the reason for a 400.
  *
  * Factored out of admin_handler.c so that it can be fuzzed
- * (tests/fuzz/fuzz_query.c) without a server.
+ * (tests/fuzz/fuzz_listquery.c) without a server.
  *
  * Threads: thread-safe (rvk_cursor_decode is). No I/O.
  * Security: every argument is untrusted and of any length.

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Writes the seed corpora of the API-side fuzz targets (fuzz_events,
-fuzz_query, fuzz_keycloak, fuzz_webhook_sig, fuzz_config); run from any
+fuzz_listquery, fuzz_keycloak_push, fuzz_webhook_sig, fuzz_config); run from any
 folder. Re-running rewrites the files named here and leaves every other file
 (saved crashes) alone. Keycloak pushes are signed with PyJWT (an independent
-implementation) with the secret of fuzz_keycloak.c.
+implementation) with the secret of fuzz_keycloak_push.c.
 """
 import json
 import os
@@ -60,7 +60,7 @@ query = {
     "utf8_id": "key\n\n1000\n\n\u00e9\u4e2d",
 }
 for k, v in query.items():
-    write("fuzz_query", k, v)
+    write("fuzz_listquery", k, v)
 
 
 def push(claims, key=KC_SECRET, kid="h1"):
@@ -90,7 +90,7 @@ keycloak = {
                                               adapterSessionIds=["a", 1])).encode(),
 }
 for k, v in keycloak.items():
-    write("fuzz_keycloak", k, v)
+    write("fuzz_keycloak_push", k, v)
 
 webhook = {
     "plain": f"msg_1\n{NOW}\nv1,AAAA\n{{\"type\":\"token.revoked\",\"jti\":\"x\"}}",

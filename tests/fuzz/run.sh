@@ -21,7 +21,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false
 fi
 ALL_TARGETS="fuzz_json fuzz_jws fuzz_differential fuzz_fastpath fuzz_jwks fuzz_set fuzz_logout
-	fuzz_form fuzz_events fuzz_query fuzz_keycloak fuzz_webhook_sig fuzz_config
+	fuzz_form fuzz_events fuzz_listquery fuzz_keycloak_push fuzz_webhook_sig fuzz_config
 	fuzz_redis"
 # Memory bounds (docs/SECURITY.md, "Security round 2"): no input may make a
 # target allocate more than a small multiple of its size. Every target takes

@@ -1,5 +1,5 @@
 /*
- * fuzz_query.c - the admin list query (api/listquery.c) and its cursors
+ * fuzz_listquery.c - the admin list query (api/listquery.c) and its cursors
  * (api/cursor.c, REFERENCE §5.6) from any bytes: "type\niss\nlimit\ncursor\nid".
  * The invariants: whatever parses has a limit in 1..1000, a type filter in
  * range and a cursor position in range; a cursor this process encodes for

@@ -1,5 +1,5 @@
 /*
- * fuzz_keycloak.c - Keycloak's not-before push (api/keycloak_push.c, REFERENCE
+ * fuzz_keycloak_push.c - Keycloak's not-before push (api/keycloak_push.c, REFERENCE
  * §5.5) from any bytes. A first byte 0x00 means "the rest is the payload
  * JSON": it is signed here with the issuer's HS256 key (libjwt), so the
  * fuzzer explores the claims past the signature; otherwise the bytes are the
