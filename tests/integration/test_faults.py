@@ -40,6 +40,11 @@ from conftest import ISS, WEBHOOK_KEY, assert_allow, assert_clean_exit, needs_fa
 
 RV = "/admin/v1/revocations"
 MAX_N = 120
+# Every Nth call is tried in the plain and ASan passes. The TSan pass (whose
+# server starts ~10x slower) looks for races on the failure paths, not for
+# the one N that loses data, so tests/run.sh sets REVOKD_FAULT_STRIDE=3
+# there: N = 1, 4, 7, ... until one does not fire.
+STRIDE = int(os.environ.get("REVOKD_FAULT_STRIDE", "1"))
 
 
 def one_path(type_, id_):
@@ -162,7 +167,7 @@ def retry(srv, batches):
 def test_fault_loop(tmp_path_factory, keys, mint, point):
     durable = point.startswith("store.")
     failures = 0
-    for n in range(1, MAX_N + 1):
+    for n in range(1, MAX_N + 1, STRIDE):
         d = new_dir(tmp_path_factory)
         cfg = config(d, keys)
         try:
