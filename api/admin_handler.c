@@ -34,6 +34,7 @@
 #include "api/take.h"
 #include "api/listquery.h"
 #include "base/clock.h"
+#include "base/id.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rcu.h"
@@ -191,10 +192,11 @@ create(rvk_req_t *req)
 		return;
 	}
 	int64_t now = rvk_clock_now();
+	const rvk_app_live_t *live = rvk_app_live_hold(app);
 	rvk_events_opts_t o = {
-		.issuers = app->issuers,
-		.leeway = app->policy.leeway,
-		.max_token_lifetime = app->policy.max_token_lifetime,
+		.issuers = live->issuers,
+		.leeway = live->policy.leeway,
+		.max_token_lifetime = live->policy.max_token_lifetime,
 		.now = now,
 		.default_at = now,
 		.source = RVK_SRC_ADMIN,
@@ -204,6 +206,7 @@ create(rvk_req_t *req)
 	char err[512];
 	rvk_result_t r = rvk_events_parse(req->body, req->body_len, &o, &revs, &n, err,
 	                                  sizeof(err));
+	rvk_app_live_drop(live); /* the revocations hold copies */
 	if (r != RVK_OK) {
 		rvk_reply_error(req, r == RVK_EBUSY ? MHD_HTTP_CONTENT_TOO_LARGE
 		                                    : MHD_HTTP_BAD_REQUEST,
@@ -282,7 +285,8 @@ rvk_handle_admin_revocations(rvk_req_t *req)
  * (borrowed from the request), or false after answering 400.
  */
 static bool
-target(rvk_req_t *req, rvk_rev_type_t *type, const char **iss, const char **id)
+target(rvk_req_t *req, rvk_rev_type_t *type, const char **iss, const char **id,
+       char only[RVK_ID_MAX + 1])
 {
 	const char *rest = req->url + strlen(ONE_PREFIX);
 	const char *slash = strchr(rest, '/');
@@ -313,13 +317,20 @@ target(rvk_req_t *req, rvk_rev_type_t *type, const char **iss, const char **id)
 	}
 	*iss = arg(req, "iss");
 	if (!*iss) {
-		const rvk_issuers_t *set = req->app->issuers;
-		if (set->n != 1) {
+		/* Copied into only[]: a reload may drop the issuer set while
+		 * the store call runs. */
+		const rvk_app_live_t *live = rvk_app_live_hold(req->app);
+		const rvk_issuers_t *set = live->issuers;
+		bool one = set->n == 1;
+		if (one)
+			snprintf(only, RVK_ID_MAX + 1, "%s", set->v[0]->iss);
+		rvk_app_live_drop(live);
+		if (!one) {
 			rvk_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_request",
 			                "iss: required when more than one issuer is configured");
 			return false;
 		}
-		*iss = set->v[0]->iss;
+		*iss = only;
 	}
 	return true;
 }
@@ -331,7 +342,8 @@ rvk_handle_admin_revocation(rvk_req_t *req)
 		return;
 	rvk_rev_type_t type;
 	const char *iss, *id;
-	if (!target(req, &type, &iss, &id))
+	char only[RVK_ID_MAX + 1];
+	if (!target(req, &type, &iss, &id, only))
 		return;
 	rvk_store_t *store = req->app->store;
 	if (!store) {
@@ -419,8 +431,10 @@ rvk_handle_admin_stats(rvk_req_t *req)
 	}
 	/* The configured issuers, for the console's forms (docs/CONSOLE.md). */
 	json_t *isss = json_array();
-	for (size_t i = 0; i < app->issuers->n; i++)
-		json_array_append_new(isss, json_string(app->issuers->v[i]->iss));
+	const rvk_app_live_t *live = rvk_app_live_hold(app);
+	for (size_t i = 0; i < live->issuers->n; i++)
+		json_array_append_new(isss, json_string(live->issuers->v[i]->iss));
+	rvk_app_live_drop(live);
 	json_object_set_new(doc, "issuers", isss);
 	reply_doc(req, MHD_HTTP_OK, doc);
 }

@@ -6,7 +6,9 @@
  * them down in the reverse order after the server stopped.
  *
  * Threads: every field is set before the server starts and is read-only
- * afterwards (the objects they point to have their own thread rules).
+ * afterwards (the objects they point to have their own thread rules),
+ * except app->live and app->secrets, which a SIGHUP replaces by RCU
+ * pointer swap.
  */
 #ifndef RVK_API_APP_H
 #define RVK_API_APP_H
@@ -26,6 +28,7 @@
 #include "store/store.h"
 
 struct MHD_Response;
+struct rvk_app;
 
 /* An RFC 7662 introspection client (config introspection.clients). */
 typedef struct rvk_app_client {
@@ -51,10 +54,52 @@ typedef struct rvk_app_secrets {
 	rvk_rcu_head_t rcu;           /* a replaced set is wiped after a grace period */
 } rvk_app_secrets_t;
 
-typedef struct rvk_app {
-	rvk_api_settings_t settings;  /* filled by service/ (api/settings.h) */
-	rvk_issuers_t *issuers;
+/*
+ * The configuration a SIGHUP may replace (docs/OPERATIONS.md, "Change the
+ * configuration without a restart"): the issuers, the policy, the settings
+ * api/ reads per request. One object, published by RCU pointer swap, so a
+ * request sees the whole old configuration or the whole new one, never a
+ * mix (DECISIONS D24).
+ *
+ * Readers: /auth reads app->live inside its RCU read section and takes no
+ * reference (the hot path writes no shared memory). A handler that keeps
+ * what it found past a read section (an issuer across a store commit)
+ * holds a reference: rvk_app_live_hold / rvk_app_live_drop.
+ *
+ * Lifetime: the app's publication is one reference. A reload publishes the
+ * new object, waits for a grace period (no new hold can then find the old
+ * one) and drops the old publication's reference; the last drop calls
+ * release (service/'s: frees the issuers, the key refresher, the config).
+ */
+typedef struct rvk_app_live {
+	rvk_api_settings_t settings;  /* forward, token_cookie, vcache_ttl,
+	                               * webhook_tolerance, set_audience */
+	rvk_issuers_t *issuers;       /* owned through release */
 	rvk_policy_t policy;
+	/* Verified-cache entries built under another generation are never
+	 * used (auth_handler.c): a reload may have narrowed what is
+	 * accepted, or changed the forwarded headers. */
+	uint64_t generation;
+	/* key_kick's and metrics_extra's argument (the key refresher of
+	 * these issuers). */
+	void *keys_arg;
+	unsigned refs;                /* atomic */
+	void (*release)(struct rvk_app_live *live);
+	void *owner;                  /* release's (service/'s config) */
+} rvk_app_live_t;
+
+/* Returns: the published live configuration, with a reference (never NULL
+ * once started). Any thread; takes a short RCU read section itself. */
+const rvk_app_live_t *rvk_app_live_hold(const struct rvk_app *app);
+/* Drops a reference from rvk_app_live_hold or the publication; the last one
+ * calls live->release. NULL is fine. */
+void rvk_app_live_drop(const rvk_app_live_t *live);
+
+typedef struct rvk_app {
+	/* The settings the server was started with: the listeners, threads
+	 * and bounds (restart-only); per-request settings are in live. */
+	rvk_api_settings_t settings;
+	rvk_app_live_t *live;         /* RCU-published; never NULL once started */
 	rvk_revtable_t *revtable;
 	rvk_vcache_t *vcache;
 	rvk_store_t *store;           /* NULL only in tests of /auth alone */
@@ -68,13 +113,13 @@ typedef struct rvk_app {
 	/* Cluster mode (store/replica.h); NULL: replication disabled. */
 	rvk_replica_t *replica;
 	/* Remote keys (service/keyfetch.h): /auth calls key_kick when a token of
-	 * issuer names a kid its keyring lacks; NULL: nobody to tell. */
+	 * issuer names a kid its keyring lacks; NULL: nobody to tell.
+	 * Its argument is live->keys_arg. */
 	void (*key_kick)(void *arg, const rvk_issuer_t *issuer);
-	void *key_kick_arg;
 	/* /metrics appends what this writes (whole families, HELP and TYPE
-	 * included); NULL: nothing. Called from any request thread. */
+	 * included), with live->keys_arg; NULL: nothing. Called from any
+	 * request thread. */
 	void (*metrics_extra)(rvk_buf_t *out, void *arg);
-	void *metrics_extra_arg;
 	/* Prepared responses, built by rvk_api_prepare(). */
 	struct MHD_Response *deny[RVK_REASON_COUNT];
 	struct MHD_Response *no_token;
@@ -86,5 +131,9 @@ void rvk_api_prepare(rvk_app_t *app);
 void rvk_api_release(rvk_app_t *app);
 /* The destructor of the values /auth keeps in the verified cache. */
 void rvk_api_vcache_free(void *value);
+/* Drops the verified-cache entries built under a live configuration other
+ * than generation (they are never used: this only frees their memory).
+ * Returns: how many. */
+size_t rvk_api_vcache_drop_stale(rvk_app_t *app, uint64_t generation);
 
 #endif

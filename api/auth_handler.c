@@ -4,14 +4,17 @@
  *
  *   token from the request (pointers into MHD's header storage, no copy)
  *   SHA-256 of the whole token on the stack -> verified-cache lookup (RCU)
- *   hit: key still loaded? exp/nbf again, step 6, queue the allow response
+ *   hit: same configuration generation? key still loaded? exp/nbf again,
+ *        step 6, queue the allow response
  *        built when the token was first verified (kept in the cache entry)
  *   miss: steps 1-5 (auth/access.c), step 6, build the entry and cache it
  *   deny: queue the prepared 401 for that reason
  *
  * A hit allocates nothing and takes no lock: the cache entry's response is
  * queued inside the RCU read section that found it (req->rcu_held), so the
- * entry cannot be freed before MHD holds its own reference.
+ * entry cannot be freed before MHD holds its own reference. The live
+ * configuration (app->live: issuers, policy, forwarded claims) is read in
+ * the same section, once, so one request never mixes two configurations.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +30,8 @@
 #include "base/rcu.h"
 
 struct verified {
-	const rvk_issuer_t *issuer;
+	uint64_t generation;         /* the live configuration's it was built under */
+	const rvk_issuer_t *issuer;  /* valid only while generation is current */
 	uint64_t load_id;
 	int64_t exp, nbf;
 	bool has_nbf;
@@ -46,16 +50,31 @@ rvk_api_vcache_free(void *p)
 }
 
 
+static int
+stale(const void *value, void *arg)
+{
+	const struct verified *v = value;
+	return v->generation != *(const uint64_t *)arg;
+}
+
+size_t
+rvk_api_vcache_drop_stale(rvk_app_t *app, uint64_t generation)
+{
+	RVK_REQUIRE(app != NULL);
+	return app->vcache ? rvk_vcache_drop_if(app->vcache, stale, &generation) : 0;
+}
+
 /* Returns: true with the token when the request carries one (REFERENCE §3;
  * the Authorization rule is api/rules.h's). */
 static bool
-find_token(rvk_req_t *req, const char **tok, size_t *len)
+find_token(rvk_req_t *req, const rvk_app_live_t *live, const char **tok,
+           size_t *len)
 {
 	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                            MHD_HTTP_HEADER_AUTHORIZATION);
 	if (rvk_rules_bearer(h, tok, len))
 		return true;
-	const char *cookie = req->app->settings.token_cookie;
+	const char *cookie = live->settings.token_cookie;
 	if (cookie) {
 		const char *c = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, cookie);
 		if (c && *c) {
@@ -84,7 +103,7 @@ add_header(struct MHD_Response *r, const char *name, const char *value)
 }
 
 static struct MHD_Response *
-build_allow(const rvk_app_t *app, const rvk_access_t *acc)
+build_allow(const rvk_app_live_t *live, const rvk_access_t *acc)
 {
 	const rvk_jws_t *j = &acc->jws;
 	struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
@@ -97,8 +116,8 @@ build_allow(const rvk_app_t *app, const rvk_access_t *acc)
 	static const char *const fixed[] = { "X-Auth-Subject", "X-Auth-Issuer",
 	                                     "X-Auth-Token-Id", "X-Auth-Expires",
 	                                     "Cache-Control" };
-	for (size_t i = 0; i < app->settings.n_forward; i++) {
-		const rvk_api_forward_t *fc = &app->settings.forward[i];
+	for (size_t i = 0; i < live->settings.n_forward; i++) {
+		const rvk_api_forward_t *fc = &live->settings.forward[i];
 		bool dup = false;
 		for (size_t k = 0; k < RVK_ARRAY_LEN(fixed); k++)
 			if (strcasecmp(fixed[k], fc->header) == 0)
@@ -129,7 +148,7 @@ put_str(char **cursor, const char *s, size_t *len)
 }
 
 static struct verified *
-build_verified(const rvk_app_t *app, const rvk_access_t *acc)
+build_verified(const rvk_app_live_t *live, const rvk_access_t *acc)
 {
 	const rvk_jws_t *j = &acc->jws;
 	const char *strs[] = { j->iss, j->jti, j->sid, j->sub, acc->key_kid };
@@ -137,6 +156,7 @@ build_verified(const rvk_app_t *app, const rvk_access_t *acc)
 	for (size_t i = 0; i < RVK_ARRAY_LEN(strs); i++)
 		total += strs[i] ? strlen(strs[i]) + 1 : 0;
 	struct verified *v = rvk_calloc(1, sizeof(*v) + total);
+	v->generation = live->generation;
 	v->issuer = acc->issuer;
 	v->load_id = acc->key_load_id;
 	v->exp = j->exp;
@@ -149,7 +169,7 @@ build_verified(const rvk_app_t *app, const rvk_access_t *acc)
 	v->q.sid = put_str(&c, j->sid, &v->q.sid_len);
 	v->q.sub = put_str(&c, j->sub, &v->q.sub_len);
 	v->q.kid = put_str(&c, acc->key_kid, &v->q.kid_len);
-	v->allow = build_allow(app, acc);
+	v->allow = build_allow(live, acc);
 	return v;
 }
 
@@ -166,42 +186,50 @@ rvk_handle_auth(rvk_req_t *req)
 	rvk_app_t *app = req->app;
 	const char *tok;
 	size_t len;
-	if (!find_token(req, &tok, &len)) {
+	rvk_rcu_read_lock();
+	const rvk_app_live_t *live = rvk_rcu_dereference(app->live);
+	if (!find_token(req, live, &tok, &len)) {
+		rvk_rcu_read_unlock();
 		rvk_metrics_decision(RVK_DECISION_NO_TOKEN);
 		rvk_reply_shared(req, MHD_HTTP_UNAUTHORIZED, app->no_token);
 		return;
 	}
+	const rvk_policy_t *policy = &live->policy;
 	int64_t now = rvk_clock_now();
 	unsigned char digest[RVK_VCACHE_DIGEST_LEN];
-	if (len <= app->policy.max_token_bytes)
+	if (len <= policy->max_token_bytes)
 		rvk_vcache_digest(tok, len, digest);
 
-	rvk_rcu_read_lock();
 	struct verified *v = NULL;
-	if (len <= app->policy.max_token_bytes)
+	if (len <= policy->max_token_bytes)
 		v = rvk_vcache_get(app->vcache, digest, now);
+	/* Built under another configuration (an issuer removed, an audience,
+	 * algorithm or leeway narrowed, other forwarded claims): verify from
+	 * step 1, without touching v->issuer (it may be gone). */
+	if (v && v->generation != live->generation)
+		v = NULL;
 	if (v && !rvk_keyring_has_load(rvk_issuer_keyring(v->issuer), v->load_id))
 		v = NULL; /* its key left or was replaced: verify from step 1 */
 	rvk_reason_t r;
 	if (v) {
 		rvk_metrics_vcache(true);
-		r = rvk_access_check_times(&app->policy, v->exp, v->has_nbf, v->nbf, now);
+		r = rvk_access_check_times(policy, v->exp, v->has_nbf, v->nbf, now);
 		if (r == RVK_REASON_OK)
 			r = rvk_revtable_check(app->revtable, &v->q, now);
 	} else {
 		rvk_access_t acc;
 		const rvk_issuer_t *issuer;
 		rvk_metrics_vcache(false);
-		r = rvk_access_verify_issuer(app->issuers, &app->policy, tok, len, now,
+		r = rvk_access_verify_issuer(live->issuers, policy, tok, len, now,
 		                             &acc, &issuer);
 		/* A kid the ring lacks may be a key the IdP just published. */
 		if (r == RVK_REASON_UNKNOWN_KEY && issuer && app->key_kick)
-			app->key_kick(app->key_kick_arg, issuer);
+			app->key_kick(live->keys_arg, issuer);
 		bool verified = r == RVK_REASON_OK; /* acc is filled only then */
 		if (verified) {
-			struct verified *fresh = build_verified(app, &acc);
+			struct verified *fresh = build_verified(live, &acc);
 			r = rvk_revtable_check(app->revtable, &fresh->q, now);
-			int64_t until = now + app->settings.vcache_ttl;
+			int64_t until = now + live->settings.vcache_ttl;
 			if (fresh->exp < until)
 				until = fresh->exp;
 			/* Published, the entry lives at least until this read
@@ -212,10 +240,11 @@ rvk_handle_auth(rvk_req_t *req)
 			if (rvk_vcache_put(app->vcache, digest, fresh, until, now))
 				v = fresh;
 			else if (r == RVK_REASON_OK) {
+				struct MHD_Response *resp = build_allow(live, &acc);
 				rvk_rcu_read_unlock();
 				rvk_metrics_decision(RVK_REASON_OK);
 				req->status = MHD_HTTP_OK;
-				req->resp = build_allow(app, &acc);
+				req->resp = resp;
 				req->resp_shared = false;
 				rvk_access_fini(&acc);
 				return;

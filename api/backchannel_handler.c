@@ -47,8 +47,8 @@ refused(rvk_intake_verdict_t v, rvk_reason_t why)
 	}
 }
 
-void
-rvk_handle_backchannel(rvk_req_t *req)
+static void
+handle(rvk_req_t *req, const rvk_app_live_t *live)
 {
 	rvk_app_t *app = req->app;
 	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
@@ -78,7 +78,7 @@ rvk_handle_backchannel(rvk_req_t *req)
 	rvk_jws_t j;
 	const rvk_issuer_t *is;
 	rvk_reason_t why_not;
-	rvk_intake_verdict_t v = rvk_intake_verify(app, tok, len, &j, &is, &why_not);
+	rvk_intake_verdict_t v = rvk_intake_verify(live, tok, len, &j, &is, &why_not);
 	if (v != RVK_INTAKE_OK) {
 		rvk_form_fini(&form);
 		bad(req, refused(v, why_not));
@@ -86,8 +86,8 @@ rvk_handle_backchannel(rvk_req_t *req)
 	}
 	rvk_logout_t lo;
 	char desc[160];
-	if (!rvk_logout_check(&j, is->backchannel_client_id, app->policy.leeway,
-	                      app->policy.max_token_lifetime, now, &lo, desc,
+	if (!rvk_logout_check(&j, is->backchannel_client_id, live->policy.leeway,
+	                      live->policy.max_token_lifetime, now, &lo, desc,
 	                      sizeof(desc))) {
 		bad(req, desc);
 		goto out;
@@ -122,7 +122,7 @@ rvk_handle_backchannel(rvk_req_t *req)
 	rvk_revocation_t rev = {
 		.type = lo.session ? RVK_REV_SESSION : RVK_REV_SUBJECT,
 		.iss = is->iss, .id = (char *)lo.id, .revoked_at = lo.at,
-		.expires_at = lo.at + app->policy.max_token_lifetime,
+		.expires_at = lo.at + live->policy.max_token_lifetime,
 		.reason = NULL, .source = RVK_SRC_BACKCHANNEL,
 	};
 	rvk_result_t rec = rvk_take_record(app, &rev, 1);
@@ -136,4 +136,14 @@ rvk_handle_backchannel(rvk_req_t *req)
 out:
 	rvk_jws_fini(&j);
 	rvk_form_fini(&form);
+}
+
+/* One configuration for the whole request (api/app.h): the issuer found
+ * stays valid across the store commit even if a reload replaces it. */
+void
+rvk_handle_backchannel(rvk_req_t *req)
+{
+	const rvk_app_live_t *live = rvk_app_live_hold(req->app);
+	handle(req, live);
+	rvk_app_live_drop(live);
 }

@@ -10,11 +10,11 @@
 #include "base/rcu.h"
 
 rvk_intake_verdict_t
-rvk_intake_verify(const rvk_app_t *app, const char *jose, size_t len,
+rvk_intake_verify(const rvk_app_live_t *live, const char *jose, size_t len,
                   rvk_jws_t *j, const rvk_issuer_t **is, rvk_reason_t *why)
 {
-	RVK_REQUIRE(app && j && is && why);
-	rvk_reason_t r = rvk_jws_parse(jose, len, app->policy.max_token_bytes, j);
+	RVK_REQUIRE(live && j && is && why);
+	rvk_reason_t r = rvk_jws_parse(jose, len, live->policy.max_token_bytes, j);
 	if (r != RVK_REASON_OK)
 		return r == RVK_REASON_TOO_LARGE ? RVK_INTAKE_TOO_LARGE
 		                                 : RVK_INTAKE_MALFORMED;
@@ -22,7 +22,7 @@ rvk_intake_verify(const rvk_app_t *app, const char *jose, size_t len,
 	const rvk_issuer_t *found = NULL;
 	if (!j->iss)
 		v = RVK_INTAKE_NO_ISS;
-	else if (!(found = rvk_issuers_find(app->issuers, j->iss, strlen(j->iss))))
+	else if (!(found = rvk_issuers_find(live->issuers, j->iss, strlen(j->iss))))
 		v = RVK_INTAKE_UNKNOWN_ISSUER;
 	if (v == RVK_INTAKE_OK) {
 		const rvk_key_t *used;

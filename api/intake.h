@@ -48,10 +48,10 @@ typedef enum rvk_intake_verdict {
  * Parses jose (len bytes, borrowed) and verifies it with the keys of the
  * issuer its iss names.
  * Returns: RVK_INTAKE_OK with *j (owned: rvk_jws_fini) and *is (borrowed
- * from app->issuers); otherwise the verdict, with *why the REFERENCE §3
+ * from live->issuers: the caller holds live); otherwise the verdict, with *why the REFERENCE §3
  * reason of an RVK_INTAKE_UNVERIFIED, and nothing to release.
  */
-rvk_intake_verdict_t rvk_intake_verify(const rvk_app_t *app, const char *jose,
+rvk_intake_verdict_t rvk_intake_verify(const rvk_app_live_t *live, const char *jose,
                                        size_t len, rvk_jws_t *j,
                                        const rvk_issuer_t **is, rvk_reason_t *why);
 

@@ -122,7 +122,9 @@ rvk_handle_introspect(rvk_req_t *req)
 	json_t *out = json_object();
 	rvk_access_t acc;
 	bool verified;
-	rvk_reason_t r = rvk_decide(app->issuers, &app->policy, app->revtable, tok, len,
+	/* Held while acc (its issuer) is in use (api/app.h). */
+	const rvk_app_live_t *live = rvk_app_live_hold(app);
+	rvk_reason_t r = rvk_decide(live->issuers, &live->policy, app->revtable, tok, len,
 	                            now, &acc, &verified);
 	if (verified) {
 		json_t *payload = rvk_jws_payload(&acc.jws);
@@ -142,6 +144,7 @@ rvk_handle_introspect(rvk_req_t *req)
 		}
 		rvk_access_fini(&acc);
 	}
+	rvk_app_live_drop(live);
 	rvk_form_fini(&form);
 	if (r != RVK_REASON_OK)
 		json_object_set_new(out, "active", json_false());

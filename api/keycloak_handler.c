@@ -42,7 +42,8 @@ bad(rvk_req_t *req, const char *why)
 /* Records (notBefore > 0) or clears (0) Keycloak's issuer revocation.
  * Returns: whether the store took it. */
 static rvk_result_t
-taken(const rvk_app_t *app, const rvk_issuer_t *is, int64_t nb)
+taken(const rvk_app_t *app, const rvk_app_live_t *live, const rvk_issuer_t *is,
+      int64_t nb)
 {
 	if (nb == 0) {
 		rvk_source_t only = RVK_SRC_KEYCLOAK;
@@ -60,20 +61,20 @@ taken(const rvk_app_t *app, const rvk_issuer_t *is, int64_t nb)
 	rvk_revocation_t rev = {
 		.type = RVK_REV_ISSUER, .iss = is->iss, .id = (char *)"",
 		.revoked_at = nb - 1,
-		.expires_at = nb - 1 + app->policy.max_token_lifetime,
+		.expires_at = nb - 1 + live->policy.max_token_lifetime,
 		.reason = NULL, .source = RVK_SRC_KEYCLOAK,
 	};
 	return rvk_take_record(app, &rev, 1);
 }
 
 static void
-handle(rvk_req_t *req, rvk_keycloak_action_t kind)
+handle_live(rvk_req_t *req, const rvk_app_live_t *live, rvk_keycloak_action_t kind)
 {
 	rvk_app_t *app = req->app;
 	int64_t now = rvk_clock_now();
 	rvk_keycloak_push_t push;
 	const char *why = rvk_keycloak_action_check(req->body, req->body_len, kind,
-	                                            app->issuers, &app->policy, now,
+	                                            live->issuers, &live->policy, now,
 	                                            &push);
 	if (why) {
 		bad(req, why);
@@ -111,13 +112,23 @@ handle(rvk_req_t *req, rvk_keycloak_action_t kind)
 		rvk_intake_reply_pending(req, &in);
 		return;
 	}
-	rvk_result_t r = taken(app, is, nb);
+	rvk_result_t r = taken(app, live, is, nb);
 	rvk_intake_settle(&in, r, 0);
 	if (r != RVK_OK) {
 		rvk_reply_failure(req, r);
 		return;
 	}
 	rvk_reply_empty(req, MHD_HTTP_NO_CONTENT);
+}
+
+/* One configuration for the whole request (api/app.h): the issuer found
+ * stays valid across the store commit even if a reload replaces it. */
+static void
+handle(rvk_req_t *req, rvk_keycloak_action_t kind)
+{
+	const rvk_app_live_t *live = rvk_app_live_hold(req->app);
+	handle_live(req, live, kind);
+	rvk_app_live_drop(live);
 }
 
 void

@@ -112,6 +112,22 @@ rvk_metrics_commit_error(void)
 	inc(&get()->commit_errors, 1);
 }
 
+/* Reloads are rare and come from the main thread: plain atomics, no
+ * per-thread buckets. */
+static uint64_t reloads_ok, reloads_failed;
+static int64_t reload_ok_at;
+static int reload_last_ok = 1;
+
+void
+rvk_metrics_config_reload(bool ok, bool at_start, int64_t now)
+{
+	if (!at_start)
+		__atomic_add_fetch(ok ? &reloads_ok : &reloads_failed, 1, __ATOMIC_RELAXED);
+	if (ok)
+		__atomic_store_n(&reload_ok_at, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&reload_last_ok, ok ? 1 : 0, __ATOMIC_RELAXED);
+}
+
 void
 rvk_metrics_body_budget_exhausted(void)
 {
@@ -345,6 +361,20 @@ rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g)
 	                    "revokd_ready %d\n",
 	               (unsigned long long)total.commit_errors,
 	               (unsigned long long)total.body_budget, g->ready ? 1 : 0);
+	rvk_buf_printf(out, "# HELP revokd_config_reloads_total SIGHUP configuration reloads by result (success: applied; failure: refused, the running configuration kept).\n"
+	                    "# TYPE revokd_config_reloads_total counter\n"
+	                    "revokd_config_reloads_total{result=\"success\"} %llu\n"
+	                    "revokd_config_reloads_total{result=\"failure\"} %llu\n"
+	                    "# HELP revokd_config_last_reload_successful 1 when the last configuration load (start or SIGHUP) was applied, 0 when it was refused.\n"
+	                    "# TYPE revokd_config_last_reload_successful gauge\n"
+	                    "revokd_config_last_reload_successful %d\n"
+	                    "# HELP revokd_config_last_reload_success_timestamp_seconds When the configuration in force was loaded (start or the last applied SIGHUP reload), unix seconds.\n"
+	                    "# TYPE revokd_config_last_reload_success_timestamp_seconds gauge\n"
+	                    "revokd_config_last_reload_success_timestamp_seconds %lld\n",
+	               (unsigned long long)__atomic_load_n(&reloads_ok, __ATOMIC_RELAXED),
+	               (unsigned long long)__atomic_load_n(&reloads_failed, __ATOMIC_RELAXED),
+	               __atomic_load_n(&reload_last_ok, __ATOMIC_RELAXED),
+	               (long long)__atomic_load_n(&reload_ok_at, __ATOMIC_RELAXED));
 	rvk_buf_puts(out, "# HELP revokd_build_info Versions of revokd and the libraries it runs with; always 1.\n"
 	                  "# TYPE revokd_build_info gauge\n");
 	rvk_buf_printf(out, "revokd_build_info{%s} 1\n", build_info ? build_info : "");

@@ -50,6 +50,11 @@ void rvk_metrics_commit_error(void);
  * reached the server's budget (api/server.c). */
 void rvk_metrics_body_budget_exhausted(void);
 
+/* A SIGHUP configuration reload applied (ok) or refused, at now (unix
+ * seconds); also called once at start (ok: the configuration in force was
+ * loaded then). Main thread. */
+void rvk_metrics_config_reload(bool ok, bool at_start, int64_t now);
+
 /* revokd_build_info's labels, set once at start before any scrape:
  * name/value pairs, NULL-terminated; copied. */
 void rvk_metrics_set_build_info(const char *const *pairs);

@@ -21,8 +21,9 @@ keys_check(const rvk_app_t *app)
 {
 	char *bad = NULL;
 	rvk_rcu_read_lock();
-	for (size_t i = 0; i < app->issuers->n && !bad; i++) {
-		const rvk_issuer_t *is = app->issuers->v[i];
+	const rvk_issuers_t *set = rvk_rcu_dereference(((rvk_app_t *)app)->live)->issuers;
+	for (size_t i = 0; i < set->n && !bad; i++) {
+		const rvk_issuer_t *is = set->v[i];
 		if (rvk_issuer_keyring(is)->n == 0) {
 			size_t n = strlen(is->iss) + 32;
 			bad = malloc(n);
@@ -100,7 +101,9 @@ rvk_handle_metrics(rvk_req_t *req)
 	}
 	rvk_buf_t extra = RVK_BUF_INIT;
 	if (app->metrics_extra) {
-		app->metrics_extra(&extra, app->metrics_extra_arg);
+		const rvk_app_live_t *live = rvk_app_live_hold(app);
+		app->metrics_extra(&extra, live->keys_arg);
+		rvk_app_live_drop(live);
 		g.extra = extra.data;
 	}
 	rvk_buf_t b = RVK_BUF_INIT;

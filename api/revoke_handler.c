@@ -27,7 +27,8 @@ rvk_handle_revoke(rvk_req_t *req)
 	rvk_access_t acc;
 	rvk_revocation_t rev = { .type = RVK_REV_TOKEN, .source = RVK_SRC_RFC7009 };
 	rvk_rcu_read_lock();
-	rvk_reason_t r = rvk_access_verify(app->issuers, &app->policy, tok, len,
+	const rvk_app_live_t *live = rvk_rcu_dereference(app->live);
+	rvk_reason_t r = rvk_access_verify(live->issuers, &live->policy, tok, len,
 	                                   now, &acc);
 	if (r == RVK_REASON_OK) {
 		/* Copies: the store call below must not run inside the read

@@ -45,8 +45,8 @@ static const rvk_rev_type_t kind_type[] = {
 	[RVK_SET_REVOKE_SUBJECT] = RVK_REV_SUBJECT,
 };
 
-void
-rvk_handle_set(rvk_req_t *req)
+static void
+handle(rvk_req_t *req, const rvk_app_live_t *live)
 {
 	rvk_app_t *app = req->app;
 	size_t len = req->body_len;
@@ -59,7 +59,7 @@ rvk_handle_set(rvk_req_t *req)
 	rvk_jws_t j;
 	const rvk_issuer_t *is;
 	rvk_reason_t why_not;
-	switch (rvk_intake_verify(app, req->body, len, &j, &is, &why_not)) {
+	switch (rvk_intake_verify(live, req->body, len, &j, &is, &why_not)) {
 	case RVK_INTAKE_OK:
 		break;
 	case RVK_INTAKE_TOO_LARGE:
@@ -80,8 +80,8 @@ rvk_handle_set(rvk_req_t *req)
 	}
 	rvk_set_t set;
 	char desc[160];
-	rvk_set_err_t e = rvk_set_check(&j, app->settings.set_audience,
-	                                app->policy.leeway, now, &set, desc,
+	rvk_set_err_t e = rvk_set_check(&j, live->settings.set_audience,
+	                                live->policy.leeway, now, &set, desc,
 	                                sizeof(desc));
 	if (e != RVK_SET_OK) {
 		set_error(req, e, desc);
@@ -97,7 +97,7 @@ rvk_handle_set(rvk_req_t *req)
 		rvk_reply_empty(req, MHD_HTTP_ACCEPTED);
 		goto out;
 	}
-	int64_t until = now + app->policy.max_token_lifetime + app->policy.leeway;
+	int64_t until = now + live->policy.max_token_lifetime + live->policy.leeway;
 	rvk_intake_t in = { .seen = app->seen, .kind = RVK_REPLAY_SET,
 	                    .iss = is->iss, .id = set.jti, .until = until,
 	                    .what = "SET" };
@@ -117,7 +117,7 @@ rvk_handle_set(rvk_req_t *req)
 		revs[i] = (rvk_revocation_t){
 			.type = kind_type[set.actions[i].kind], .iss = is->iss,
 			.id = (char *)set.actions[i].id, .revoked_at = set.actions[i].at,
-			.expires_at = set.actions[i].at + app->policy.max_token_lifetime,
+			.expires_at = set.actions[i].at + live->policy.max_token_lifetime,
 			.reason = NULL, .source = RVK_SRC_SET,
 		};
 	}
@@ -129,4 +129,14 @@ rvk_handle_set(rvk_req_t *req)
 	rvk_reply_empty(req, MHD_HTTP_ACCEPTED);
 out:
 	rvk_jws_fini(&j);
+}
+
+/* One configuration for the whole request (api/app.h): the issuer found
+ * stays valid across the store commit even if a reload replaces it. */
+void
+rvk_handle_set(rvk_req_t *req)
+{
+	const rvk_app_live_t *live = rvk_app_live_hold(req->app);
+	handle(req, live);
+	rvk_app_live_drop(live);
 }

@@ -104,7 +104,10 @@ handle_webhook(rvk_req_t *req)
 	const char *sig = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                              "webhook-signature");
 	int64_t now = rvk_clock_now(), at = 0;
-	int64_t tol = app->settings.webhook_tolerance;
+	/* One configuration for the whole delivery (api/app.h): the
+	 * tolerance here, the issuers and bounds of the events below. */
+	const rvk_app_live_t *live = rvk_app_live_hold(app);
+	int64_t tol = live->settings.webhook_tolerance;
 	/* Every configured secret is tried (a rotation lists the old and the
 	 * new one); the verdict of the last that fails is kept unless one
 	 * matched. The set read here is the one of this request even if a
@@ -127,12 +130,13 @@ handle_webhook(rvk_req_t *req)
 	}
 	rvk_rcu_read_unlock();
 	if (vs != RVK_WEBHOOK_SIG_OK) {
+		rvk_app_live_drop(live);
 		unauthorized(req, rvk_webhook_sig_str(vs));
 		return;
 	}
 	rvk_events_opts_t opts = {
-		.issuers = app->issuers, .leeway = app->policy.leeway,
-		.max_token_lifetime = app->policy.max_token_lifetime, .now = now,
+		.issuers = live->issuers, .leeway = live->policy.leeway,
+		.max_token_lifetime = live->policy.max_token_lifetime, .now = now,
 		/* The first receipt of this webhook-id (a redelivery is not
 		 * reapplied): senders sign every retry with a fresh
 		 * webhook-timestamp, the time of the attempt, not of the event. */
@@ -148,10 +152,12 @@ handle_webhook(rvk_req_t *req)
 	if (st == RVK_REPLAY_DONE) {
 		rvk_log(RVK_LOG_INFO, "webhook delivered again; not reapplied",
 		        "webhook_id", id, NULL);
+		rvk_app_live_drop(live);
 		accepted(req, MHD_HTTP_OK, note);
 		return;
 	}
 	if (st == RVK_REPLAY_PENDING) {
+		rvk_app_live_drop(live);
 		rvk_intake_reply_pending(req, &in);
 		return;
 	}
@@ -160,6 +166,8 @@ handle_webhook(rvk_req_t *req)
 	char err[300];
 	rvk_result_t r = rvk_events_parse(req->body, req->body_len, &opts, &revs,
 	                                  &n, err, sizeof(err));
+	rvk_app_live_drop(live); /* the revocations hold copies */
+	live = NULL;
 	if (r != RVK_OK) {
 		rvk_intake_settle(&in, r, 0);
 		if (r == RVK_EINVAL || r == RVK_EBUSY)

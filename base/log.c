@@ -15,6 +15,7 @@
 
 #define LINE_MAX_BYTES 4096
 
+/* Atomic (relaxed): a SIGHUP reload changes it while other threads log. */
 static rvk_log_level_t min_level = RVK_LOG_INFO;
 static rvk_log_format_t format = RVK_LOG_JSON;
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
@@ -22,7 +23,7 @@ static const char *const level_names[] = { "debug", "info", "warn", "error" };
 void
 rvk_log_set_level(rvk_log_level_t level)
 {
-	min_level = level;
+	__atomic_store_n(&min_level, level, __ATOMIC_RELAXED);
 }
 
 void
@@ -119,7 +120,7 @@ put_text_value(struct line *l, const char *s)
 void
 rvk_log(rvk_log_level_t level, const char *msg, ...)
 {
-	if (level < min_level)
+	if (level < __atomic_load_n(&min_level, __ATOMIC_RELAXED))
 		return;
 	struct line l = { .len = 0 };
 	struct timespec ts;

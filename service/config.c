@@ -327,6 +327,10 @@ enum kind {
 
 #define F_NULLABLE 1u   /* null is allowed: a string left NULL, an object skipped */
 #define F_REQUIRED 2u   /* "is required" when absent */
+/* Restart-only (docs/OPERATIONS.md, "Change the configuration without a
+ * restart"): a SIGHUP reload that changes it is refused as a whole. On an
+ * object row it covers every key inside. Rows without it are applied live. */
+#define F_RESTART 4u
 
 struct item;
 typedef rvk_result_t parse_fn(struct ctx *c, const char *path, json_t *v,
@@ -360,6 +364,9 @@ struct item {
 	{ .name = key, .kind = K_PATH, .flags = fl, FIELD(T, f), .dflt = d }
 #define ROW_INT(T, key, f, l, h, d) \
 	{ .name = key, .kind = K_INT, FIELD(T, f), .lo = l, .hi = h, .dflt = d }
+#define ROW_RINT(T, key, f, l, h, d) \
+	{ .name = key, .kind = K_INT, .flags = F_RESTART, FIELD(T, f), .lo = l, \
+	  .hi = h, .dflt = d }
 #define ROW_BOOL(T, key, f, d) \
 	{ .name = key, .kind = K_BOOL, FIELD(T, f), .dflt = d }
 #define ROW_STRV(T, key, f, n, d, chk) \
@@ -651,7 +658,8 @@ static const struct item client_items[] = {
 
 #define C rvk_config_t
 static const struct item verified_cache_items[] = {
-	ROW_INT(C, "max_entries", vcache_max_entries, 0, 100000000, "100000"),
+	/* Sizes the cache (its hard cap). */
+	ROW_RINT(C, "max_entries", vcache_max_entries, 0, 100000000, "100000"),
 	ROW_INT(C, "ttl", vcache_ttl, 0, 86400, "300"),
 	ROW_END
 };
@@ -705,16 +713,24 @@ static const struct item redis_items[] = {
 	ROW_END
 };
 
+/* F_RESTART, from the top: the listeners, threads and the store are
+ * built once; a log stream does not switch format halfway; max_token_bytes
+ * sizes each connection's memory; max_token_lifetime sizes what the store
+ * and the replication stream keep; the introspection clients' secrets and
+ * every redis setting are read once at start. leeway is live, but may not
+ * rise above its start-up value (service/reload.c). */
 static const struct item root_items[] = {
-	ROW_STR(C, "listen", listen, 0, "\"127.0.0.1:8080\"", check_listen_row),
-	ROW_STR(C, "admin_listen", admin_listen, F_NULLABLE, NULL, check_listen_row),
-	ROW_INT(C, "threads", threads, 0, 1024, "0"),
-	ROW_PATH(C, "data_dir", data_dir, 0, "\"/var/lib/revokd\""),
-	ROW_CUSTOM(C, "log_format", log_format, 0, parse_log_format, "\"json\""),
+	ROW_STR(C, "listen", listen, F_RESTART, "\"127.0.0.1:8080\"", check_listen_row),
+	ROW_STR(C, "admin_listen", admin_listen, F_NULLABLE | F_RESTART, NULL,
+	        check_listen_row),
+	ROW_RINT(C, "threads", threads, 0, 1024, "0"),
+	ROW_PATH(C, "data_dir", data_dir, F_RESTART, "\"/var/lib/revokd\""),
+	ROW_CUSTOM(C, "log_format", log_format, F_RESTART, parse_log_format, "\"json\""),
 	ROW_CUSTOM(C, "log_level", log_level, 0, parse_log_level, "\"info\""),
 	ROW_INT(C, "leeway", leeway, 0, 3600, "30"),
-	ROW_INT(C, "max_token_bytes", max_token_bytes, 256, 65536, "8192"),
-	ROW_INT(C, "max_token_lifetime", max_token_lifetime, 60, 31 * 86400, "86400"),
+	ROW_RINT(C, "max_token_bytes", max_token_bytes, 256, 65536, "8192"),
+	ROW_RINT(C, "max_token_lifetime", max_token_lifetime, 60, 31 * 86400,
+	                "86400"),
 	ROW_BOOL(C, "require_jti", require_jti, "true"),
 	ROW_STR(C, "token_cookie", token_cookie, F_NULLABLE, NULL, NULL),
 	ROW_PAIRS(C, "forward_claims", forward_claims, n_forward_claims,
@@ -724,9 +740,9 @@ static const struct item root_items[] = {
 	          elem_issuer),
 	ROW_OBJECT("webhook", 0, webhook_items),
 	ROW_OBJECT("admin", 0, admin_items),
-	ROW_OBJECT("introspection", 0, introspection_items),
+	ROW_OBJECT("introspection", F_RESTART, introspection_items),
 	ROW_STR(C, "set_audience", set_audience, F_NULLABLE, NULL, NULL),
-	ROW_OBJECT("redis", F_NULLABLE, redis_items),
+	ROW_OBJECT("redis", F_NULLABLE | F_RESTART, redis_items),
 	ROW_END
 };
 #undef C
@@ -1084,4 +1100,103 @@ rvk_config_path(const char *dir, const char *p)
 	char *out = rvk_malloc(n);
 	snprintf(out, n, "%s/%s", dir, p);
 	return out;
+}
+
+/* ---- comparing two configs (SIGHUP reload) ---- */
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_fields(const struct item *table, const void *a, const void *b);
+
+/* Returns: whether one row's value is the same in a and b. */
+static bool
+same_row(const struct item *it, const void *a, const void *b)
+{
+	const void *fa = (const char *)a + it->offset, *fb = (const char *)b + it->offset;
+	size_t na = 0, nb = 0;
+	if (it->kind == K_STRV || it->kind == K_PATHS || it->kind == K_PAIRS ||
+	    it->kind == K_ARRAY) {
+		na = *(const size_t *)(const void *)((const char *)a + it->count);
+		nb = *(const size_t *)(const void *)((const char *)b + it->count);
+		if (na != nb)
+			return false;
+	}
+	switch (it->kind) {
+	case K_STR:
+	case K_PATH:
+		return same_str(*(char *const *)fa, *(char *const *)fb);
+	case K_INT:
+	case K_BOOL:
+	case K_CUSTOM:
+		return memcmp(fa, fb, it->size) == 0;
+	case K_STRV:
+	case K_PATHS:
+		for (size_t i = 0; i < na; i++)
+			if (!same_str((*(char **const *)fa)[i], (*(char **const *)fb)[i]))
+				return false;
+		return true;
+	case K_PAIRS:
+		for (size_t i = 0; i < na; i++) {
+			const rvk_config_pair_t *pa = &(*(rvk_config_pair_t *const *)fa)[i];
+			const rvk_config_pair_t *pb = &(*(rvk_config_pair_t *const *)fb)[i];
+			if (!same_str(pa->name, pb->name) || !same_str(pa->value, pb->value))
+				return false;
+		}
+		return true;
+	case K_OBJECT:
+		return same_fields(it->sub, a, b);
+	case K_ARRAY:
+		for (size_t i = 0; i < na; i++)
+			if (!same_fields(it->sub, *(char *const *)fa + i * it->elem_size,
+			                 *(char *const *)fb + i * it->elem_size))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+static bool
+same_fields(const struct item *table, const void *a, const void *b)
+{
+	for (const struct item *it = table; it->name; it++)
+		if (!same_row(it, a, b))
+			return false;
+	return true;
+}
+
+/* Appends the keys of table that differ, under prefix; restart_only picks
+ * the F_RESTART rows (inherited from an object row) or the others. */
+static void
+diff_table(const struct item *table, const char *prefix, bool inherited,
+           bool restart_only, const void *a, const void *b, char *out,
+           size_t outlen)
+{
+	for (const struct item *it = table; it->name; it++) {
+		char p[256];
+		sub(p, sizeof(p), prefix, it->name);
+		bool restart = inherited || (it->flags & F_RESTART);
+		if (it->kind == K_OBJECT) {
+			diff_table(it->sub, p, restart, restart_only, a, b, out, outlen);
+			continue;
+		}
+		if (restart != restart_only || same_row(it, a, b))
+			continue;
+		size_t o = strlen(out);
+		if (o)
+			cat(out, outlen, &o, ", ");
+		cat(out, outlen, &o, p);
+	}
+}
+
+void
+rvk_config_diff(const rvk_config_t *a, const rvk_config_t *b, bool restart_only,
+                char *out, size_t outlen)
+{
+	RVK_REQUIRE(a && b && out && outlen > 0);
+	out[0] = '\0';
+	diff_table(root_items, "", false, restart_only, a, b, out, outlen);
 }

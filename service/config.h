@@ -129,6 +129,17 @@ int rvk_config_threads(const rvk_config_t *cfg);
 rvk_result_t rvk_config_validate(const rvk_config_t *cfg, char *err,
                                  size_t errlen);
 
+/*
+ * Compares two configs key by key, as the schema's rows describe them (a
+ * list or an array of objects is one key: "issuers", "forward_claims").
+ * restart_only: the keys a reload cannot apply (docs/OPERATIONS.md,
+ * "Change the configuration without a restart"), else the live ones.
+ * Writes the differing keys' paths to out, ", "-separated ("" if none),
+ * cut to outlen.
+ */
+void rvk_config_diff(const rvk_config_t *a, const rvk_config_t *b,
+                     bool restart_only, char *out, size_t outlen);
+
 /* Resolves p against dir unless absolute. Returns: owned string. */
 char *rvk_config_path(const char *dir, const char *p);
 

@@ -571,6 +571,43 @@ rvk_keyfetch_reload(rvk_keyfetch_t *j, rvk_issuers_t *fresh)
 	pthread_mutex_unlock(&j->mu);
 }
 
+/* The same remote key source: the same issuer, fetched the same way. */
+static bool
+same_source(const struct remote *a, const struct remote *b)
+{
+	const char *ua = a->ci->jwks_uri, *ub = b->ci->jwks_uri;
+	return a->remote && b->remote && strcmp(a->ci->issuer, b->ci->issuer) == 0
+	       && a->ci->discovery == b->ci->discovery
+	       && (ua == ub || (ua && ub && strcmp(ua, ub) == 0));
+}
+
+void
+rvk_keyfetch_adopt(rvk_keyfetch_t *j, rvk_keyfetch_t *old)
+{
+	RVK_REQUIRE(j != NULL && old != NULL && !j->running);
+	pthread_mutex_lock(&old->mu);
+	for (size_t i = 0; i < j->n; i++) {
+		struct remote *r = &j->v[i];
+		for (size_t k = 0; k < old->n; k++) {
+			const struct remote *o = &old->v[k];
+			if (!same_source(r, o))
+				continue;
+			/* Only the algorithms the issuer still allows. */
+			free_keys(r->rem, r->n_rem);
+			r->rem = rvk_calloc(o->n_rem ? o->n_rem : 1, sizeof(*r->rem));
+			r->n_rem = 0;
+			for (size_t m = 0; m < o->n_rem; m++)
+				if (r->issuer->algorithms & RVK_ALGSET(rvk_key_alg(o->rem[m])))
+					r->rem[r->n_rem++] = rvk_key_dup(o->rem[m]);
+			for (int c = 0; c < RES_COUNT; c++)
+				atomic_store(&r->fetches[c], atomic_load(&o->fetches[c]));
+			publish(r);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&old->mu);
+}
+
 static void
 label_escape(rvk_buf_t *out, const char *s)
 {

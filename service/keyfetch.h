@@ -82,6 +82,16 @@ void rvk_keyfetch_kick_cb(void *j, const rvk_issuer_t *issuer);
  */
 void rvk_keyfetch_reload(rvk_keyfetch_t *j, rvk_issuers_t *fresh);
 
+/*
+ * A configuration reload built j for a new issuer set: takes over, for each
+ * issuer whose remote source (iss, jwks_uri, discovery) old also fetched,
+ * old's last good JWKS keys (those of an algorithm the issuer still
+ * allows) and its fetch counters, and publishes the rings, so the new
+ * issuers verify at once while j's first fetches run.
+ * Requires: j not started; old alive (its thread may run).
+ */
+void rvk_keyfetch_adopt(rvk_keyfetch_t *j, rvk_keyfetch_t *old);
+
 /* Appends revokd_jwks_fetches_total{issuer,result} (with HELP and TYPE) to
  * out. The signature of api/app.h's metrics_extra callback. */
 void rvk_keyfetch_render_metrics(rvk_buf_t *out, void *j);

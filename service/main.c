@@ -205,11 +205,51 @@ cleanup:
 	return code;
 }
 
-/* Starts the runtime and waits for signals: SIGHUP reloads keys, SIGTERM
- * and SIGINT stop. Returns: the exit code. */
-static int
-serve_run(rvk_config_t *cfg, bool dev)
+/* SIGHUP. With a configuration file: the same file through the same
+ * parser, flags and checks as at start, then rvk_runtime_reload_config
+ * decides what applies. Without one (flags only, --dev), or when the file
+ * is the one --dev wrote: the keys and secrets only, as the configuration
+ * cannot have changed. */
+static void
+serve_reload(const struct serve_flags *f, rvk_runtime_t *rt)
 {
+	if (!f->config) {
+		rvk_runtime_reload(rt);
+		rvk_runtime_reload_secrets(rt);
+		return;
+	}
+	char err[1024];
+	rvk_config_t *fresh = NULL;
+	if (rvk_config_parse_file(f->config, &fresh, err, sizeof(err)) != RVK_OK) {
+		rvk_runtime_reload_refused(rt, err);
+		return;
+	}
+	/* The flags were checked at start: they cannot fail now. */
+	if (serve_override(f, fresh) != 0) {
+		snprintf(err, sizeof(err), "the command-line flags no longer apply");
+		goto refuse;
+	}
+	if (rvk_config_validate(fresh, err, sizeof(err)) != RVK_OK)
+		goto refuse;
+	if (fresh->n_issuers == 0) {
+		snprintf(err, sizeof(err), "config %s: issuers: at least one issuer is required",
+		         f->config);
+		goto refuse;
+	}
+	rvk_runtime_reload_config(rt, fresh);
+	return;
+refuse:
+	rvk_config_free(fresh);
+	rvk_runtime_reload_refused(rt, err);
+}
+
+/* Starts the runtime and waits for signals: SIGHUP reloads the
+ * configuration, keys and secrets, SIGTERM and SIGINT stop.
+ * Returns: the exit code. */
+static int
+serve_run(rvk_config_t *cfg, const struct serve_flags *f)
+{
+	bool dev = f->dev;
 	rvk_log_set_format(cfg->log_format);
 	rvk_log_set_level(cfg->log_level);
 
@@ -236,8 +276,7 @@ serve_run(rvk_config_t *cfg, bool dev)
 			continue;
 		if (sig == SIGHUP) {
 			rvk_log(RVK_LOG_INFO, "SIGHUP: reloading keys and secrets", NULL);
-			rvk_runtime_reload(rt);
-			rvk_runtime_reload_secrets(rt);
+			serve_reload(f, rt);
 			continue;
 		}
 		rvk_log(RVK_LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
@@ -258,7 +297,7 @@ serve(int argc, char **argv)
 		return code;
 	if ((code = serve_config(&f, &cfg)) != 0)
 		return code;
-	code = serve_run(cfg, f.dev);
+	code = serve_run(cfg, &f);
 	rvk_config_free(cfg);
 	return code;
 }

@@ -22,10 +22,11 @@
 #include "service/sweeper.h"
 
 struct rvk_runtime {
-	rvk_config_t *cfg;
+	rvk_config_t *cfg;            /* the start-up config (the caller's) */
+	const rvk_config_t *cur;      /* app.live's: cfg, or a reload's (owned by
+	                               * the live object) */
 	rvk_app_t app;
 	rvk_server_t *server;
-	rvk_keyfetch_t *jwks;             /* publishes every keyring after start */
 	rvk_notify_t *notify;         /* systemd READY/WATCHDOG; NULL: none */
 	rvk_sweeper_t *sweeper;       /* NULL: none (no thread) */
 };
@@ -40,11 +41,53 @@ on_commit(void *arg, double seconds, size_t rows, bool ok)
 		rvk_metrics_commit_error();
 }
 
+/* The replica's consumer thread asks; the issuer set may be swapped. */
 static bool
 replica_issuer_known(void *arg, const char *iss)
 {
-	const rvk_app_t *app = arg;
-	return rvk_issuers_find(app->issuers, iss, strlen(iss)) != NULL;
+	rvk_app_t *app = arg;
+	rvk_rcu_read_lock();
+	const rvk_app_live_t *live = rvk_rcu_dereference(app->live);
+	bool known = rvk_issuers_find(live->issuers, iss, strlen(iss)) != NULL;
+	rvk_rcu_read_unlock();
+	return known;
+}
+
+/* live->release: the last reference is gone (any thread). The key
+ * refresher was stopped before its live object was unpublished. */
+static void
+live_release(rvk_app_live_t *live)
+{
+	rvk_keyfetch_stop(live->keys_arg);
+	rvk_keyfetch_free(live->keys_arg);
+	rvk_issuers_free(live->issuers);
+	free(live->issuers); /* rvk_issuers_free frees the contents only */
+	rvk_api_settings_fini(&live->settings);
+	rvk_config_free(live->owner);
+	free(live);
+}
+
+/* A live object for cfg and issuers (transferred), with its key refresher
+ * (not started); owned: cfg itself, freed with it (NULL: the caller's). */
+static rvk_app_live_t *
+live_new(const rvk_config_t *cfg, rvk_config_t *owned, rvk_issuers_t *issuers,
+         uint64_t generation)
+{
+	rvk_app_live_t *live = rvk_calloc(1, sizeof(*live));
+	rvk_api_settings_from_config(cfg, &live->settings);
+	live->issuers = issuers;
+	live->policy = (rvk_policy_t){
+		.leeway = cfg->leeway,
+		.max_token_bytes = (size_t)cfg->max_token_bytes,
+		.max_token_lifetime = cfg->max_token_lifetime,
+		.require_jti = cfg->require_jti,
+	};
+	live->generation = generation;
+	live->keys_arg = rvk_keyfetch_new(cfg, issuers);
+	live->refs = 1; /* the publication's */
+	live->release = live_release;
+	live->owner = owned;
+	return live;
 }
 
 static void
@@ -70,14 +113,9 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	char err[1024];
 	rvk_runtime_t *rt = rvk_calloc(1, sizeof(*rt));
 	rt->cfg = cfg;
+	rt->cur = cfg;
 	rvk_app_t *app = &rt->app;
 	rvk_api_settings_from_config(cfg, &app->settings);
-	app->policy = (rvk_policy_t){
-		.leeway = cfg->leeway,
-		.max_token_bytes = (size_t)cfg->max_token_bytes,
-		.max_token_lifetime = cfg->max_token_lifetime,
-		.require_jti = cfg->require_jti,
-	};
 	raise_fd_limit();
 	rvk_rcu_thread_online();
 	const char *build[] = {
@@ -92,10 +130,15 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	rvk_metrics_set_build_info(build);
 
 	int code = 2;
-	if (rvk_secrets_load_issuers(cfg, &app->issuers, err, sizeof(err)) != RVK_OK) {
+	rvk_issuers_t *issuers = NULL;
+	if (rvk_secrets_load_issuers(cfg, &issuers, err, sizeof(err)) != RVK_OK) {
 		fprintf(stderr, "revokd: %s\n", err);
 		goto cleanup;
 	}
+	/* Remote keys: the refresher takes over the rings now; its first
+	 * fetches run on its thread, started below. */
+	app->live = live_new(cfg, NULL, issuers, 1);
+	rvk_metrics_config_reload(true, true, rvk_clock_now());
 	if ((code = rvk_secrets_load_app(cfg, app)) != 0)
 		goto cleanup;
 	code = 1;
@@ -202,12 +245,9 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	rvk_api_prepare(app);
 	/* Remote keys: the first fetches run on the refresher thread, so a slow
 	 * IdP delays only its own issuer's readiness, not the listener. */
-	rt->jwks = rvk_keyfetch_new(cfg, app->issuers);
 	app->key_kick = rvk_keyfetch_kick_cb;
-	app->key_kick_arg = rt->jwks;
 	app->metrics_extra = rvk_keyfetch_render_metrics;
-	app->metrics_extra_arg = rt->jwks;
-	if (rvk_keyfetch_start(rt->jwks) != RVK_OK) {
+	if (rvk_keyfetch_start(app->live->keys_arg) != RVK_OK) {
 		fprintf(stderr, "revokd: cannot start the JWKS refresher thread\n");
 		goto cleanup;
 	}
@@ -237,14 +277,15 @@ rvk_runtime_reload(rvk_runtime_t *rt)
 {
 	char err[1024];
 	rvk_issuers_t *fresh = NULL;
-	if (rvk_secrets_load_issuers(rt->cfg, &fresh, err, sizeof(err)) != RVK_OK) {
+	if (rvk_secrets_load_issuers(rt->cur, &fresh, err, sizeof(err)) != RVK_OK) {
 		rvk_log(RVK_LOG_ERROR, "key reload failed; the old keys stay", "error", err, NULL);
 		return;
 	}
 	/* The issuer objects stay (requests and cache entries point to them);
 	 * only their keyrings are swapped, by the key refresher, which merges
-	 * the file keys with the JWKS keys and refetches every JWKS. */
-	rvk_keyfetch_reload(rt->jwks, fresh);
+	 * the file keys with the JWKS keys and refetches every JWKS. The main
+	 * thread is the only one that replaces app.live: no hold needed. */
+	rvk_keyfetch_reload(rt->app.live->keys_arg, fresh);
 	rvk_issuers_free(fresh);
 	free(fresh); /* rvk_issuers_free frees the contents only */
 }
@@ -252,7 +293,95 @@ rvk_runtime_reload(rvk_runtime_t *rt)
 void
 rvk_runtime_reload_secrets(rvk_runtime_t *rt)
 {
-	rvk_secrets_reload_app(rt->cfg, &rt->app);
+	rvk_secrets_reload_app(rt->cur, &rt->app);
+}
+
+void
+rvk_runtime_reload_refused(rvk_runtime_t *rt, const char *why)
+{
+	(void)rt;
+	rvk_log(RVK_LOG_ERROR, "config reload refused", "error", why, NULL);
+	rvk_metrics_config_reload(false, false, rvk_clock_now());
+}
+
+/*
+ * Everything is read and checked before anything is applied: the restart-
+ * only keys, the leeway bound, the key files, the secret files. Then one
+ * pointer swap publishes the issuers, policy and settings together; the
+ * old key refresher is stopped first (it publishes into the old issuers),
+ * the new one takes over its JWKS keys and fetches at once. After a grace
+ * period no /auth request can see the old generation, so its verified-cache
+ * entries are dropped and the old object loses its publication reference.
+ */
+void
+rvk_runtime_reload_config(rvk_runtime_t *rt, rvk_config_t *fresh)
+{
+	char why[1024], changed[1024];
+	rvk_app_t *app = &rt->app;
+	rvk_config_diff(rt->cur, fresh, true, why, sizeof(why));
+	if (*why) {
+		size_t o = strlen(why);
+		snprintf(why + o, sizeof(why) - o, " cannot change without a restart");
+		goto refuse;
+	}
+	/* Revocations are kept (in memory, in SQLite, in the stream) until
+	 * expires_at + the start-up leeway: a larger leeway would accept
+	 * revoked tokens again once their revocation is purged (DECISIONS
+	 * D24). */
+	if (fresh->leeway > rt->cfg->leeway) {
+		snprintf(why, sizeof(why), "leeway cannot rise above %lld (its value at start) "
+		         "without a restart", (long long)rt->cfg->leeway);
+		goto refuse;
+	}
+	rvk_config_diff(rt->cur, fresh, false, changed, sizeof(changed));
+	if (!*changed) {
+		/* The same configuration: the keys and secrets as before. */
+		rvk_config_free(fresh);
+		rvk_runtime_reload(rt);
+		rvk_runtime_reload_secrets(rt);
+		rvk_log(RVK_LOG_INFO, "config unchanged", NULL);
+		rvk_metrics_config_reload(true, false, rvk_clock_now());
+		return;
+	}
+	rvk_issuers_t *issuers = NULL;
+	if (rvk_secrets_load_issuers(fresh, &issuers, why, sizeof(why)) != RVK_OK)
+		goto refuse;
+	char err[768];
+	rvk_app_secrets_t *sec = rvk_secrets_read_app(fresh, err, sizeof(err));
+	if (!sec) {
+		snprintf(why, sizeof(why), "config %.200s: %s",
+		         fresh->path ? fresh->path : "(none)", err);
+		rvk_issuers_free(issuers);
+		free(issuers);
+		goto refuse;
+	}
+	rvk_app_live_t *old = app->live;
+	rvk_app_live_t *live = live_new(fresh, fresh, issuers, old->generation + 1);
+	rvk_keyfetch_adopt(live->keys_arg, old->keys_arg);
+	rvk_keyfetch_stop(old->keys_arg);
+	rvk_rcu_assign_pointer(app->live, live);
+	rt->cur = fresh;
+	if (rvk_keyfetch_start(live->keys_arg) != RVK_OK)
+		rvk_log(RVK_LOG_ERROR, "cannot start the JWKS refresher thread; the JWKS "
+		        "keys stay as they were", NULL);
+	rvk_log_set_level(fresh->log_level);
+	rvk_secrets_publish_app(app, sec);
+	rvk_rcu_synchronize();
+	char dropped[24];
+	snprintf(dropped, sizeof(dropped), "%zu",
+	         rvk_api_vcache_drop_stale(app, live->generation));
+	rvk_log(RVK_LOG_DEBUG, "verified cache entries of the old configuration dropped",
+	        "entries", dropped, NULL);
+	rvk_app_live_drop(old);
+	char gen[24];
+	snprintf(gen, sizeof(gen), "%llu", (unsigned long long)live->generation);
+	rvk_log(RVK_LOG_INFO, "config reloaded", "changed", changed, "generation", gen,
+	        NULL);
+	rvk_metrics_config_reload(true, false, rvk_clock_now());
+	return;
+refuse:
+	rvk_config_free(fresh);
+	rvk_runtime_reload_refused(rt, why);
 }
 
 void
@@ -260,16 +389,15 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 {
 	if (!rt)
 		return;
+	rvk_app_t *app = &rt->app;
 	rvk_notify_stop(rt->notify); /* STOPPING=1 before the drain */
 	rt->notify = NULL;
-	rvk_keyfetch_stop(rt->jwks);
+	if (app->live)
+		rvk_keyfetch_stop(app->live->keys_arg);
 	rvk_server_stop(rt->server);
 	rt->server = NULL;
-	rvk_keyfetch_free(rt->jwks); /* no request can kick it any more */
-	rt->jwks = NULL;
 	rvk_sweeper_stop(rt->sweeper);
 	rt->sweeper = NULL;
-	rvk_app_t *app = &rt->app;
 	rvk_replica_stop(app->replica);  /* before the store it reads */
 	rvk_store_close(app->store);
 	rvk_replica_free(app->replica);  /* the writer may kick it until here */
@@ -281,11 +409,10 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 	if (app->seen)
 		rvk_syncmap_free(app->seen);
 	rvk_api_release(app);
-	if (app->issuers) {
-		rvk_issuers_free(app->issuers);
-		free(app->issuers); /* rvk_issuers_free frees the contents only */
-		app->issuers = NULL;
-	}
+	/* No request, replica or refresher thread is left: the last
+	 * reference; its key refresher is freed with it. */
+	rvk_app_live_drop(app->live);
+	app->live = NULL;
 	rvk_rcu_barrier();
 	rvk_secrets_release_app(app);
 	free(rt);

@@ -24,8 +24,22 @@ typedef struct rvk_runtime rvk_runtime_t;
  * error) after printing "revokd: <what>" to stderr.
  */
 int rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out);
-/* SIGHUP: reloads key files; logs what changed. */
+/* SIGHUP with the same configuration: reloads key files; logs what
+ * changed. */
 void rvk_runtime_reload(rvk_runtime_t *rt);
+
+/*
+ * SIGHUP: applies fresh (parsed from the same file, the command-line flags
+ * applied again, validated; ownership transferred) when only live keys
+ * differ from the running configuration, as a whole, and logs "config
+ * reloaded" with the keys that changed; otherwise refuses it as a whole
+ * and logs "config reload refused" (docs/OPERATIONS.md, "Change the
+ * configuration without a restart"). Main thread.
+ */
+void rvk_runtime_reload_config(rvk_runtime_t *rt, rvk_config_t *fresh);
+
+/* Logs "config reload refused" with why and counts it. Main thread. */
+void rvk_runtime_reload_refused(rvk_runtime_t *rt, const char *why);
 void rvk_runtime_stop(rvk_runtime_t *rt);
 unsigned rvk_runtime_port(rvk_runtime_t *rt, int admin);
 

@@ -301,6 +301,12 @@ rvk_secrets_load_app(const rvk_config_t *cfg, rvk_app_t *app)
 	return 0;
 }
 
+rvk_app_secrets_t *
+rvk_secrets_read_app(const rvk_config_t *cfg, char *err, size_t errlen)
+{
+	return read_secrets(cfg, err, errlen);
+}
+
 void
 rvk_secrets_reload_app(const rvk_config_t *cfg, rvk_app_t *app)
 {
@@ -311,6 +317,12 @@ rvk_secrets_reload_app(const rvk_config_t *cfg, rvk_app_t *app)
 		        "error", err, NULL);
 		return;
 	}
+	rvk_secrets_publish_app(app, sec);
+}
+
+void
+rvk_secrets_publish_app(rvk_app_t *app, rvk_app_secrets_t *sec)
+{
 	char na[24], nw[24];
 	snprintf(na, sizeof(na), "%zu", sec->n_admin);
 	snprintf(nw, sizeof(nw), "%zu", sec->n_webhook);

@@ -53,6 +53,17 @@ int rvk_secrets_load_app(const rvk_config_t *cfg, rvk_app_t *app);
  */
 void rvk_secrets_reload_app(const rvk_config_t *cfg, rvk_app_t *app);
 
+/*
+ * The two halves of rvk_secrets_reload_app, for a configuration reload
+ * that must read everything before it applies anything.
+ * rvk_secrets_read_app returns: the set (owned, for publish) or NULL with
+ * err. rvk_secrets_publish_app swaps sec in (ownership transferred) and
+ * logs "secrets reloaded". Main thread.
+ */
+rvk_app_secrets_t *rvk_secrets_read_app(const rvk_config_t *cfg, char *err,
+                                        size_t errlen);
+void rvk_secrets_publish_app(rvk_app_t *app, rvk_app_secrets_t *sec);
+
 /* Zeroes and frees what rvk_secrets_load_app put in app. */
 void rvk_secrets_release_app(rvk_app_t *app);
 

@@ -15,23 +15,23 @@
 TAP_TEST(verify_verdicts)
 {
 	rvk_issuers_t none = { 0 };
-	rvk_app_t app = { .issuers = &none,
-	                  .policy = { .max_token_bytes = 64 } };
+	rvk_app_live_t live = { .issuers = &none,
+	                        .policy = { .max_token_bytes = 64 } };
 	rvk_jws_t j;
 	const rvk_issuer_t *is = NULL;
 	rvk_reason_t why = RVK_REASON_OK;
-	TAP_CHECK_INT(rvk_intake_verify(&app, "abc", 3, &j, &is, &why), RVK_INTAKE_MALFORMED);
+	TAP_CHECK_INT(rvk_intake_verify(&live, "abc", 3, &j, &is, &why), RVK_INTAKE_MALFORMED);
 	char big[100];
 	memset(big, 'a', sizeof(big));
-	TAP_CHECK_INT(rvk_intake_verify(&app, big, sizeof(big), &j, &is, &why),
+	TAP_CHECK_INT(rvk_intake_verify(&live, big, sizeof(big), &j, &is, &why),
 	              RVK_INTAKE_TOO_LARGE);
 	/* {"sub":"x"}: no iss */
 	const char *noiss = HDR ".eyJzdWIiOiJ4In0.c2ln";
-	TAP_CHECK_INT(rvk_intake_verify(&app, noiss, strlen(noiss), &j, &is, &why),
+	TAP_CHECK_INT(rvk_intake_verify(&live, noiss, strlen(noiss), &j, &is, &why),
 	              RVK_INTAKE_NO_ISS);
 	/* {"iss":"x"}: not configured */
 	const char *unknown = HDR ".eyJpc3MiOiJ4In0.c2ln";
-	TAP_CHECK_INT(rvk_intake_verify(&app, unknown, strlen(unknown), &j, &is, &why),
+	TAP_CHECK_INT(rvk_intake_verify(&live, unknown, strlen(unknown), &j, &is, &why),
 	              RVK_INTAKE_UNKNOWN_ISSUER);
 	TAP_CHECK(is == NULL);
 }
