@@ -75,7 +75,7 @@ if [ -z "${QUICK:-}" ]; then
     unit "$B-tsan" tsan tsan; reports+=("$REPORTS/unit-tsan.xml")
     # The server under TSan: the suites where threads meet (MHD workers,
     # waiters, the store writer, the sweeper, the JWKS refresher and key
-    # reloads, poll mode, the cluster's publisher and consumer (plain, TLS,
+    # reloads, configuration reloads, poll mode, the cluster's publisher and consumer (plain, TLS,
     # reconciling), signals,
     # shutdown). Not all of them: TSan is ~5-10x slower and the whole run
     # must stay < 20 min on 2 cores. liburcu is not instrumented:
@@ -92,7 +92,7 @@ if [ -z "${QUICK:-}" ]; then
         tests/integration/test_jwks.py tests/integration/test_key_reload.py \
         tests/integration/test_threads_one.py tests/e2e/test_cluster.py \
         tests/e2e/test_cluster_tls.py tests/e2e/test_cluster_reconcile.py \
-        tests/integration/test_secret_rotation.py
+        tests/integration/test_secret_rotation.py tests/integration/test_config_reload.py
     reports+=("$REPORTS/integration-tsan.xml")
     unset TSAN_OPTIONS
   else
