@@ -22,7 +22,7 @@ import uuid
 import requests
 
 from conftest import (ISS, ISS2, assert_allow, assert_clean_exit, assert_deny,
-                      metric_value, metrics_text)
+                      jwk_of, metric_value, metrics_text, mint_with)
 from support_extra import log_records, logged, wait_for
 
 ISS3 = "https://third.example"
@@ -382,4 +382,41 @@ def test_revocations_outlive_a_reload(make_server, mint):
     cfg["forward_claims"] = {"sub": "X-Sub"}
     assert reload(srv, cfg)["msg"] == "config reloaded"
     assert_deny(srv.auth(tok), "token revoked")
+    assert_clean_exit(srv)
+
+
+def test_jwks_keys_survive_an_issuer_change(make_server, keys, jwks_server):
+    """An issuer fetched from the same JWKS keeps its keys across a reload
+    that changes it, even while the identity provider is down; one whose
+    JWKS location changed does not."""
+    jiss = jwks_server.base
+    jwks_server.keys = [jwk_of(keys.ec_other, "e1", "ES256")]
+    issuer = {"issuer": jiss, "algorithms": ["ES256"], "jwks_uri": jwks_server.base + "/jwks"}
+    srv = make_server(issuers=[issuer])
+    cfg = copy.deepcopy(srv.config)
+    wait_for(lambda: srv.auth(mint_with(keys.ec_other, "e1", "ES256", jiss)).status_code == 200,
+             30, "the JWKS key verifies")
+    fetches = jwks_server.count()
+    jwks_server.mode = "error"
+
+    cfg["issuers"][0]["audiences"] = ["orders-api"]
+    rec = reload(srv, cfg)
+    assert rec["msg"] == "config reloaded" and rec["changed"] == "issuers", rec
+    assert_allow(srv.auth(mint_with(keys.ec_other, "e1", "ES256", jiss, aud="orders-api")))
+    assert_deny(srv.auth(mint_with(keys.ec_other, "e1", "ES256", jiss)), "invalid audience")
+    # The new refresher fetched at once (and failed: the old keys stay).
+    wait_for(lambda: jwks_server.count() > fetches, 30, "a fetch after the reload")
+    assert_allow(srv.auth(mint_with(keys.ec_other, "e1", "ES256", jiss, aud="orders-api")))
+    m = metrics_text(srv)
+    assert metric_value(m, "revokd_jwks_fetches_total", {"issuer": jiss, "result": "ok"}) >= 1
+
+    # Another location: nothing to take over; no key until a fetch answers.
+    cfg["issuers"][0]["jwks_uri"] = jwks_server.base + "/jwks?v=2"
+    assert reload(srv, cfg)["msg"] == "config reloaded"
+    assert_deny(srv.auth(mint_with(keys.ec_other, "e1", "ES256", jiss, aud="orders-api")),
+                "unknown key")
+    jwks_server.mode = "ok"
+    wait_for(lambda: srv.auth(mint_with(keys.ec_other, "e1", "ES256", jiss,
+                                        aud="orders-api")).status_code == 200,
+             60, "the new location's keys verify")
     assert_clean_exit(srv)

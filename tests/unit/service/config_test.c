@@ -161,6 +161,62 @@ TAP_TEST(redis_tls_sentinel_and_limits)
 	       "redis.wait_replicas: 17 is out of range");
 }
 
+/* The keys where a and b differ, restart-only or live (rvk_config_diff). */
+static void
+diff(const char *a, const char *b, const char *restart, const char *live)
+{
+	rvk_config_t *ca = NULL, *cb = NULL;
+	char out[512];
+	TAP_CHECK_INT(rvk_config_parse_string(a, strlen(a), "t.json", "/etc/revokd", &ca,
+	                                      err, sizeof(err)), RVK_OK);
+	TAP_CHECK_INT(rvk_config_parse_string(b, strlen(b), "t.json", "/etc/revokd", &cb,
+	                                      err, sizeof(err)), RVK_OK);
+	if (!ca || !cb)
+		goto cleanup;
+	rvk_config_diff(ca, cb, true, out, sizeof(out));
+	TAP_CHECK_STR(out, restart);
+	rvk_config_diff(ca, cb, false, out, sizeof(out));
+	TAP_CHECK_STR(out, live);
+	rvk_config_diff(cb, cb, true, out, sizeof(out));
+	TAP_CHECK_STR(out, "");
+	rvk_config_diff(cb, cb, false, out, sizeof(out));
+	TAP_CHECK_STR(out, "");
+cleanup:
+	rvk_config_free(ca);
+	rvk_config_free(cb);
+}
+
+TAP_TEST(diff_names_restart_only_and_live_keys)
+{
+	/* Equal values written differently (a default spelled out, a
+	 * relative path) are the same. */
+	diff("{\"threads\":0,\"data_dir\":\"d\"}", "{\"data_dir\":\"/etc/revokd/d\"}", "", "");
+	diff("{\"threads\":2,\"leeway\":5}", "{\"threads\":3,\"leeway\":6}",
+	     "threads", "leeway");
+	diff("{}", "{\"listen\":\"0.0.0.0:1\",\"data_dir\":\"x\",\"log_format\":\"text\","
+	     "\"max_token_bytes\":300,\"max_token_lifetime\":61,"
+	     "\"verified_cache\":{\"max_entries\":1,\"ttl\":1},\"log_level\":\"debug\"}",
+	     "listen, data_dir, log_format, max_token_bytes, max_token_lifetime, "
+	     "verified_cache.max_entries", "log_level, verified_cache.ttl");
+	/* Objects marked restart-only cover every key inside. */
+	diff("{}", "{\"redis\":{\"url\":\"redis://r\"},\"introspection\":{\"clients\":"
+	     "[{\"id\":\"c\",\"secret_file\":\"s\"}]}}",
+	     "introspection.clients, redis.url", "");
+	diff("{\"redis\":{\"url\":\"redis://r\"}}",
+	     "{\"redis\":{\"url\":\"redis://r\",\"stream\":\"s\"}}", "redis.stream", "");
+	/* An issuer's keys, one deep member, an issuer more: "issuers". */
+	diff(ISSUER(""), ISSUER(",\"audiences\":[\"a\"]"), "", "issuers");
+	diff(ISSUER(""), "{\"issuers\":[{\"issuer\":\"https://i\",\"algorithms\":[\"RS256\","
+	     "\"HS256\"],\"keys\":[{\"kid\":\"k\",\"alg\":\"RS256\",\"pem_file\":\"k2.pem\"}]}]}",
+	     "", "issuers");
+	diff("{\"forward_claims\":{\"sub\":\"X-S\"},\"admin\":{\"token_file\":\"a\"}}",
+	     "{\"forward_claims\":{\"sub\":\"X-T\"},\"admin\":{\"token_file\":[\"a\",\"b\"]},"
+	     "\"token_cookie\":\"c\",\"set_audience\":\"s\",\"require_jti\":false,"
+	     "\"webhook\":{\"tolerance\":5}}",
+	     "", "require_jti, token_cookie, forward_claims, webhook.tolerance, "
+	     "admin.token_file, set_audience");
+}
+
 int
 main(void)
 {
@@ -169,5 +225,6 @@ main(void)
 	                         key_alg_outside_issuer_algorithms, key_material_must_match_alg,
 	                         access_token_types_exclude_logout_and_set,
 	                         issuer_needs_a_key_source, json_syntax_and_duplicates,
-	                         listen_addresses, redis_tls_sentinel_and_limits));
+	                         listen_addresses, redis_tls_sentinel_and_limits,
+	                         diff_names_restart_only_and_live_keys));
 }
