@@ -2,15 +2,17 @@
  * settings.h - what api/ reads from the configuration, in api/'s own terms.
  *
  * api/ sits below service/ (docs/ARCHITECTURE.md, "Modules and
- * dependencies"): it never sees rvk_config_t. service/ fills one
- * rvk_api_settings_t from the configuration before the server starts
- * (service/settings.c); the handlers and the server read only this.
+ * dependencies"): it never sees rvk_config_t. service/ fills an
+ * rvk_api_settings_t from the configuration (service/api_settings.c): one
+ * for the server at start (listeners, threads, bounds), one in each live
+ * configuration the handlers read (api/app.h, rvk_app_live_t).
  *
  * Ownership: strings are borrowed from whoever filled them (the
- * configuration, which outlives the app); the forward array is owned and
- * freed by rvk_api_settings_fini (rvk_api_release calls it).
+ * configuration, which outlives the settings); the forward array is owned
+ * and freed by rvk_api_settings_fini.
  *
- * Threads: filled before the server starts, read-only afterwards.
+ * Threads: filled before the server starts or the live object is
+ * published, read-only afterwards.
  */
 #ifndef RVK_API_SETTINGS_H
 #define RVK_API_SETTINGS_H

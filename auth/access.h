@@ -38,7 +38,9 @@ typedef struct rvk_policy {
 
 typedef struct rvk_access {
 	rvk_jws_t jws;                /* owned: claims borrow from it */
-	const rvk_issuer_t *issuer;   /* borrowed: lives as long as the config */
+	const rvk_issuer_t *issuer;   /* borrowed: lives as long as the issuer set
+	                               * it came from (api/app.h: the live
+	                               * configuration, held or read under RCU) */
 	uint64_t key_load_id;         /* of the key that verified the signature */
 	char *key_kid;                /* owned copy of that key's kid, or NULL */
 } rvk_access_t;

@@ -2,8 +2,10 @@
  * issuer.h - a configured token issuer and the set of all of them.
  *
  * An issuer's settings (iss, audiences, allowed algorithms, token types,
- * back-channel client id) are fixed for the life of the process; its keyring
- * changes (JWKS refresh, SIGHUP) by RCU pointer swap.
+ * back-channel client id) are fixed for the life of the issuer object; its
+ * keyring changes (JWKS refresh, SIGHUP) by RCU pointer swap. A SIGHUP that
+ * changes the settings builds a new set and publishes it whole (api/app.h,
+ * rvk_app_live_t).
  *
  * Threads: rvk_issuer_keyring() only inside an RCU read section, and the ring
  * it returns only until that section ends. rvk_issuer_swap_keyring() from one

@@ -3,7 +3,8 @@
  * the one place that knows both rvk_config_t and rvk_api_settings_t, so
  * api/ never includes service/.
  *
- * Threads: the caller's, before the server starts.
+ * Threads: the caller's (main thread: at start, and for each SIGHUP
+ * reload's live configuration before it is published).
  */
 #ifndef RVK_SERVICE_API_SETTINGS_H
 #define RVK_SERVICE_API_SETTINGS_H
