@@ -1,6 +1,6 @@
 /*
  * replica_entry.c - the consumer's readers of Redis replies
- * (store/replica_entry.h); the writer side is store/replica_pub.c.
+ * (store/replica_entry.h); the writer side is store/stream_publisher.c.
  */
 #include <errno.h>
 #include <pthread.h>

@@ -2,7 +2,7 @@
  * replica_entry.h - reading what Redis returns to the consumer (REFERENCE §7):
  * the XREAD reply, a stream entry's fields, and a value of the keys hash.
  * These are bytes from the network (another replica, or whatever holds the
- * Redis server): anything not exactly as store/replica_pub.c writes it is
+ * Redis server): anything not exactly as store/stream_publisher.c writes it is
  * rejected, and everything accepted is a revocation rvk_store_record takes
  * (a type, a non-empty issuer, an id that is empty exactly for issuer
  * revocations).

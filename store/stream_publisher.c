@@ -1,7 +1,7 @@
 /*
- * Cluster mode, the publisher thread (store/replica.h): outbox rows to the
- * stream, key revocations also to the keys hash, acked only after Redis
- * answered every command of a batch.
+ * Cluster mode, the stream publisher thread (store/replica.h): outbox rows
+ * to the stream, key revocations also to the keys hash, acked only after
+ * Redis answered every command of a batch.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -299,7 +299,7 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
 }
 
 void *
-rvk_repl_publisher_main(void *arg)
+rvk_stream_publisher_main(void *arg)
 {
 	rvk_replica_t *rep = arg;
 	rvk_redis_conn_t *c = NULL;
@@ -313,8 +313,8 @@ rvk_repl_publisher_main(void *arg)
 		if (!c)
 			unconfirmed = 0;   /* WAIT counts this connection's writes */
 		if (!c) {
-			c = rvk_repl_connect(rep, PUB_TIMEOUT_S);
-			if (!c || !rvk_repl_set_ctx(rep, &rep->pub_ctx, c)) {
+			c = rvk_repl_connect(rep, PUBLISH_TIMEOUT_S);
+			if (!c || !rvk_repl_set_ctx(rep, &rep->publisher_ctx, c)) {
 				rvk_redis_conn_free(c);
 				c = NULL;
 				rvk_repl_nap(rep, backoff, false);
@@ -335,7 +335,7 @@ rvk_repl_publisher_main(void *arg)
 			rep->next_reconcile_ms = rvk_repl_wall_ms()
 			        + rep->opts.reconcile_interval * 1000;
 			if (reconcile(rep, c) < 0) {
-				rvk_repl_drop_ctx(rep, &rep->pub_ctx);
+				rvk_repl_drop_ctx(rep, &rep->publisher_ctx);
 				c = NULL;
 				continue;
 			}
@@ -350,7 +350,7 @@ rvk_repl_publisher_main(void *arg)
 			goto judged;
 		}
 		rvk_outbox_row_t *rows = NULL;
-		if (rvk_store_outbox_read(rep->store, PUB_BATCH, &rows, &n)
+		if (rvk_store_outbox_read(rep->store, PUBLISH_BATCH, &rows, &n)
 		    != RVK_OK) {
 			rvk_repl_nap(rep, BACKOFF_MAX_MS, false);
 			continue;
@@ -383,7 +383,7 @@ judged:
 			continue;
 		}
 		if (r < 0) {
-			rvk_repl_drop_ctx(rep, &rep->pub_ctx);
+			rvk_repl_drop_ctx(rep, &rep->publisher_ctx);
 			c = NULL;
 		}
 		/* Refused (or dead): the rows stay; try again later. */
@@ -392,6 +392,6 @@ judged:
 		                                       : backoff * 2;
 	}
 	if (c)
-		rvk_repl_drop_ctx(rep, &rep->pub_ctx);
+		rvk_repl_drop_ctx(rep, &rep->publisher_ctx);
 	return NULL;
 }
