@@ -319,23 +319,23 @@ rvk_repl_connect(rvk_replica_t *rep, int timeout_s)
 			r = rvk_redis_conn_command(c, "AUTH %s",
 			                           rep->url.password);
 		if (!(r = setup_command(rep, c, "AUTH", r)))
-			goto fail;
+			goto cleanup;
 		freeReplyObject(r);
 	}
 	if (rep->url.db) {
 		if (!(r = setup_command(rep, c, "SELECT",
 		                        rvk_redis_conn_command(c, "SELECT %d",
 		                                               rep->url.db))))
-			goto fail;
+			goto cleanup;
 		freeReplyObject(r);
 	}
 	if (!check_version(rep, c))
-		goto fail;
+		goto cleanup;
 	if (rep->sentinel_master && !check_master(rep, c))
-		goto fail;
+		goto cleanup;
 	set_last_error(rep, "%s", "");
 	return c;
-fail:
+cleanup:
 	rvk_redis_conn_free(c);
 	return NULL;
 }

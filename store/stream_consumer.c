@@ -119,7 +119,7 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 				res = rvk_store_record_replica(rep->store, revs,
 				                               k, last);
 				if (res != RVK_OK)
-					goto out;
+					goto cleanup;
 				count_applied(rep, k);
 				snprintf(pos, poslen, "%s", last);
 				k = 0;
@@ -132,7 +132,7 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 			                               r.version, r.origin,
 			                               id, &deleted);
 			if (res != RVK_OK)
-				goto out;
+				goto cleanup;
 			snprintf(pos, poslen, "%s", id);
 			last = NULL;
 			continue;
@@ -148,7 +148,7 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 			snprintf(pos, poslen, "%s", last);
 		}
 	}
-out:
+cleanup:
 	free(revs);
 	return res;
 }
