@@ -21,31 +21,6 @@
 #include "store/replica_entry.h"
 #include "store/replica_impl.h"
 
-/* The hash <stream>:keys: field <len>:<iss><kid>, value
- * "<revoked_at> <source> <len>:<reason>|-" - only lengths, no escaping. */
-static char *
-key_field(const rvk_revocation_t *r)
-{
-	size_t n = strlen(r->iss) + strlen(r->id) + 24;
-	char *f = rvk_malloc(n);
-	snprintf(f, n, "%zu:%s%s", strlen(r->iss), r->iss, r->id);
-	return f;
-}
-
-static char *
-key_value(const rvk_revocation_t *r)
-{
-	size_t n = (r->reason ? strlen(r->reason) : 0) + 64;
-	char *v = rvk_malloc(n);
-	if (r->reason)
-		snprintf(v, n, "%lld %s %zu:%s", (long long)r->revoked_at,
-		         rvk_source_name(r->source), strlen(r->reason), r->reason);
-	else
-		snprintf(v, n, "%lld %s -", (long long)r->revoked_at,
-		         rvk_source_name(r->source));
-	return v;
-}
-
 /* Appends the commands of one row. Returns: how many. */
 static int
 append_row(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *o,
@@ -105,20 +80,40 @@ append_row(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *o,
 	rvk_redis_conn_append_argv(c, n, argv, lens);
 	if (r->type != RVK_REV_KEY)
 		return 1;
-	/* The hash keeps one value per key revocation (the last
-	 * contribution published): only a delete of every source removes it,
-	 * so a catch-up from the hash can only over-revoke, never lift. */
-	if (o->tombstone && !o->every_source)
-		return 1;
-	char *field = key_field(r);
-	if (o->tombstone) {
-		rvk_redis_conn_append(c, "HDEL %s %s", rep->keys, field);
-	} else {
-		char *value = key_value(r);
+	/* The keys hash (store/replica_entry.h) holds one field per (key,
+	 * source): a contribution sets its source's field, a delete of one
+	 * source removes that field alone, a delete of every source removes
+	 * every source's and the field of the older one-per-key format. */
+	if (!o->tombstone) {
+		char *field = rvk_repl_key_field(r->iss, r->id, &r->source);
+		char *value = rvk_repl_key_value(r);
 		rvk_redis_conn_append(c, "HSET %s %s %s", rep->keys, field, value);
 		free(value);
+		free(field);
+	} else if (!o->every_source) {
+		char *field = rvk_repl_key_field(r->iss, r->id, &r->source);
+		rvk_redis_conn_append(c, "HDEL %s %s", rep->keys, field);
+		free(field);
+	} else {
+		char *fields[RVK_SRC_COUNT + 1];
+		const char *hargv[RVK_SRC_COUNT + 3];
+		size_t hlens[RVK_SRC_COUNT + 3];
+		int h = 0;
+		hargv[h++] = "HDEL";
+		hargv[h++] = rep->keys;
+		fields[0] = rvk_repl_key_field(r->iss, r->id, NULL);
+		for (int s = 0; s < RVK_SRC_COUNT; s++) {
+			rvk_source_t src = (rvk_source_t)s;
+			fields[s + 1] = rvk_repl_key_field(r->iss, r->id, &src);
+		}
+		for (int f = 0; f <= RVK_SRC_COUNT; f++)
+			hargv[h++] = fields[f];
+		for (int i = 0; i < h; i++)
+			hlens[i] = strlen(hargv[i]);
+		rvk_redis_conn_append_argv(c, h, hargv, hlens);
+		for (int f = 0; f <= RVK_SRC_COUNT; f++)
+			free(fields[f]);
 	}
-	free(field);
 	return 2;
 }
 
