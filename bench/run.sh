@@ -18,6 +18,7 @@
 #                                config as revokd (every key drive.py writes
 #                                exists since 7fc5ebc). Not with BEFORE.
 #   SCENARIOS=hit-one,hit-10k,miss-hs256  only those scenarios (bench/auth/drive.py)
+#   REPS=5 bench/run.sh          five repetitions instead of three
 #
 # Peers (bench/lib.sh): REVOKD_PEERS/tokens is required (token generator and
 # rotate.lua); go-syncmap-service and node-fastjwt-service are each skipped,
@@ -120,5 +121,6 @@ CMD="bench/run.sh"; [ "$QUICK" = 1 ] && CMD="QUICK=1 $CMD"
 [ -n "${BEFORE:-}" ] && CMD="BEFORE=$BEFORE $CMD"
 [ -n "${BEFORE_TREE:-}" ] && CMD="BEFORE_TREE=$BEFORE_TREE $CMD"
 [ -n "${SCENARIOS:-}" ] && CMD="SCENARIOS=$SCENARIOS $CMD"
+[ -n "${REPS:-}" ] && CMD="REPS=$REPS $CMD"
 /usr/bin/python3 bench/auth/report.py "$OUT" "$CMD" > /dev/null
 echo "run.sh: $OUT/summary.md, docs/BENCHMARKS.md"
