@@ -90,7 +90,7 @@ handle(rvk_req_t *req, const rvk_app_live_t *live)
 	                      live->policy.max_token_lifetime, now, &lo, desc,
 	                      sizeof(desc))) {
 		bad(req, desc);
-		goto out;
+		goto cleanup;
 	}
 	rvk_intake_t in = { .seen = app->seen, .kind = RVK_REPLAY_LOGOUT,
 	                    .iss = is->iss, .id = lo.jti,
@@ -111,13 +111,13 @@ handle(rvk_req_t *req, const rvk_app_live_t *live)
 		        is->iss, "jti", lo.jti, NULL);
 		rvk_reply_empty(req, MHD_HTTP_OK);
 		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-		goto out;
+		goto cleanup;
 	}
 	if (st != RVK_REPLAY_FRESH) {
 		rvk_log(RVK_LOG_WARN, "logout token replayed", "iss", is->iss, "jti",
 		        lo.jti, NULL);
 		bad(req, "logout token replayed");
-		goto out;
+		goto cleanup;
 	}
 	rvk_revocation_t rev = {
 		.type = lo.session ? RVK_REV_SESSION : RVK_REV_SUBJECT,
@@ -129,11 +129,11 @@ handle(rvk_req_t *req, const rvk_app_live_t *live)
 	rvk_intake_settle(&in, rec, digest);
 	if (rec != RVK_OK) {
 		rvk_reply_failure(req, rec);
-		goto out;
+		goto cleanup;
 	}
 	rvk_reply_empty(req, MHD_HTTP_OK);
 	MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-out:
+cleanup:
 	rvk_jws_fini(&j);
 	rvk_form_fini(&form);
 }

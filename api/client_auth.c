@@ -81,10 +81,10 @@ rvk_client_basic_ok(const rvk_client_cred_t *clients, size_t n, const char *cred
 	size_t dlen = 0;
 	bool ok = false;
 	if (!rvk_b64_decode(cred, len, (unsigned char *)dec, &dlen))
-		goto out;
+		goto cleanup;
 	const char *colon = memchr(dec, ':', dlen);
 	if (colon == NULL)
-		goto out;
+		goto cleanup;
 	size_t idn = (size_t)(colon - dec), sn = dlen - idn - 1;
 	size_t fid = 0, fs = 0;
 	/* RFC 6749 §2.3.1 first: each side form-urlencoded. */
@@ -94,7 +94,7 @@ rvk_client_basic_ok(const rvk_client_cred_t *clients, size_t n, const char *cred
 	/* Then as sent (clients that skip the encoding). */
 	if (!ok)
 		ok = rvk_client_pair_ok(clients, n, dec, idn, colon + 1, sn);
-out:
+cleanup:
 	rvk_memzero(dec, 2 * cap);
 	free(dec);
 	return ok;

@@ -63,33 +63,33 @@ rvk_form_parse(const char *body, size_t len, rvk_form_t *out, const char **why)
 		if (n == 0) {
 			*why = "empty form field";
 			r = RVK_EINVAL;
-			goto fail;
+			goto cleanup;
 		}
 		if (!eq || eq == seg) {
 			*why = eq ? "form field without a name" : "form field without '='";
 			r = RVK_EINVAL;
-			goto fail;
+			goto cleanup;
 		}
 		if (f.n == RVK_FORM_MAX_FIELDS) {
 			*why = "too many form fields";
 			r = RVK_EINVAL;
-			goto fail;
+			goto cleanup;
 		}
 		rvk_form_field_t *fl = &f.fields[f.n];
 		size_t nlen = (size_t)(eq - seg);
 		if ((r = decode(seg, nlen, &fl->name, NULL, why)) != RVK_OK)
-			goto fail;
+			goto cleanup;
 		if ((r = decode(eq + 1, n - nlen - 1, &fl->value, &fl->value_len,
 		                why)) != RVK_OK) {
 			free(fl->name);
-			goto fail;
+			goto cleanup;
 		}
 		f.n++;
 		for (size_t i = 0; i + 1 < f.n; i++) {
 			if (strcmp(f.fields[i].name, fl->name) == 0) {
 				*why = "repeated form field";
 				r = RVK_EINVAL;
-				goto fail;
+				goto cleanup;
 			}
 		}
 		if (!amp)
@@ -98,12 +98,12 @@ rvk_form_parse(const char *body, size_t len, rvk_form_t *out, const char **why)
 		if (pos == len) {
 			*why = "empty form field";
 			r = RVK_EINVAL;
-			goto fail;
+			goto cleanup;
 		}
 	}
 	*out = f;
 	return RVK_OK;
-fail:
+cleanup:
 	rvk_form_fini(&f);
 	out->n = 0;
 	return r;

@@ -85,7 +85,7 @@ handle(rvk_req_t *req, const rvk_app_live_t *live)
 	                                sizeof(desc));
 	if (e != RVK_SET_OK) {
 		set_error(req, e, desc);
-		goto out;
+		goto cleanup;
 	}
 	if (set.n_ignored) {
 		char n[24];
@@ -95,7 +95,7 @@ handle(rvk_req_t *req, const rvk_app_live_t *live)
 	}
 	if (set.n == 0) {
 		rvk_reply_empty(req, MHD_HTTP_ACCEPTED);
-		goto out;
+		goto cleanup;
 	}
 	int64_t until = now + live->policy.max_token_lifetime + live->policy.leeway;
 	rvk_intake_t in = { .seen = app->seen, .kind = RVK_REPLAY_SET,
@@ -106,11 +106,11 @@ handle(rvk_req_t *req, const rvk_app_live_t *live)
 		rvk_log(RVK_LOG_INFO, "SET delivered again; not reapplied", "iss",
 		        is->iss, "jti", set.jti, NULL);
 		rvk_reply_empty(req, MHD_HTTP_ACCEPTED);
-		goto out;
+		goto cleanup;
 	}
 	if (st == RVK_REPLAY_PENDING) {
 		rvk_intake_reply_pending(req, &in);
-		goto out;
+		goto cleanup;
 	}
 	rvk_revocation_t revs[RVK_SET_MAX_ACTIONS];
 	for (size_t i = 0; i < set.n; i++) {
@@ -124,10 +124,10 @@ handle(rvk_req_t *req, const rvk_app_live_t *live)
 	rvk_result_t rec = rvk_intake_record(app, &in, revs, set.n);
 	if (rec != RVK_OK) {
 		rvk_reply_failure(req, rec);
-		goto out;
+		goto cleanup;
 	}
 	rvk_reply_empty(req, MHD_HTTP_ACCEPTED);
-out:
+cleanup:
 	rvk_jws_fini(&j);
 }
 

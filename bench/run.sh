@@ -10,6 +10,15 @@
 #                                scenarios: this working tree with the hot-path
 #                                files (HOT below) as they are in that revision
 #                                (git show, read-only)
+#   BEFORE_TREE=<git rev> bench/run.sh  (e.g. 7fc5ebc) the same "before" revokd, but
+#                                the whole tree of that revision (git archive),
+#                                built in release mode in the temporary folder:
+#                                for a revision whose files no longer fit this
+#                                tree (a refactor moved them). It gets the same
+#                                config as revokd (every key drive.py writes
+#                                exists since 7fc5ebc). Not with BEFORE.
+#   SCENARIOS=hit-one,hit-10k,miss-hs256  only those scenarios (bench/auth/drive.py)
+#   REPS=5 bench/run.sh          five repetitions instead of three
 #
 # Peers (bench/lib.sh): REVOKD_PEERS/tokens is required (token generator and
 # rotate.lua); go-syncmap-service and node-fastjwt-service are each skipped,
@@ -43,7 +52,18 @@ trap bench_cleanup EXIT INT TERM
 [ -d build-bench ] || meson setup build-bench --buildtype=release >/dev/null
 ninja -C build-bench service/revokd >/dev/null
 export REVOKD_BIN="$REPO/build-bench/service/revokd"
-if [ -n "${BEFORE:-}" ]; then
+if [ -n "${BEFORE:-}" ] && [ -n "${BEFORE_TREE:-}" ]; then
+	echo "run.sh: BEFORE and BEFORE_TREE are exclusive" >&2
+	exit 2
+fi
+if [ -n "${BEFORE_TREE:-}" ]; then
+	mkdir "$W/before"
+	git archive "$BEFORE_TREE" | tar -xf - -C "$W/before"
+	meson setup "$W/before/b" "$W/before" --buildtype=release >/dev/null
+	ninja -C "$W/before/b" service/revokd >/dev/null
+	export REVOKD_BEFORE_BIN="$W/before/b/service/revokd"
+	echo "run.sh: revokd-before is $BEFORE_TREE ($(git rev-parse --short "$BEFORE_TREE")), whole tree" >&2
+elif [ -n "${BEFORE:-}" ]; then
 	HOT="api/auth_handler.c api/server.c api/metrics.c cache/vcache.c"
 	mkdir "$W/before"
 	git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$W/before"
@@ -99,5 +119,8 @@ timeout "$LIMIT" /usr/bin/python3 bench/auth/drive.py "$W" "$OUT" 2>&1 | tee "$O
 [ -d "$TOKENS/data-1m" ] || cp -r "$W/data-revokd-1m" "$TOKENS/data-1m" 2>/dev/null || :
 CMD="bench/run.sh"; [ "$QUICK" = 1 ] && CMD="QUICK=1 $CMD"
 [ -n "${BEFORE:-}" ] && CMD="BEFORE=$BEFORE $CMD"
+[ -n "${BEFORE_TREE:-}" ] && CMD="BEFORE_TREE=$BEFORE_TREE $CMD"
+[ -n "${SCENARIOS:-}" ] && CMD="SCENARIOS=$SCENARIOS $CMD"
+[ -n "${REPS:-}" ] && CMD="REPS=$REPS $CMD"
 /usr/bin/python3 bench/auth/report.py "$OUT" "$CMD" > /dev/null
 echo "run.sh: $OUT/summary.md, docs/BENCHMARKS.md"

@@ -42,7 +42,7 @@ rvk_store_outbox_read(rvk_store_t *store, size_t limit,
 		"SELECT seq, op, type, iss, id, revoked_at, expires_at, reason,"
 		" source, version, origin FROM outbox ORDER BY seq LIMIT ?1", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		goto out;
+		goto cleanup;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
 	rvk_outbox_row_t *v = rvk_calloc(limit, sizeof(*v));
 	size_t k = 0;
@@ -73,7 +73,7 @@ rvk_store_outbox_read(rvk_store_t *store, size_t limit,
 	}
 	if (rc != SQLITE_DONE) {
 		rvk_outbox_rows_free(v, k);
-		goto out;
+		goto cleanup;
 	}
 	if (k == 0) {
 		free(v);
@@ -82,7 +82,7 @@ rvk_store_outbox_read(rvk_store_t *store, size_t limit,
 	*rows = v;
 	*n = k;
 	r = RVK_OK;
-out:
+cleanup:
 	sqlite3_finalize(st);
 	rvk_store_reader_give(store, rd);
 	return r;

@@ -60,23 +60,23 @@ rvk_redis_tls_new(const rvk_redis_tls_opts_t *o, SSL_CTX **out, char *err,
 		if (SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL) != 1) {
 			ssl_reason(why, sizeof(why), "unreadable");
 			snprintf(err, errlen, "tls.ca_file %s: %s", o->ca_file, why);
-			goto fail;
+			goto cleanup;
 		}
 	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
 		ssl_reason(why, sizeof(why), "unreadable");
 		snprintf(err, errlen, "tls: the system's CA bundle: %s", why);
-		goto fail;
+		goto cleanup;
 	}
 	if (!o->cert_file != !o->key_file) {
 		snprintf(err, errlen, "tls: cert_file and key_file go together");
-		goto fail;
+		goto cleanup;
 	}
 	if (o->cert_file) {
 		if (SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1) {
 			ssl_reason(why, sizeof(why), "unreadable");
 			snprintf(err, errlen, "tls.cert_file %s: %s", o->cert_file,
 			         why);
-			goto fail;
+			goto cleanup;
 		}
 		if (SSL_CTX_use_PrivateKey_file(ctx, o->key_file,
 		                                SSL_FILETYPE_PEM) != 1
@@ -84,12 +84,12 @@ rvk_redis_tls_new(const rvk_redis_tls_opts_t *o, SSL_CTX **out, char *err,
 			ssl_reason(why, sizeof(why), "unreadable");
 			snprintf(err, errlen, "tls.key_file %s: %s", o->key_file,
 			         why);
-			goto fail;
+			goto cleanup;
 		}
 	}
 	*out = ctx;
 	return RVK_OK;
-fail:
+cleanup:
 	ERR_clear_error();
 	SSL_CTX_free(ctx);
 	return RVK_EINVAL;

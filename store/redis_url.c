@@ -115,7 +115,7 @@ host:;
 		const char *rb = memchr(p, ']', (size_t)(end - p));
 		if (!rb) {
 			snprintf(err, errlen, "unterminated [ in the host");
-			goto fail;
+			goto cleanup;
 		}
 		out->host = rvk_malloc((size_t)(rb - p));
 		memcpy(out->host, p + 1, (size_t)(rb - p - 1));
@@ -124,7 +124,7 @@ host:;
 		hend = rb + 1;
 		if (!pc && hend != end) {
 			snprintf(err, errlen, "junk after the host");
-			goto fail;
+			goto cleanup;
 		}
 	}
 	if (pc) {
@@ -132,7 +132,7 @@ host:;
 		if (!parse_uint(pc + 1, (size_t)(end - pc - 1), 65535, &port)
 		    || port == 0) {
 			snprintf(err, errlen, "bad port");
-			goto fail;
+			goto cleanup;
 		}
 		out->port = (int)port;
 		if (!out->host)
@@ -141,7 +141,7 @@ host:;
 	if (!out->host) {
 		if (hend == p) {
 			snprintf(err, errlen, "the host is missing");
-			goto fail;
+			goto cleanup;
 		}
 		out->host = rvk_malloc((size_t)(hend - p) + 1);
 		memcpy(out->host, p, (size_t)(hend - p));
@@ -151,17 +151,17 @@ host:;
 		long db;
 		if (!parse_uint(end + 1, strlen(end + 1), 1000000, &db)) {
 			snprintf(err, errlen, "bad database number");
-			goto fail;
+			goto cleanup;
 		}
 		out->db = (int)db;
 	} else if (*end && *end != '/') {
 		snprintf(err, errlen, "query and fragment are not supported");
-		goto fail;
+		goto cleanup;
 	}
 	return RVK_OK;
 bad_escape:
 	snprintf(err, errlen, "bad %%-escape in the credentials");
-fail:
+cleanup:
 	rvk_redis_url_fini(out);
 	return RVK_EINVAL;
 }

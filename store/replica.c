@@ -1,7 +1,8 @@
 /*
  * Cluster mode: the replica object, its life cycle and the Redis
  * connections its two threads share the code for (store/replica.h). The
- * publisher is in store/replica_pub.c, the consumer in store/replica_sub.c.
+ * stream publisher is in store/stream_publisher.c, the stream consumer in
+ * store/stream_consumer.c.
  *
  * Connections (store/redis_conn.h, plain or TLS): RESP2 only (DECISIONS D9); any failure
  * leaves the connection dead, so the thread frees it and connects afresh
@@ -205,7 +206,7 @@ ask_sentinels(rvk_replica_t *rep, char **host, int *port)
 		char sp[16];
 		snprintf(sp, sizeof(sp), "%d", rep->sentinel_ports[i]);
 		if (rvk_redis_conn_open(sh, rep->sentinel_ports[i], rep->tls, NULL,
-		                        CONNECT_TIMEOUT_MS, PUB_TIMEOUT_S, &c, why,
+		                        CONNECT_TIMEOUT_MS, PUBLISH_TIMEOUT_S, &c, why,
 		                        sizeof(why)) != RVK_OK) {
 			rvk_log(RVK_LOG_WARN, "cannot connect to a sentinel", "host",
 			        sh, "port", sp, "error", why, NULL);
@@ -318,23 +319,23 @@ rvk_repl_connect(rvk_replica_t *rep, int timeout_s)
 			r = rvk_redis_conn_command(c, "AUTH %s",
 			                           rep->url.password);
 		if (!(r = setup_command(rep, c, "AUTH", r)))
-			goto fail;
+			goto cleanup;
 		freeReplyObject(r);
 	}
 	if (rep->url.db) {
 		if (!(r = setup_command(rep, c, "SELECT",
 		                        rvk_redis_conn_command(c, "SELECT %d",
 		                                               rep->url.db))))
-			goto fail;
+			goto cleanup;
 		freeReplyObject(r);
 	}
 	if (!check_version(rep, c))
-		goto fail;
+		goto cleanup;
 	if (rep->sentinel_master && !check_master(rep, c))
-		goto fail;
+		goto cleanup;
 	set_last_error(rep, "%s", "");
 	return c;
-fail:
+cleanup:
 	rvk_redis_conn_free(c);
 	return NULL;
 }
@@ -360,7 +361,7 @@ rvk_repl_drop_ctx(rvk_replica_t *rep, rvk_redis_conn_t **slot)
 	pthread_mutex_lock(&rep->mu);
 	rvk_redis_conn_t *c = *slot;
 	*slot = NULL;
-	if (slot == &rep->con_ctx)
+	if (slot == &rep->consumer_ctx)
 		rep->at_head = false;
 	pthread_mutex_unlock(&rep->mu);
 	rvk_redis_conn_free(c);
@@ -489,11 +490,11 @@ rvk_replica_start(rvk_replica_t *rep, rvk_store_t *store, char *err,
 	if (r != RVK_OK)
 		return r;
 	rvk_store_set_node(store, rep->node);
-	int rc = pthread_create(&rep->pub, NULL, rvk_repl_publisher_main, rep);
+	int rc = pthread_create(&rep->publisher, NULL, rvk_stream_publisher_main, rep);
 	if (rc == 0) {
-		rep->pub_running = true;
-		rc = pthread_create(&rep->con, NULL, rvk_repl_consumer_main, rep);
-		rep->con_running = rc == 0;
+		rep->publisher_running = true;
+		rc = pthread_create(&rep->consumer, NULL, rvk_stream_consumer_main, rep);
+		rep->consumer_running = rc == 0;
 	}
 	if (rc != 0) {
 		snprintf(err, errlen, "replication: cannot start a thread: %s",
@@ -525,7 +526,7 @@ rvk_replica_status(rvk_replica_t *rep, rvk_replica_status_t *out)
 	memset(out, 0, sizeof(*out));
 	int64_t now = rvk_repl_wall_ms();
 	pthread_mutex_lock(&rep->mu);
-	bool up = rep->pub_ctx && rep->con_ctx;
+	bool up = rep->publisher_ctx && rep->consumer_ctx;
 	if (!rep->ever_connected)
 		out->state = RVK_REPL_CONNECTING;
 	else if (!rep->caught_up)
@@ -535,7 +536,7 @@ rvk_replica_status(rvk_replica_t *rep, rvk_replica_status_t *out)
 	out->ready = rep->ever_connected && rep->caught_up;
 	/* At the head and connected: no lag. Otherwise the age of what we
 	 * last applied, or of the last moment we knew we were at the head. */
-	if (rep->at_head && rep->con_ctx)
+	if (rep->at_head && rep->consumer_ctx)
 		out->lag_seconds = 0;
 	else if (rep->at_head_ms)
 		out->lag_seconds = (double)(now - rep->at_head_ms) / 1000.0;
@@ -561,15 +562,15 @@ rvk_replica_stop(rvk_replica_t *rep)
 	rep->stopping = true;
 	/* A blocked XREAD (or XADD) returns at once; its thread then sees
 	 * stopping. The contexts stay owned by their threads. */
-	rvk_redis_conn_shutdown(rep->pub_ctx);
-	rvk_redis_conn_shutdown(rep->con_ctx);
+	rvk_redis_conn_shutdown(rep->publisher_ctx);
+	rvk_redis_conn_shutdown(rep->consumer_ctx);
 	pthread_cond_broadcast(&rep->cv);
 	pthread_mutex_unlock(&rep->mu);
-	if (rep->pub_running)
-		pthread_join(rep->pub, NULL);
-	if (rep->con_running)
-		pthread_join(rep->con, NULL);
-	rep->pub_running = rep->con_running = false;
+	if (rep->publisher_running)
+		pthread_join(rep->publisher, NULL);
+	if (rep->consumer_running)
+		pthread_join(rep->consumer, NULL);
+	rep->publisher_running = rep->consumer_running = false;
 }
 
 void
@@ -577,7 +578,7 @@ rvk_replica_free(rvk_replica_t *rep)
 {
 	if (!rep)
 		return;
-	RVK_REQUIRE(!rep->pub_running && !rep->con_running);
+	RVK_REQUIRE(!rep->publisher_running && !rep->consumer_running);
 	rvk_redis_url_fini(&rep->url);
 	SSL_CTX_free(rep->tls);
 	free(rep->server_name);

@@ -1,9 +1,11 @@
 /*
  * replica_entry.c - the consumer's readers of Redis replies
- * (store/replica_entry.h); the writer side is store/replica_pub.c.
+ * (store/replica_entry.h), and the keys hash's format both ways; the writer
+ * of the stream is store/stream_publisher.c.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,16 +162,66 @@ rvk_repl_parse_entry(const redisReply *kv, const char *self_node,
 	return RVK_REPL_ENTRY_REVOKE;
 }
 
+char *
+rvk_repl_key_field(const char *iss, const char *kid, const rvk_source_t *source)
+{
+	const char *src = source ? rvk_source_name(*source) : "";
+	size_t n = strlen(src) + strlen(iss) + strlen(kid) + 24;
+	char *f = rvk_malloc(n);
+	snprintf(f, n, "%s%s%zu:%s%s", src, source ? " " : "", strlen(iss), iss,
+	         kid);
+	return f;
+}
+
+char *
+rvk_repl_key_value(const rvk_revocation_t *r)
+{
+	size_t n = (r->reason ? strlen(r->reason) : 0) + 64;
+	char *v = rvk_malloc(n);
+	if (r->reason)
+		snprintf(v, n, "%lld %s %zu:%s", (long long)r->revoked_at,
+		         rvk_source_name(r->source), strlen(r->reason), r->reason);
+	else
+		snprintf(v, n, "%lld %s -", (long long)r->revoked_at,
+		         rvk_source_name(r->source));
+	return v;
+}
+
+/* Reads a source name of at most 15 bytes from s up to a space. Returns:
+ * the space after it, or NULL. */
+static const char *
+source_word(const char *s, rvk_source_t *out)
+{
+	const char *sp = strchr(s, ' ');
+	if (!sp || sp == s || sp - s >= 16)
+		return NULL;
+	char src[16];
+	memcpy(src, s, (size_t)(sp - s));
+	src[sp - s] = '\0';
+	return rvk_source_parse(src, out) ? sp : NULL;
+}
+
 bool
 rvk_repl_parse_key(const char *field_s, const char *value, rvk_revocation_t *r,
                    char **iss, char **kid, char **reason)
 {
 	*iss = *kid = *reason = NULL;
+	/* A per-source field starts with its source; the older one with the
+	 * issuer's length. */
+	bool per_source = false;
+	rvk_source_t field_source = RVK_SRC_ADMIN;
+	if (*field_s < '0' || *field_s > '9') {
+		const char *sp = source_word(field_s, &field_source);
+		if (!sp)
+			return false;
+		field_s = sp + 1;
+		per_source = true;
+	}
 	char *e;
 	errno = 0;
 	unsigned long ilen = strtoul(field_s, &e, 10);
 	if (errno || e == field_s || *e != ':' || ilen == 0
-	    || strlen(e + 1) <= ilen)
+	    || *field_s < '0' || *field_s > '9' || strlen(e + 1) <= ilen)
 		return false;
 	*iss = rvk_strndup(e + 1, ilen);
 	*kid = rvk_strdup(e + 1 + ilen);
@@ -177,19 +229,16 @@ rvk_repl_parse_key(const char *field_s, const char *value, rvk_revocation_t *r,
 	                       strlen(*kid)))
 		return false;
 	char *v;
+	errno = 0;
 	long long ra = strtoll(value, &v, 10);
 	if (v == value || *v != ' ' || errno)
 		return false;
-	char *sp = strchr(v + 1, ' ');
-	if (!sp || sp - (v + 1) >= 16)
-		return false;
-	char src[16];
-	memcpy(src, v + 1, (size_t)(sp - (v + 1)));
-	src[sp - (v + 1)] = '\0';
 	rvk_source_t source;
-	if (!rvk_source_parse(src, &source))
+	const char *sp = source_word(v + 1, &source);
+	if (!sp || (per_source && source != field_source))
 		return false;
 	if (strcmp(sp + 1, "-") != 0) {
+		errno = 0;
 		unsigned long rlen = strtoul(sp + 1, &e, 10);
 		if (e == sp + 1 || *e != ':' || errno || strlen(e + 1) != rlen)
 			return false;

@@ -1,8 +1,9 @@
 /*
  * replica_entry.h - reading what Redis returns to the consumer (REFERENCE §7):
- * the XREAD reply, a stream entry's fields, and a value of the keys hash.
+ * the XREAD reply, a stream entry's fields, and a pair of the keys hash
+ * (whose format, writer side included, is here).
  * These are bytes from the network (another replica, or whatever holds the
- * Redis server): anything not exactly as store/replica_pub.c writes it is
+ * Redis server): anything not exactly as store/stream_publisher.c writes it is
  * rejected, and everything accepted is a revocation rvk_store_record takes
  * (a type, a non-empty issuer, an id that is empty exactly for issuer
  * revocations).
@@ -60,9 +61,26 @@ rvk_repl_entry_kind_t rvk_repl_parse_entry(const redisReply *kv,
                                            bool *one_source);
 
 /*
- * Reads a keys-hash pair: field "<len>:<iss><kid>", value
- * "<revoked_at> <source> <len>:<reason>" or "... -" (no reason). The
- * source is kept (origin unknown: NULL).
+ * The keys hash <stream>:keys (key revocations, which outlive the stream):
+ * one field per (key, source), "<source> <len>:<iss><kid>", its value that
+ * source's contribution, "<revoked_at> <source> <len>:<reason>" or
+ * "<revoked_at> <source> -" (no reason) - only lengths, no escaping. A
+ * revokd from before per-source fields wrote one field per key,
+ * "<len>:<iss><kid>" (a digit first; a source name never starts with one),
+ * holding the last contribution it published.
+ *
+ * rvk_repl_key_field: source NULL gives that older field (what a delete of
+ * every source also removes). Both return owned strings.
+ */
+char *rvk_repl_key_field(const char *iss, const char *kid,
+                         const rvk_source_t *source);
+char *rvk_repl_key_value(const rvk_revocation_t *r);
+
+/*
+ * Reads a keys-hash pair of either field format. The contribution is the
+ * source's the value names (a per-source field must name the same source:
+ * else refused); an older field is read as one contribution of that source
+ * too. Origin unknown: NULL.
  * Returns: true and *r, a key revocation whose strings are *iss, *kid and
  * *reason (owned by the caller, also on false: free all three).
  */

@@ -1,7 +1,8 @@
 /*
  * replica_impl.h - what the three parts of cluster mode share: the replica
  * object (store/replica.c: its life cycle and its Redis connections), the
- * publisher (store/replica_pub.c) and the consumer (store/replica_sub.c).
+ * stream publisher (store/stream_publisher.c) and the stream consumer
+ * (store/stream_consumer.c).
  * Internal to store/; the public contract is store/replica.h.
  *
  * Threads: the publisher and the consumer each own their connection
@@ -25,14 +26,14 @@
 
 #define BLOCK_MS 5000
 #define READ_TIMEOUT_S 10       /* > BLOCK_MS: see DECISIONS D9 */
-#define PUB_TIMEOUT_S 5
+#define PUBLISH_TIMEOUT_S 5
 #define CONNECT_TIMEOUT_MS 2000
 #define READ_COUNT 1000
-#define PUB_BATCH 500
+#define PUBLISH_BATCH 500
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define IDLE_POLL_MS 1000       /* publisher re-reads the outbox this often */
-#define WAIT_TIMEOUT_MS 2000    /* WAIT's own bound (< PUB_TIMEOUT_S) */
+#define WAIT_TIMEOUT_MS 2000    /* WAIT's own bound (< PUBLISH_TIMEOUT_S) */
 
 struct rvk_replica {
 	rvk_replica_opts_t opts;        /* strings owned (copies) */
@@ -47,15 +48,15 @@ struct rvk_replica {
 	char *keys;                     /* <stream>:keys */
 	rvk_store_t *store;
 	char node[33];                  /* origin of our entries */
-	pthread_t pub, con;
-	bool pub_running, con_running;
+	pthread_t publisher, consumer;
+	bool publisher_running, consumer_running;
 
 	/* Guarded by mu. */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;              /* kicks, back-off sleeps, stop */
 	bool stopping, kicked;
-	rvk_redis_conn_t *pub_ctx, *con_ctx; /* owned by their threads; mu
-	                                 * only guards the pointer for stop */
+	/* Owned by their threads; mu only guards the pointers, for stop. */
+	rvk_redis_conn_t *publisher_ctx, *consumer_ctx;
 	char last_error[256];           /* the last connect failure ("" after
 	                                 * a connect succeeded) */
 	bool ever_connected, caught_up, at_head;
@@ -93,7 +94,7 @@ bool rvk_repl_set_ctx(rvk_replica_t *rep, rvk_redis_conn_t **slot,
 void rvk_repl_drop_ctx(rvk_replica_t *rep, rvk_redis_conn_t **slot);
 
 /* Thread bodies (arg: the rvk_replica_t). */
-void *rvk_repl_publisher_main(void *arg);
-void *rvk_repl_consumer_main(void *arg);
+void *rvk_stream_publisher_main(void *arg);
+void *rvk_stream_consumer_main(void *arg);
 
 #endif

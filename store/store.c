@@ -159,19 +159,26 @@ static const char *const sql_outbox_ins =
  * contribution's times; and each contribution without a version. ?1: one
  * type, or -1 for all. Columns: type, iss, id, source, version, node,
  * deleted, revoked_at (NULL: no contribution), expires_at, reason. */
-static const char *const sql_changes =
-	"SELECT v.type, v.iss, v.id, v.source, v.version, v.node, v.deleted,"
-	"  r.revoked_at, r.expires_at, r.reason"
-	" FROM versions v LEFT JOIN revocations r ON r.type = v.type"
-	"  AND r.iss = v.iss AND r.id = v.id AND r.source = v.source"
-	" WHERE (?1 < 0 OR v.type = ?1)"
-	"  AND (v.version >= ?2 OR (v.deleted = 0 AND r.type IS NOT NULL))"
-	" UNION ALL"
-	" SELECT r.type, r.iss, r.id, r.source, 0, coalesce(r.origin, ''), 0,"
-	"  r.revoked_at, r.expires_at, r.reason FROM revocations r"
-	" WHERE (?1 < 0 OR r.type = ?1) AND NOT EXISTS (SELECT 1 FROM versions v"
-	"  WHERE v.type = r.type AND v.iss = r.iss AND v.id = r.id"
-	"  AND v.source = r.source)";
+#define SQL_CHANGES \
+	"SELECT v.type, v.iss, v.id, v.source, v.version, v.node, v.deleted," \
+	"  r.revoked_at, r.expires_at, r.reason" \
+	" FROM versions v LEFT JOIN revocations r ON r.type = v.type" \
+	"  AND r.iss = v.iss AND r.id = v.id AND r.source = v.source" \
+	" WHERE (?1 < 0 OR v.type = ?1)" \
+	"  AND (v.version >= ?2 OR (v.deleted = 0 AND r.type IS NOT NULL))" \
+	" UNION ALL" \
+	" SELECT r.type, r.iss, r.id, r.source, 0, coalesce(r.origin, ''), 0," \
+	"  r.revoked_at, r.expires_at, r.reason FROM revocations r" \
+	" WHERE (?1 < 0 OR r.type = ?1) AND NOT EXISTS (SELECT 1 FROM versions v" \
+	"  WHERE v.type = r.type AND v.iss = r.iss AND v.id = r.id" \
+	"  AND v.source = r.source)"
+static const char *const sql_changes = SQL_CHANGES;
+/* Republished in version order (unversioned first): the keys hash, unlike
+ * a replica, keeps whatever was written last, so a delete of every source
+ * must not land after a later contribution (store/stream_publisher.c).
+ * The versions rows of one key come "*" first in primary-key order anyway;
+ * the ORDER BY makes that a rule instead of a query plan. */
+static const char *const sql_changes_by_version = SQL_CHANGES " ORDER BY 5";
 
 /* ---- versions ----------------------------------------------------------- */
 
@@ -645,7 +652,7 @@ static int
 run_republish(rvk_store_t *s, struct job *j)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(s->wdb, sql_changes, -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(s->wdb, sql_changes_by_version, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int(st, 1, (int)j->type);

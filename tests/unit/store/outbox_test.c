@@ -11,8 +11,10 @@
 
 #include "base/clock.h"
 #include "base/fault.h"
+#include "base/mem.h"
 #include "store/outbox.h"
 #include "store/replica.h"
+#include "store/replica_entry.h"
 #include "tests/support/tap.h"
 #include "tests/unit/store/fixture.h"
 
@@ -685,6 +687,75 @@ TAP_TEST(a_repeat_that_changes_nothing_writes_nothing)
 	fx_fini(&fx);
 }
 
+/* The keys hash holds one field per (key, source) (store/replica_entry.h):
+ * a replica that catches up from it records each source's contribution as
+ * that source's, so one source leaving later leaves the others, and lifts
+ * nothing they hold. An older one-per-key field is one contribution of the
+ * source its value names. */
+TAP_TEST(key_hash_catch_up_keeps_each_source)
+{
+	fx_t fx;
+	TAP_CHECK(fx_init(&fx, true));
+	rvk_revocation_t a = rev(RVK_REV_KEY, "k1", RVK_SRC_ADMIN);
+	a.reason = "rotate";
+	rvk_revocation_t w = rev(RVK_REV_KEY, "k1", RVK_SRC_WEBHOOK);
+	w.revoked_at = NOW - 5;
+	rvk_source_t admin = RVK_SRC_ADMIN, webhook = RVK_SRC_WEBHOOK;
+	char *field[3] = {
+		rvk_repl_key_field("https://i", "k1", &admin),
+		rvk_repl_key_field("https://i", "k1", &webhook),
+		rvk_repl_key_field("https://i", "k2", NULL),
+	};
+	char *value[3] = { rvk_repl_key_value(&a), rvk_repl_key_value(&w),
+	                   rvk_strdup("1764189000 set -") };
+	TAP_CHECK_STR(field[0], "admin 9:https://ik1");
+	TAP_CHECK_STR(field[1], "webhook 9:https://ik1");
+	TAP_CHECK_STR(field[2], "9:https://ik2");
+	rvk_revocation_t got[3];
+	char *iss[3], *kid[3], *reason[3];
+	size_t n = 0;
+	for (int i = 0; i < 3; i++)
+		if (rvk_repl_parse_key(field[i], value[i], &got[n], &iss[n], &kid[n],
+		                       &reason[n]))
+			n++;
+	TAP_CHECK_INT(n, 3);
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, got, n, NULL), RVK_OK);
+	rvk_revocation_t r;
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_KEY, "https://i", "k1", &r), RVK_OK);
+	TAP_CHECK_INT(r.nsources, 2);
+	if (r.nsources == 2) {
+		TAP_CHECK_INT(r.sources[0].source, RVK_SRC_ADMIN);
+		TAP_CHECK_STR(r.sources[0].reason, "rotate");
+		TAP_CHECK_INT(r.sources[1].source, RVK_SRC_WEBHOOK);
+		TAP_CHECK_INT(r.sources[1].revoked_at, NOW - 5);
+		TAP_CHECK(r.sources[1].reason == NULL);
+	}
+	rvk_revocation_fini(&r);
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_KEY, "https://i", "k2", &r), RVK_OK);
+	TAP_CHECK_INT(r.nsources, 1);
+	TAP_CHECK_INT(r.source, RVK_SRC_SET);
+	TAP_CHECK_INT(r.revoked_at, 1764189000);
+	rvk_revocation_fini(&r);
+	/* The webhook's contribution leaves: the admin's stays in force. */
+	bool del;
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_KEY, "https://i", "k1", &webhook,
+	                               &del), RVK_OK);
+	TAP_CHECK(del);
+	int64_t at = 0, exp = 0;
+	TAP_CHECK(rvk_revtable_get(fx.table, RVK_REV_KEY, "https://i", 9, "k1", 2, &at,
+	                           &exp));
+	TAP_CHECK(at == NOW && exp == RVK_NEVER);
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_KEY, "https://i", "k1", &r), RVK_OK);
+	TAP_CHECK_INT(r.nsources, 1);
+	TAP_CHECK_INT(r.source, RVK_SRC_ADMIN);
+	rvk_revocation_fini(&r);
+	for (size_t i = 0; i < n; i++)
+		free(iss[i]), free(kid[i]), free(reason[i]);
+	for (int i = 0; i < 3; i++)
+		free(field[i]), free(value[i]);
+	fx_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -693,6 +764,7 @@ main(void)
 	                         outbox_rows_follow_the_ledger,
 	                         replica_writes_save_the_position_not_the_outbox,
 	                         tombstones_name_the_source_that_left,
+	                         key_hash_catch_up_keeps_each_source,
 	                         failed_commit_writes_no_outbox_row,
 	                         v1_database_migrates_to_v2,
 	                         v2_database_migrates_to_v3_keeping_every_source,

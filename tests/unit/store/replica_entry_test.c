@@ -210,7 +210,40 @@ TAP_TEST(key_hash_pairs)
 	TAP_CHECK(r.reason == NULL);
 	TAP_CHECK_INT(r.source, RVK_SRC_REPLICA);
 	free(iss), free(kid), free(reason);
+	/* One field per (key, source): the field's source and the value's agree. */
+	TAP_CHECK(rvk_repl_parse_key("keycloak 10:https://i/k 1", "5 keycloak 3:a b",
+	                             &r, &iss, &kid, &reason));
+	TAP_CHECK_STR(r.iss, "https://i/");
+	TAP_CHECK_STR(r.id, "k 1");
+	TAP_CHECK_STR(r.reason, "a b");
+	TAP_CHECK_INT(r.source, RVK_SRC_KEYCLOAK);
+	TAP_CHECK_INT(r.revoked_at, 5);
+	free(iss), free(kid), free(reason);
+	/* What the publisher writes reads back as the same contribution. */
+	rvk_revocation_t w = { .type = RVK_REV_KEY, .iss = "https://i", .id = "7 x",
+	                       .revoked_at = 1764190000, .expires_at = RVK_NEVER,
+	                       .reason = "rotated: see 1:2", .source = RVK_SRC_SET };
+	char *f = rvk_repl_key_field(w.iss, w.id, &w.source), *v = rvk_repl_key_value(&w);
+	TAP_CHECK_STR(f, "set 9:https://i7 x");
+	TAP_CHECK_STR(v, "1764190000 set 16:rotated: see 1:2");
+	TAP_CHECK(rvk_repl_parse_key(f, v, &r, &iss, &kid, &reason));
+	TAP_CHECK(r.type == RVK_REV_KEY && r.source == RVK_SRC_SET && r.revoked_at == 1764190000
+	          && r.expires_at == RVK_NEVER);
+	TAP_CHECK_STR(r.iss, "https://i");
+	TAP_CHECK_STR(r.id, "7 x");
+	TAP_CHECK_STR(r.reason, "rotated: see 1:2");
+	free(iss), free(kid), free(reason), free(f), free(v);
+	f = rvk_repl_key_field("https://i", "k", NULL);
+	TAP_CHECK_STR(f, "9:https://ik");
+	free(f);
 	const char *bad[][2] = {
+		{ "admin 1:ik", "1 webhook -" },        /* sources disagree */
+		{ "nobody 1:ik", "1 nobody -" },
+		{ "admin  1:ik", "1 admin -" },
+		{ "admin +1:ik", "1 admin -" },
+		{ "admin", "1 admin -" },
+		{ " 1:ik", "1 admin -" },
+		{ "+1:ik", "1 admin -" },
 		{ "10:https://i/", "1 admin -" },       /* no kid */
 		{ "0:k", "1 admin -" },                 /* no issuer */
 		{ "99:short", "1 admin -" },

@@ -1,7 +1,8 @@
 /*
- * Cluster mode, the consumer thread (store/replica.h): tails the stream
- * from the last applied ID, applies other replicas' entries through the
- * store, loads the keys hash when it has no position or was trimmed past.
+ * Cluster mode, the stream consumer thread (store/replica.h): tails the
+ * stream from the last applied ID, applies other replicas' entries through
+ * the store, loads the keys hash when it has no position or was trimmed
+ * past.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -118,7 +119,7 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 				res = rvk_store_record_replica(rep->store, revs,
 				                               k, last);
 				if (res != RVK_OK)
-					goto out;
+					goto cleanup;
 				count_applied(rep, k);
 				snprintf(pos, poslen, "%s", last);
 				k = 0;
@@ -131,7 +132,7 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 			                               r.version, r.origin,
 			                               id, &deleted);
 			if (res != RVK_OK)
-				goto out;
+				goto cleanup;
 			snprintf(pos, poslen, "%s", id);
 			last = NULL;
 			continue;
@@ -147,7 +148,7 @@ apply_entries(rvk_replica_t *rep, const redisReply *entries, char *pos,
 			snprintf(pos, poslen, "%s", last);
 		}
 	}
-out:
+cleanup:
 	free(revs);
 	return res;
 }
@@ -243,7 +244,7 @@ set_progress(rvk_replica_t *rep, const char *pos, bool at_head,
 }
 
 void *
-rvk_repl_consumer_main(void *arg)
+rvk_stream_consumer_main(void *arg)
 {
 	rvk_replica_t *rep = arg;
 	rvk_redis_conn_t *c = NULL;
@@ -260,7 +261,7 @@ rvk_repl_consumer_main(void *arg)
 	while (!rvk_repl_stopping(rep)) {
 		if (!c) {
 			c = rvk_repl_connect(rep, READ_TIMEOUT_S);
-			if (!c || !rvk_repl_set_ctx(rep, &rep->con_ctx, c)) {
+			if (!c || !rvk_repl_set_ctx(rep, &rep->consumer_ctx, c)) {
 				rvk_redis_conn_free(c);
 				c = NULL;
 				goto retry;
@@ -333,7 +334,7 @@ rvk_repl_consumer_main(void *arg)
 		             !head[0] || id_cmp(pos, head) >= 0);
 		continue;
 dead:
-		rvk_repl_drop_ctx(rep, &rep->con_ctx);
+		rvk_repl_drop_ctx(rep, &rep->consumer_ctx);
 		c = NULL;
 retry:
 retry_keep:
@@ -342,6 +343,6 @@ retry_keep:
 		                                       : backoff * 2;
 	}
 	if (c)
-		rvk_repl_drop_ctx(rep, &rep->con_ctx);
+		rvk_repl_drop_ctx(rep, &rep->consumer_ctx);
 	return NULL;
 }

@@ -1,7 +1,7 @@
 /*
- * Cluster mode, the publisher thread (store/replica.h): outbox rows to the
- * stream, key revocations also to the keys hash, acked only after Redis
- * answered every command of a batch.
+ * Cluster mode, the stream publisher thread (store/replica.h): outbox rows
+ * to the stream, key revocations also to the keys hash, acked only after
+ * Redis answered every command of a batch.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,31 +20,6 @@
 #include "store/outbox.h"
 #include "store/replica_entry.h"
 #include "store/replica_impl.h"
-
-/* The hash <stream>:keys: field <len>:<iss><kid>, value
- * "<revoked_at> <source> <len>:<reason>|-" - only lengths, no escaping. */
-static char *
-key_field(const rvk_revocation_t *r)
-{
-	size_t n = strlen(r->iss) + strlen(r->id) + 24;
-	char *f = rvk_malloc(n);
-	snprintf(f, n, "%zu:%s%s", strlen(r->iss), r->iss, r->id);
-	return f;
-}
-
-static char *
-key_value(const rvk_revocation_t *r)
-{
-	size_t n = (r->reason ? strlen(r->reason) : 0) + 64;
-	char *v = rvk_malloc(n);
-	if (r->reason)
-		snprintf(v, n, "%lld %s %zu:%s", (long long)r->revoked_at,
-		         rvk_source_name(r->source), strlen(r->reason), r->reason);
-	else
-		snprintf(v, n, "%lld %s -", (long long)r->revoked_at,
-		         rvk_source_name(r->source));
-	return v;
-}
 
 /* Appends the commands of one row. Returns: how many. */
 static int
@@ -105,20 +80,40 @@ append_row(rvk_replica_t *rep, rvk_redis_conn_t *c, const rvk_outbox_row_t *o,
 	rvk_redis_conn_append_argv(c, n, argv, lens);
 	if (r->type != RVK_REV_KEY)
 		return 1;
-	/* The hash keeps one value per key revocation (the last
-	 * contribution published): only a delete of every source removes it,
-	 * so a catch-up from the hash can only over-revoke, never lift. */
-	if (o->tombstone && !o->every_source)
-		return 1;
-	char *field = key_field(r);
-	if (o->tombstone) {
-		rvk_redis_conn_append(c, "HDEL %s %s", rep->keys, field);
-	} else {
-		char *value = key_value(r);
+	/* The keys hash (store/replica_entry.h) holds one field per (key,
+	 * source): a contribution sets its source's field, a delete of one
+	 * source removes that field alone, a delete of every source removes
+	 * every source's and the field of the older one-per-key format. */
+	if (!o->tombstone) {
+		char *field = rvk_repl_key_field(r->iss, r->id, &r->source);
+		char *value = rvk_repl_key_value(r);
 		rvk_redis_conn_append(c, "HSET %s %s %s", rep->keys, field, value);
 		free(value);
+		free(field);
+	} else if (!o->every_source) {
+		char *field = rvk_repl_key_field(r->iss, r->id, &r->source);
+		rvk_redis_conn_append(c, "HDEL %s %s", rep->keys, field);
+		free(field);
+	} else {
+		char *fields[RVK_SRC_COUNT + 1];
+		const char *hargv[RVK_SRC_COUNT + 3];
+		size_t hlens[RVK_SRC_COUNT + 3];
+		int h = 0;
+		hargv[h++] = "HDEL";
+		hargv[h++] = rep->keys;
+		fields[0] = rvk_repl_key_field(r->iss, r->id, NULL);
+		for (int s = 0; s < RVK_SRC_COUNT; s++) {
+			rvk_source_t src = (rvk_source_t)s;
+			fields[s + 1] = rvk_repl_key_field(r->iss, r->id, &src);
+		}
+		for (int f = 0; f <= RVK_SRC_COUNT; f++)
+			hargv[h++] = fields[f];
+		for (int i = 0; i < h; i++)
+			hlens[i] = strlen(hargv[i]);
+		rvk_redis_conn_append_argv(c, h, hargv, hlens);
+		for (int f = 0; f <= RVK_SRC_COUNT; f++)
+			free(fields[f]);
 	}
-	free(field);
 	return 2;
 }
 
@@ -299,7 +294,7 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
 }
 
 void *
-rvk_repl_publisher_main(void *arg)
+rvk_stream_publisher_main(void *arg)
 {
 	rvk_replica_t *rep = arg;
 	rvk_redis_conn_t *c = NULL;
@@ -313,8 +308,8 @@ rvk_repl_publisher_main(void *arg)
 		if (!c)
 			unconfirmed = 0;   /* WAIT counts this connection's writes */
 		if (!c) {
-			c = rvk_repl_connect(rep, PUB_TIMEOUT_S);
-			if (!c || !rvk_repl_set_ctx(rep, &rep->pub_ctx, c)) {
+			c = rvk_repl_connect(rep, PUBLISH_TIMEOUT_S);
+			if (!c || !rvk_repl_set_ctx(rep, &rep->publisher_ctx, c)) {
 				rvk_redis_conn_free(c);
 				c = NULL;
 				rvk_repl_nap(rep, backoff, false);
@@ -335,7 +330,7 @@ rvk_repl_publisher_main(void *arg)
 			rep->next_reconcile_ms = rvk_repl_wall_ms()
 			        + rep->opts.reconcile_interval * 1000;
 			if (reconcile(rep, c) < 0) {
-				rvk_repl_drop_ctx(rep, &rep->pub_ctx);
+				rvk_repl_drop_ctx(rep, &rep->publisher_ctx);
 				c = NULL;
 				continue;
 			}
@@ -350,7 +345,7 @@ rvk_repl_publisher_main(void *arg)
 			goto judged;
 		}
 		rvk_outbox_row_t *rows = NULL;
-		if (rvk_store_outbox_read(rep->store, PUB_BATCH, &rows, &n)
+		if (rvk_store_outbox_read(rep->store, PUBLISH_BATCH, &rows, &n)
 		    != RVK_OK) {
 			rvk_repl_nap(rep, BACKOFF_MAX_MS, false);
 			continue;
@@ -383,7 +378,7 @@ judged:
 			continue;
 		}
 		if (r < 0) {
-			rvk_repl_drop_ctx(rep, &rep->pub_ctx);
+			rvk_repl_drop_ctx(rep, &rep->publisher_ctx);
 			c = NULL;
 		}
 		/* Refused (or dead): the rows stay; try again later. */
@@ -392,6 +387,6 @@ judged:
 		                                       : backoff * 2;
 	}
 	if (c)
-		rvk_repl_drop_ctx(rep, &rep->pub_ctx);
+		rvk_repl_drop_ctx(rep, &rep->publisher_ctx);
 	return NULL;
 }
