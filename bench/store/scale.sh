@@ -55,11 +55,14 @@ if [ ! -d "$BUILD_DIR" ]; then
 fi
 nice ninja -C "$BUILD_DIR" service/revokd >/dev/null
 
-if [ -n "${WORK:-}" ]; then mkdir -p "$WORK"; else WORK=$(mktemp -d /tmp/revokd-scale.XXXXXX); fi
+OWN_WORK=
+if [ -n "${WORK:-}" ]; then mkdir -p "$WORK"; else WORK=$(mktemp -d /tmp/revokd-scale.XXXXXX); OWN_WORK=1; fi
 PIDS=
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	rm -rf "$WORK/empty" "$WORK/full"
+	rm -rf "$WORK/empty" "$WORK/full" "$WORK/tokens.txt" "$WORK"/[ef][01d]
+	[ -n "$OWN_WORK" ] && rm -rf "$WORK"
+	return 0
 }
 trap cleanup EXIT INT TERM
 
