@@ -263,6 +263,18 @@ rvk_revtable_count(rvk_revtable_t *t, rvk_rev_type_t type)
 	return atomic_load_explicit(&t->count[type], memory_order_relaxed);
 }
 
+void
+rvk_revtable_maintain(rvk_revtable_t *t)
+{
+	rvk_syncmap_maintain(t->map);
+}
+
+size_t
+rvk_revtable_buckets(rvk_revtable_t *t)
+{
+	return rvk_syncmap_buckets(t->map);
+}
+
 bool
 rvk_rev_key_valid(rvk_rev_type_t type, const char *iss, size_t iss_len,
                   const char *id, size_t id_len)

@@ -94,4 +94,16 @@ size_t rvk_revtable_sweep(rvk_revtable_t *t, int64_t now);
 /* Returns: live entries of one type (an atomic counter, no walk). */
 size_t rvk_revtable_count(rvk_revtable_t *t, rvk_rev_type_t type);
 
+/*
+ * Grows (or shrinks) the hash table to its population now, synchronously
+ * (cache/syncmap.h, Sizing). The sweeper does this every second; a bulk
+ * load before the sweeper runs (the store's start-up) calls it every so
+ * many puts, or the table keeps its presize while millions go in and every
+ * put walks a longer chain (DECISIONS D7). Threads: the sweeper's, or the
+ * only thread. Requires: outside any read section.
+ */
+void rvk_revtable_maintain(rvk_revtable_t *t);
+/* Returns: the bucket count last set (rvk_syncmap_buckets). */
+size_t rvk_revtable_buckets(rvk_revtable_t *t);
+
 #endif

@@ -726,6 +726,12 @@ rvk_syncmap_len(rvk_syncmap_t *m)
 	return atomic_load_explicit(&m->count, memory_order_relaxed);
 }
 
+size_t
+rvk_syncmap_buckets(rvk_syncmap_t *m)
+{
+	return atomic_load(&m->last_size);
+}
+
 static bool
 is_expired(const rvk_syncmap_entry_t *e, void *arg)
 {

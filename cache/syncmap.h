@@ -159,4 +159,8 @@ size_t rvk_syncmap_sweep(rvk_syncmap_t *m, int64_t now);
  * when nothing to do. Requires: outside any read section. */
 void rvk_syncmap_maintain(rvk_syncmap_t *m);
 
+/* Returns: the bucket count last set (at creation or by maintain); the
+ * table may have grown past it on its own. */
+size_t rvk_syncmap_buckets(rvk_syncmap_t *m);
+
 #endif

@@ -83,6 +83,9 @@ static void *
 sweeper_main(void *arg)
 {
 	rvk_sweeper_t *rt = arg;
+	/* Named, so its CPU can be told apart in /proc/PID/task/TID/comm
+	 * (docs/OPERATIONS.md §2, "Threads"). */
+	pthread_setname_np(pthread_self(), "rvk-sweeper");
 	rvk_rcu_thread_online();
 	unsigned n = 0;
 	struct pace p_rev = { 0 }, p_vc = { 0 }, p_seen = { 0 };

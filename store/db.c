@@ -95,6 +95,10 @@ static const char *const schema_v4 =
 	"ALTER TABLE outbox ADD COLUMN origin TEXT NULL;"   /* NULL: us */
 	"PRAGMA user_version = 4;";
 
+/* Rows loaded between two checks of the revocation table's size at
+ * start-up (rvk_revtable_maintain: cheap when nothing is due). */
+#define LOAD_MAINTAIN_EVERY 65536
+
 /* Migrations: migrations[v] takes a database from version v to v + 1. */
 static const char *const migrations[RVK_DB_VERSION] = { schema_v1, schema_v2,
                                                          schema_v3, schema_v4 };
@@ -320,7 +324,11 @@ rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
 		rvk_revtable_put(table, (rvk_rev_type_t)type, iss,
 		                 (size_t)iss_len, id, (size_t)id_len,
 		                 sqlite3_column_int64(st, 3), expires);
-		n++;
+		/* The sweeper, which keeps the table sized, is not running
+		 * yet: grow it here as it fills, or 10M rows go into the
+		 * presize's 65,536 buckets (docs/BENCHMARKS.md, "Scale"). */
+		if (++n % LOAD_MAINTAIN_EVERY == 0)
+			rvk_revtable_maintain(table);
 	}
 	if (skipped) {
 		char sbuf[24];
@@ -333,6 +341,7 @@ rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
 		r = fail(db, rc, path, "loading revocations", err, errlen);
 		goto cleanup;
 	}
+	rvk_revtable_maintain(table);
 	*loaded = n;
 	*total = all;
 cleanup:

@@ -850,6 +850,7 @@ static void *
 writer_main(void *arg)
 {
 	rvk_store_t *s = arg;
+	pthread_setname_np(pthread_self(), "rvk-store");
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		while (!s->head && !s->stopping)

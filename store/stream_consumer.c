@@ -251,6 +251,7 @@ rvk_stream_consumer_main(void *arg)
 	int64_t backoff = BACKOFF_MIN_MS;
 	char pos[64] = "", head[64] = "";
 	bool have_pos = false, head_known = false;
+	pthread_setname_np(pthread_self(), "rvk-consume");
 	char *saved = NULL;
 	if (rvk_store_meta_get(rep->store, RVK_STORE_META_POSITION, &saved)
 	    == RVK_OK) {

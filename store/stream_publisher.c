@@ -299,6 +299,7 @@ rvk_stream_publisher_main(void *arg)
 	rvk_replica_t *rep = arg;
 	rvk_redis_conn_t *c = NULL;
 	int64_t backoff = BACKOFF_MIN_MS;
+	pthread_setname_np(pthread_self(), "rvk-publish");
 	/* wait_replicas: rows up to this seq are in Redis (on this
 	 * connection) but not yet confirmed by WAIT; 0: none. Only WAIT is
 	 * sent again for them, so the stream does not fill with copies. */

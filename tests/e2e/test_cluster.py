@@ -336,3 +336,14 @@ def test_concurrent_revoke_and_delete_converge(make_replica):
         return tables if tables[0] == tables[1] == tables[2] else None
     tables = wait_for(same, PATIENCE, "the three replicas hold the same table")
     print(f"{len(tables[0])} of {len(ids)} IDs revoked at the end")
+
+
+def test_replication_threads_are_named(make_replica):
+    """docs/OPERATIONS.md §2 "Threads": in cluster mode the stream's
+    publisher and consumer carry their own names beside the store writer
+    and the sweeper."""
+    srv = make_replica("a")
+    task = f"/proc/{srv.proc.pid}/task"
+    names = sorted(open(f"{task}/{t}/comm").read().strip() for t in os.listdir(task))
+    for name in ("rvk-store", "rvk-sweeper", "rvk-publish", "rvk-consume"):
+        assert names.count(name) == 1, (name, names)

@@ -120,3 +120,13 @@ def test_short_hmac_secret_is_a_configuration_error(tmp_path, keys):
     code, err = run_until_exit(d, cfg)
     assert code == 2, err
     assert "issuers[0].keys[3].secret_file: HMAC secret of 16 bytes is shorter than the 32 that HS256 requires" in err
+
+
+def test_background_threads_are_named(server):
+    """docs/OPERATIONS.md §2 "Threads": the store writer and the sweeper
+    carry their own names, so their CPU can be told apart in /proc."""
+    task = f"/proc/{server.proc.pid}/task"
+    names = sorted(open(f"{task}/{t}/comm").read().strip() for t in os.listdir(task))
+    assert names.count("rvk-store") == 1, names
+    assert names.count("rvk-sweeper") == 1, names
+    assert "rvk-publish" not in names and "rvk-consume" not in names, names

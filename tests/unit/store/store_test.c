@@ -1061,6 +1061,45 @@ TAP_TEST(unusable_data_dirs)
 	rm_rf(base);
 }
 
+/* A large start-up load grows the revocation table as it fills: the
+ * sweeper, which keeps it sized later, is not running yet, and a table left
+ * at its presize makes every put walk a longer chain. */
+TAP_TEST(load_grows_the_table)
+{
+	enum { ROWS = 200000 };
+	char base[512];
+	TAP_CHECK(store_fx_mkdtemp(base, sizeof(base), "store"));
+	char err[256], dbpath[600], sql[1024];
+	rvk_revtable_t *t = rvk_revtable_new(16, LEEWAY);
+	rvk_store_t *s = NULL;
+	TAP_CHECK_INT(rvk_store_open(base, t, NULL, NOW, &s, err, sizeof(err)),
+	              RVK_OK);
+	rvk_store_close(s);
+	rvk_revtable_free(t);
+
+	snprintf(dbpath, sizeof(dbpath), "%s/revokd.db", base);
+	sqlite3 *db;
+	TAP_CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK);
+	snprintf(sql, sizeof(sql),
+	         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1"
+	         " FROM c WHERE x < %d) INSERT INTO revocations (type, iss, id,"
+	         " revoked_at, expires_at, source) SELECT 0, 'https://a',"
+	         " printf('jti-%%07d', x), %lld, %lld, 'admin' FROM c",
+	         ROWS, (long long)NOW, (long long)NOW + 3600);
+	TAP_CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	t = rvk_revtable_new(16, LEEWAY);
+	TAP_CHECK_INT(rvk_store_open(base, t, NULL, NOW, &s, err, sizeof(err)),
+	              RVK_OK);
+	TAP_CHECK_INT(rvk_revtable_count(t, RVK_REV_TOKEN), ROWS);
+	/* Sized to the population: the next power of two above 200,000. */
+	TAP_CHECK_INT(rvk_revtable_buckets(t), 262144);
+	rvk_store_close(s);
+	rvk_revtable_free(t);
+	rm_rf(base);
+}
+
 TAP_TEST(corrupt_or_newer_database)
 {
 	char base[512];
@@ -1125,5 +1164,6 @@ main(void)
 	                         concurrent_recorders_share_commits,
 	                         async_record_completes_once,
 	                         fault_loop_leaves_nothing_behind,
-	                         unusable_data_dirs, corrupt_or_newer_database));
+	                         unusable_data_dirs, corrupt_or_newer_database,
+	                         load_grows_the_table));
 }
