@@ -40,7 +40,9 @@ typedef struct rvk_api_settings {
 } rvk_api_settings_t;
 
 /*
- * Appends one forwarded claim (claim and header borrowed).
+ * Appends one forwarded claim (claim and header borrowed), unless header
+ * names one of the allow response's own headers (REFERENCE §3: those are
+ * not written twice; compared without regard to case).
  * Requires: s, claim, header not NULL.
  */
 void rvk_api_settings_forward(rvk_api_settings_t *s, const char *claim,

@@ -669,9 +669,13 @@ parse(const char *token, size_t len, size_t max_bytes, bool fast, rvk_jws_t *out
 	j.header = decode_header(token, dot[0]);
 	if (j.header == NULL)
 		goto malformed;
-	/* Room for the fast scanner's copies of the strings it reads. */
+	/* Fast: room for the scanner's copies of the strings it reads, then
+	 * for the decoded signature (one allocation per token, not two). */
 	size_t pmax = rvk_b64_decoded_max(dot[1] - dot[0] - 1), plen = 0;
-	unsigned char *pbuf = rvk_trymalloc(fast ? 2 * pmax + RVK_JWS_AUD_MAX + 4
+	size_t room = 2 * pmax + RVK_JWS_AUD_MAX + 4;
+	const char *sig_text = token + dot[1] + 1;
+	size_t sig_text_len = len - dot[1] - 1;
+	unsigned char *pbuf = rvk_trymalloc(fast ? room + rvk_b64_decoded_max(sig_text_len)
 	                                         : pmax);
 	if (pbuf == NULL)
 		goto malformed;
@@ -682,14 +686,18 @@ parse(const char *token, size_t len, size_t max_bytes, bool fast, rvk_jws_t *out
 	if (fast && scan_payload(pbuf, plen, &j)) {
 		j.claims = (char *)pbuf;
 		j.claims_len = plen;
+		if (!b64url_decode(sig_text, sig_text_len, pbuf + room, &j.sig_len))
+			goto malformed;
+		j.sig = pbuf + room;
+		j.sig_in_claims = true;
 	} else {
 		j.payload = parse_object(pbuf, plen);
 		if (j.payload == NULL)
 			goto malformed;
+		j.sig = decode_segment(sig_text, sig_text_len, &j.sig_len);
+		if (j.sig == NULL)
+			goto malformed;
 	}
-	j.sig = decode_segment(token + dot[1] + 1, len - dot[1] - 1, &j.sig_len);
-	if (j.sig == NULL)
-		goto malformed;
 	if (!read_members(&j))
 		goto malformed;
 	j.has_crit = json_object_get(j.header, "crit") != NULL;
@@ -735,8 +743,9 @@ rvk_jws_fini(rvk_jws_t *jws)
 		return;
 	json_decref(jws->header);
 	json_decref(jws->payload);
+	if (!jws->sig_in_claims)
+		free(jws->sig);
 	free(jws->claims);
-	free(jws->sig);
 	memset(jws, 0, sizeof(*jws));
 }
 

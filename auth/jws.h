@@ -64,8 +64,9 @@ typedef struct rvk_jws {
 	                             * scanner took (NULL on the jansson path),
 	                             * then copies of the strings read */
 	size_t claims_len;          /* bytes of that text */
-	unsigned char *sig;         /* owned, decoded */
-	size_t sig_len;
+	unsigned char *sig;         /* decoded; owned, or inside claims' */
+	size_t sig_len;             /* allocation when sig_in_claims */
+	bool sig_in_claims;
 	/* Borrowed from header/payload (NULL when absent; alg and iss also
 	 * when not a string): */
 	const char *alg, *kid, *typ;

@@ -130,8 +130,8 @@ rvk_revtable_put(rvk_revtable_t *t, rvk_rev_type_t type, const char *iss,
 	/* Single writer: only the sweeper can remove the entry meanwhile, and
 	 * then the merged pair is simply a new entry. */
 	is_new = rvk_syncmap_store(t->map, k.p, k.len, v, expires_at);
-	if (is_new)
-		atomic_fetch_add_explicit(&t->count[type], 1, memory_order_relaxed);
+	if (is_new)     /* release: denies() (its acquire) then sees the store */
+		atomic_fetch_add_explicit(&t->count[type], 1, memory_order_release);
 	key_done(&k);
 	return is_new;
 }
@@ -147,8 +147,8 @@ rvk_revtable_set(rvk_revtable_t *t, rvk_rev_type_t type, const char *iss,
 	/* A new node replaces the published one (syncmap_store), as a
 	 * merge does. */
 	bool is_new = rvk_syncmap_store(t->map, k.p, k.len, v, expires_at);
-	if (is_new)
-		atomic_fetch_add_explicit(&t->count[type], 1, memory_order_relaxed);
+	if (is_new)     /* release: denies() (its acquire) then sees the store */
+		atomic_fetch_add_explicit(&t->count[type], 1, memory_order_release);
 	key_done(&k);
 	return is_new;
 }
@@ -194,6 +194,18 @@ static bool
 denies(rvk_revtable_t *t, rvk_rev_type_t type, const rvk_rev_query_t *q,
        const char *id, size_t id_len, bool any_iat, int64_t now)
 {
+	/* No entry of this type: nothing to look up. Most tables hold no
+	 * issuer or key revocation, many no subject or session one, and each
+	 * lookup is a key build, a SipHash and a walk of a table larger than
+	 * the cache (docs/BENCHMARKS.md, "Round 3"). The counter is raised
+	 * (release) after the entry's store and before put/set return, and
+	 * lowered only after a removal, so it is 0 only while the table holds
+	 * no entry of this type that any put has returned for: a check that
+	 * starts after a revocation was acknowledged reads it non-zero
+	 * (acquire) and then finds the entry, and one concurrent with the put
+	 * may answer either way, as it could before. */
+	if (atomic_load_explicit(&t->count[type], memory_order_acquire) == 0)
+		return false;
 	struct key k;
 	rvk_syncmap_entry_t e;
 	const char *iss = q->iss ? q->iss : "";

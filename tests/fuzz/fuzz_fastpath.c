@@ -135,6 +135,11 @@ compare(const rvk_jws_t *ref, const rvk_jws_t *fast, const char *token)
 	    || memcmp(ref->sig, fast->sig, ref->sig_len) != 0
 	    || ref->signing_input_len != fast->signing_input_len)
 		differ("the signature", token);
+	/* The fast path's signature shares the scanner's allocation exactly
+	 * when the scanner took the payload (a claim copy overwritten by the
+	 * signature would differ above; a write past the allocation, ASan). */
+	if (fast->sig_in_claims != (fast->claims != NULL) || ref->sig_in_claims)
+		differ("where the signature lives", token);
 	/* aud: each string of jansson's, and some that are not there. */
 	const json_t *aud = json_object_get(ref->payload, "aud");
 	size_t i;

@@ -110,6 +110,23 @@ def test_forward_default_config(module_make_server, mint):
     assert "X-Auth-Level" not in r.headers
 
 
+def test_forward_to_a_fixed_header_is_not_written_twice(module_make_server, mint):
+    """REFERENCE §3: a forwarded header named like one of the response's own
+    headers (compared without regard to case) is left out, on the miss that
+    builds the response and on the hit that reuses it."""
+    s = module_make_server(forward_claims={"email": "x-auth-issuer", "scope": "CACHE-CONTROL",
+                                           "sub": "X-Auth-Subject", "tenant": "X-Tenant"})
+    c = mint.claims(sub="zoe", email="z@x", scope="s1", tenant="t9")
+    tok = mint.token("RS256", **c)
+    for _ in range(2):
+        r = s.auth(tok)
+        assert_allow(r, sub="zoe", iss=ISS, jti=c["jti"], exp=c["exp"])
+        for h in ("X-Auth-Issuer", "Cache-Control", "X-Auth-Subject", "X-Tenant",
+                  "X-Auth-Expires"):
+            assert len(r.raw.headers.getlist(h)) == 1, (h, r.raw.headers)
+        assert r.headers["X-Tenant"] == "t9"
+
+
 # --- token_cookie ----------------------------------------------------------
 
 def test_cookie_token(cookie_srv, mint):

@@ -346,6 +346,37 @@ TAP_TEST(fast_scanner_takes_plain_payloads_and_defers_the_rest)
 	TAP_CHECK_INT(fast_path_of(dense), 0);
 }
 
+/* The fast path decodes the signature into the payload's allocation; the
+ * bytes are the jansson path's, whatever the signature's length, and a bad
+ * signature is "malformed token" there too (ASan: nothing leaks). */
+TAP_TEST(fast_path_signature_shares_the_payload_allocation)
+{
+	static const char *const sigs[] = { "", "AA", "AAE", "AAEC", "_-_-_-_-",
+	                                    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8" };
+	static const char *const pays[] = { PAY, "{\"iss\":\"i\\/\",\"exp\":100}" };
+	for (size_t p = 0; p < 2; p++)
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++) {
+			char *t = tk_token(HDR, pays[p], sigs[i]);
+			rvk_jws_t ref, j;
+			TAP_CHECK_INT(rvk_jws_parse(t, strlen(t), 8192, &ref), RVK_REASON_OK);
+			TAP_CHECK_INT(rvk_jws_parse_fast(t, strlen(t), 8192, &j), RVK_REASON_OK);
+			TAP_CHECK(j.sig_in_claims == (p == 0));
+			TAP_CHECK(!ref.sig_in_claims);
+			TAP_CHECK_INT(j.sig_len, ref.sig_len);
+			TAP_CHECK(j.sig_len == 0 || memcmp(j.sig, ref.sig, j.sig_len) == 0);
+			rvk_jws_fini(&j);
+			rvk_jws_fini(&ref);
+			free(t);
+		}
+	for (size_t p = 0; p < 2; p++) {
+		char *t = tk_token(HDR, pays[p], "AAE_C");     /* 5 chars: no bytes */
+		rvk_jws_t j;
+		TAP_CHECK_INT(rvk_jws_parse_fast(t, strlen(t), 8192, &j), RVK_REASON_MALFORMED);
+		TAP_CHECK(j.sig == NULL && j.claims == NULL && j.payload == NULL);
+		free(t);
+	}
+}
+
 int
 main(void)
 {
@@ -353,5 +384,6 @@ main(void)
 	                         size_is_checked_first, segments_and_characters,
 	                         json_documents, crit_is_recorded,
 	                         real_times_truncate, signature_decoding_is_strict,
-	                         fast_scanner_takes_plain_payloads_and_defers_the_rest));
+	                         fast_scanner_takes_plain_payloads_and_defers_the_rest,
+	                         fast_path_signature_shares_the_payload_allocation));
 }

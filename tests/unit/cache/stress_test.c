@@ -599,12 +599,83 @@ TAP_TEST(inline_nodes_are_not_reused_while_read)
 	TAP_CHECK_INT(atomic_load(&failures), 0);
 }
 
+/*
+ * revtable_check skips a type whose counter is 0: a revocation that put has
+ * returned for must be seen by every check that starts after it, also when
+ * its type's counter goes 0 -> 1 that instant. Rounds: the writer puts a
+ * subject revocation into a table with none (and an ephemeral session one
+ * whose deletion brings that counter back to 0), announces it, and waits
+ * until each checker has checked that round; then deletes both.
+ */
+#define ACK_ROUNDS 3000
+#define ACK_CHECKERS 2
+static atomic_int ack_round, ack_done;
+
+static void *
+ack_checker(void *arg)
+{
+	(void)arg;
+	char id[16];
+	for (int seen = 0; seen < ACK_ROUNDS;) {
+		int round = atomic_load_explicit(&ack_round, memory_order_acquire);
+		if (round == seen) {
+			sched_yield();
+			continue;
+		}
+		seen = round;
+		int n = snprintf(id, sizeof(id), "u-%d", round);
+		rvk_rev_query_t q = { .iss = "iss", .iss_len = 3, .sub = id,
+		                      .sub_len = (size_t)n, .sid = id, .sid_len = (size_t)n,
+		                      .iat = 0 };
+		if (rvk_revtable_check(rt, &q, 100) != RVK_REASON_SESSION_REVOKED)
+			fail("revtable: an acknowledged revocation was not seen");
+		q.sid = NULL;
+		if (rvk_revtable_check(rt, &q, 100) != RVK_REASON_SUBJECT_REVOKED)
+			fail("revtable: an acknowledged revocation was not seen");
+		q.sub = "other";
+		q.sub_len = 5;
+		if (rvk_revtable_check(rt, &q, 100) != RVK_REASON_OK)
+			fail("revtable: a revocation denied another subject");
+		atomic_fetch_add_explicit(&ack_done, 1, memory_order_release);
+	}
+	return NULL;
+}
+
+TAP_TEST(revtable_acknowledged_revocations_are_seen)
+{
+	pthread_t th[ACK_CHECKERS];
+	rt = rvk_revtable_new(16, 0);
+	atomic_store(&ack_round, 0);
+	atomic_store(&ack_done, 0);
+	for (int i = 0; i < ACK_CHECKERS; i++)
+		pthread_create(&th[i], NULL, ack_checker, NULL);
+	char id[16];
+	for (int round = 1; round <= ACK_ROUNDS; round++) {
+		int n = snprintf(id, sizeof(id), "u-%d", round);
+		TAP_CHECK_INT(rvk_revtable_count(rt, RVK_REV_SUBJECT), 0);
+		TAP_CHECK_INT(rvk_revtable_count(rt, RVK_REV_SESSION), 0);
+		rvk_revtable_put(rt, RVK_REV_SUBJECT, "iss", 3, id, (size_t)n, 10, 1000);
+		rvk_revtable_put(rt, RVK_REV_SESSION, "iss", 3, id, (size_t)n, 10, 1000);
+		atomic_store_explicit(&ack_round, round, memory_order_release);
+		while (atomic_load_explicit(&ack_done, memory_order_acquire)
+		       < round * ACK_CHECKERS)
+			sched_yield();
+		rvk_revtable_delete(rt, RVK_REV_SUBJECT, "iss", 3, id, (size_t)n);
+		rvk_revtable_delete(rt, RVK_REV_SESSION, "iss", 3, id, (size_t)n);
+	}
+	for (int i = 0; i < ACK_CHECKERS; i++)
+		pthread_join(th[i], NULL);
+	rvk_revtable_free(rt);
+	TAP_CHECK_INT(atomic_load(&failures), 0);
+}
+
 int
 main(void)
 {
 	int rc = tap_main(TAP_LIST(syncmap_survives_concurrent_everything,
 	                           vcache_cap_holds_under_concurrent_puts,
 	                           revtable_merges_survive_the_sweeper,
+	                           revtable_acknowledged_revocations_are_seen,
 	                           inline_nodes_are_not_reused_while_read));
 	rvk_rcu_barrier();
 	return rc;
