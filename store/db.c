@@ -212,9 +212,19 @@ rvk_db_open_write(const char *path, sqlite3 **out, char *err, size_t errlen)
 	}
 	/* FULL: a commit survives power loss, not only a crash (REFERENCE §4).
 	 * journal_size_limit: a big group commit grows the WAL; give the
-	 * space back after the next checkpoint. */
+	 * space back after the next checkpoint. cache_size 64 MiB (default
+	 * 2 MiB): a group commit of thousands of new rows dirties about one
+	 * page each; a cache smaller than that spilled dirty pages into the
+	 * WAL in mid-transaction and wrote them again later, 20x the CPU and
+	 * bytes per row (docs/BENCHMARKS.md, "Durable intake at 64
+	 * clients"). wal_autocheckpoint 8192 pages (32 MiB, default 1000):
+	 * a checkpoint writes each page once however many frames it has, so
+	 * a longer WAL copies fewer pages per row; the checkpoint still runs
+	 * in the writer after a commit, never inside one. */
 	rc = sqlite3_exec(db, "PRAGMA synchronous = FULL;"
-	                  "PRAGMA journal_size_limit = 67108864", NULL, NULL,
+	                  "PRAGMA journal_size_limit = 67108864;"
+	                  "PRAGMA cache_size = -65536;"
+	                  "PRAGMA wal_autocheckpoint = 8192", NULL, NULL,
 	                  NULL);
 	if (rc != SQLITE_OK) {
 		r = fail(db, rc, path, "setting synchronous=FULL", err, errlen);
