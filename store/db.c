@@ -95,9 +95,39 @@ static const char *const schema_v4 =
 	"ALTER TABLE outbox ADD COLUMN origin TEXT NULL;"   /* NULL: us */
 	"PRAGMA user_version = 4;";
 
+/* v5: the contributions in a rowid table, their key in a unique index
+ * (docs/ARCHITECTURE.md, DECISIONS D24). Keyed by (type, iss, id, source)
+ * WITHOUT ROWID, a new revocation with a random ID (a UUID, as identity
+ * providers send them) dirtied a random page of the table and, since the
+ * expires_at index of such a table carries the whole key, another random
+ * page of that index; in a rowid table the row and its expires_at entry
+ * are appended (rowids and, mostly, expiry times grow with intake), and
+ * only the key index takes a random page, of small entries. Same columns,
+ * same rows: copied, as for v3. */
+static const char *const schema_v5 =
+	"CREATE TABLE revocations_v5 ("
+	" type INTEGER NOT NULL,"
+	" iss TEXT NOT NULL,"
+	" id TEXT NOT NULL,"
+	" revoked_at INTEGER NOT NULL,"
+	" expires_at INTEGER NULL,"          /* NULL = never */
+	" reason TEXT NULL,"
+	" source TEXT NOT NULL,"
+	" origin TEXT NULL);"                /* NULL = taken here */
+	"INSERT INTO revocations_v5 (type, iss, id, revoked_at, expires_at,"
+	" reason, source, origin) SELECT type, iss, id, revoked_at, expires_at,"
+	" reason, source, origin FROM revocations;"
+	"DROP TABLE revocations;"            /* and its index */
+	"ALTER TABLE revocations_v5 RENAME TO revocations;"
+	"CREATE UNIQUE INDEX revocations_key ON revocations"
+	" (type, iss, id, source);"
+	"CREATE INDEX revocations_expires ON revocations(expires_at);"
+	"PRAGMA user_version = 5;";
+
 /* Migrations: migrations[v] takes a database from version v to v + 1. */
 static const char *const migrations[RVK_DB_VERSION] = { schema_v1, schema_v2,
-                                                         schema_v3, schema_v4 };
+                                                         schema_v3, schema_v4,
+                                                         schema_v5 };
 
 static rvk_result_t
 classify(int rc)
@@ -284,7 +314,7 @@ rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
             int64_t leeway, size_t *loaded, size_t *total, char *err,
             size_t errlen)
 {
-	/* A full scan in primary-key order, filtered in C: reads each page of
+	/* A full scan in rowid order, filtered in C: reads each page of
 	 * the table once and gives the row count for free. Each row is one
 	 * source's contribution; the table's put keeps the latest times, so
 	 * the entry ends as the in-force times over the live contributions. */
