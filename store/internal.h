@@ -17,6 +17,9 @@
 
 struct reader {
 	sqlite3 *db;
+	/* Prepared once per connection (query.c): compiling them on every
+	 * admin create's read-back cost more than running them. */
+	sqlite3_stmt *get, *begin, *commit;
 	struct reader *next;
 };
 
