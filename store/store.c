@@ -1373,6 +1373,10 @@ rvk_store_open(const char *data_dir, rvk_revtable_t *table,
 	        "loaded", lbuf, "load_ms", msbuf, NULL);
 	s->stats.rows = total;
 	s->stats.healthy = true;
+	/* quick_check and the load went through the page cache: give it
+	 * back, as the writer does when idle (up to cache_size, db.c). */
+	sqlite3_db_release_memory(s->wdb);
+	malloc_trim(0);
 
 	rc = pthread_create(&s->writer, NULL, writer_main, s);
 	if (rc != 0) {
