@@ -99,9 +99,44 @@ static const char *const schema_v4 =
  * start-up (rvk_revtable_maintain: cheap when nothing is due). */
 #define LOAD_MAINTAIN_EVERY 65536
 
+/* v5: the contributions in a rowid table, their key in a unique index
+ * (docs/ARCHITECTURE.md, DECISIONS D25). Keyed by (type, iss, id, source)
+ * WITHOUT ROWID, a new revocation with a random ID (a UUID, as identity
+ * providers send them) dirtied a random page of the table and, since the
+ * expires_at index of such a table carries the whole key, another random
+ * page of that index; in a rowid table the row and its expires_at entry
+ * are appended (rowids and, mostly, expiry times grow with intake), and
+ * only the key index takes a random page, of small entries. Same columns,
+ * same rows: copied, as for v3. */
+static const char *const schema_v5 =
+	"CREATE TABLE revocations_v5 ("
+	" type INTEGER NOT NULL,"
+	" iss TEXT NOT NULL,"
+	" id TEXT NOT NULL,"
+	" revoked_at INTEGER NOT NULL,"
+	" expires_at INTEGER NULL,"          /* NULL = never */
+	" reason TEXT NULL,"
+	" source TEXT NOT NULL,"
+	" origin TEXT NULL);"                /* NULL = taken here */
+	"INSERT INTO revocations_v5 (type, iss, id, revoked_at, expires_at,"
+	" reason, source, origin) SELECT type, iss, id, revoked_at, expires_at,"
+	" reason, source, origin FROM revocations;"
+	"DROP TABLE revocations;"            /* and its index */
+	"ALTER TABLE revocations_v5 RENAME TO revocations;"
+	"CREATE UNIQUE INDEX revocations_key ON revocations"
+	" (type, iss, id, source);"
+	"CREATE INDEX revocations_expires ON revocations(expires_at);"
+	/* The cluster's version purge (version < ?) and the start's
+	 * max(version) walked the whole versions table (3.9 s at 10M rows,
+	 * docs/BENCHMARKS.md "Scale"); versions grow, so the index is
+	 * appended to, not written at random. */
+	"CREATE INDEX versions_version ON versions(version);"
+	"PRAGMA user_version = 5;";
+
 /* Migrations: migrations[v] takes a database from version v to v + 1. */
 static const char *const migrations[RVK_DB_VERSION] = { schema_v1, schema_v2,
-                                                         schema_v3, schema_v4 };
+                                                         schema_v3, schema_v4,
+                                                         schema_v5 };
 
 static rvk_result_t
 classify(int rc)
@@ -216,9 +251,19 @@ rvk_db_open_write(const char *path, sqlite3 **out, char *err, size_t errlen)
 	}
 	/* FULL: a commit survives power loss, not only a crash (REFERENCE §4).
 	 * journal_size_limit: a big group commit grows the WAL; give the
-	 * space back after the next checkpoint. */
+	 * space back after the next checkpoint. cache_size 64 MiB (default
+	 * 2 MiB): a group commit of thousands of new rows dirties about one
+	 * page each; a cache smaller than that spilled dirty pages into the
+	 * WAL in mid-transaction and wrote them again later, 20x the CPU and
+	 * bytes per row (docs/BENCHMARKS.md, "Durable intake at 64
+	 * clients"). wal_autocheckpoint 8192 pages (32 MiB, default 1000):
+	 * a checkpoint writes each page once however many frames it has, so
+	 * a longer WAL copies fewer pages per row; the checkpoint still runs
+	 * in the writer after a commit, never inside one. */
 	rc = sqlite3_exec(db, "PRAGMA synchronous = FULL;"
-	                  "PRAGMA journal_size_limit = 67108864", NULL, NULL,
+	                  "PRAGMA journal_size_limit = 67108864;"
+	                  "PRAGMA cache_size = -65536;"
+	                  "PRAGMA wal_autocheckpoint = 8192", NULL, NULL,
 	                  NULL);
 	if (rc != SQLITE_OK) {
 		r = fail(db, rc, path, "setting synchronous=FULL", err, errlen);
@@ -278,7 +323,7 @@ rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
             int64_t leeway, size_t *loaded, size_t *total, char *err,
             size_t errlen)
 {
-	/* A full scan in primary-key order, filtered in C: reads each page of
+	/* A full scan in rowid order, filtered in C: reads each page of
 	 * the table once and gives the row count for free. Each row is one
 	 * source's contribution; the table's put keeps the latest times, so
 	 * the entry ends as the in-force times over the live contributions. */

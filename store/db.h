@@ -15,6 +15,13 @@
  *      origin NULL = taken here) WITHOUT ROWID, PRIMARY KEY (type, iss, id,
  *      source): one row per source's contribution (store/store.h); v2 rows
  *      are copied as the contribution of their source.
+ *   4  versions(type, iss, id, source, version, node, deleted) and the
+ *      outbox's version and origin (versioned changes, cluster mode).
+ *   5  revocations: the same columns in a rowid table, the key (type, iss,
+ *      id, source) a UNIQUE index, plus the expires_at index: a new row
+ *      is an append and one random page of small index entries, where a
+ *      WITHOUT ROWID table took a random page of the table and another of
+ *      its expires_at index (DECISIONS D25); the rows are copied.
  * A database with a newer user_version than RVK_DB_VERSION is refused: an
  * older binary must not write rows it does not understand.
  *
@@ -31,7 +38,7 @@
 #include "base/result.h"
 #include "cache/revtable.h"
 
-#define RVK_DB_VERSION 4
+#define RVK_DB_VERSION 5
 #define RVK_DB_FILE "revokd.db"
 
 /*

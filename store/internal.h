@@ -17,6 +17,9 @@
 
 struct reader {
 	sqlite3 *db;
+	/* Prepared once per connection (query.c): compiling them on every
+	 * admin create's read-back cost more than running them. */
+	sqlite3_stmt *get, *begin, *commit;
 	struct reader *next;
 };
 
@@ -30,7 +33,7 @@ struct rvk_store {
 	/* Writer thread only (after open). */
 	sqlite3 *wdb;
 	sqlite3_stmt *st_begin, *st_commit, *st_rollback;
-	sqlite3_stmt *st_upsert, *st_find, *st_remain;
+	sqlite3_stmt *st_insert_new, *st_upsert, *st_find, *st_remain;
 	sqlite3_stmt *st_delete, *st_delete_src, *st_purge;
 	sqlite3_stmt *st_outbox_ins, *st_outbox_ack, *st_meta_set;
 	sqlite3_stmt *st_ver_get, *st_ver_put, *st_ver_any, *st_delete_older;

@@ -22,6 +22,51 @@
 #define COLUMNS "type, iss, id, revoked_at, expires_at, reason, source," \
 	" origin"
 
+static const char *const sql_get =
+	"SELECT " COLUMNS " FROM revocations"
+	" WHERE type = ?1 AND iss = ?2 AND id = ?3 ORDER BY source";
+
+static void
+reader_close(struct reader *r)
+{
+	sqlite3_finalize(r->get);
+	sqlite3_finalize(r->begin);
+	sqlite3_finalize(r->commit);
+	sqlite3_close(r->db);
+	free(r);
+}
+
+/* A new read connection with its statements. Returns: NULL when it cannot
+ * be opened. */
+static struct reader *
+reader_open(rvk_store_t *s)
+{
+	sqlite3 *db;
+	if (rvk_db_open_read(s->path, &db) != RVK_OK)
+		return NULL;
+	struct reader *r = rvk_calloc(1, sizeof(*r));
+	r->db = db;
+	if (sqlite3_prepare_v3(db, sql_get, -1, SQLITE_PREPARE_PERSISTENT,
+	                       &r->get, NULL) != SQLITE_OK
+	    || sqlite3_prepare_v3(db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT,
+	                          &r->begin, NULL) != SQLITE_OK
+	    || sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
+	                          &r->commit, NULL) != SQLITE_OK) {
+		reader_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Runs a prepared statement without results. Returns: an SQLite code. */
+static int
+run_once(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static struct reader *
 take(rvk_store_t *s)
 {
@@ -34,12 +79,7 @@ take(rvk_store_t *s)
 	pthread_mutex_unlock(&s->rmu);
 	if (r)
 		return r;
-	sqlite3 *db;
-	if (rvk_db_open_read(s->path, &db) != RVK_OK)
-		return NULL;
-	r = rvk_malloc(sizeof(*r));
-	r->db = db;
-	return r;
+	return reader_open(s);
 }
 
 static void
@@ -53,10 +93,8 @@ give_back(rvk_store_t *s, struct reader *r)
 		r = NULL;
 	}
 	pthread_mutex_unlock(&s->rmu);
-	if (r) {
-		sqlite3_close(r->db);
-		free(r);
-	}
+	if (r)
+		reader_close(r);
 }
 
 struct reader *
@@ -76,8 +114,7 @@ rvk_store_readers_fini(rvk_store_t *s)
 {
 	for (struct reader *r = s->idle, *next; r; r = next) {
 		next = r->next;
-		sqlite3_close(r->db);
-		free(r);
+		reader_close(r);
 	}
 	s->idle = NULL;
 	s->nidle = 0;
@@ -176,10 +213,6 @@ end_group(rvk_revocation_t *r)
 	r->origin = force->origin ? rvk_strdup(force->origin) : NULL;
 }
 
-static const char *const sql_get =
-	"SELECT " COLUMNS " FROM revocations"
-	" WHERE type = ?1 AND iss = ?2 AND id = ?3 ORDER BY source";
-
 /* Runs the prepared sql_get for one revocation and resets it.
  * Returns: RVK_OK and *out (owned), RVK_ENOTFOUND, RVK_EIO. */
 static rvk_result_t
@@ -229,11 +262,7 @@ rvk_store_get(rvk_store_t *store, rvk_rev_type_t type, const char *iss,
 	struct reader *rd = take(store);
 	if (!rd)
 		return RVK_EIO;
-	sqlite3_stmt *st = NULL;
-	rvk_result_t r = RVK_EIO;
-	if (sqlite3_prepare_v2(rd->db, sql_get, -1, &st, NULL) == SQLITE_OK)
-		r = get_one(st, type, iss, id, out);
-	sqlite3_finalize(st);
+	rvk_result_t r = get_one(rd->get, type, iss, id, out);
 	give_back(store, rd);
 	return r;
 }
@@ -250,17 +279,17 @@ rvk_store_get_many(rvk_store_t *store, const rvk_revocation_t *keys, size_t n,
 	struct reader *rd = take(store);
 	if (!rd)
 		return RVK_EIO;
-	sqlite3_stmt *st = NULL;
 	rvk_result_t r = RVK_EIO;
 	size_t done = 0;
-	/* One read transaction: one snapshot, one WAL read lock. */
-	if (sqlite3_exec(rd->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	/* One read transaction: one snapshot, one WAL read lock (one
+	 * statement is a snapshot of its own). */
+	bool txn = n > 1;
+	if (txn && run_once(rd->begin) != SQLITE_OK)
 		goto cleanup;
-	if (sqlite3_prepare_v2(rd->db, sql_get, -1, &st, NULL) != SQLITE_OK)
-		goto rollback;
 	for (; done < n; done++) {
-		rvk_result_t g = get_one(st, keys[done].type, keys[done].iss,
-		                         keys[done].id, &out[done]);
+		rvk_result_t g = get_one(rd->get, keys[done].type,
+		                         keys[done].iss, keys[done].id,
+		                         &out[done]);
 		if (g == RVK_EIO)
 			goto rollback;
 		found[done] = g == RVK_OK;
@@ -269,8 +298,8 @@ rvk_store_get_many(rvk_store_t *store, const rvk_revocation_t *keys, size_t n,
 	}
 	r = RVK_OK;
 rollback:
-	sqlite3_finalize(st);
-	sqlite3_exec(rd->db, "COMMIT", NULL, NULL, NULL);
+	if (txn)
+		run_once(rd->commit);
 cleanup:
 	if (r != RVK_OK)
 		for (size_t i = 0; i < done; i++)

@@ -3,9 +3,10 @@
  *
  * DESIGN: callers build a job on their own stack, append it to the queue
  * and sleep on the job's own semaphore (an asynchronous caller's job is on
- * the heap and its callback runs instead). The writer takes the whole queue at once (a
- * "group"), runs it as one transaction - BEGIN IMMEDIATE, one prepared
- * statement step per row, COMMIT - and only after the commit applies the
+ * the heap and its callback runs instead). The writer takes the queue at
+ * once (a "group": every queued job, up to GROUP_ROWS rows), runs it as one
+ * transaction - BEGIN IMMEDIATE, one prepared statement step per row,
+ * COMMIT - and only after the commit applies the
  * group to the revocation table, in queue order, which is the order of the
  * statements in the transaction. So what the table shows is always a prefix
  * of what is durable, and a delete and a re-revoke never swap. Any failure
@@ -13,11 +14,13 @@
  * the table, and each of its callers gets RVK_EIO.
  *
  * Per-source revocations (store.h): a row is one source's contribution.
- * Recording first looks the contribution up: one that would change nothing
- * is skipped (no write, no outbox row, nothing for the table). Otherwise the
- * merge is one UPSERT whose RETURNING clause hands back the contribution's
- * merged times, which the table gets (the table keeps the latest times over
- * every source, so its entry stays the in-force one). Removing one source's
+ * Recording first inserts the contribution if it is not there (one
+ * statement: the common case of intake). One that is there is looked up:
+ * one that would change nothing is skipped (no write, no outbox row,
+ * nothing for the table). Otherwise the merge is one UPSERT whose
+ * RETURNING clause hands back the contribution's merged times, which the
+ * table gets (the table keeps the latest times over every source, so its
+ * entry stays the in-force one). Removing one source's
  * contribution reads what the others still hold in the same transaction,
  * and the table is set to exactly that (or loses the entry).
  *
@@ -40,11 +43,13 @@
  * SQLITE_IOERR.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/check.h"
@@ -121,6 +126,15 @@ static const char *const sql_upsert =
 	"  reason = CASE WHEN excluded.revoked_at >= revoked_at"
 	"                THEN excluded.reason ELSE reason END"
 	" RETURNING revoked_at, expires_at";
+
+/* A contribution that is not there yet: inserted as given (its merged
+ * times are its own), or nothing at all when there is one (changes() = 0).
+ * One B-tree descent for the common case of intake, a new revocation,
+ * where looking it up first and then upserting took two. */
+static const char *const sql_insert_new =
+	"INSERT INTO revocations (type, iss, id, revoked_at, expires_at,"
+	" reason, source, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	" ON CONFLICT (type, iss, id, source) DO NOTHING";
 
 static const char *const sql_find =
 	"SELECT revoked_at, expires_at FROM revocations"
@@ -209,6 +223,10 @@ static const char *const sql_ver_purge =
 	"  AND r.source = versions.source)";
 
 #define EVERY_SOURCE "*"
+/* At most this many rows per group commit (take_group). */
+#define GROUP_ROWS 8192
+/* The writer releases the page cache after this long without work. */
+#define IDLE_RELEASE_S 1
 #define VERSION_KEEP_DEFAULT (7 * 86400)
 
 /* (va, na) later than (vb, nb)? Ties go to the larger node ID. */
@@ -433,10 +451,65 @@ find_contribution(rvk_store_t *s, const rvk_revocation_t *r, bool *skip,
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Binds r to an insert of its contribution (sql_insert_new, sql_upsert). */
+static void
+bind_contribution(sqlite3_stmt *st, const rvk_revocation_t *r)
+{
+	sqlite3_bind_int(st, 1, (int)r->type);
+	sqlite3_bind_text(st, 2, r->iss, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, r->revoked_at);
+	if (r->expires_at == RVK_NEVER)
+		sqlite3_bind_null(st, 5);
+	else
+		sqlite3_bind_int64(st, 5, r->expires_at);
+	if (r->reason)
+		sqlite3_bind_text(st, 6, r->reason, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_text(st, 7, rvk_source_name(r->source), -1, SQLITE_STATIC);
+	if (r->origin)
+		sqlite3_bind_text(st, 8, r->origin, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+}
+
+/* Inserts r's contribution when there is none yet. Returns: SQLITE_OK with
+ * *inserted (false: one is there, and nothing was written). */
+static int
+insert_new(rvk_store_t *s, const rvk_revocation_t *r, bool *inserted)
+{
+	sqlite3_stmt *st = s->st_insert_new;
+	bind_contribution(st, r);
+	int rc = step_write(st);
+	*inserted = rc == SQLITE_DONE && sqlite3_changes(s->wdb) > 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Merges r into the contribution there (sql_upsert); m gets the merged
+ * times. */
+static int
+merge_into(rvk_store_t *s, const rvk_revocation_t *r, struct merged *m)
+{
+	sqlite3_stmt *st = s->st_upsert;
+	bind_contribution(st, r);
+	int rc = step_write(st);
+	if (rc == SQLITE_ROW) {
+		m->revoked_at = sqlite3_column_int64(st, 0);
+		m->expires_at = rvk_db_column_expires(st, 1);
+		/* RETURNING made every change on the first step. */
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int
 run_record(rvk_store_t *s, struct job *j)
 {
-	sqlite3_stmt *st = s->st_upsert;
 	for (size_t i = 0; i < j->n; i++) {
 		const rvk_revocation_t *r = &j->revs[i];
 		const char *src = rvk_source_name(r->source);
@@ -463,11 +536,25 @@ run_record(rvk_store_t *s, struct job *j)
 					return wrc;
 			}
 		}
-		int frc = find_contribution(s, r, &j->merged[i].skip, &fresh);
+		/* A new contribution (most of intake) takes one statement;
+		 * only one that is there is looked up and merged. */
+		int frc = insert_new(s, r, &fresh);
 		if (frc != SQLITE_OK)
 			return frc;
-		if (j->merged[i].skip)
-			continue;
+		if (fresh) {
+			j->merged[i] = (struct merged){ .revoked_at = r->revoked_at,
+			                                .expires_at = r->expires_at };
+		} else {
+			bool none;
+			frc = find_contribution(s, r, &j->merged[i].skip, &none);
+			if (frc != SQLITE_OK)
+				return frc;
+			if (j->merged[i].skip)
+				continue;
+			frc = merge_into(s, r, &j->merged[i]);
+			if (frc != SQLITE_OK)
+				return frc;
+		}
 		if (s->opts.cluster && !j->replica) {
 			version = hlc_next(s);
 			frc = ver_put(s, r->type, r->iss, r->id, src, version,
@@ -475,43 +562,14 @@ run_record(rvk_store_t *s, struct job *j)
 			if (frc != SQLITE_OK)
 				return frc;
 		}
-		sqlite3_bind_int(st, 1, (int)r->type);
-		sqlite3_bind_text(st, 2, r->iss, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, r->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, r->revoked_at);
-		if (r->expires_at == RVK_NEVER)
-			sqlite3_bind_null(st, 5);
-		else
-			sqlite3_bind_int64(st, 5, r->expires_at);
-		if (r->reason)
-			sqlite3_bind_text(st, 6, r->reason, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 6);
-		sqlite3_bind_text(st, 7, rvk_source_name(r->source), -1,
-		                  SQLITE_STATIC);
-		if (r->origin)
-			sqlite3_bind_text(st, 8, r->origin, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 8);
-		int rc = step_write(st);
-		if (rc == SQLITE_ROW) {
-			j->merged[i].revoked_at = sqlite3_column_int64(st, 0);
-			j->merged[i].expires_at = rvk_db_column_expires(st, 1);
-			/* RETURNING made every change on the first step. */
-			rc = sqlite3_step(st);
-		}
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		if (rc != SQLITE_DONE)
-			return rc;
 		j->written++;
 		if (fresh)
 			j->rows_delta++;
 		if (s->opts.cluster && !j->replica) {
-			rc = outbox_add(s, r->type, r->iss, r->id, r,
-			                &j->merged[i], NULL, version, NULL);
-			if (rc != SQLITE_OK)
-				return rc;
+			frc = outbox_add(s, r->type, r->iss, r->id, r,
+			                 &j->merged[i], NULL, version, NULL);
+			if (frc != SQLITE_OK)
+				return frc;
 		}
 	}
 	return SQLITE_OK;
@@ -846,19 +904,68 @@ complete(struct job *group, rvk_result_t result)
 	}
 }
 
+/* Rows a job may write, for the group's bound. */
+static size_t
+job_rows(const struct job *j)
+{
+	return j->kind == JOB_RECORD && j->n > 0 ? j->n : 1;
+}
+
+/* Takes the queue's head as a group: every job, up to GROUP_ROWS rows (at
+ * least one job). The bound keeps a group's dirty pages inside the page
+ * cache (db.c: cache_size), and its commit short enough that the callers
+ * queued behind it are not kept waiting; jobs left stay queued in order.
+ * Requires: s->mu held, s->head not NULL. */
+static struct job *
+take_group(rvk_store_t *s)
+{
+	struct job *group = s->head, *last = group;
+	size_t rows = job_rows(last);
+	while (last->next && rows + job_rows(last->next) <= GROUP_ROWS) {
+		last = last->next;
+		rows += job_rows(last);
+	}
+	s->head = last->next;
+	if (!s->head)
+		s->tail = NULL;
+	last->next = NULL;
+	return group;
+}
+
 static void *
 writer_main(void *arg)
 {
 	rvk_store_t *s = arg;
 	pthread_setname_np(pthread_self(), "rvk-store");
+
+	bool cached = false;    /* pages in the cache since the last release */
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		while (!s->head && !s->stopping)
-			pthread_cond_wait(&s->work_cv, &s->mu);
+		while (!s->head && !s->stopping) {
+			if (!cached) {
+				pthread_cond_wait(&s->work_cv, &s->mu);
+				continue;
+			}
+			/* Idle for IDLE_RELEASE_S: hand the page cache (up to
+			 * cache_size, db.c) back to the kernel, so an idle
+			 * process returns to its baseline RSS; a burst
+			 * rebuilds it. */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += IDLE_RELEASE_S;
+			if (pthread_cond_timedwait(&s->work_cv, &s->mu, &ts)
+			    == ETIMEDOUT && !s->head && !s->stopping) {
+				pthread_mutex_unlock(&s->mu);
+				sqlite3_db_release_memory(s->wdb);
+				malloc_trim(0);
+				pthread_mutex_lock(&s->mu);
+				cached = false;
+			}
+		}
 		if (!s->head)
 			break;          /* stopping, and the queue is flushed */
-		struct job *group = s->head;
-		s->head = s->tail = NULL;
+		cached = true;
+		struct job *group = take_group(s);
 		pthread_mutex_unlock(&s->mu);
 
 		uint64_t t0 = rvk_clock_mono_ns();
@@ -1163,7 +1270,8 @@ static void
 finalize_all(rvk_store_t *s)
 {
 	sqlite3_stmt **sts[] = { &s->st_begin, &s->st_commit, &s->st_rollback,
-	                         &s->st_upsert, &s->st_find, &s->st_remain,
+	                         &s->st_insert_new, &s->st_upsert,
+	                         &s->st_find, &s->st_remain,
 	                         &s->st_delete,
 	                         &s->st_delete_src, &s->st_purge,
 	                         &s->st_outbox_ins, &s->st_outbox_ack,
@@ -1186,6 +1294,7 @@ prepare_all(rvk_store_t *s)
 		{ &s->st_begin, "BEGIN IMMEDIATE" },
 		{ &s->st_commit, "COMMIT" },
 		{ &s->st_rollback, "ROLLBACK" },
+		{ &s->st_insert_new, sql_insert_new },
 		{ &s->st_upsert, sql_upsert },
 		{ &s->st_find, sql_find },
 		{ &s->st_remain, sql_remain },
@@ -1273,6 +1382,10 @@ rvk_store_open(const char *data_dir, rvk_revtable_t *table,
 	        "loaded", lbuf, "load_ms", msbuf, NULL);
 	s->stats.rows = total;
 	s->stats.healthy = true;
+	/* quick_check and the load went through the page cache: give it
+	 * back, as the writer does when idle (up to cache_size, db.c). */
+	sqlite3_db_release_memory(s->wdb);
+	malloc_trim(0);
 
 	rc = pthread_create(&s->writer, NULL, writer_main, s);
 	if (rc != 0) {

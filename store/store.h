@@ -3,7 +3,8 @@
  *
  * DESIGN: one writer thread owns the SQLite write connection. Handlers call
  * rvk_store_record(), which queues the batch and waits; the writer drains
- * everything queued into one transaction (WAL, synchronous=FULL), commits,
+ * what is queued (whole batches, up to 8,192 rows unless one batch is
+ * bigger) into one transaction (WAL, synchronous=FULL), commits,
  * then applies each batch to the revocation table in commit order, then wakes
  * each waiter of the group (or calls its completion,
  * rvk_store_record_async). So a 2xx is only ever sent after the commit

@@ -1,7 +1,11 @@
 -- wrk script: POST revocations with IDs no other request used.
 -- BATCH events per request (1: a single event object), PREFIX keeps runs apart.
+-- IDS=random: each jti is 32 random hex digits (a UUID without dashes, as
+-- identity providers send them) instead of PREFIX-thread-counter, which
+-- lands on few B-tree pages.
 local batch = tonumber(os.getenv("BATCH") or "1")
 local prefix = os.getenv("PREFIX") or "b"
+local random_ids = os.getenv("IDS") == "random"
 local token = os.getenv("ADMIN_TOKEN")
 local threads, nthreads = {}, 0
 
@@ -15,6 +19,7 @@ counter, bad = 0, 0  -- globals: done() reads them through thread:get
 local headers = {}
 
 function init(args)
+	math.randomseed(os.time() * 100 + tid)
 	headers["Authorization"] = "Bearer " .. token
 	headers["Content-Type"] = "application/json"
 end
@@ -23,7 +28,15 @@ function request()
 	local parts = {}
 	for i = 1, batch do
 		counter = counter + 1
-		parts[i] = string.format('{"type":"token.revoked","jti":"%s-%d-%d"}', prefix, tid, counter)
+		local jti
+		if random_ids then
+			jti = string.format("%08x%06x%06x%06x%06x", math.random(0, 0x7fffffff),
+				math.random(0, 0xffffff), math.random(0, 0xffffff),
+				math.random(0, 0xffffff), math.random(0, 0xffffff))
+		else
+			jti = string.format("%s-%d-%d", prefix, tid, counter)
+		end
+		parts[i] = string.format('{"type":"token.revoked","jti":"%s"}', jti)
 	end
 	local body
 	if batch == 1 then

@@ -168,7 +168,7 @@ def test_a_v2_database_keeps_every_row_and_its_source(tmp_path, keys, mint):
         assert_clean_exit(srv)
 
     db = sqlite3.connect(os.path.join(workdir, "data", "revokd.db"))
-    assert db.execute("PRAGMA user_version").fetchone() == (4,)   # v2 -> v3 -> v4
+    assert db.execute("PRAGMA user_version").fetchone() == (5,)   # v2 -> v3 -> v4 -> v5
     got = sorted(db.execute("SELECT type, iss, id, revoked_at, expires_at, reason,"
                             " source, origin FROM revocations").fetchall())
     assert got == sorted(r + (None,) for r in rows if r[6] != "keycloak")

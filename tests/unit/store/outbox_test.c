@@ -429,7 +429,7 @@ TAP_TEST(v2_database_migrates_to_v3_keeping_every_source)
 	TAP_CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
 	              SQLITE_OK);
 	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	TAP_CHECK_INT(sqlite3_column_int(st, 0), 4);
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), 5);      /* then v3, v4, v5 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	store_fx_rmtree(dir);
@@ -589,8 +589,131 @@ TAP_TEST(v3_database_migrates_to_v4)
 	TAP_CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
 	              SQLITE_OK);
 	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	TAP_CHECK_INT(sqlite3_column_int(st, 0), 4);
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), 5);      /* then v4 -> v5 */
 	sqlite3_finalize(st);
+	sqlite3_close(db);
+	store_fx_rmtree(dir);
+}
+
+/* The value of a one-row, one-column query on db (-1: none). */
+static long long
+query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Whether SQLite's plan for sql names index (EXPLAIN QUERY PLAN's detail
+ * column). */
+static bool
+plan_uses(sqlite3 *db, const char *sql, const char *index)
+{
+	char q[512];
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	sqlite3_stmt *st;
+	bool found = false;
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(st, 3);
+		if (d && strstr(d, index))
+			found = true;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* A version 4 database (contributions WITHOUT ROWID) opens as version 5:
+ * the same rows in a rowid table with the unique key index and the
+ * expires_at index, still one row per (type, iss, id, source), merged
+ * and purged as before. */
+TAP_TEST(v4_database_migrates_to_v5_rowid_table)
+{
+	char dir[512], path[600];
+	TAP_CHECK(store_fx_mkdtemp(dir, sizeof(dir), "outbox"));
+	snprintf(path, sizeof(path), "%s/revokd.db", dir);
+	sqlite3 *db;
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	TAP_CHECK_INT(sqlite3_exec(db,
+		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
+		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
+		" NULL, reason TEXT NULL, source TEXT NOT NULL, origin TEXT NULL,"
+		" PRIMARY KEY (type, iss, id, source)) WITHOUT ROWID;"
+		"CREATE INDEX revocations_expires ON revocations(expires_at);"
+		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+		"CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+		" op TEXT NOT NULL, type INTEGER NOT NULL, iss TEXT NOT NULL,"
+		" id TEXT NOT NULL, revoked_at INTEGER NULL, expires_at INTEGER NULL,"
+		" reason TEXT NULL, source TEXT NULL, version INTEGER NULL,"
+		" origin TEXT NULL);"
+		"CREATE TABLE versions (type INTEGER NOT NULL, iss TEXT NOT NULL,"
+		" id TEXT NOT NULL, source TEXT NOT NULL, version INTEGER NOT NULL,"
+		" node TEXT NOT NULL, deleted INTEGER NOT NULL,"
+		" PRIMARY KEY (type, iss, id, source)) WITHOUT ROWID;"
+		"INSERT INTO revocations VALUES"
+		" (0, 'https://i', 't', 1764189000, 4102444800, 'lost', 'webhook', NULL),"
+		" (0, 'https://i', 't', 1764189001, 4102444801, NULL, 'admin', 'aaaa'),"
+		" (0, 'https://i', 'gone', 1764189001, 1764189002, NULL, 'admin', NULL),"
+		" (4, 'https://i', 'k', 1764189005, NULL, 'leaked', 'admin', NULL);"
+		"INSERT INTO versions VALUES (0, 'https://i', 't', 'admin',"
+		" 115672002134016, 'aaaa', 0);"
+		"PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	fx_t fx = { 0 };
+	strcpy(fx.dir, dir);
+	TAP_CHECK(fx_open(&fx, false));
+	rvk_revocation_t got;
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_TOKEN, "https://i", "t", &got),
+	              RVK_OK);
+	TAP_CHECK_INT(got.nsources, 2);
+	rvk_revocation_fini(&got);
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_KEY, "https://i", "k", &got),
+	              RVK_OK);
+	TAP_CHECK(got.expires_at == RVK_NEVER);
+	TAP_CHECK_STR(got.reason ? got.reason : "(null)", "leaked");
+	rvk_revocation_fini(&got);
+	/* The key is still unique: webhook's contribution to "t" merges
+	 * into its row (a later revoked_at), it does not add one. */
+	rvk_revocation_t again = {
+		.type = RVK_REV_TOKEN, .iss = "https://i", .id = "t",
+		.revoked_at = 1764189100, .expires_at = 4102444800,
+		.source = RVK_SRC_WEBHOOK,
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, &again, 1), RVK_OK);
+	/* The expires_at index still serves the purge: "gone" expired. */
+	size_t purged = 0;
+	TAP_CHECK_INT(rvk_store_purge(fx.store, 1764190000, &purged), RVK_OK);
+	TAP_CHECK_INT(purged, 1);
+	fx_close(&fx);
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	TAP_CHECK_INT(query_int(db, "PRAGMA user_version"), 5);
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM revocations"), 3);
+	TAP_CHECK_INT(query_int(db, "SELECT revoked_at FROM revocations WHERE"
+	                        " id = 't' AND source = 'webhook'"), 1764189100);
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM versions"), 1);
+	/* A rowid table now, its key a unique index, the expiry index kept. */
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE"
+	                        " name = 'revocations' AND sql NOT LIKE"
+	                        " '%WITHOUT ROWID%'"), 1);
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM pragma_index_list("
+	                        "'revocations') WHERE \"unique\" = 1 AND name ="
+	                        " 'revocations_key'"), 1);
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE"
+	                        " name = 'revocations_expires'"), 1);
+	/* The version purge and the start's max(version) seek the version
+	 * index instead of walking the table. */
+	TAP_CHECK(plan_uses(db, "SELECT max(version) FROM versions",
+	                    "INDEX versions_version"));
+	TAP_CHECK(plan_uses(db, "DELETE FROM versions WHERE version < 5",
+	                    "INDEX versions_version"));
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM pragma_integrity_check"
+	                        " WHERE integrity_check = 'ok'"), 1);
 	sqlite3_close(db);
 	store_fx_rmtree(dir);
 }
@@ -770,5 +893,6 @@ main(void)
 	                         v2_database_migrates_to_v3_keeping_every_source,
 	                         later_version_wins_in_any_order,
 	                         v3_database_migrates_to_v4,
+	                         v4_database_migrates_to_v5_rowid_table,
 	                         redis_urls));
 }

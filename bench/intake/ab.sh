@@ -1,0 +1,153 @@
+#!/bin/bash
+# bench/intake/ab.sh - durable intake at 64 clients (issue 19, item 4), two
+# builds side by side: revocations/s through signed webhook batches
+# (POST /v1/events, Standard Webhooks, 1,000 token.revoked events with
+# random UUID jtis per request) and through the admin API (POST
+# /admin/v1/revocations, one event per request, random 32-hex jtis), each at
+# 1 and 64 clients. Cells are interleaved (A then B for each cell, REPS
+# rounds) so both builds see the same neighbours and the same disk; each
+# build has its own server and data dir, both up throughout. Every server
+# runs as in production: synchronous=FULL, log_level info.
+#
+# Hypothesis: random keys dirty about one B-tree page per row, so a group
+# commit of N rows writes ~N pages to the WAL and, every
+# wal_autocheckpoint pages, again to the database; the rate is bounded by
+# those page writes and by the writer's statements per row, not by the
+# fsync (one per group).
+#
+#   A=/tmp/before B=build-rel bench/intake/ab.sh     (build dirs or dirs
+#                                       holding service/revokd)
+#   DUR=4 REPS=3 (defaults); CELLS="wh1 wh64 ad1 ad64" (default: all)
+# Prints each cell, then per build and cell the median and the range.
+# Needs: wrk, curl, python3.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DUR=${DUR:-4}
+REPS=${REPS:-3}
+CELLS=${CELLS:-"wh1 wh64 ad1 ad64"}
+. "$ROOT/bench/lib.sh"
+bench_need wrk curl python3
+TOKEN=$BENCH_ADMIN_TOKEN
+bin_of() { case $1 in /*) echo "$1/service/revokd" ;; *) echo "$ROOT/$1/service/revokd" ;; esac; }
+BIN_A=$(bin_of "${A:?A=build dir}")
+BIN_B=$(bin_of "${B:?B=build dir}")
+[ -x "$BIN_A" ] || BIN_A=${A}/revokd
+[ -x "$BIN_B" ] || BIN_B=${B}/revokd
+
+bench_tmpdir revokd-intake-ab
+WORK=$BENCH_TMP
+trap bench_cleanup EXIT INT TERM
+SECRET=$(head -c 32 /dev/urandom | base64)
+ISS=https://bench.test
+
+# start NAME BIN: revokd with the admin API and a webhook secret; sets PORT.
+start() {
+	local d="$WORK/$1"
+	bench_store_config "$d"
+	printf 'whsec_%s\n' "$SECRET" >"$d/webhook.secret"
+	python3 - "$d/revokd.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["webhook"] = {"secret_file": "webhook.secret", "tolerance": 3600}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+	PORT=$(bench_free_port)
+	bench_spawn "$2" serve --config "$d/revokd.json" --listen "127.0.0.1:$PORT" \
+	    >/dev/null 2>>"$d/stderr.log"
+	bench_wait_ready "http://127.0.0.1:$PORT/readyz" "$BENCH_PID"
+}
+
+counters() { # URL -> "commits rows commit_seconds_sum"
+	local c r s
+	read -r c r < <(curl -fs -H "Authorization: Bearer $TOKEN" "$1/admin/v1/stats" |
+	    python3 -c 'import json,sys; s=json.load(sys.stdin)["store"]; print(s["commits"], s["rows_written"])')
+	s=$(curl -fs "$1/metrics" | awk '/^revokd_store_commit_duration_seconds_sum/ { print $2 }')
+	echo "$c $r $s"
+}
+
+# procstat PID -> "cpu_ticks bytes_written write_calls" of the server so far
+procstat() {
+	echo "$(awk '{ print $14 + $15 }' "/proc/$1/stat")" \
+	     "$(awk '/^wchar/ { w = $2 } /^syscw/ { c = $2 } END { print w, c }' "/proc/$1/io")"
+}
+
+# cell BUILD URL CELL ROUND PID -> "BUILD CELL events/s p50 p99 rows/commit
+#   commit_ms load bad cpu_us/row written_bytes/row write_calls/row"
+# (CPU time and bytes written are the server's own, so they hold up under a
+# loaded machine better than the rates do.)
+cell() {
+	local c0 r0 s0 c1 r1 s1 out eps p50 p99 bad conns per t0 w0 k0 t1 w1 k1
+	case $3 in
+	wh*) conns=${3#wh}; per=1000 ;;
+	ad*) conns=${3#ad}; per=1 ;;
+	esac
+	read -r c0 r0 s0 < <(counters "$2")
+	read -r t0 w0 k0 < <(procstat "$5")
+	case $3 in
+	wh*)
+		out=$(wrk -t1 -c"$conns" -d"${DUR}s" --timeout 30s --latency \
+		      -s "$ROOT/bench/webhook/send.lua" "$2" -- "$WORK/reqs-$3-$4.txt" 2>&1)
+		eps=$(echo "$out" | awk -v per=$per '/Requests\/sec/ { printf "%.0f", $2 * per }')
+		p50=$(echo "$out" | awk '$1=="50%" { print $2 }')
+		p99=$(echo "$out" | awk '$1=="99%" { print $2 }')
+		bad=$(echo "$out" | awk '/Non-2xx/ { print $5 }')
+		bad=${bad:-0}
+		;;
+	ad*)
+		out=$(ADMIN_TOKEN=$TOKEN BATCH=1 IDS=random PREFIX="$1-$3-$4" \
+		      wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${DUR}s" --timeout 30s \
+		      -s "$ROOT/bench/store/post.lua" "$2" | grep '^RESULT')
+		eps=$(echo "$out" | awk '{ split($2, a, "="); split($4, b, "="); printf "%.0f", a[2] / b[2] }')
+		p50=$(echo "$out" | sed 's/.*p50_ms=\([0-9.]*\).*/\1ms/')
+		p99=$(echo "$out" | sed 's/.*p99_ms=\([0-9.]*\).*/\1ms/')
+		bad=$(echo "$out" | sed 's/.*non201=\([0-9]*\).*/\1/')
+		;;
+	esac
+	read -r c1 r1 s1 < <(counters "$2")
+	read -r t1 w1 k1 < <(procstat "$5")
+	echo "$1 $3 $eps $p50 $p99 $(awk -v c=$((c1 - c0)) -v r=$((r1 - r0)) -v s0="$s0" -v s1="$s1" \
+	     'BEGIN { printf "%.1f %.2f", r / c, (s1 - s0) * 1000 / c }') $(cut -d' ' -f1 /proc/loadavg) $bad" \
+	     "$(awk -v r=$((r1 - r0)) -v t=$((t1 - t0)) -v w=$((w1 - w0)) -v k=$((k1 - k0)) -v hz="$(getconf CLK_TCK)" \
+	        'BEGIN { printf "%.1f %.0f %.2f", t * 1e6 / hz / r, w / r, k / r }')"
+}
+
+start a "$BIN_A"
+URL_A="http://127.0.0.1:$PORT"
+PID_A=$BENCH_PID
+start b "$BIN_B"
+URL_B="http://127.0.0.1:$PORT"
+PID_B=$BENCH_PID
+echo "# intake A/B, $(date -u +%Y-%m-%dT%H:%MZ), ${DUR} s per cell, $REPS rounds, $(nproc) CPUs"
+echo "# A: $BIN_A"
+echo "# B: $BIN_B"
+echo "# build cell events/s p50 p99 rows/commit commit_ms load non2xx cpu_us/row wbytes/row wcalls/row"
+OUT="$WORK/cells"
+for r in $(seq 1 "$REPS"); do
+	for c in $CELLS; do
+		case $c in wh*)
+			# the same signed requests for A and B (each server sees them once)
+			python3 "$ROOT/bench/webhook/gen.py" "$SECRET" "$(( ${c#wh} > 1 ? 100 * DUR : 40 * DUR ))" \
+			    1000 "$ISS" "$WORK/reqs-$c-$r.txt" ;;
+		esac
+		cell A "$URL_A" "$c" "$r" "$PID_A" | tee -a "$OUT"
+		cell B "$URL_B" "$c" "$r" "$PID_B" | tee -a "$OUT"
+		rm -f "$WORK/reqs-$c-$r.txt"
+	done
+done
+echo
+echo "| build | cell | events/s median | range | rows/commit | commit ms | server CPU us/row | bytes written/row | writes/row |"
+echo "|---|---|---:|---|---:|---:|---:|---:|---:|"
+python3 - "$OUT" "$CELLS" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+for b in "AB":
+    for c in sys.argv[2].split():
+        v = [x for x in rows if x[0] == b and x[1] == c]
+        if not v:
+            continue
+        eps = [float(x[2]) for x in v]
+        med = lambda i: statistics.median(float(x[i]) for x in v)
+        print(f"| {b} | {c} | {statistics.median(eps):.0f} | {min(eps):.0f}-{max(eps):.0f} | {med(5):.1f} | {med(6):.2f} | {med(9):.1f} | {med(10):.0f} | {med(11):.2f} |")
+PY
+echo "(medians of $REPS interleaved rounds; wh = webhook, 1,000 events/request; ad = admin, 1 event/request)"
