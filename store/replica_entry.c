@@ -206,6 +206,7 @@ rvk_repl_parse_key(const char *field_s, const char *value, rvk_revocation_t *r,
                    char **iss, char **kid, char **reason)
 {
 	*iss = *kid = *reason = NULL;
+	const char *field_s0 = field_s;
 	/* A per-source field starts with its source; the older one with the
 	 * issuer's length. */
 	bool per_source = false;
@@ -252,7 +253,27 @@ rvk_repl_parse_key(const char *field_s, const char *value, rvk_revocation_t *r,
 	r->revoked_at = ra;
 	r->expires_at = RVK_NEVER;
 	r->reason = *reason;
-	return true;
+	/* Exactly as the publisher writes it: strtoul and strtoll also take a
+	 * sign, leading spaces and zeros, which the checks above let through
+	 * (" 1 admin -", "admin 01:ik"). What prints back differently was
+	 * not written by a revokd. */
+	char *f2 = rvk_repl_key_field(*iss, *kid, per_source ? &source : NULL);
+	char *v2 = rvk_repl_key_value(r);
+	bool same = strcmp(f2, field_s0) == 0 && strcmp(v2, value) == 0;
+	free(f2);
+	free(v2);
+	return same;
+}
+
+bool
+rvk_repl_parse_key_reply(const redisReply *f, const redisReply *v, rvk_revocation_t *r,
+                         char **iss, char **kid, char **reason)
+{
+	*iss = *kid = *reason = NULL;
+	/* A NUL inside a bulk string would cut what the C parser sees. */
+	return f && v && f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING
+	       && strlen(f->str) == f->len && strlen(v->str) == v->len
+	       && rvk_repl_parse_key(f->str, v->str, r, iss, kid, reason);
 }
 
 /*

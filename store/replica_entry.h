@@ -80,13 +80,20 @@ char *rvk_repl_key_value(const rvk_revocation_t *r);
  * Reads a keys-hash pair of either field format. The contribution is the
  * source's the value names (a per-source field must name the same source:
  * else refused); an older field is read as one contribution of that source
- * too. Origin unknown: NULL.
+ * too. Only what rvk_repl_key_field and rvk_repl_key_value print back
+ * byte for byte is accepted (no sign, space or leading zero in a number).
+ * Origin unknown: NULL.
  * Returns: true and *r, a key revocation whose strings are *iss, *kid and
  * *reason (owned by the caller, also on false: free all three).
  */
 bool rvk_repl_parse_key(const char *field, const char *value,
                         rvk_revocation_t *r, char **iss, char **kid,
                         char **reason);
+/* The same from an HGETALL reply's pair: both must be bulk strings without
+ * a NUL inside (else false). */
+bool rvk_repl_parse_key_reply(const redisReply *field, const redisReply *value,
+                              rvk_revocation_t *r, char **iss, char **kid,
+                              char **reason);
 
 /*
  * Reconciliation digests (store/replica.h), the values of the hash

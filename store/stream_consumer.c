@@ -168,9 +168,7 @@ load_keys(rvk_replica_t *rep, rvk_redis_conn_t *c)
 	for (size_t i = 0; i < n; i++) {
 		const redisReply *f = h->element[2 * i], *v = h->element[2 * i + 1];
 		char *iss = NULL, *kid = NULL, *reason = NULL;
-		if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING
-		    && rvk_repl_parse_key(f->str, v->str, &revs[k], &iss, &kid,
-		                      &reason)
+		if (rvk_repl_parse_key_reply(f, v, &revs[k], &iss, &kid, &reason)
 		    && issuer_known(rep, iss)) {
 			k++;
 		} else {

@@ -83,17 +83,26 @@ one_reply(const redisReply *rep)
 	}
 	if (rep->type != REDIS_REPLY_ARRAY)
 		return;
-	/* As an HGETALL reply of the keys hash. */
+	/* As an HGETALL reply of the keys hash, read as store/stream_consumer.c
+	 * reads it (either field format). */
 	for (size_t i = 0; i + 1 < rep->elements; i += 2) {
 		const redisReply *f = rep->element[i], *v = rep->element[i + 1];
-		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-			continue;
 		rvk_revocation_t r;
 		char *iss, *kid, *reason;
-		if (rvk_repl_parse_key(f->str, v->str, &r, &iss, &kid, &reason)) {
+		if (rvk_repl_parse_key_reply(f, v, &r, &iss, &kid, &reason)) {
 			RVK_REQUIRE(r.type == RVK_REV_KEY && r.id[0]);
 			check_revocation(&r, true);
 			RVK_REQUIRE(r.iss == iss && r.id == kid && r.reason == reason);
+			RVK_REQUIRE((unsigned)r.source < RVK_SRC_COUNT);
+			/* Accepted only as the publisher writes it: the pair prints
+			 * back byte for byte, in the field format it came in. */
+			bool per_source = f->str[0] < '0' || f->str[0] > '9';
+			char *f2 = rvk_repl_key_field(iss, kid, per_source ? &r.source : NULL);
+			char *v2 = rvk_repl_key_value(&r);
+			RVK_REQUIRE(strlen(f2) == f->len && memcmp(f2, f->str, f->len) == 0);
+			RVK_REQUIRE(strlen(v2) == v->len && memcmp(v2, v->str, v->len) == 0);
+			free(f2);
+			free(v2);
 		}
 		free(iss);
 		free(kid);

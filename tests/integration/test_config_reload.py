@@ -420,3 +420,141 @@ def test_jwks_keys_survive_an_issuer_change(make_server, keys, jwks_server):
                                         aud="orders-api")).status_code == 200,
              60, "the new location's keys verify")
     assert_clean_exit(srv)
+
+
+def test_reload_flips_while_every_holder_runs(tmp_path, make_server, mint, keys,
+                                              jwks_server):
+    """SIGHUPs (up to 200) flip two configurations (an issuer removed and
+    back, a JWKS issuer's audience, forward_claims, webhook.tolerance,
+    leeway) while /auth, webhooks, introspection and /metrics run: every
+    answer is one of the two configurations' and a JWKS issuer whose
+    location stayed never loses its keys (the old refresher's keys are
+    taken over, DECISIONS D24). Bounded by time, not by count; the server
+    is examined for sanitizer reports at teardown (use-after-free of an
+    old live object, a race on the swap)."""
+    import base64
+    import hashlib
+    import hmac
+    wkey = b"0123456789abcdef0123456789abcdef"
+    os.makedirs(tmp_path / "secrets", exist_ok=True)
+    (tmp_path / "secrets" / "webhook.secret").write_text(
+        "whsec_" + base64.b64encode(wkey).decode() + "\n")
+    (tmp_path / "secrets" / "intro.secret").write_text("intro-secret-0123456789\n")
+    jiss = jwks_server.base
+    jwks_server.keys = [jwk_of(keys.ec_other, "e1", "ES256")]
+    srv = make_server(
+        threads=4, leeway=30,
+        webhook={"secret_file": "secrets/webhook.secret", "tolerance": 300},
+        introspection={"clients": [{"id": "rs", "secret_file": "secrets/intro.secret"}]})
+    a = copy.deepcopy(srv.config)
+    a["issuers"].append({"issuer": jiss, "algorithms": ["ES256"], "audiences": ["orders-api"],
+                         "jwks_uri": jiss + "/jwks", "jwks_refresh": 1})
+    b = copy.deepcopy(a)
+    b["issuers"] = [i for i in b["issuers"] if i["issuer"] != ISS2]
+    b["issuers"][-1]["audiences"] = ["billing-api"]
+    b["forward_claims"] = {"sub": "X-B-Subject"}
+    b["webhook"]["tolerance"] = 100
+    b["leeway"] = 10
+    assert reload(srv, a)["msg"] == "config reloaded"
+    jtok = mint_with(keys.ec_other, "e1", "ES256", jiss, aud="orders-api")
+    wait_for(lambda: srv.auth(jtok).status_code == 200, 30, "the JWKS key verifies")
+    toks = [iss2_token(mint), mint.token("RS256", email="x@example.com"), jtok]
+    stop = threading.Event()
+    bad = []
+    done = {"auth": 0, "webhook": 0, "introspect": 0}
+
+    def auth_client():
+        s = requests.Session()
+        i = 0
+        while not stop.is_set():
+            k = i % len(toks)
+            t = toks[k]
+            i += 1
+            r = s.get(srv.url + "/auth", timeout=30, headers={"Authorization": f"Bearer {t}"})
+            www = r.headers.get("WWW-Authenticate", "")
+            if t == toks[0]:
+                ok = (r.status_code == 200 and "X-B-Subject" not in r.headers) or \
+                     (r.status_code == 401 and "unknown issuer" in www)
+            elif t == toks[2]:
+                ok = r.status_code == 200 or (r.status_code == 401 and "invalid audience" in www)
+            else:
+                ok = r.status_code == 200 and \
+                    ("X-B-Subject" in r.headers) != ("X-Auth-Email" in r.headers)
+            if not ok:
+                bad.append(("auth", k, r.status_code, www, dict(r.headers)))
+            done["auth"] += 1
+
+    def webhook_client():
+        s = requests.Session()
+        while not stop.is_set():
+            body = json.dumps({"type": "token.revoked", "iss": ISS,
+                               "jti": "flip-" + uuid.uuid4().hex}).encode()
+            wid, ts = "msg_" + uuid.uuid4().hex, str(int(time.time()))
+            mac = hmac.new(wkey, f"{wid}.{ts}.".encode() + body, hashlib.sha256).digest()
+            r = s.post(srv.url + "/v1/events", data=body, timeout=30, headers={
+                "Content-Type": "application/json", "webhook-id": wid,
+                "webhook-timestamp": ts,
+                "webhook-signature": "v1," + base64.b64encode(mac).decode()})
+            if r.status_code not in (200, 202):
+                bad.append(("webhook", r.status_code, r.text))
+            done["webhook"] += 1
+
+    def introspect_client():
+        s = requests.Session()
+        i = 0
+        while not stop.is_set():
+            t = toks[i % 2]
+            i += 1
+            r = s.post(srv.url + "/v1/introspect", data={"token": t}, timeout=30,
+                       auth=("rs", "intro-secret-0123456789"))
+            active = r.status_code == 200 and r.json().get("active")
+            if r.status_code != 200 or (t == toks[1] and not active):
+                bad.append(("introspect", r.status_code, r.text))
+            done["introspect"] += 1
+
+    clients = [threading.Thread(target=f) for f in
+               (auth_client, auth_client, webhook_client, introspect_client)]
+    for t in clients:
+        t.start()
+    flips = 0
+    # 30 s keeps it cheap in the suite; REVOKD_RELOAD_FLIP_SECONDS=300 for
+    # all 200 flips on a loaded machine.
+    deadline = time.monotonic() + float(os.environ.get("REVOKD_RELOAD_FLIP_SECONDS", "30"))
+    try:
+        while flips < 200 and time.monotonic() < deadline and not bad:
+            rec = reload(srv, b if flips % 2 == 0 else a)
+            assert rec["msg"] == "config reloaded", rec
+            flips += 1
+            if flips % 10 == 0:
+                assert metrics_text(srv)
+    finally:
+        stop.set()
+        for t in clients:
+            t.join(60)
+    assert not bad, bad[:5]
+    assert flips >= 10 and all(done.values()), (flips, done)
+    print(f"flips {flips} requests {done}")
+    m = metrics_text(srv)
+    assert metric_value(m, "revokd_config_reloads_total", {"result": "success"}) == flips + 1
+    assert_clean_exit(srv)
+
+
+def test_same_file_with_a_broken_key_file_keeps_the_old_key(make_server, mint):
+    """The same file again: `config unchanged`; a key file that no longer
+    loads is logged, its old key stays, and the reload counts as a success
+    (docs/OPERATIONS.md, REFERENCE §6 revokd_config_reloads_total)."""
+    srv = make_server()
+    cfg = copy.deepcopy(srv.config)
+    tok = mint.token("RS256")
+    assert_allow(srv.auth(tok))
+    with open(os.path.join(srv.workdir, "keys", "rsa.pem"), "w") as f:
+        f.write("not a key\n")
+    rec = reload(srv, cfg)
+    assert rec["msg"] == "config unchanged", rec
+    assert logged(srv, "key reload failed; the old keys stay")
+    assert_allow(srv.auth(tok))
+    m = metrics_text(srv)
+    assert metric_value(m, "revokd_config_reloads_total", {"result": "success"}) == 1
+    assert metric_value(m, "revokd_config_reloads_total", {"result": "failure"}) == 0
+    assert metric_value(m, "revokd_config_last_reload_successful") == 1
+    assert_clean_exit(srv)

@@ -254,11 +254,58 @@ TAP_TEST(key_hash_pairs)
 		{ "1:ik", "1 admin 5short" },
 		{ "1:ik", "1 nobody -" },
 		{ "1:ik", "1 administrator_of_all -" },
+		/* Numbers as the publisher prints them (%lld, %zu), nothing
+		 * strtol would also take: no sign, space or leading zero. */
+		{ "1:ik", " 1 admin -" },
+		{ "1:ik", "+1 admin -" },
+		{ "1:ik", "01 admin -" },
+		{ "01:ik", "1 admin -" },
+		{ "admin 01:ik", "1 admin -" },
+		{ "1:ik", "1 admin  1:x" },
+		{ "1:ik", "1 admin +1:x" },
+		{ "1:ik", "1 admin 01:x" },
+		{ "1:ik", "1 admin -0:" },
 	};
 	for (size_t i = 0; i < N(bad); i++) {
 		TAP_CHECK(!rvk_repl_parse_key(bad[i][0], bad[i][1], &r, &iss, &kid,
 		                              &reason));
 		free(iss), free(kid), free(reason);   /* owned on false too */
+	}
+}
+
+/* An HGETALL pair as the consumer reads it: bulk strings whole, a NUL
+ * inside one refused (the C parser would see only what precedes it). */
+TAP_TEST(key_hash_pairs_from_a_reply)
+{
+	static const char ok[] = "*2\r\n$11\r\nadmin 1:ik1\r\n$9\r\n1 admin -\r\n";
+	/* "admin 1:ik1\0x": a field that would read as kid "k1". */
+	static const char nul_f[] = "*2\r\n$13\r\nadmin 1:ik1\0x\r\n$9\r\n1 admin -\r\n";
+	static const char nul_v[] = "*2\r\n$11\r\nadmin 1:ik1\r\n$11\r\n1 admin -\0x\r\n";
+	static const char not_bulk[] = "*2\r\n+admin 1:ik1\r\n$9\r\n1 admin -\r\n";
+	const struct { const char *resp; size_t len; bool want; } cases[] = {
+		{ ok, sizeof(ok) - 1, true },
+		{ nul_f, sizeof(nul_f) - 1, false },
+		{ nul_v, sizeof(nul_v) - 1, false },
+		{ not_bulk, sizeof(not_bulk) - 1, false },
+	};
+	for (size_t i = 0; i < N(cases); i++) {
+		redisReader *rd = redisReaderCreate();
+		rvk_repl_bound_reader(rd);
+		void *reply = NULL;
+		TAP_CHECK_INT(redisReaderFeed(rd, cases[i].resp, cases[i].len), REDIS_OK);
+		TAP_CHECK_INT(redisReaderGetReply(rd, &reply), REDIS_OK);
+		redisReaderFree(rd);
+		const redisReply *h = reply;
+		TAP_CHECK(h && h->type == REDIS_REPLY_ARRAY && h->elements == 2);
+		rvk_revocation_t r;
+		char *iss, *kid, *reason;
+		bool got = rvk_repl_parse_key_reply(h->element[0], h->element[1], &r, &iss,
+		                                    &kid, &reason);
+		TAP_CHECK(got == cases[i].want);
+		if (got)
+			TAP_CHECK_STR(r.id, "k1");
+		free(iss), free(kid), free(reason);
+		freeReplyObject(reply);
 	}
 }
 
@@ -355,6 +402,7 @@ main(void)
 	                         malformed_entries_are_refused,
 	                         xread_replies_of_another_shape_are_refused,
 	                         key_hash_pairs,
+	                         key_hash_pairs_from_a_reply,
 	                         a_huge_array_header_is_a_reader_error_not_an_allocation,
 	                         versions_need_an_origin_and_a_range,
 	                         digests_round_trip_and_nothing_else_parses,
