@@ -357,8 +357,10 @@ rvk_runtime_reload_config(rvk_runtime_t *rt, rvk_config_t *fresh)
 	}
 	rvk_app_live_t *old = app->live;
 	rvk_app_live_t *live = live_new(fresh, fresh, issuers, old->generation + 1);
-	rvk_keyfetch_adopt(live->keys_arg, old->keys_arg);
+	/* Stopped first, so nothing the old refresher fetches after the
+	 * adoption is lost. */
 	rvk_keyfetch_stop(old->keys_arg);
+	rvk_keyfetch_adopt(live->keys_arg, old->keys_arg);
 	rvk_rcu_assign_pointer(app->live, live);
 	rt->cur = fresh;
 	if (rvk_keyfetch_start(live->keys_arg) != RVK_OK)
