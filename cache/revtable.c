@@ -107,6 +107,16 @@ rvk_revtable_free(rvk_revtable_t *t)
 	free(t);
 }
 
+size_t
+rvk_revtable_free_at_exit(rvk_revtable_t *t)
+{
+	if (!t || !RVK_SYNCMAP_EXIT_FREES)
+		return 0;
+	size_t n = rvk_syncmap_free_at_exit(t->map);
+	free(t);
+	return n;
+}
+
 bool
 rvk_revtable_put(rvk_revtable_t *t, rvk_rev_type_t type, const char *iss,
                  size_t iss_len, const char *id, size_t id_len,

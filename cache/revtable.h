@@ -57,6 +57,10 @@ bool rvk_rev_key_valid(rvk_rev_type_t type, const char *iss, size_t iss_len,
 rvk_revtable_t *rvk_revtable_new(size_t expected, int64_t leeway);
 /* Requires: no other thread uses the table. Frees every entry. */
 void rvk_revtable_free(rvk_revtable_t *t);
+/* At process exit: rvk_syncmap_free_at_exit's contract (cache/syncmap.h):
+ * the entries are left to the kernel unless a sanitizer checks for leaks.
+ * Returns: the entries freed one by one (0 where it skips). */
+size_t rvk_revtable_free_at_exit(rvk_revtable_t *t);
 
 /*
  * Adds or merges a revocation. For RVK_REV_ISSUER, id is "" (id_len 0).

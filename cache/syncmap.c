@@ -500,6 +500,16 @@ rvk_syncmap_new(size_t expected, void (*free_value)(void *))
 	return m;
 }
 
+size_t
+rvk_syncmap_free_at_exit(rvk_syncmap_t *m)
+{
+	if (!m || !RVK_SYNCMAP_EXIT_FREES)
+		return 0;
+	size_t n = rvk_syncmap_len(m);
+	rvk_syncmap_free(m);
+	return n;
+}
+
 void
 rvk_syncmap_free(rvk_syncmap_t *m)
 {

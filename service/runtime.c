@@ -406,8 +406,10 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 	rvk_rcu_barrier();
 	if (app->vcache)
 		rvk_vcache_free(app->vcache);
-	if (app->revtable)
-		rvk_revtable_free(app->revtable);
+	/* The process exits next: the table (every stored revocation) is left
+	 * to the kernel outside sanitizer builds, or the stop takes ~1.8 us of
+	 * CPU per entry (cache/syncmap.h, rvk_syncmap_free_at_exit). */
+	rvk_revtable_free_at_exit(app->revtable);
 	if (app->seen)
 		rvk_syncmap_free(app->seen);
 	rvk_api_release(app);

@@ -40,6 +40,9 @@ void rvk_runtime_reload_config(rvk_runtime_t *rt, rvk_config_t *fresh);
 
 /* Logs "config reload refused" with why and counts it. Main thread. */
 void rvk_runtime_reload_refused(rvk_runtime_t *rt, const char *why);
+/* Stops every thread and closes the store. Requires: the process exits
+ * after it (the revocation table is left to the kernel outside sanitizer
+ * builds: cache/revtable.h, rvk_revtable_free_at_exit). Main thread. */
 void rvk_runtime_stop(rvk_runtime_t *rt);
 unsigned rvk_runtime_port(rvk_runtime_t *rt, int admin);
 

@@ -1,0 +1,44 @@
+#!/bin/bash
+# bench/store/gen_db.sh DB N - fills DB (a database revokd has created and
+# migrated: start it once on an empty data dir) with N revocations in
+# revokd's own schema, as bench/store/scale.sh and bench/store/stop.sh use:
+# per-source rows in `revocations` and, with VERSIONS=1 (the default), one
+# `versions` row per contribution as a cluster replica writes them; the
+# sqlite3 CLI, 1,000,000 rows per transaction, at nice 10; mix 80% token,
+# 10% session, 5% subject, 5% key, every one live for a day. At most an hour.
+set -eu
+DB=$1
+N=$2
+VERSIONS=${VERSIONS:-1}
+now=$(date +%s)
+{
+echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-1000000;"
+step=1000000
+for ((lo = 1; lo <= N; lo += step)); do
+	hi=$((lo + step - 1)); [ "$hi" -gt "$N" ] && hi=$N
+	cat <<SQL
+BEGIN;
+WITH RECURSIVE c(x) AS (SELECT $lo UNION ALL SELECT x + 1 FROM c WHERE x < $hi)
+INSERT INTO revocations (type, iss, id, revoked_at, expires_at, reason, source, origin)
+SELECT CASE WHEN x % 20 < 16 THEN 0 WHEN x % 20 < 18 THEN 1 WHEN x % 20 = 18 THEN 2 ELSE 4 END,
+       'https://bench.test', printf('id-%09d-%08x', x, (x * 2654435761) % 4294967296),
+       $now - (x % 3600),
+       CASE WHEN x % 20 = 19 THEN NULL ELSE $now + 86400 - (x % 3600) END,
+       CASE WHEN x % 10 = 0 THEN 'bulk' ELSE NULL END, 'admin', NULL
+FROM c;
+SQL
+	if [ "$VERSIONS" = 1 ]; then
+		cat <<SQL
+WITH RECURSIVE c(x) AS (SELECT $lo UNION ALL SELECT x + 1 FROM c WHERE x < $hi)
+INSERT INTO versions (type, iss, id, source, version, node, deleted)
+SELECT CASE WHEN x % 20 < 16 THEN 0 WHEN x % 20 < 18 THEN 1 WHEN x % 20 = 18 THEN 2 ELSE 4 END,
+       'https://bench.test', printf('id-%09d-%08x', x, (x * 2654435761) % 4294967296),
+       'admin', (($now - (x % 3600)) * 1000) * 65536 + (x % 65536),
+       'f3b2c1d0e9a8b7c6', 0
+FROM c;
+SQL
+	fi
+	echo "COMMIT;"
+done
+echo "PRAGMA wal_checkpoint(TRUNCATE);"
+} | timeout 3600 nice -n 10 sqlite3 "$DB" >/dev/null
