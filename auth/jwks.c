@@ -154,14 +154,21 @@ rsa_pkey(json_t *jwk, char *why, size_t whylen)
 	return pkey;
 }
 
+/* The entry of table (n entries) whose crv is the JWK's "crv", or NULL. */
+static const struct curve *
+find_curve(json_t *jwk, const struct curve *table, size_t n)
+{
+	const char *crv = json_string_value(json_object_get(jwk, "crv"));
+	for (size_t i = 0; crv && i < n; i++)
+		if (strcmp(table[i].crv, crv) == 0)
+			return &table[i];
+	return NULL;
+}
+
 static EVP_PKEY *
 ec_pkey(json_t *jwk, const struct curve **cv, char *why, size_t whylen)
 {
-	const char *crv = json_string_value(json_object_get(jwk, "crv"));
-	*cv = NULL;
-	for (size_t i = 0; crv && i < RVK_ARRAY_LEN(curves); i++)
-		if (strcmp(curves[i].crv, crv) == 0)
-			*cv = &curves[i];
+	*cv = find_curve(jwk, curves, RVK_ARRAY_LEN(curves));
 	if (*cv == NULL) {
 		seterr(why, whylen, "%s", "crv is not P-256, P-384 or P-521");
 		return NULL;
@@ -202,11 +209,7 @@ ec_pkey(json_t *jwk, const struct curve **cv, char *why, size_t whylen)
 static EVP_PKEY *
 okp_pkey(json_t *jwk, const struct curve **cv, char *why, size_t whylen)
 {
-	const char *crv = json_string_value(json_object_get(jwk, "crv"));
-	*cv = NULL;
-	for (size_t i = 0; crv && i < RVK_ARRAY_LEN(okp_curves); i++)
-		if (strcmp(okp_curves[i].crv, crv) == 0)
-			*cv = &okp_curves[i];
+	*cv = find_curve(jwk, okp_curves, RVK_ARRAY_LEN(okp_curves));
 	if (*cv == NULL) {
 		seterr(why, whylen, "%s", "crv is not Ed25519 or Ed448");
 		return NULL;
