@@ -50,14 +50,7 @@ def replica(tmp_path, name, keys, redis_cfg, env=None, wait=True):
 def servers():
     started = []
     yield started
-    failures = []
-    for srv in started:
-        try:
-            ic.finish_server(srv)
-        except AssertionError as e:
-            failures.append(e)
-    if failures:
-        raise failures[0]
+    ic.finish_all(started)
 
 
 def readyz(srv):
