@@ -51,6 +51,7 @@
 #include <openssl/sha.h>
 
 #include "auth/key.h"
+#include "auth/p256.h"
 #include "base/check.h"
 #include "base/mem.h"
 
@@ -73,6 +74,8 @@ struct rvk_key {
 	struct vpool *pool;   /* RS*, PS*, ES*: the key is const to its users, the
 	                       * pool is not (it has its own lock) */
 	struct hmac_state *hmac;  /* HS*: the pad states, owned */
+	rvk_p256_t *p256;     /* ES256 where OpenSSL's P-256 tables are fast:
+	                       * one reference, shared with copies (p256.h) */
 };
 
 /* HMAC's state after absorbing K0 ^ ipad and K0 ^ opad (RFC 2104 §2). */
@@ -285,6 +288,8 @@ rvk_key_from_pkey(const char *kid, rvk_alg_t alg, EVP_PKEY *pkey,
 	key->pkey = pkey;
 	key->pool = vpool_new();
 	vctx_give(key, c);
+	if (alg == RVK_ALG_ES256)
+		key->p256 = rvk_p256_new(pkey);   /* NULL: EVP verifies */
 	*out = key;
 	return RVK_OK;
 }
@@ -448,6 +453,7 @@ rvk_key_free(rvk_key_t *key)
 	if (key == NULL)
 		return;
 	vpool_free(key->pool);
+	rvk_p256_unref(key->p256);
 	EVP_PKEY_free(key->pkey);
 	if (key->hmac != NULL) {
 		OPENSSL_cleanse(key->hmac, sizeof(*key->hmac));
@@ -470,6 +476,8 @@ rvk_key_dup(const rvk_key_t *key)
 		copy->pkey = key->pkey;
 		if (!rvk_alg_is_eddsa(key->alg))
 			copy->pool = vpool_new();   /* filled on first use */
+		if (key->p256 != NULL)
+			copy->p256 = rvk_p256_ref(key->p256);   /* one table */
 	}
 	if (key->hmac != NULL) {
 		copy->hmac = rvk_malloc(sizeof(*copy->hmac));
@@ -633,6 +641,18 @@ rvk_key_verify(const rvk_key_t *key, const unsigned char *input,
 	if (rvk_alg_is_eddsa(key->alg))
 		return verify_eddsa(key, input, input_len, sig, sig_len);
 
+	unsigned char md[SHA512_DIGEST_LENGTH];
+	if (key->p256 != NULL) {
+		/* RFC 7518 §3.4: r || s, 32 bytes each. */
+		if (sig_len != 64)
+			return false;
+		(void)digest_of(key->alg, input, input_len, md);
+		int v = rvk_p256_verify(key->p256, md, sig);
+		if (v >= 0)
+			return v == 1;
+		/* -1: the table is being built by another thread, or OpenSSL
+		 * failed: EVP decides this one. */
+	}
 	unsigned char der[ECDSA_DER_MAX];
 	const unsigned char *s = sig;
 	size_t s_len = sig_len;
@@ -644,7 +664,6 @@ rvk_key_verify(const rvk_key_t *key, const unsigned char *input,
 		/* RFC 7518 §3.3: the signature is exactly the modulus size. */
 		return false;
 	}
-	unsigned char md[SHA512_DIGEST_LENGTH];
 	size_t md_len = digest_of(key->alg, input, input_len, md);
 	EVP_PKEY_CTX *ctx = vctx_take(key);
 	if (ctx == NULL)
