@@ -28,6 +28,9 @@
  * are unchanged. PS* take the same path with PSS padding (salt = hash
  * length, MGF1 with the same hash; RFC 7518 §3.5). EdDSA (RFC 8037) has no
  * separate digest: one EVP_DigestVerify per call over the signing input.
+ * ES256, where OpenSSL has its P-256 assembly, verifies in auth/p256.c
+ * instead (a table of the pinned key's multiples, DECISIONS D27); the EVP
+ * context stays for the moment that table is being built.
  */
 /* SHA256_Init/Update/Final and friends are deprecated in OpenSSL 3 but
  * still shipped; they are its only SHA-2 entry points that allocate
