@@ -167,14 +167,19 @@ build_verified(const rvk_app_live_t *live, const rvk_access_t *acc)
 	size_t total = 0;
 	for (size_t i = 0; i < RVK_ARRAY_LEN(strs); i++)
 		total += strs[i] ? strlen(strs[i]) + 1 : 0;
-	struct verified *v = rvk_calloc(1, sizeof(*v) + total);
-	v->generation = live->generation;
-	v->issuer = acc->issuer;
-	v->load_id = acc->key_load_id;
-	v->exp = j->exp;
-	v->nbf = j->nbf;
-	v->has_nbf = j->has_nbf;
-	v->q.iat = j->iat;
+	/* malloc and a compound literal, not calloc: glibc's calloc never
+	 * takes the thread cache (docs/BENCHMARKS.md, "Tried and not kept"),
+	 * and put_str writes every byte of strs. */
+	struct verified *v = rvk_malloc(sizeof(*v) + total);
+	*v = (struct verified){
+		.generation = live->generation,
+		.issuer = acc->issuer,
+		.load_id = acc->key_load_id,
+		.exp = j->exp,
+		.nbf = j->nbf,
+		.has_nbf = j->has_nbf,
+		.q.iat = j->iat,
+	};
 	char *c = v->strs;
 	v->q.iss = put_str(&c, j->iss, &v->q.iss_len);
 	v->q.jti = put_str(&c, j->jti, &v->q.jti_len);
