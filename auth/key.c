@@ -37,7 +37,6 @@
  * nothing and fetch nothing per call (cache/vcache.c says the same). */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <limits.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,25 +56,16 @@
 #include "auth/p256.h"
 #include "base/check.h"
 #include "base/mem.h"
-
-/* Verify contexts of one RS/ES key, ready for EVP_PKEY_verify. A thread
- * takes one, uses it alone, gives it back; beyond POOL_MAX idle ones (more
- * threads than that verifying at once) the extra is freed. */
-#define POOL_MAX 16
-
-struct vpool {
-	pthread_mutex_t mu;
-	size_t n;
-	EVP_PKEY_CTX *idle[POOL_MAX];
-};
+#include "base/pool.h"
 
 struct rvk_key {
 	char *kid;            /* owned, NULL when the key has none */
 	rvk_alg_t alg;
 	uint64_t load_id;
 	EVP_PKEY *pkey;       /* RS*, PS*, ES*, EdDSA */
-	struct vpool *pool;   /* RS*, PS*, ES*: the key is const to its users, the
-	                       * pool is not (it has its own lock) */
+	rvk_pool_t *pool;     /* RS*, PS*, ES*: idle EVP_PKEY_CTX ready for
+	                       * EVP_PKEY_verify; the key is const to its users,
+	                       * the pool is not (it has its own lock) */
 	struct hmac_state *hmac;  /* HS*: the pad states, owned */
 	rvk_p256_t *p256;     /* ES256 where OpenSSL's P-256 tables are fast:
 	                       * one reference, shared with copies (p256.h) */
@@ -182,48 +172,40 @@ vctx_new(EVP_PKEY *pkey, rvk_alg_t alg)
 	return c;
 }
 
-static struct vpool *
+static rvk_pool_t *
 vpool_new(void)
 {
-	struct vpool *p = rvk_calloc(1, sizeof(*p));
-	pthread_mutex_init(&p->mu, NULL);
+	rvk_pool_t *p = rvk_malloc(sizeof(*p));
+	rvk_pool_init(p);
 	return p;
 }
 
 static void
-vpool_free(struct vpool *p)
+vctx_free(void *c)
+{
+	EVP_PKEY_CTX_free(c);
+}
+
+static void
+vpool_free(rvk_pool_t *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->n; i++)
-		EVP_PKEY_CTX_free(p->idle[i]);
-	pthread_mutex_destroy(&p->mu);
+	rvk_pool_fini(p, vctx_free);
 	free(p);
 }
 
 static EVP_PKEY_CTX *
 vctx_take(const rvk_key_t *key)
 {
-	struct vpool *p = key->pool;
-	EVP_PKEY_CTX *c = NULL;
-	pthread_mutex_lock(&p->mu);
-	if (p->n)
-		c = p->idle[--p->n];
-	pthread_mutex_unlock(&p->mu);
+	EVP_PKEY_CTX *c = rvk_pool_take(key->pool);
 	return c ? c : vctx_new(key->pkey, key->alg);
 }
 
 static void
 vctx_give(const rvk_key_t *key, EVP_PKEY_CTX *c)
 {
-	struct vpool *p = key->pool;
-	pthread_mutex_lock(&p->mu);
-	if (p->n < POOL_MAX) {
-		p->idle[p->n++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&p->mu);
-	EVP_PKEY_CTX_free(c);
+	EVP_PKEY_CTX_free(rvk_pool_give(key->pool, c));
 }
 
 static rvk_result_t

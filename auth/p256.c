@@ -31,7 +31,6 @@
  * table is now automatic) but still shipped; it is the only way to have a
  * table for any other point. */
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -44,6 +43,7 @@
 #include "auth/p256.h"
 #include "base/check.h"
 #include "base/mem.h"
+#include "base/pool.h"
 
 #if defined(__x86_64__) || defined(__aarch64__)
 #define HAVE_NISTZ256 1
@@ -52,10 +52,7 @@
 #endif
 
 /* Per-call state: a BN_CTX (its numbers are reused from call to call) and
- * two points. A thread takes one, uses it alone, gives it back; beyond
- * POOL_MAX idle ones the extra is freed (as auth/key.c's contexts). */
-#define POOL_MAX 16
-
+ * two points, from the verifier's pool (base/pool.h). */
 struct scratch {
 	BN_CTX *bn;
 	EC_POINT *a, *b;
@@ -68,14 +65,13 @@ struct rvk_p256 {
 	_Atomic(EC_GROUP *) table;    /* generator Q, precomputed; NULL until
 	                               * built, then only read */
 	atomic_bool building;         /* one thread builds, others use EVP */
-	pthread_mutex_t mu;           /* guards idle/n */
-	size_t n;
-	struct scratch *idle[POOL_MAX];
+	rvk_pool_t scratch;           /* idle struct scratch */
 };
 
 static void
-scratch_free(struct scratch *s)
+scratch_free(void *p)
 {
+	struct scratch *s = p;
 	if (s == NULL)
 		return;
 	EC_POINT_free(s->a);
@@ -87,11 +83,7 @@ scratch_free(struct scratch *s)
 static struct scratch *
 scratch_take(rvk_p256_t *v)
 {
-	struct scratch *s = NULL;
-	pthread_mutex_lock(&v->mu);
-	if (v->n)
-		s = v->idle[--v->n];
-	pthread_mutex_unlock(&v->mu);
+	struct scratch *s = rvk_pool_take(&v->scratch);
 	if (s != NULL)
 		return s;
 	s = rvk_calloc(1, sizeof(*s));
@@ -103,18 +95,6 @@ scratch_take(rvk_p256_t *v)
 		return NULL;
 	}
 	return s;
-}
-
-static void
-scratch_give(rvk_p256_t *v, struct scratch *s)
-{
-	pthread_mutex_lock(&v->mu);
-	if (v->n < POOL_MAX) {
-		v->idle[v->n++] = s;
-		s = NULL;
-	}
-	pthread_mutex_unlock(&v->mu);
-	scratch_free(s);
 }
 
 rvk_p256_t *
@@ -143,7 +123,7 @@ rvk_p256_new(const EVP_PKEY *pkey)
 	v->q = q;
 	atomic_init(&v->table, NULL);
 	atomic_init(&v->building, false);
-	pthread_mutex_init(&v->mu, NULL);
+	rvk_pool_init(&v->scratch);
 	return v;
 }
 
@@ -161,9 +141,7 @@ rvk_p256_unref(rvk_p256_t *v)
 	if (v == NULL
 	    || atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	for (size_t i = 0; i < v->n; i++)
-		scratch_free(v->idle[i]);
-	pthread_mutex_destroy(&v->mu);
+	rvk_pool_fini(&v->scratch, scratch_free);
 	EC_GROUP_free(atomic_load_explicit(&v->table, memory_order_acquire));
 	EC_POINT_free(v->q);
 	EC_GROUP_free(v->curve);
@@ -244,6 +222,6 @@ rvk_p256_verify(rvk_p256_t *v, const unsigned char digest[32],
 		return -1;
 	const EC_GROUP *table = table_of(v, s->bn);
 	int ok = table ? verify_with(v, table, s, digest, sig) : -1;
-	scratch_give(v, s);
+	scratch_free(rvk_pool_give(&v->scratch, s));
 	return ok;
 }
