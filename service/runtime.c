@@ -396,6 +396,9 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 	rt->notify = NULL;
 	if (app->live)
 		rvk_keyfetch_stop(app->live->keys_arg);
+	/* A sweep in progress ends at its next chunk while the requests
+	 * drain (service/sweeper.h). */
+	rvk_sweeper_request_stop(rt->sweeper);
 	rvk_server_stop(rt->server);
 	rt->server = NULL;
 	rvk_sweeper_stop(rt->sweeper);

@@ -763,6 +763,7 @@ run_purge(rvk_store_t *s, struct job *j)
 {
 	sqlite3_stmt *st = s->st_purge;
 	sqlite3_bind_int64(st, 1, j->before);
+	sqlite3_bind_int64(st, 2, RVK_STORE_PURGE_BATCH);
 	int rc = step_write(st);
 	if (rc == SQLITE_DONE) {
 		j->purged = (size_t)sqlite3_changes(s->wdb);
@@ -1302,7 +1303,11 @@ prepare_all(rvk_store_t *s)
 		  " WHERE type = ?1 AND iss = ?2 AND id = ?3" },
 		{ &s->st_delete_src, "DELETE FROM revocations"
 		  " WHERE type = ?1 AND iss = ?2 AND id = ?3 AND source = ?4" },
-		{ &s->st_purge, "DELETE FROM revocations WHERE expires_at < ?1" },
+		/* A batch, oldest rowids first, found through the expires_at
+		 * index (RVK_STORE_PURGE_BATCH). */
+		{ &s->st_purge, "DELETE FROM revocations WHERE rowid IN"
+		  " (SELECT rowid FROM revocations WHERE expires_at < ?1"
+		  " LIMIT ?2)" },
 		{ &s->st_outbox_ins, sql_outbox_ins },
 		{ &s->st_outbox_ack, "DELETE FROM outbox WHERE seq <= ?1" },
 		{ &s->st_meta_set, "INSERT OR REPLACE INTO meta (key, value)"

@@ -210,8 +210,15 @@ rvk_result_t rvk_store_list(rvk_store_t *store, int type, const char *iss,
                             const rvk_store_pos_t *after, size_t limit,
                             rvk_revocation_t **items, size_t *n, bool *more);
 
-/* Deletes rows that can deny nothing any more (writer thread does it).
- * Returns: RVK_OK and *purged. */
+/* The most rows one rvk_store_purge deletes: a purge is one transaction,
+ * and the writer (every revocation waiting behind it) and a stop wait for
+ * it whole; 10M rows that expired together were one multi-minute
+ * transaction and a WAL of gigabytes. */
+#define RVK_STORE_PURGE_BATCH 10000
+
+/* Deletes up to RVK_STORE_PURGE_BATCH rows that can deny nothing any more
+ * (the writer thread does it, in one transaction: all of them or none).
+ * Returns: RVK_OK and *purged (RVK_STORE_PURGE_BATCH: there may be more). */
 rvk_result_t rvk_store_purge(rvk_store_t *store, int64_t now, size_t *purged);
 
 typedef struct rvk_store_stats {
