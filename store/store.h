@@ -93,8 +93,23 @@ void rvk_revocation_fini(rvk_revocation_t *r);
 
 typedef struct rvk_store rvk_store_t;
 
+/* When rvk_store_open runs PRAGMA quick_check, which reads the whole file
+ * (DECISIONS D26; config integrity_check). */
+typedef enum rvk_store_check {
+	/* Only when the file does not carry the clean-stop marker (the last
+	 * revokd that wrote it did not stop cleanly, or one runs now) or its
+	 * WAL is not empty. */
+	RVK_STORE_CHECK_AFTER_UNCLEAN_STOP = 0,
+	RVK_STORE_CHECK_EVERY_START,
+} rvk_store_check_t;
+
 typedef struct rvk_store_opts {
 	int64_t leeway;         /* purge rows with expires_at + leeway < now */
+	rvk_store_check_t check;
+	/* The serving process (one per data dir): delete the clean-stop
+	 * marker at open, set it at a close after no failed commit. false
+	 * (revokd check, tests): leave it as it is. */
+	bool clean_stop_marker;
 	/* Called on the writer thread after each commit (metrics); may be NULL. */
 	void (*on_commit)(void *arg, double seconds, size_t rows, bool ok);
 	void *on_commit_arg;
@@ -128,7 +143,8 @@ rvk_result_t rvk_store_open(const char *data_dir, rvk_revtable_t *table,
                             const rvk_store_opts_t *opts, int64_t now,
                             rvk_store_t **out, char *err, size_t errlen);
 
-/* Flushes and stops the writer, closes the database. NULL is fine. */
+/* Flushes and stops the writer, sets the clean-stop marker (opts), closes
+ * the database. NULL is fine. */
 void rvk_store_close(rvk_store_t *store);
 
 /*
