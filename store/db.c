@@ -99,6 +99,17 @@ static const char *const schema_v4 =
 	"ALTER TABLE outbox ADD COLUMN origin TEXT NULL;"   /* NULL: us */
 	"PRAGMA user_version = 4;";
 
+/* The write connection's page cache (PRAGMA cache_size, negative: KiB):
+ * see rvk_db_open_write. */
+#define CACHE_KIB "-65536"
+/* The load's: a scan reads each page once. With the writer's 64 MiB, the
+ * pages it cached were malloc'ed between the revocation table's new nodes
+ * and, handed back after the load, left ~50 MB of RSS at 1M rows that
+ * malloc_trim could not return (docs/BENCHMARKS.md, "Stop during a sweep,
+ * and start without reading the whole file"); a quick_check before the
+ * load used to fill the cache first, out of the nodes' way. */
+#define LOAD_CACHE_KIB "-2048"
+
 /* Rows loaded between two checks of the revocation table's size at
  * start-up (rvk_revtable_maintain: cheap when nothing is due). */
 #define LOAD_MAINTAIN_EVERY 65536
@@ -284,6 +295,11 @@ wal_has_frames(const char *path)
 rvk_result_t
 rvk_db_mark_clean_stop(sqlite3 *db, int64_t now)
 {
+	/* NORMAL: the close's checkpoint syncs the marker with the WAL
+	 * anyway; should power fail before it, the marker is lost and the
+	 * next start checks the file, the safe side. One fsync less on every
+	 * stop. */
+	sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (key, value)"
 	                            " VALUES ('" RVK_DB_META_CLEAN_STOP "', ?1)",
@@ -351,7 +367,7 @@ rvk_db_open_write(const char *path, const rvk_db_open_opts_t *opts,
 	 * in the writer after a commit, never inside one. */
 	rc = sqlite3_exec(db, "PRAGMA synchronous = FULL;"
 	                  "PRAGMA journal_size_limit = 67108864;"
-	                  "PRAGMA cache_size = -65536;"
+	                  "PRAGMA cache_size = " CACHE_KIB ";"
 	                  "PRAGMA wal_autocheckpoint = 8192", NULL, NULL,
 	                  NULL);
 	if (rc != SQLITE_OK) {
@@ -449,7 +465,10 @@ rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
 	sqlite3_stmt *st = NULL;
 	size_t n = 0, all = 0, skipped = 0;
 	rvk_result_t r = RVK_OK;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	int rc = sqlite3_exec(db, "PRAGMA cache_size = " LOAD_CACHE_KIB, NULL,
+	                      NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(db, rc, path, "loading revocations", err, errlen);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -508,5 +527,7 @@ rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
 	*total = all;
 cleanup:
 	sqlite3_finalize(st);
+	/* The writer's cache again (a failure here only costs speed). */
+	sqlite3_exec(db, "PRAGMA cache_size = " CACHE_KIB, NULL, NULL, NULL);
 	return r;
 }

@@ -81,8 +81,10 @@ rvk_result_t rvk_db_open_write(const char *path, const rvk_db_open_opts_t *opts,
                                size_t errlen);
 
 /*
- * Sets the clean-stop marker to now, in a transaction of its own (FULL
- * sync). The caller closes db next and writes nothing more.
+ * Sets the clean-stop marker to now, in a transaction of its own, with
+ * synchronous=NORMAL (the close's checkpoint syncs it; lost, it only costs
+ * the next start a check). The caller closes db next and writes nothing
+ * more.
  * Returns: RVK_OK, or RVK_EIO (the next open then runs the check).
  */
 rvk_result_t rvk_db_mark_clean_stop(sqlite3 *db, int64_t now);
