@@ -15,7 +15,7 @@
 #      session, 5% subject, 5% key (as bench/store/run.sh), every one live
 #      for a day. The file's size per row comes from SQLite's dbstat table.
 #   2. starts revokd on an empty data dir and on the N-row one through its
-#      real start-up path (open, quick_check, load): time to /readyz 200,
+#      real start-up path (open, quick_check when the file has no clean-stop marker, load): time to /readyz 200,
 #      the process's CPU time at that moment (what survives a loaded host),
 #      RSS when ready, the store's own load_ms; bytes per revocation =
 #      (RSS full - RSS empty) / N.
