@@ -272,9 +272,20 @@ sweep_deleted(const rvk_syncmap_entry_t *e, void *arg)
 size_t
 rvk_revtable_sweep(rvk_revtable_t *t, int64_t now)
 {
+	return rvk_revtable_sweep_until(t, now, NULL, NULL);
+}
+
+size_t
+rvk_revtable_sweep_until(rvk_revtable_t *t, int64_t now,
+                         bool (*go_on)(void *go_arg), void *go_arg)
+{
 	struct sweep_arg a = { t, now };
-	size_t n = rvk_syncmap_delete_where(t->map, sweep_pred, sweep_deleted, &a);
-	rvk_syncmap_maintain(t->map);
+	bool whole;
+	size_t n = rvk_syncmap_delete_where_until(t->map, sweep_pred,
+	                                          sweep_deleted, &a, go_on,
+	                                          go_arg, &whole);
+	if (whole)
+		rvk_syncmap_maintain(t->map);
 	return n;
 }
 

@@ -94,6 +94,12 @@ rvk_reason_t rvk_revtable_check(rvk_revtable_t *t, const rvk_rev_query_t *q,
 
 /* Removes entries with expires_at + leeway < now. Returns: how many. */
 size_t rvk_revtable_sweep(rvk_revtable_t *t, int64_t now);
+/* rvk_revtable_sweep that ends early when go_on answers false, asked every
+ * RVK_SYNCMAP_WALK_CHUNK entries (cache/syncmap.h): the sweeper's stop. An
+ * early end removes whole entries only, and leaves the rest (and the
+ * resize) to the next sweep. Returns: how many were removed. */
+size_t rvk_revtable_sweep_until(rvk_revtable_t *t, int64_t now,
+                                bool (*go_on)(void *go_arg), void *go_arg);
 
 /* Returns: live entries of one type (an atomic counter, no walk). */
 size_t rvk_revtable_count(rvk_revtable_t *t, rvk_rev_type_t type);

@@ -686,10 +686,21 @@ size_t
 rvk_syncmap_delete_where(rvk_syncmap_t *m, rvk_syncmap_fn pred,
                          rvk_syncmap_fn deleted, void *arg)
 {
+	return rvk_syncmap_delete_where_until(m, pred, deleted, arg, NULL, NULL,
+	                                      NULL);
+}
+
+size_t
+rvk_syncmap_delete_where_until(rvk_syncmap_t *m, rvk_syncmap_fn pred,
+                               rvk_syncmap_fn deleted, void *arg,
+                               rvk_syncmap_go_on_fn go_on, void *go_arg,
+                               bool *whole)
+{
 	struct cds_lfht_iter it;
 	struct node *pos;
 	rvk_syncmap_entry_t e;
-	size_t removed = 0;
+	size_t removed = 0, walked = 0;
+	bool ended = false;
 	rvk_rcu_read_lock();
 	/* Deleting the current node during the walk is allowed by cds_lfht. */
 	cds_lfht_for_each_entry(m->ht, &it, pos, lfht) {
@@ -700,8 +711,17 @@ rvk_syncmap_delete_where(rvk_syncmap_t *m, rvk_syncmap_fn pred,
 			if (deleted)
 				deleted(&e, arg);
 		}
+		/* Between two whole entries: stopping here leaves nothing
+		 * half done. */
+		if (go_on && ++walked % RVK_SYNCMAP_WALK_CHUNK == 0
+		    && !go_on(go_arg)) {
+			ended = true;
+			break;
+		}
 	}
 	rvk_rcu_read_unlock();
+	if (whole)
+		*whole = !ended;
 	return removed;
 }
 
@@ -751,8 +771,18 @@ is_expired(const rvk_syncmap_entry_t *e, void *arg)
 size_t
 rvk_syncmap_sweep(rvk_syncmap_t *m, int64_t now)
 {
-	size_t n = rvk_syncmap_delete_where(m, is_expired, NULL, &now);
-	rvk_syncmap_maintain(m);
+	return rvk_syncmap_sweep_until(m, now, NULL, NULL);
+}
+
+size_t
+rvk_syncmap_sweep_until(rvk_syncmap_t *m, int64_t now,
+                        rvk_syncmap_go_on_fn go_on, void *go_arg)
+{
+	bool whole;
+	size_t n = rvk_syncmap_delete_where_until(m, is_expired, NULL, &now,
+	                                          go_on, go_arg, &whole);
+	if (whole)
+		rvk_syncmap_maintain(m);
 	return n;
 }
 

@@ -166,6 +166,28 @@ size_t rvk_syncmap_delete_where(rvk_syncmap_t *m, rvk_syncmap_fn pred,
                                 rvk_syncmap_fn deleted, void *arg);
 
 /*
+ * A walk that can be ended early (the sweeper's stop, service/sweeper.h):
+ * go_on(go_arg) is asked after every RVK_SYNCMAP_WALK_CHUNK entries walked,
+ * and the walk returns as soon as it answers false, so how long a stop
+ * waits does not grow with the table. Each removal is whole (one node
+ * unlinked, its deleted callback run) or not made: an early end only leaves
+ * entries for the next walk. go_on runs inside the walk's read section: it
+ * must not block for long or call maintain/sweep.
+ */
+#define RVK_SYNCMAP_WALK_CHUNK 4096
+typedef bool (*rvk_syncmap_go_on_fn)(void *go_arg);
+
+/*
+ * rvk_syncmap_delete_where, asking go_on between chunks (NULL: never ends
+ * early). *whole (may be NULL): whether the walk reached the table's end.
+ * Returns: how many were removed.
+ */
+size_t rvk_syncmap_delete_where_until(rvk_syncmap_t *m, rvk_syncmap_fn pred,
+                                      rvk_syncmap_fn deleted, void *arg,
+                                      rvk_syncmap_go_on_fn go_on, void *go_arg,
+                                      bool *whole);
+
+/*
  * Eviction for bounded caches: looks at up to `sample` entries from the
  * start of the table's (hash-ordered, so random) order and removes the first
  * with expires_at <= now, else the one among them that expires first.
@@ -181,6 +203,10 @@ size_t rvk_syncmap_len(rvk_syncmap_t *m);
  * Requires: outside any read section. Returns: how many were removed.
  */
 size_t rvk_syncmap_sweep(rvk_syncmap_t *m, int64_t now);
+/* rvk_syncmap_sweep, asking go_on between chunks (see above); a walk ended
+ * early skips the maintain (the next sweep does it). */
+size_t rvk_syncmap_sweep_until(rvk_syncmap_t *m, int64_t now,
+                               rvk_syncmap_go_on_fn go_on, void *go_arg);
 
 /* Resizes the table to the population if it drifted (see Sizing). Cheap
  * when nothing to do. Requires: outside any read section. */

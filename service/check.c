@@ -115,7 +115,14 @@ rvk_cmd_check(int argc, char **argv)
 	struct stat st;
 	snprintf(dbpath, sizeof(dbpath), "%s/revokd.db", cfg->data_dir);
 	if (stat(dbpath, &st) == 0) {
-		rvk_store_opts_t so = { .leeway = cfg->leeway };
+		/* Reads the marker, never writes it: the server owns it
+		 * (DECISIONS D26). */
+		rvk_store_opts_t so = {
+			.leeway = cfg->leeway,
+			.check = cfg->integrity_check_every_start
+			         ? RVK_STORE_CHECK_EVERY_START
+			         : RVK_STORE_CHECK_AFTER_UNCLEAN_STOP,
+		};
 		if (rvk_store_open(cfg->data_dir, table, &so, now, &store, err, sizeof(err)) != RVK_OK) {
 			fprintf(stderr, "revokd: %s\n", err);
 			goto cleanup;

@@ -414,6 +414,16 @@ parse_log_level(struct ctx *c, const char *path, json_t *v, void *field)
 	return RVK_OK;
 }
 
+static rvk_result_t
+parse_integrity_check(struct ctx *c, const char *path, json_t *v, void *field)
+{
+	const char *t = json_is_string(v) ? json_string_value(v) : "";
+	if (strcmp(t, "after_unclean_stop") != 0 && strcmp(t, "every_start") != 0)
+		return fail(c, path, "must be \"after_unclean_stop\" or \"every_start\"");
+	*(bool *)field = strcmp(t, "every_start") == 0;
+	return RVK_OK;
+}
+
 /* An issuer's algorithms: a non-empty array of names, none not "none". */
 static rvk_result_t
 parse_algorithms(struct ctx *c, const char *path, json_t *v, void *field)
@@ -714,7 +724,7 @@ static const struct item redis_items[] = {
 };
 
 /* F_RESTART, from the top: the listeners, threads and the store are
- * built once; a log stream does not switch format halfway; max_token_bytes
+ * built once (integrity_check acts at the store's open only); a log stream does not switch format halfway; max_token_bytes
  * sizes each connection's memory; max_token_lifetime sizes what the store
  * and the replication stream keep; the introspection clients' secrets and
  * every redis setting are read once at start. leeway is live, but may not
@@ -725,6 +735,8 @@ static const struct item root_items[] = {
 	        check_listen_row),
 	ROW_RINT(C, "threads", threads, 0, 1024, "0"),
 	ROW_PATH(C, "data_dir", data_dir, F_RESTART, "\"/var/lib/revokd\""),
+	ROW_CUSTOM(C, "integrity_check", integrity_check_every_start, F_RESTART,
+	           parse_integrity_check, "\"after_unclean_stop\""),
 	ROW_CUSTOM(C, "log_format", log_format, F_RESTART, parse_log_format, "\"json\""),
 	ROW_CUSTOM(C, "log_level", log_level, 0, parse_log_level, "\"info\""),
 	ROW_INT(C, "leeway", leeway, 0, 3600, "30"),

@@ -62,6 +62,9 @@ typedef struct rvk_config {
 	char *admin_listen;     /* NULL: admin routes on listen */
 	int threads;            /* 0: one per CPU (resolved by rvk_config_threads) */
 	char *data_dir;         /* absolute */
+	/* integrity_check: true "every_start", false "after_unclean_stop"
+	 * (PRAGMA quick_check at start, DECISIONS D26). */
+	bool integrity_check_every_start;
 	rvk_log_format_t log_format;
 	rvk_log_level_t log_level;
 	int64_t leeway;

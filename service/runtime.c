@@ -143,7 +143,15 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 		goto cleanup;
 	code = 1;
 	app->revtable = rvk_revtable_new(1u << 16, cfg->leeway);
-	rvk_store_opts_t so = { .leeway = cfg->leeway, .on_commit = on_commit };
+	/* The serving process keeps the clean-stop marker: a start after a
+	 * clean stop skips the read of the whole file (DECISIONS D26). */
+	rvk_store_opts_t so = {
+		.leeway = cfg->leeway, .on_commit = on_commit,
+		.check = cfg->integrity_check_every_start
+		         ? RVK_STORE_CHECK_EVERY_START
+		         : RVK_STORE_CHECK_AFTER_UNCLEAN_STOP,
+		.clean_stop_marker = true,
+	};
 	if (cfg->redis_url) {
 		/* Cluster mode: the replica exists before the store so the
 		 * store's writer can wake its publisher (store/replica.h). */
@@ -396,6 +404,9 @@ rvk_runtime_stop(rvk_runtime_t *rt)
 	rt->notify = NULL;
 	if (app->live)
 		rvk_keyfetch_stop(app->live->keys_arg);
+	/* A sweep in progress ends at its next chunk while the requests
+	 * drain (service/sweeper.h). */
+	rvk_sweeper_request_stop(rt->sweeper);
 	rvk_server_stop(rt->server);
 	rt->server = NULL;
 	rvk_sweeper_stop(rt->sweeper);

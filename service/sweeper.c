@@ -3,6 +3,7 @@
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +28,14 @@
 
 struct rvk_sweeper {
 	rvk_app_t *app;
+	rvk_sweeper_opts_t opts;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool stopping;
+	bool stopping;          /* under mu: the wait's condition */
+	/* Set by rvk_sweeper_stop before it takes mu: read without the lock
+	 * by a walk between chunks and by the purge between batches. */
+	atomic_bool stop;
 };
 
 /* When a table's next sweep is due, on the monotonic clock. */
@@ -40,12 +45,13 @@ struct pace {
 
 /* Runs sweep() when due and schedules the next one. Returns: entries swept. */
 static size_t
-paced(struct pace *p, size_t (*sweep)(void *, int64_t), void *table, int64_t now)
+paced(struct pace *p, size_t (*sweep)(rvk_sweeper_t *, void *, int64_t),
+      rvk_sweeper_t *sw, void *table, int64_t now)
 {
 	uint64_t t0 = rvk_clock_mono_ns();
-	if (t0 < p->due_ns)
+	if (t0 < p->due_ns || atomic_load_explicit(&sw->stop, memory_order_relaxed))
 		return 0;
-	size_t n = sweep(table, now);
+	size_t n = sweep(sw, table, now);
 	uint64_t took = rvk_clock_mono_ns() - t0;
 	uint64_t wait = took * SWEEP_PACE;
 	if (wait < (uint64_t)SWEEP_INTERVAL_MS * 1000000u)
@@ -55,22 +61,63 @@ paced(struct pace *p, size_t (*sweep)(void *, int64_t), void *table, int64_t now
 	return n;
 }
 
-static size_t
-sweep_revtable(void *t, int64_t now)
+/* Between two chunks of a walk: false once a stop was asked for. */
+static bool
+go_on(void *arg)
 {
-	return rvk_revtable_sweep(t, now);
+	rvk_sweeper_t *sw = arg;
+	return !atomic_load_explicit(&sw->stop, memory_order_relaxed);
+}
+
+/* go_on for the revocation table, the walk that grows with the stored
+ * revocations: the options' on_chunk first. */
+static bool
+go_on_revtable(void *arg)
+{
+	rvk_sweeper_t *sw = arg;
+	if (sw->opts.on_chunk)
+		sw->opts.on_chunk(sw->opts.on_chunk_arg);
+	return go_on(sw);
 }
 
 static size_t
-sweep_vcache(void *t, int64_t now)
+sweep_revtable(rvk_sweeper_t *sw, void *t, int64_t now)
 {
+	return rvk_revtable_sweep_until(t, now, go_on_revtable, sw);
+}
+
+/* The verified cache is bounded by verified_cache.max_entries: its walk
+ * does not grow with the stored revocations. */
+static size_t
+sweep_vcache(rvk_sweeper_t *sw, void *t, int64_t now)
+{
+	(void)sw;
 	return rvk_vcache_sweep(t, now);
 }
 
 static size_t
-sweep_syncmap(void *t, int64_t now)
+sweep_syncmap(rvk_sweeper_t *sw, void *t, int64_t now)
 {
-	return rvk_syncmap_sweep(t, now);
+	return rvk_syncmap_sweep_until(t, now, go_on, sw);
+}
+
+/* Expired rows out of the database, RVK_STORE_PURGE_BATCH per transaction,
+ * until none is left or a stop is asked for. */
+static void
+purge(rvk_sweeper_t *sw, int64_t now)
+{
+	size_t total = 0, n;
+	do {
+		n = 0;
+		if (rvk_store_purge(sw->app->store, now, &n) != RVK_OK)
+			break;
+		total += n;
+	} while (n == RVK_STORE_PURGE_BATCH && go_on(sw));
+	if (total) {
+		char num[32];
+		snprintf(num, sizeof(num), "%zu", total);
+		rvk_log(RVK_LOG_INFO, "expired revocations purged", "rows", num, NULL);
+	}
 }
 
 /*
@@ -99,25 +146,19 @@ sweeper_main(void *arg)
 			break;
 		pthread_mutex_unlock(&rt->mu);
 		int64_t now = rvk_clock_now();
-		size_t swept = paced(&p_rev, sweep_revtable, rt->app->revtable, now);
-		swept += paced(&p_vc, sweep_vcache, rt->app->vcache, now);
+		size_t swept = paced(&p_rev, sweep_revtable, rt, rt->app->revtable, now);
+		swept += paced(&p_vc, sweep_vcache, rt, rt->app->vcache, now);
 		if (rt->app->seen)
-			swept += paced(&p_seen, sweep_syncmap, rt->app->seen, now);
-		if (swept >= TRIM_AFTER_SWEPT) {
+			swept += paced(&p_seen, sweep_syncmap, rt, rt->app->seen, now);
+		if (swept >= TRIM_AFTER_SWEPT && go_on(rt)) {
 			/* Swept nodes are freed by call_rcu; once they are, give the
 			 * pages back, so an idle process returns to its baseline RSS
 			 * instead of keeping the peak of its last burst. */
 			rvk_rcu_barrier();
 			malloc_trim(0);
 		}
-		if (++n % PURGE_EVERY_SWEEPS == 0 && rt->app->store) {
-			size_t purged = 0;
-			if (rvk_store_purge(rt->app->store, now, &purged) == RVK_OK && purged) {
-				char num[32];
-				snprintf(num, sizeof(num), "%zu", purged);
-				rvk_log(RVK_LOG_INFO, "expired revocations purged", "rows", num, NULL);
-			}
-		}
+		if (++n % PURGE_EVERY_SWEEPS == 0 && rt->app->store && go_on(rt))
+			purge(rt, now);
 		pthread_mutex_lock(&rt->mu);
 	}
 	pthread_mutex_unlock(&rt->mu);
@@ -127,9 +168,18 @@ sweeper_main(void *arg)
 rvk_sweeper_t *
 rvk_sweeper_start(rvk_app_t *app)
 {
+	return rvk_sweeper_start_with(app, NULL);
+}
+
+rvk_sweeper_t *
+rvk_sweeper_start_with(rvk_app_t *app, const rvk_sweeper_opts_t *opts)
+{
 	RVK_REQUIRE(app != NULL && app->revtable != NULL && app->vcache != NULL);
 	rvk_sweeper_t *sw = rvk_calloc(1, sizeof(*sw));
 	sw->app = app;
+	if (opts)
+		sw->opts = *opts;
+	atomic_init(&sw->stop, false);
 	pthread_mutex_init(&sw->mu, NULL);
 	pthread_cond_init(&sw->cv, NULL);
 	if (pthread_create(&sw->thread, NULL, sweeper_main, sw) != 0) {
@@ -142,14 +192,25 @@ rvk_sweeper_start(rvk_app_t *app)
 }
 
 void
-rvk_sweeper_stop(rvk_sweeper_t *sw)
+rvk_sweeper_request_stop(rvk_sweeper_t *sw)
 {
 	if (!sw)
 		return;
+	/* First, without the lock: the sweeper holds no lock while it walks,
+	 * and looks at this between chunks. */
+	atomic_store_explicit(&sw->stop, true, memory_order_relaxed);
 	pthread_mutex_lock(&sw->mu);
 	sw->stopping = true;
 	pthread_cond_signal(&sw->cv);
 	pthread_mutex_unlock(&sw->mu);
+}
+
+void
+rvk_sweeper_stop(rvk_sweeper_t *sw)
+{
+	if (!sw)
+		return;
+	rvk_sweeper_request_stop(sw);
 	pthread_join(sw->thread, NULL);
 	pthread_mutex_destroy(&sw->mu);
 	pthread_cond_destroy(&sw->cv);

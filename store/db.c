@@ -4,17 +4,21 @@
  * Corruption at open: "not a database" shows at the first statement (the
  * journal_mode pragma); a damaged page of the revocations table shows
  * during the load, which reads every page of that table anyway. PRAGMA
- * quick_check additionally walks the expires_at index and the free list;
- * it is run on open because it is cheap enough (see ARCHITECTURE.md for the
- * figures on 1M rows).
+ * quick_check additionally walks every index, the other tables and the
+ * free list: it reads the whole file (24-47 s at 10M revocations,
+ * docs/BENCHMARKS.md "Scale"), so by default it runs only when the file
+ * does not say that the last revokd stopped cleanly (the clean-stop marker,
+ * db.h), or its WAL is not empty (DECISIONS D26).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/check.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "store/db.h"
 #include "store/faultvfs.h"
 
@@ -94,6 +98,17 @@ static const char *const schema_v4 =
 	"ALTER TABLE outbox ADD COLUMN version INTEGER NULL;"
 	"ALTER TABLE outbox ADD COLUMN origin TEXT NULL;"   /* NULL: us */
 	"PRAGMA user_version = 4;";
+
+/* The write connection's page cache (PRAGMA cache_size, negative: KiB):
+ * see rvk_db_open_write. */
+#define CACHE_KIB "-65536"
+/* The load's: a scan reads each page once. With the writer's 64 MiB, the
+ * pages it cached were malloc'ed between the revocation table's new nodes
+ * and, handed back after the load, left ~50 MB of RSS at 1M rows that
+ * malloc_trim could not return (docs/BENCHMARKS.md, "Stop during a sweep,
+ * and start without reading the whole file"); a quick_check before the
+ * load used to fill the cache first, out of the nodes' way. */
+#define LOAD_CACHE_KIB "-2048"
 
 /* Rows loaded between two checks of the revocation table's size at
  * start-up (rvk_revtable_maintain: cheap when nothing is due). */
@@ -222,12 +237,102 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 	return RVK_OK;
 }
 
-rvk_result_t
-rvk_db_open_write(const char *path, sqlite3 **out, char *err, size_t errlen)
+/* quick_check answers "ok" or up to 100 lines of damage. */
+static rvk_result_t
+quick_check(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
+	char buf[256];
+	int rc = pragma_text(db, "PRAGMA quick_check", buf, sizeof(buf));
+	if (rc != SQLITE_OK)
+		return fail(db, rc, path, "integrity check", err, errlen);
+	if (strcmp(buf, "ok") != 0) {
+		/* quick_check answers several lines: keep one line. */
+		for (char *c = buf; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
+		snprintf(err, errlen, "database %s: integrity check failed: %s",
+		         path, buf);
+		return RVK_EIO;
+	}
+	return RVK_OK;
+}
+
+/* *marked: whether meta holds the clean-stop marker; *fresh: no meta table
+ * (a new file, or one no revokd migrated). */
+static int
+read_marker(sqlite3 *db, bool *marked, bool *fresh)
+{
+	char buf[32];
+	*marked = false;
+	int rc = pragma_text(db, "SELECT count(*) FROM sqlite_schema"
+	                     " WHERE type = 'table' AND name = 'meta'", buf,
+	                     sizeof(buf));
+	*fresh = rc == SQLITE_OK && strcmp(buf, "1") != 0;
+	if (rc != SQLITE_OK || *fresh)
+		return rc;
+	rc = pragma_text(db, "SELECT count(*) FROM meta WHERE key = '"
+	                 RVK_DB_META_CLEAN_STOP "'", buf, sizeof(buf));
+	if (rc == SQLITE_OK)
+		*marked = strcmp(buf, "1") == 0;
+	return rc;
+}
+
+/* Whether path's WAL exists and is not empty before we open it: the last
+ * connection to close checkpoints and deletes it, so a WAL with frames
+ * means one did not close (or one has it open now). */
+static bool
+wal_has_frames(const char *path)
+{
+	size_t len = strlen(path) + sizeof("-wal");
+	char *wal = rvk_malloc(len);
+	snprintf(wal, len, "%s-wal", path);
+	struct stat sb;
+	bool frames = stat(wal, &sb) == 0 && sb.st_size > 0;
+	free(wal);
+	return frames;
+}
+
+rvk_result_t
+rvk_db_mark_clean_stop(sqlite3 *db, int64_t now)
+{
+	/* NORMAL: the close's checkpoint syncs the marker with the WAL
+	 * anyway; should power fail before it, the marker is lost and the
+	 * next start checks the file, the safe side. One fsync less on every
+	 * stop. */
+	sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (key, value)"
+	                            " VALUES ('" RVK_DB_META_CLEAN_STOP "', ?1)",
+	                            -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		char when[24];
+		snprintf(when, sizeof(when), "%lld", (long long)now);
+		sqlite3_bind_text(st, 1, when, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	int frc = sqlite3_finalize(st);
+	return rc == SQLITE_OK && frc == SQLITE_OK ? RVK_OK : RVK_EIO;
+}
+
+rvk_result_t
+rvk_db_open_write(const char *path, const rvk_db_open_opts_t *opts,
+                  rvk_db_opened_t *info, sqlite3 **out, char *err,
+                  size_t errlen)
+{
+	static const rvk_db_open_opts_t every_open = { .check_every_open = true };
+	rvk_db_opened_t unused;
+	if (!opts)
+		opts = &every_open;
+	if (!info)
+		info = &unused;
+	*info = (rvk_db_opened_t){ .why = "" };
 	sqlite3 *db = NULL;
 	char buf[256];
 	rvk_result_t r;
+	/* Before the open: the open itself may recover the WAL. */
+	bool wal_in_use = wal_has_frames(path);
 	int rc = sqlite3_open_v2(path, &db,
 	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                         SQLITE_OPEN_NOMUTEX, rvk_faultvfs_name());
@@ -262,31 +367,59 @@ rvk_db_open_write(const char *path, sqlite3 **out, char *err, size_t errlen)
 	 * in the writer after a commit, never inside one. */
 	rc = sqlite3_exec(db, "PRAGMA synchronous = FULL;"
 	                  "PRAGMA journal_size_limit = 67108864;"
-	                  "PRAGMA cache_size = -65536;"
+	                  "PRAGMA cache_size = " CACHE_KIB ";"
 	                  "PRAGMA wal_autocheckpoint = 8192", NULL, NULL,
 	                  NULL);
 	if (rc != SQLITE_OK) {
 		r = fail(db, rc, path, "setting synchronous=FULL", err, errlen);
 		goto cleanup;
 	}
-	rc = pragma_text(db, "PRAGMA quick_check", buf, sizeof(buf));
+	bool marked = false, fresh = false;
+	rc = read_marker(db, &marked, &fresh);
 	if (rc != SQLITE_OK) {
-		r = fail(db, rc, path, "integrity check", err, errlen);
+		r = fail(db, rc, path, "reading the clean-stop marker", err, errlen);
 		goto cleanup;
 	}
-	if (strcmp(buf, "ok") != 0) {
-		/* quick_check answers several lines: keep one line. */
-		for (char *c = buf; *c; c++)
-			if (*c == '\n')
-				*c = ' ';
-		snprintf(err, errlen, "database %s: integrity check failed: %s",
-		         path, buf);
-		r = RVK_EIO;
-		goto cleanup;
+	if (opts->check_every_open)
+		info->why = "integrity_check is every_start";
+	else if (fresh)
+		info->why = "a new database";
+	else if (!marked)
+		info->why = "the last stop was not clean";
+	else if (wal_in_use)
+		info->why = "the write-ahead log was not empty";
+	else
+		info->why = "the last stop was clean";
+	if (opts->check_every_open || !marked || wal_in_use) {
+		rvk_log(RVK_LOG_INFO, "database integrity check", "path", path,
+		        "why", info->why, NULL);
+		uint64_t t0 = rvk_clock_mono_ns();
+		r = quick_check(db, path, err, errlen);
+		if (r != RVK_OK)
+			goto cleanup;
+		info->checked = true;
+		info->check_ms = (double)(rvk_clock_mono_ns() - t0) / 1e6;
 	}
 	r = migrate(db, path, err, errlen);
 	if (r != RVK_OK)
 		goto cleanup;
+	if (opts->clear_clean_stop && marked) {
+		/* Into the main file at once: a copy of that file alone taken
+		 * while this process runs must not look cleanly stopped. */
+		rc = sqlite3_exec(db, "DELETE FROM meta WHERE key = '"
+		                  RVK_DB_META_CLEAN_STOP "'", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_wal_checkpoint_v2(db, NULL,
+			                               SQLITE_CHECKPOINT_TRUNCATE,
+			                               NULL, NULL);
+		/* BUSY: another connection reads; the marker is gone from the
+		 * database all the same (its WAL frame is committed). */
+		if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) {
+			r = fail(db, rc, path, "clearing the clean-stop marker",
+			         err, errlen);
+			goto cleanup;
+		}
+	}
 	*out = db;
 	return RVK_OK;
 cleanup:
@@ -332,7 +465,10 @@ rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
 	sqlite3_stmt *st = NULL;
 	size_t n = 0, all = 0, skipped = 0;
 	rvk_result_t r = RVK_OK;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	int rc = sqlite3_exec(db, "PRAGMA cache_size = " LOAD_CACHE_KIB, NULL,
+	                      NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(db, rc, path, "loading revocations", err, errlen);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -391,5 +527,7 @@ rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table, int64_t now,
 	*total = all;
 cleanup:
 	sqlite3_finalize(st);
+	/* The writer's cache again (a failure here only costs speed). */
+	sqlite3_exec(db, "PRAGMA cache_size = " CACHE_KIB, NULL, NULL, NULL);
 	return r;
 }

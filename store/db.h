@@ -30,6 +30,7 @@
 #ifndef RVK_STORE_DB_H
 #define RVK_STORE_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,14 +43,51 @@
 #define RVK_DB_FILE "revokd.db"
 
 /*
+ * The clean-stop marker (DECISIONS D26): meta row RVK_DB_META_CLEAN_STOP,
+ * its value the Unix time of the stop. The serving process sets it in the
+ * last transaction before it closes the file after a run with no failed
+ * commit, and deletes it (and checkpoints the deletion into the main file)
+ * right after it opened the file. So the file carries it only while no
+ * revokd has it open for writing and the last one stopped cleanly.
+ */
+#define RVK_DB_META_CLEAN_STOP "clean_stop"
+
+typedef struct rvk_db_open_opts {
+	/* PRAGMA quick_check at every open; false: only when the file does
+	 * not carry the clean-stop marker, or its WAL is not empty. */
+	bool check_every_open;
+	/* The serving process: delete the marker once the file is open. */
+	bool clear_clean_stop;
+} rvk_db_open_opts_t;
+
+/* What the open did about the check, for the "store opened" log line. */
+typedef struct rvk_db_opened {
+	bool checked;           /* quick_check ran (and answered ok) */
+	const char *why;        /* static text: why it ran, or why not */
+	double check_ms;        /* its wall time; 0 when it did not run */
+} rvk_db_opened_t;
+
+/*
  * Opens path for writing (creating it), switches it to WAL with
- * synchronous=FULL and migrates the schema.
+ * synchronous=FULL, runs PRAGMA quick_check as opts say (NULL: every
+ * open), migrates the schema and, with opts->clear_clean_stop, deletes the
+ * clean-stop marker. info (may be NULL) says whether the check ran.
  * Returns: RVK_OK and *out; RVK_EPERM when the file cannot be created or
  * written, RVK_EIO when it is not a database, corrupt or too new; err names
  * the path.
  */
-rvk_result_t rvk_db_open_write(const char *path, sqlite3 **out, char *err,
+rvk_result_t rvk_db_open_write(const char *path, const rvk_db_open_opts_t *opts,
+                               rvk_db_opened_t *info, sqlite3 **out, char *err,
                                size_t errlen);
+
+/*
+ * Sets the clean-stop marker to now, in a transaction of its own, with
+ * synchronous=NORMAL (the close's checkpoint syncs it; lost, it only costs
+ * the next start a check). The caller closes db next and writes nothing
+ * more.
+ * Returns: RVK_OK, or RVK_EIO (the next open then runs the check).
+ */
+rvk_result_t rvk_db_mark_clean_stop(sqlite3 *db, int64_t now);
 
 /* Opens path read-only (for get/list). Returns: RVK_OK and *out, RVK_EIO. */
 rvk_result_t rvk_db_open_read(const char *path, sqlite3 **out);

@@ -763,6 +763,7 @@ run_purge(rvk_store_t *s, struct job *j)
 {
 	sqlite3_stmt *st = s->st_purge;
 	sqlite3_bind_int64(st, 1, j->before);
+	sqlite3_bind_int64(st, 2, RVK_STORE_PURGE_BATCH);
 	int rc = step_write(st);
 	if (rc == SQLITE_DONE) {
 		j->purged = (size_t)sqlite3_changes(s->wdb);
@@ -1302,7 +1303,11 @@ prepare_all(rvk_store_t *s)
 		  " WHERE type = ?1 AND iss = ?2 AND id = ?3" },
 		{ &s->st_delete_src, "DELETE FROM revocations"
 		  " WHERE type = ?1 AND iss = ?2 AND id = ?3 AND source = ?4" },
-		{ &s->st_purge, "DELETE FROM revocations WHERE expires_at < ?1" },
+		/* A batch, oldest rowids first, found through the expires_at
+		 * index (RVK_STORE_PURGE_BATCH). */
+		{ &s->st_purge, "DELETE FROM revocations WHERE rowid IN"
+		  " (SELECT rowid FROM revocations WHERE expires_at < ?1"
+		  " LIMIT ?2)" },
 		{ &s->st_outbox_ins, sql_outbox_ins },
 		{ &s->st_outbox_ack, "DELETE FROM outbox WHERE seq <= ?1" },
 		{ &s->st_meta_set, "INSERT OR REPLACE INTO meta (key, value)"
@@ -1350,7 +1355,12 @@ rvk_store_open(const char *data_dir, rvk_revtable_t *table,
 	pthread_cond_init(&s->work_cv, NULL);
 	pthread_mutex_init(&s->rmu, NULL);
 
-	r = rvk_db_open_write(s->path, &s->wdb, err, errlen);
+	rvk_db_open_opts_t dbo = {
+		.check_every_open = s->opts.check == RVK_STORE_CHECK_EVERY_START,
+		.clear_clean_stop = s->opts.clean_stop_marker,
+	};
+	rvk_db_opened_t opened;
+	r = rvk_db_open_write(s->path, &dbo, &opened, &s->wdb, err, errlen);
 	if (r != RVK_OK)
 		goto cleanup;
 	int rc = prepare_all(s);
@@ -1373,13 +1383,16 @@ rvk_store_open(const char *data_dir, rvk_revtable_t *table,
 	                &total, err, errlen);
 	if (r != RVK_OK)
 		goto cleanup;
-	char nbuf[24], lbuf[24], msbuf[24];
+	char nbuf[24], lbuf[24], msbuf[24], cbuf[24];
 	snprintf(nbuf, sizeof(nbuf), "%zu", total);
 	snprintf(lbuf, sizeof(lbuf), "%zu", loaded);
 	snprintf(msbuf, sizeof(msbuf), "%.1f",
 	         (double)(rvk_clock_mono_ns() - t0) / 1e6);
+	snprintf(cbuf, sizeof(cbuf), "%.1f", opened.check_ms);
 	rvk_log(RVK_LOG_INFO, "store opened", "path", s->path, "rows", nbuf,
-	        "loaded", lbuf, "load_ms", msbuf, NULL);
+	        "loaded", lbuf, "load_ms", msbuf,
+	        "integrity_check", opened.checked ? "full" : "skipped",
+	        "check_why", opened.why, "check_ms", cbuf, NULL);
 	s->stats.rows = total;
 	s->stats.healthy = true;
 	/* quick_check and the load went through the page cache: give it
@@ -1420,6 +1433,14 @@ rvk_store_close(rvk_store_t *store)
 
 	rvk_store_readers_fini(store);
 	finalize_all(store);
+	/* The last write: nothing of this run is left to commit. A run with a
+	 * failed commit may have met a damaged file: no marker, so the next
+	 * start checks it (DECISIONS D26). */
+	if (store->opts.clean_stop_marker && store->stats.failed_commits == 0
+	    && rvk_db_mark_clean_stop(store->wdb, rvk_clock_now()) != RVK_OK)
+		rvk_log(RVK_LOG_ERROR, "store: cannot mark the clean stop (the "
+		        "next start checks the whole file)", "path", store->path,
+		        "error", sqlite3_errmsg(store->wdb), NULL);
 	if (sqlite3_close(store->wdb) != SQLITE_OK)
 		rvk_log(RVK_LOG_ERROR, "store close failed", "path", store->path,
 		        "error", sqlite3_errmsg(store->wdb), NULL);

@@ -93,8 +93,23 @@ void rvk_revocation_fini(rvk_revocation_t *r);
 
 typedef struct rvk_store rvk_store_t;
 
+/* When rvk_store_open runs PRAGMA quick_check, which reads the whole file
+ * (DECISIONS D26; config integrity_check). */
+typedef enum rvk_store_check {
+	/* Only when the file does not carry the clean-stop marker (the last
+	 * revokd that wrote it did not stop cleanly, or one runs now) or its
+	 * WAL is not empty. */
+	RVK_STORE_CHECK_AFTER_UNCLEAN_STOP = 0,
+	RVK_STORE_CHECK_EVERY_START,
+} rvk_store_check_t;
+
 typedef struct rvk_store_opts {
 	int64_t leeway;         /* purge rows with expires_at + leeway < now */
+	rvk_store_check_t check;
+	/* The serving process (one per data dir): delete the clean-stop
+	 * marker at open, set it at a close after no failed commit. false
+	 * (revokd check, tests): leave it as it is. */
+	bool clean_stop_marker;
 	/* Called on the writer thread after each commit (metrics); may be NULL. */
 	void (*on_commit)(void *arg, double seconds, size_t rows, bool ok);
 	void *on_commit_arg;
@@ -128,7 +143,8 @@ rvk_result_t rvk_store_open(const char *data_dir, rvk_revtable_t *table,
                             const rvk_store_opts_t *opts, int64_t now,
                             rvk_store_t **out, char *err, size_t errlen);
 
-/* Flushes and stops the writer, closes the database. NULL is fine. */
+/* Flushes and stops the writer, sets the clean-stop marker (opts), closes
+ * the database. NULL is fine. */
 void rvk_store_close(rvk_store_t *store);
 
 /*
@@ -210,8 +226,15 @@ rvk_result_t rvk_store_list(rvk_store_t *store, int type, const char *iss,
                             const rvk_store_pos_t *after, size_t limit,
                             rvk_revocation_t **items, size_t *n, bool *more);
 
-/* Deletes rows that can deny nothing any more (writer thread does it).
- * Returns: RVK_OK and *purged. */
+/* The most rows one rvk_store_purge deletes: a purge is one transaction,
+ * and the writer (every revocation waiting behind it) and a stop wait for
+ * it whole; 10M rows that expired together were one multi-minute
+ * transaction and a WAL of gigabytes. */
+#define RVK_STORE_PURGE_BATCH 10000
+
+/* Deletes up to RVK_STORE_PURGE_BATCH rows that can deny nothing any more
+ * (the writer thread does it, in one transaction: all of them or none).
+ * Returns: RVK_OK and *purged (RVK_STORE_PURGE_BATCH: there may be more). */
 rvk_result_t rvk_store_purge(rvk_store_t *store, int64_t now, size_t *purged);
 
 typedef struct rvk_store_stats {

@@ -178,5 +178,5 @@ for i in $(seq 1 "$STARTS"); do
 	stop
 done
 echo
-echo "(time to ready includes process start, SQLite open + quick_check, the load, and the"
+echo "(time to ready includes process start, SQLite open (+ quick_check after a stop that was not clean, DECISIONS D26), the load, and the"
 echo " polling interval of 10 ms; page cache warm after the first start.)"

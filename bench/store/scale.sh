@@ -15,7 +15,7 @@
 #      session, 5% subject, 5% key (as bench/store/run.sh), every one live
 #      for a day. The file's size per row comes from SQLite's dbstat table.
 #   2. starts revokd on an empty data dir and on the N-row one through its
-#      real start-up path (open, quick_check, load): time to /readyz 200,
+#      real start-up path (open, quick_check when the file has no clean-stop marker, load): time to /readyz 200,
 #      the process's CPU time at that moment (what survives a loaded host),
 #      RSS when ready, the store's own load_ms; bytes per revocation =
 #      (RSS full - RSS empty) / N.
@@ -29,7 +29,11 @@
 #      empty, full: the ratio full / empty within the run.
 #
 # Knobs: N (argument), BUILD_DIR (default build-release, created as a
-# release build if absent), IDLE, DUR, VERSIONS (1/0), KEEP_DB=path (reuse
+# release build if absent), IDLE, DUR, VERSIONS (1/0), CLEAN_STOP=1 (start
+# revokd once on the N-row file and stop it with SIGTERM before the
+# measured start: a restart after a clean stop, which skips the whole-file
+# check, DECISIONS D26; default 0: the file as the generator left it, with
+# no clean-stop marker, so the check runs), KEEP_DB=path (reuse
 # a database a previous run generated with the same N; it is copied, never
 # changed), WORK (a folder for the data, default a new one under /tmp:
 # 10M rows need ~3 GB). Needs: wrk, sqlite3, curl, python3 (stdlib only).
@@ -96,6 +100,17 @@ stop() { # PID
 cpu_ms() { sed 's/.*) //' "/proc/$1/stat" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($12 + $13) * 1000 / hz }'; }
 rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
 load_ms() { grep '"store opened"' "$1/stderr.log" | tail -1 | sed 's/.*"load_ms":"\([0-9.]*\)".*/\1/'; }
+# "full (N ms)" or "skipped" from the last "store opened" line; "full
+# (always)" for a build that checks at every start and does not say so.
+check_of() {
+	local l
+	l=$(grep '"store opened"' "$1/stderr.log" | tail -1)
+	case $l in
+	*'"integrity_check":"full"'*) echo "full ($(echo "$l" | sed 's/.*"check_ms":"\([0-9.]*\)".*/\1/') ms)" ;;
+	*'"integrity_check":"skipped"'*) echo skipped ;;
+	*) echo "full (always)" ;;
+	esac
+}
 
 # Per-thread CPU ticks, "comm ticks" per line (utime + stime).
 threads_cpu() {
@@ -136,6 +151,11 @@ sqlite3 "$DB" "SELECT name, sum(pgsize), count(*) FROM dbstat GROUP BY name ORDE
 echo
 
 # --- 2. start-up ----------------------------------------------------------
+if [ "${CLEAN_STOP:-0}" = 1 ]; then
+	start "$WORK/full" "$PF"
+	stop "$PID"
+	echo "before the measured start: one start on the $N-row file and a clean stop (CLEAN_STOP=1)"
+fi
 sync
 start "$WORK/empty" "$PE"; PIDE=$PID; RE=$READY_MS; CE=$(cpu_ms "$PIDE")
 sleep 1
@@ -147,14 +167,14 @@ total=$(curl -fs -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PF/admin/v
         python3 -c 'import json,sys; print(json.load(sys.stdin)["revocations"]["total"])')
 echo "## Start-up (page cache warm: the file was just written or copied; load average $L0 before, $(load) after)"
 echo
-echo "| store | time to /readyz 200 (ms) | CPU at ready (ms, utime+stime) | load scan (ms, load_ms in its log) | RSS when ready (MB) | revocations loaded |"
-echo "|---|---:|---:|---:|---:|---:|"
-echo "| empty | $RE | $CE | $(load_ms "$WORK/empty") | $(( RSSE / 1024 )) | 0 |"
-echo "| $N | $RF | $CF | $(load_ms "$WORK/full") | $(( RSSF / 1024 )) | $total |"
+echo "| store | time to /readyz 200 (ms) | CPU at ready (ms, utime+stime) | load scan (ms, load_ms in its log) | whole-file check | RSS when ready (MB) | revocations loaded |"
+echo "|---|---:|---:|---:|---|---:|---:|"
+echo "| empty | $RE | $CE | $(load_ms "$WORK/empty") | $(check_of "$WORK/empty") | $(( RSSE / 1024 )) | 0 |"
+echo "| $N | $RF | $CF | $(load_ms "$WORK/full") | $(check_of "$WORK/full") | $(( RSSF / 1024 )) | $total |"
 echo
 echo "memory per revocation: (RSS full - RSS empty) / N = $(awk -v a="$RSSF" -v b="$RSSE" -v n="$N" 'BEGIN { printf "%.1f", (a - b) * 1024 / n }') bytes"
 echo "start-up per million: $(awk -v t="$RF" -v e="$RE" -v n="$N" 'BEGIN { printf "%.0f", (t - e) * 1e6 / n }') ms wall, $(awk -v t="$CF" -v e="$CE" -v n="$N" 'BEGIN { printf "%.0f", (t - e) * 1e6 / n }') ms CPU (minus the empty start's; CPU is the figure that survives a loaded host)"
-echo "before the load scan: open, PRAGMA quick_check (every page of the file) and SELECT max(version) FROM versions (a scan: no index on version); the load scan: one SELECT over revocations and a put per row"
+echo "before the load scan: open, PRAGMA quick_check (every page of the file; after an unclean stop only, DECISIONS D26) and SELECT max(version) FROM versions; the load scan: one SELECT over revocations and a put per row"
 echo
 
 # --- 3. idle CPU by thread ------------------------------------------------

@@ -211,6 +211,7 @@ RESTART_ONLY = [
     # (key path in the message, how the file changes it)
     ("admin_listen", lambda c: c.update(admin_listen="127.0.0.1:1")),
     ("data_dir", lambda c: c.update(data_dir="elsewhere")),
+    ("integrity_check", lambda c: c.update(integrity_check="every_start")),
     ("threads", lambda c: c.update(threads=3)),
     ("log_format", lambda c: c.update(log_format="text")),
     ("max_token_bytes", lambda c: c.update(max_token_bytes=4096)),

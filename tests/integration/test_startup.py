@@ -1,13 +1,18 @@
-"""Start-up failures stop the process with a clear message (DECISIONS D15), and the
-sweeper returns an idle process to its baseline (DECISIONS D13)."""
+"""Start-up failures stop the process with a clear message (DECISIONS D15), the
+sweeper returns an idle process to its baseline (DECISIONS D13), and the
+start-up integrity check reads the whole file only after a stop that was not
+clean (DECISIONS D26), refusing a damaged file when it runs."""
+import json
 import os
+import sqlite3
 import subprocess
 import time
 import uuid
 
 import pytest
 
-from conftest import ISS, base_config, examine, metric_value, metrics_text, start_server
+from conftest import (ISS, assert_clean_exit, base_config, examine, metric_value,
+                      metrics_text, start_server)
 
 RV = "/admin/v1/revocations"
 
@@ -57,6 +62,97 @@ def test_database_from_a_newer_revokd_stops_startup(tmp_path, keys):
     code, err = run_until_exit(d, cfg)
     assert code == 1, err
     assert "revokd.db" in err
+
+
+def store_opened(srv):
+    """The fields of the server's last "store opened" log line (the log
+    file is shared by every server started in the folder)."""
+    lines = [json.loads(line) for line in srv.stderr_text().splitlines()
+             if line.startswith("{") and '"store opened"' in line]
+    assert lines, srv.stderr_text()[-2000:]
+    return lines[-1]
+
+
+def revoke_tokens(srv, prefix, n=200):
+    events = [{"type": "token.revoked", "iss": ISS, "jti": f"{prefix}-{i}"}
+              for i in range(n)]
+    r = srv.admin("POST", RV, json={"events": events})
+    assert r.status_code == 201, r.text
+
+
+def kill_9(srv):
+    srv.proc.kill()
+    srv.proc.wait()
+    examine(srv)
+
+
+def test_integrity_check_runs_after_kill_9_not_after_a_clean_stop(tmp_path, keys):
+    d = str(tmp_path)
+    cfg = base_config(d, keys)
+    srv = start_server(d, cfg)
+    first = store_opened(srv)
+    assert (first["integrity_check"], first["check_why"]) == ("full", "a new database")
+    revoke_tokens(srv, "a")
+    kill_9(srv)
+
+    srv = start_server(d, cfg)
+    after_kill = store_opened(srv)
+    assert (after_kill["integrity_check"], after_kill["check_why"]) == \
+        ("full", "the last stop was not clean"), after_kill
+    assert after_kill["rows"] == "200"
+    assert_clean_exit(srv)
+
+    srv = start_server(d, cfg)
+    after_stop = store_opened(srv)
+    assert (after_stop["integrity_check"], after_stop["check_why"], after_stop["check_ms"]) == \
+        ("skipped", "the last stop was clean", "0.0"), after_stop
+    assert after_stop["rows"] == "200"
+    assert_clean_exit(srv)
+
+    # Asked for at every start, it runs after a clean stop too.
+    srv = start_server(d, dict(cfg, integrity_check="every_start"))
+    forced = store_opened(srv)
+    assert (forced["integrity_check"], forced["check_why"]) == \
+        ("full", "integrity_check is every_start"), forced
+    assert_clean_exit(srv)
+
+
+def damage_an_index(dbfile):
+    """Overwrites the root page of the revocations_expires index: only the
+    integrity check reads it at start (the load scans the table)."""
+    db = sqlite3.connect(dbfile)
+    root = db.execute("SELECT rootpage FROM sqlite_schema"
+                      " WHERE name = 'revocations_expires'").fetchone()[0]
+    size = db.execute("PRAGMA page_size").fetchone()[0]
+    db.close()  # the last connection: the WAL is checkpointed and removed
+    assert not os.path.exists(dbfile + "-wal") or os.path.getsize(dbfile + "-wal") == 0
+    with open(dbfile, "r+b") as f:
+        f.seek((root - 1) * size)
+        f.write(bytes((i * 7 + 3) & 0xFF for i in range(size)))
+
+
+def test_damaged_file_is_refused_when_the_check_runs(tmp_path, keys):
+    d = str(tmp_path)
+    cfg = base_config(d, keys)
+    dbfile = os.path.join(d, "data", "revokd.db")
+    srv = start_server(d, cfg)
+    revoke_tokens(srv, "b", 500)
+    kill_9(srv)
+    damage_an_index(dbfile)
+    code, err = run_until_exit(d, cfg)
+    assert code == 1, err
+    assert "revokd.db: integrity check failed" in err, err[-2000:]
+
+    # After a clean stop the default start skips the check; every_start
+    # still refuses the damaged file.
+    os.remove(dbfile)
+    srv = start_server(d, cfg)
+    revoke_tokens(srv, "c", 500)
+    assert_clean_exit(srv)
+    damage_an_index(dbfile)
+    code, err = run_until_exit(d, dict(cfg, integrity_check="every_start"))
+    assert code == 1, err
+    assert "revokd.db: integrity check failed" in err.split('"store opened"')[-1], err[-2000:]
 
 
 def rss_kib(pid):

@@ -53,7 +53,22 @@ TAP_TEST(defaults_and_relative_paths)
 	TAP_CHECK_INT(cfg->webhook_tolerance, 300);
 	TAP_CHECK_STR(cfg->issuers[0].keys[0].pem_file, "/etc/revokd/k.pem");
 	TAP_CHECK_INT(cfg->issuers[0].n_token_types, 2);
+	TAP_CHECK(!cfg->integrity_check_every_start);
 	rvk_config_free(cfg);
+}
+
+TAP_TEST(integrity_check_takes_two_words)
+{
+	rvk_config_t *cfg = NULL;
+	const char *json = "{\"integrity_check\":\"every_start\"}";
+	TAP_CHECK_INT(rvk_config_parse_string(json, strlen(json), "t.json", "/etc/revokd",
+	                                      &cfg, err, sizeof(err)), RVK_OK);
+	TAP_CHECK(cfg && cfg->integrity_check_every_start);
+	rvk_config_free(cfg);
+	expect("{\"integrity_check\":\"never\"}",
+	       "integrity_check: must be \"after_unclean_stop\" or \"every_start\"");
+	expect("{\"integrity_check\":true}",
+	       "integrity_check: must be \"after_unclean_stop\" or \"every_start\"");
 }
 
 TAP_TEST(unknown_keys)
@@ -220,7 +235,8 @@ TAP_TEST(diff_names_restart_only_and_live_keys)
 int
 main(void)
 {
-	return tap_main(TAP_LIST(defaults_and_relative_paths, unknown_keys, wrong_types,
+	return tap_main(TAP_LIST(defaults_and_relative_paths, integrity_check_takes_two_words,
+	                         unknown_keys, wrong_types,
 	                         out_of_range_numbers, unknown_algorithm_names_the_index,
 	                         key_alg_outside_issuer_algorithms, key_material_must_match_alg,
 	                         access_token_types_exclude_logout_and_set,

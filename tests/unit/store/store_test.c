@@ -704,6 +704,44 @@ TAP_TEST(purge_deletes_dead_rows_only)
 	fx_fini(&fx);
 }
 
+/* A purge deletes at most RVK_STORE_PURGE_BATCH rows, each batch its own
+ * transaction, so the sweeper can stop between batches (service/sweeper.h)
+ * and a huge expiry is never one huge transaction. */
+TAP_TEST(purge_goes_in_batches)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	enum { ROWS = RVK_STORE_PURGE_BATCH + 500 };
+	static rvk_revocation_t revs[ROWS];
+	static char ids[ROWS][24];
+	for (int i = 0; i < ROWS; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "dead-%06d", i);
+		revs[i] = rev(RVK_REV_TOKEN, "i", ids[i], NOW - 9000, NOW - 5000,
+		              NULL, RVK_SRC_SET);
+	}
+	for (int at = 0; at < ROWS; at += RVK_STORE_MAX_BATCH) {
+		size_t n = ROWS - at < RVK_STORE_MAX_BATCH ? (size_t)(ROWS - at)
+		                                           : RVK_STORE_MAX_BATCH;
+		TAP_CHECK_INT(rvk_store_record(fx.store, revs + at, n), RVK_OK);
+	}
+	rvk_store_stats_t st;
+	rvk_store_stats(fx.store, &st);
+	uint64_t commits = st.commits;
+	size_t purged = 0;
+	TAP_CHECK_INT(rvk_store_purge(fx.store, NOW, &purged), RVK_OK);
+	TAP_CHECK_INT(purged, RVK_STORE_PURGE_BATCH);
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows, 500);
+	TAP_CHECK_INT(st.commits, commits + 1);
+	TAP_CHECK_INT(rvk_store_purge(fx.store, NOW, &purged), RVK_OK);
+	TAP_CHECK_INT(purged, 500);
+	TAP_CHECK_INT(rvk_store_purge(fx.store, NOW, &purged), RVK_OK);
+	TAP_CHECK_INT(purged, 0);
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows, 0);
+	fx_fini(&fx);
+}
+
 /* Concurrent recorders: each holds the writer on its first commit until
  * every thread has started, so the queue fills and group commit shows. */
 #define THREADS 8
@@ -1249,6 +1287,7 @@ main(void)
 	                         list_pages_and_filters, delete_and_only_source,
 	                         restart_reloads_live_rows,
 	                         purge_deletes_dead_rows_only,
+	                         purge_goes_in_batches,
 	                         concurrent_recorders_share_commits,
 	                         async_record_completes_once,
 	                         a_group_is_bounded_in_rows,
