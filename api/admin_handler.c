@@ -8,7 +8,8 @@
  *
  * Create runs on the MHD worker (its route is `async`, handler.h): it
  * parses, suspends the request and queues the batch to the store writer
- * (rvk_take_async), whose completion resumes it; the 201 is built back on
+ * (rvk_take_async_shown), which also reads back what it stored for the
+ * answer; its completion resumes the request, and the 201 is built back on
  * the worker. List (same route) goes to a waiter thread; get and delete run
  * on one (their route is `blocking`) and delete waits in rvk_store_delete.
  * So a 201 or 204 is only sent once the change is durable and visible (the
@@ -119,26 +120,17 @@ render(const rvk_revocation_t *r)
 /*
  * Renders what is stored for each revocation of a batch right after its
  * commit: a merge may have kept a later revoked_at or expires_at, and
- * another source's contribution may be the one in force, so the batch is
- * read back from the database, in one read transaction (admin listener
- * only). What could not be read (deleted since, or the read failed) is
- * shown as recorded.
+ * another source's contribution may be the one in force. The store's
+ * writer read it inside the batch's transaction (rvk_take_async_shown);
+ * what it could not read is shown as recorded.
  */
 static json_t *
-render_batch(const rvk_app_t *app, const rvk_revocation_t *revs, size_t n)
+render_batch(const rvk_take_batch_t *b)
 {
 	json_t *list = json_array();
-	rvk_revocation_t *got = rvk_calloc(n ? n : 1, sizeof(*got));
-	bool *found = rvk_calloc(n ? n : 1, sizeof(*found));
-	if (rvk_store_get_many(app->store, revs, n, got, found) != RVK_OK)
-		memset(found, 0, n * sizeof(*found));
-	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(list, render(found[i] ? &got[i] : &revs[i]));
-		if (found[i])
-			rvk_revocation_fini(&got[i]);
-	}
-	free(found);
-	free(got);
+	for (size_t i = 0; i < b->n; i++)
+		json_array_append_new(list, render(b->shown[i].iss ? &b->shown[i]
+		                                                   : &b->revs[i]));
 	return list;
 }
 
@@ -172,7 +164,7 @@ create_finish(rvk_req_t *req)
 	if (b->result != RVK_OK) {
 		store_failed(req, b->result);
 	} else {
-		json_t *list = render_batch(req->app, b->revs, b->n);
+		json_t *list = render_batch(b);
 		json_t *doc = json_object();
 		json_object_set_new(doc, "revocations", list);
 		reply_doc(req, MHD_HTTP_CREATED, doc);
@@ -213,7 +205,7 @@ create(rvk_req_t *req)
 		                "invalid_request", err);
 		return;
 	}
-	rvk_take_async(req, revs, n, NULL, create_finish);
+	rvk_take_async_shown(req, revs, n, NULL, create_finish);
 }
 
 static void

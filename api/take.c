@@ -58,21 +58,39 @@ submitted(void *arg, rvk_result_t r)
 	rvk_req_resume(p->req);
 }
 
-void
-rvk_take_async(rvk_req_t *req, rvk_revocation_t *revs, size_t n, void *extra,
-               rvk_handler_fn finish)
+static void
+take_async(rvk_req_t *req, rvk_revocation_t *revs, size_t n, void *extra,
+           rvk_handler_fn finish, bool show)
 {
 	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH && !req->ctx);
 	struct pending *p = rvk_malloc(sizeof(*p));
 	*p = (struct pending){ .b = { .revs = revs, .n = n, .extra = extra },
 	                       .req = req };
+	if (show)
+		p->b.shown = rvk_calloc(n, sizeof(*p->b.shown));
 	req->ctx = p;
 	rvk_req_suspend(req, finish);
-	rvk_result_t r = req->app->store
-		? rvk_store_record_async(req->app->store, revs, n, submitted, p)
-		: RVK_EIO;
+	rvk_store_t *store = req->app->store;
+	rvk_result_t r = !store ? RVK_EIO
+		: show ? rvk_store_record_async_shown(store, revs, n, p->b.shown,
+		                                      submitted, p)
+		: rvk_store_record_async(store, revs, n, submitted, p);
 	if (r != RVK_OK)
 		submitted(p, r);        /* not queued: answer 503 at once */
+}
+
+void
+rvk_take_async(rvk_req_t *req, rvk_revocation_t *revs, size_t n, void *extra,
+               rvk_handler_fn finish)
+{
+	take_async(req, revs, n, extra, finish, false);
+}
+
+void
+rvk_take_async_shown(rvk_req_t *req, rvk_revocation_t *revs, size_t n,
+                     void *extra, rvk_handler_fn finish)
+{
+	take_async(req, revs, n, extra, finish, true);
 }
 
 rvk_take_batch_t *
@@ -90,6 +108,9 @@ rvk_take_batch_free(rvk_take_batch_t *b)
 {
 	if (!b)
 		return;
+	for (size_t i = 0; b->shown && i < b->n; i++)
+		rvk_revocation_fini(&b->shown[i]);
+	free(b->shown);
 	rvk_events_free(b->revs, b->n);
 	free((struct pending *)(void *)b);       /* b is its first member */
 }

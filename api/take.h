@@ -42,10 +42,20 @@ typedef struct rvk_take_batch {
 	size_t n;
 	rvk_result_t result;    /* RVK_OK: durable and visible: answer 2xx */
 	void *extra;
+	/* rvk_take_async_shown only, else NULL: n entries, what is stored
+	 * for each revocation right after the commit (store.h,
+	 * rvk_store_record_async_shown); an entry with iss NULL could not be
+	 * read. Owned by the batch. */
+	rvk_revocation_t *shown;
 } rvk_take_batch_t;
 
 void rvk_take_async(rvk_req_t *req, rvk_revocation_t *revs, size_t n,
                     void *extra, rvk_handler_fn finish);
+
+/* rvk_take_async for an answer that shows the revocations: the batch's
+ * shown holds what the store has for each once it is committed. */
+void rvk_take_async_shown(rvk_req_t *req, rvk_revocation_t *revs, size_t n,
+                          void *extra, rvk_handler_fn finish);
 
 /* In finish: detaches the batch from req, logs and counts it (or logs its
  * failure). Returns: the batch (owned: rvk_take_batch_free). */

@@ -74,6 +74,7 @@ struct job {
 	const rvk_revocation_t *revs;
 	size_t n;
 	struct merged *merged;          /* n entries, filled by the writer */
+	rvk_revocation_t *shown;        /* NULL, or n entries to read back */
 	/* JOB_DELETE */
 	rvk_rev_type_t type;
 	const char *iss, *id;
@@ -572,6 +573,14 @@ run_record(rvk_store_t *s, struct job *j)
 				return frc;
 		}
 	}
+	/* After the whole batch: a key it holds twice shows its last state.
+	 * What cannot be read stays zeroed (the caller shows it as
+	 * recorded); a failed step that broke the transaction fails its
+	 * COMMIT. */
+	for (size_t i = 0; j->shown && i < j->n; i++)
+		(void)rvk_store_get_one(s->st_get, j->revs[i].type,
+		                        j->revs[i].iss, j->revs[i].id,
+		                        &j->shown[i]);
 	return SQLITE_OK;
 }
 
@@ -894,6 +903,10 @@ complete(struct job *group, rvk_result_t result)
 	for (struct job *j = group, *next; j; j = next) {
 		next = j->next;         /* j may die once its caller is told */
 		j->result = result;
+		for (size_t i = 0; result != RVK_OK && j->shown && i < j->n; i++) {
+			rvk_revocation_fini(&j->shown[i]);
+			memset(&j->shown[i], 0, sizeof(j->shown[i]));
+		}
 		if (j->cb) {
 			j->cb(j->cb_arg, result);
 			free(j->merged);
@@ -1063,9 +1076,9 @@ rvk_store_record(rvk_store_t *store, const rvk_revocation_t *revs, size_t n)
 	return r;
 }
 
-rvk_result_t
-rvk_store_record_async(rvk_store_t *store, const rvk_revocation_t *revs,
-                       size_t n, rvk_store_done_fn done, void *arg)
+static rvk_result_t
+record_async(rvk_store_t *store, const rvk_revocation_t *revs, size_t n,
+             rvk_revocation_t *shown, rvk_store_done_fn done, void *arg)
 {
 	RVK_REQUIRE(store && revs && done);
 	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH);
@@ -1076,6 +1089,7 @@ rvk_store_record_async(rvk_store_t *store, const rvk_revocation_t *revs,
 	j->revs = revs;
 	j->n = n;
 	j->merged = rvk_malloc(n * sizeof(*j->merged));
+	j->shown = shown;
 	j->cb = done;
 	j->cb_arg = arg;
 	rvk_result_t r = enqueue(store, j);
@@ -1084,6 +1098,22 @@ rvk_store_record_async(rvk_store_t *store, const rvk_revocation_t *revs,
 		free(j);
 	}
 	return r;
+}
+
+rvk_result_t
+rvk_store_record_async(rvk_store_t *store, const rvk_revocation_t *revs,
+                       size_t n, rvk_store_done_fn done, void *arg)
+{
+	return record_async(store, revs, n, NULL, done, arg);
+}
+
+rvk_result_t
+rvk_store_record_async_shown(rvk_store_t *store, const rvk_revocation_t *revs,
+                             size_t n, rvk_revocation_t *shown,
+                             rvk_store_done_fn done, void *arg)
+{
+	RVK_REQUIRE(shown != NULL);
+	return record_async(store, revs, n, shown, done, arg);
 }
 
 rvk_result_t
@@ -1277,7 +1307,8 @@ finalize_all(rvk_store_t *s)
 	                         &s->st_outbox_ins, &s->st_outbox_ack,
 	                         &s->st_meta_set, &s->st_ver_get,
 	                         &s->st_ver_put, &s->st_ver_any,
-	                         &s->st_delete_older, &s->st_ver_purge };
+	                         &s->st_delete_older, &s->st_ver_purge,
+	                         &s->st_get };
 	for (size_t i = 0; i < RVK_ARRAY_LEN(sts); i++) {
 		sqlite3_finalize(*sts[i]);
 		*sts[i] = NULL;
@@ -1312,6 +1343,7 @@ prepare_all(rvk_store_t *s)
 		{ &s->st_ver_any, sql_ver_any },
 		{ &s->st_delete_older, sql_delete_older },
 		{ &s->st_ver_purge, sql_ver_purge },
+		{ &s->st_get, rvk_store_sql_get },
 	};
 	for (size_t i = 0; i < RVK_ARRAY_LEN(list); i++) {
 		int rc = sqlite3_prepare_v3(s->wdb, list[i].sql, -1,
