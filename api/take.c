@@ -49,12 +49,21 @@ struct pending {
 };
 
 /* On the store writer after the commit or rollback (or on the worker when
- * the batch was never queued): hands the request back to its worker. */
+ * the batch was never queued): logs and counts the batch; the store
+ * writes the lines of one group commit together (store.h). */
 static void
 submitted(void *arg, rvk_result_t r)
 {
 	struct pending *p = arg;
 	p->b.result = r;
+	recorded(p->b.revs, p->b.n, r);
+}
+
+/* Then, with the lines written: hands the request back to its worker. */
+static void
+wake(void *arg)
+{
+	struct pending *p = arg;
 	rvk_req_resume(p->req);
 }
 
@@ -70,13 +79,15 @@ take_async(rvk_req_t *req, rvk_revocation_t *revs, size_t n, void *extra,
 		p->b.shown = rvk_calloc(n, sizeof(*p->b.shown));
 	req->ctx = p;
 	rvk_req_suspend(req, finish);
-	rvk_store_t *store = req->app->store;
-	rvk_result_t r = !store ? RVK_EIO
-		: show ? rvk_store_record_async_shown(store, revs, n, p->b.shown,
-		                                      submitted, p)
-		: rvk_store_record_async(store, revs, n, submitted, p);
-	if (r != RVK_OK)
-		submitted(p, r);        /* not queued: answer 503 at once */
+	rvk_store_async_t how = { .done = submitted, .wake = wake, .arg = p,
+	                          .shown = p->b.shown };
+	rvk_result_t r = req->app->store
+		? rvk_store_record_async_with(req->app->store, revs, n, &how)
+		: RVK_EIO;
+	if (r != RVK_OK) {              /* not queued: answer 503 at once */
+		submitted(p, r);
+		wake(p);
+	}
 }
 
 void
@@ -99,7 +110,6 @@ rvk_take_settle(rvk_req_t *req)
 	struct pending *p = req->ctx;
 	RVK_REQUIRE(p != NULL);
 	req->ctx = NULL;
-	recorded(p->b.revs, p->b.n, p->b.result);
 	return &p->b;
 }
 

@@ -110,6 +110,7 @@ struct job {
 	 * merged are the store's to free. */
 	sem_t done;
 	rvk_store_done_fn cb;
+	void (*wake)(void *arg);        /* after every cb of the group */
 	void *cb_arg;
 	struct job *next;
 };
@@ -896,19 +897,31 @@ run_group(rvk_store_t *s, struct job *group, size_t *rows)
 	return false;
 }
 
-/* Hands each job of a finished group its result. */
+/* Hands each job of a finished group its result: every completion first,
+ * with what they log held and written together (rvk_log_hold: at 64
+ * clients one write(2) per "revocation taken" line was ~5% of the
+ * server's CPU, docs/BENCHMARKS.md, "Single admin events: where the CPU
+ * went"), then every wake and every synchronous caller, so that no answer
+ * goes out before its line. */
 static void
 complete(struct job *group, rvk_result_t result)
 {
-	for (struct job *j = group, *next; j; j = next) {
-		next = j->next;         /* j may die once its caller is told */
+	rvk_log_hold();
+	for (struct job *j = group; j; j = j->next) {
 		j->result = result;
 		for (size_t i = 0; result != RVK_OK && j->shown && i < j->n; i++) {
 			rvk_revocation_fini(&j->shown[i]);
 			memset(&j->shown[i], 0, sizeof(j->shown[i]));
 		}
-		if (j->cb) {
+		if (j->cb)
 			j->cb(j->cb_arg, result);
+	}
+	rvk_log_flush();
+	for (struct job *j = group, *next; j; j = next) {
+		next = j->next;         /* j may die once its caller is told */
+		if (j->cb) {
+			if (j->wake)
+				j->wake(j->cb_arg);
 			free(j->merged);
 			free(j);
 		} else {
@@ -1076,11 +1089,11 @@ rvk_store_record(rvk_store_t *store, const rvk_revocation_t *revs, size_t n)
 	return r;
 }
 
-static rvk_result_t
-record_async(rvk_store_t *store, const rvk_revocation_t *revs, size_t n,
-             rvk_revocation_t *shown, rvk_store_done_fn done, void *arg)
+rvk_result_t
+rvk_store_record_async_with(rvk_store_t *store, const rvk_revocation_t *revs,
+                            size_t n, const rvk_store_async_t *how)
 {
-	RVK_REQUIRE(store && revs && done);
+	RVK_REQUIRE(store && revs && how && how->done);
 	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH);
 	for (size_t i = 0; i < n; i++)
 		RVK_REQUIRE(well_formed(&revs[i]) && !revs[i].origin);
@@ -1089,9 +1102,10 @@ record_async(rvk_store_t *store, const rvk_revocation_t *revs, size_t n,
 	j->revs = revs;
 	j->n = n;
 	j->merged = rvk_malloc(n * sizeof(*j->merged));
-	j->shown = shown;
-	j->cb = done;
-	j->cb_arg = arg;
+	j->shown = how->shown;
+	j->cb = how->done;
+	j->wake = how->wake;
+	j->cb_arg = how->arg;
 	rvk_result_t r = enqueue(store, j);
 	if (r != RVK_OK) {
 		free(j->merged);
@@ -1104,16 +1118,8 @@ rvk_result_t
 rvk_store_record_async(rvk_store_t *store, const rvk_revocation_t *revs,
                        size_t n, rvk_store_done_fn done, void *arg)
 {
-	return record_async(store, revs, n, NULL, done, arg);
-}
-
-rvk_result_t
-rvk_store_record_async_shown(rvk_store_t *store, const rvk_revocation_t *revs,
-                             size_t n, rvk_revocation_t *shown,
-                             rvk_store_done_fn done, void *arg)
-{
-	RVK_REQUIRE(shown != NULL);
-	return record_async(store, revs, n, shown, done, arg);
+	rvk_store_async_t how = { .done = done, .arg = arg };
+	return rvk_store_record_async_with(store, revs, n, &how);
 }
 
 rvk_result_t

@@ -165,22 +165,33 @@ rvk_result_t rvk_store_record_async(rvk_store_t *store,
                                     rvk_store_done_fn done, void *arg);
 
 /*
- * rvk_store_record_async that also reads back what is stored for each
- * revocation once the batch is written (what an answer that shows the
- * revocations needs): the writer reads it inside the batch's transaction,
- * so it is what that commit made durable, and costs a look-up in pages the
- * writer just touched, where a read connection after the commit has to take
- * its locks and re-read those pages.
- * shown: n entries, zeroed by the caller, borrowed until done is called.
- * When done gets RVK_OK, shown[i] is as rvk_store_get gives it (owned by
- * the caller: rvk_revocation_fini), or still zeroed (iss NULL) when it could
- * not be read; on any other result every entry is zeroed.
- * Requires: as rvk_store_record_async; shown not NULL.
+ * rvk_store_record_async with more said: how = { done, wake, arg, shown }.
+ * The completions of one group commit run in two rounds: first done(arg,
+ * result) of every job, in queue order, whose log lines (base/log.h) are
+ * held and written together once the round is over; then wake(arg) of
+ * every job (when not NULL), in the same order. So what done logs is out
+ * before anything wake lets answer.
+ * shown, when not NULL: n entries, zeroed by the caller, borrowed until
+ * done is called: the writer also reads back what is stored for each
+ * revocation once the batch is written, inside its transaction (what that
+ * commit made durable; a look-up in pages the writer just touched, where a
+ * read connection after the commit has to take its locks and re-read those
+ * pages). When done gets RVK_OK, shown[i] is as rvk_store_get gives it
+ * (owned by the caller: rvk_revocation_fini), or still zeroed (iss NULL)
+ * when it could not be read; on any other result every entry is zeroed.
+ * Threads: done and wake run as rvk_store_record_async's done does.
+ * Requires: as rvk_store_record_async; how and how->done not NULL.
  */
-rvk_result_t rvk_store_record_async_shown(rvk_store_t *store,
-                                          const rvk_revocation_t *revs,
-                                          size_t n, rvk_revocation_t *shown,
-                                          rvk_store_done_fn done, void *arg);
+typedef struct rvk_store_async {
+	rvk_store_done_fn done;
+	void (*wake)(void *arg);
+	void *arg;
+	rvk_revocation_t *shown;
+} rvk_store_async_t;
+
+rvk_result_t rvk_store_record_async_with(rvk_store_t *store,
+                                         const rvk_revocation_t *revs,
+                                         size_t n, const rvk_store_async_t *how);
 
 /*
  * Deletes one revocation from the database and the table: every source's

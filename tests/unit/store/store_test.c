@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,7 +421,7 @@ shown_done(void *arg, rvk_result_t r)
 	sem_post(&a->sem);
 }
 
-/* Records revs (n of them) with rvk_store_record_async_shown into shown
+/* Records revs (n of them) with rvk_store_record_async_with into shown
  * and waits. Returns: the result. */
 static rvk_result_t
 record_shown(fixture_t *fx, const rvk_revocation_t *revs, size_t n,
@@ -429,8 +430,8 @@ record_shown(fixture_t *fx, const rvk_revocation_t *revs, size_t n,
 	struct shown_rec a;
 	sem_init(&a.sem, 0, 0);
 	memset(shown, 0, n * sizeof(*shown));
-	rvk_result_t r = rvk_store_record_async_shown(fx->store, revs, n, shown,
-	                                              shown_done, &a);
+	rvk_store_async_t how = { .done = shown_done, .arg = &a, .shown = shown };
+	rvk_result_t r = rvk_store_record_async_with(fx->store, revs, n, &how);
 	if (r == RVK_OK) {
 		while (sem_wait(&a.sem) != 0)
 			;
@@ -495,6 +496,74 @@ TAP_TEST(record_shown_reads_the_batch_back)
 	TAP_CHECK(shown[0].iss == NULL && shown[0].nsources == 0);
 	CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "bad", 0, 0);
 #endif
+	fx_fini(&fx);
+}
+
+/* The order of completions: 'd' (done) or 'w' (wake) and the job. */
+#define ORDER_N 64
+static struct { char kind; int job; } order[2 * ORDER_N];
+static int norder;
+static sem_t order_sem;
+
+static void
+order_done(void *arg, rvk_result_t r)
+{
+	(void)r;
+	order[norder].kind = 'd';
+	order[norder++].job = (int)(intptr_t)arg;
+}
+
+static void
+order_wake(void *arg)
+{
+	order[norder].kind = 'w';
+	order[norder++].job = (int)(intptr_t)arg;
+	sem_post(&order_sem);
+}
+
+/* Every group's completions run before any of its wakes, both in queue
+ * order: the sequence is runs of dones, each followed by the wakes of the
+ * same jobs, one such pair of runs per commit. */
+TAP_TEST(a_groups_dones_run_before_its_wakes)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	sem_init(&order_sem, 0, 0);
+	rvk_store_stats_t st0, st1;
+	rvk_store_stats(fx.store, &st0);
+	static char ids[ORDER_N][16];
+	static rvk_revocation_t revs[ORDER_N];
+	for (int i = 0; i < ORDER_N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "o%d", i);
+		revs[i] = rev(RVK_REV_TOKEN, "iss", ids[i], NOW, NOW + 600, NULL,
+		              RVK_SRC_ADMIN);
+		rvk_store_async_t how = { .done = order_done, .wake = order_wake,
+		                          .arg = (void *)(intptr_t)i };
+		TAP_CHECK_INT(rvk_store_record_async_with(fx.store, &revs[i], 1,
+		                                          &how), RVK_OK);
+	}
+	for (int i = 0; i < ORDER_N; i++)
+		while (sem_wait(&order_sem) != 0)
+			;
+	rvk_store_stats(fx.store, &st1);
+	TAP_CHECK_INT(norder, 2 * ORDER_N);
+	int pos = 0, runs = 0, next_job = 0;
+	bool shape = true;
+	while (pos < norder && shape) {
+		int start = pos;
+		while (pos < norder && order[pos].kind == 'd')
+			shape &= order[pos].job == next_job++, pos++;
+		int n = pos - start;
+		for (int k = 0; k < n && shape; k++, pos++)
+			shape &= pos < norder && order[pos].kind == 'w'
+			         && order[pos].job == order[start + k].job;
+		shape &= n > 0;
+		runs++;
+	}
+	TAP_CHECK(shape);
+	TAP_CHECK_INT(runs, (int)(st1.commits - st0.commits));
+	printf("# %d jobs in %d commits\n", ORDER_N, runs);
+	sem_destroy(&order_sem);
 	fx_fini(&fx);
 }
 
@@ -1308,6 +1377,7 @@ main(void)
 	                         one_source_leaving_keeps_the_others_in_force,
 	                         a_repeat_that_changes_nothing_writes_nothing,
 	                         record_shown_reads_the_batch_back,
+	                         a_groups_dones_run_before_its_wakes,
 	                         list_pages_and_filters, delete_and_only_source,
 	                         restart_reloads_live_rows,
 	                         purge_deletes_dead_rows_only,
