@@ -32,9 +32,11 @@ rvk_result_t rvk_take_record(const rvk_app_t *app, const rvk_revocation_t *revs,
  * takes revs (owned from here on: freed by rvk_take_batch_free), suspends
  * req, and queues the batch with rvk_store_record_async. When the store has
  * answered - or at once, when the batch could not be queued (no store,
- * stopping) - the batch is logged and counted on the thread that completed
- * it (the store's writer, or this one), req is resumed and finish runs on
- * its worker, where rvk_take_settle gives the outcome. extra is the caller's (kept with the
+ * stopping) - req is resumed and finish runs on its worker, where
+ * rvk_take_settle gives the outcome. A single revocation is logged and
+ * counted by the thread that completed it (the store's writer, or this
+ * one), a batch of several by rvk_take_settle; either way before the
+ * answer. extra is the caller's (kept with the
  * batch, never freed here).
  * Requires: req's route is async; 1 <= n <= RVK_STORE_MAX_BATCH.
  */
@@ -58,9 +60,9 @@ void rvk_take_async(rvk_req_t *req, rvk_revocation_t *revs, size_t n,
 void rvk_take_async_shown(rvk_req_t *req, rvk_revocation_t *revs, size_t n,
                           void *extra, rvk_handler_fn finish);
 
-/* In finish: detaches the batch from req (already logged and counted, or
- * its failure logged, by the thread that completed it, before req was
- * resumed). Returns: the batch (owned: rvk_take_batch_free). */
+/* In finish: detaches the batch from req, and logs and counts it (or logs
+ * its failure) unless that was done already (a single revocation).
+ * Returns: the batch (owned: rvk_take_batch_free). */
 rvk_take_batch_t *rvk_take_settle(rvk_req_t *req);
 /* Frees the batch and its revocations (not extra). NULL is fine. */
 void rvk_take_batch_free(rvk_take_batch_t *b);

@@ -65,7 +65,7 @@ struct line {
 
 /* This thread's held lines, whole ones only (rvk_log_hold). */
 static __thread struct line held;
-static __thread bool holding;
+static __thread unsigned holding;       /* rvk_log_hold depth */
 
 static void
 write_out(const char *p, size_t n)
@@ -94,16 +94,17 @@ emit(const struct line *l)
 void
 rvk_log_hold(void)
 {
-	holding = true;
+	holding++;
 }
 
 void
 rvk_log_flush(void)
 {
+	if (holding && --holding)
+		return;
 	if (held.len)
 		write_out(held.buf, held.len);
 	held.len = 0;
-	holding = false;
 }
 
 static void

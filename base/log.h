@@ -46,10 +46,11 @@ void rvk_log(rvk_log_level_t level, const char *msg, ...)
  * Holds the lines this thread logs from here on until rvk_log_flush, which
  * writes them: whole lines, several per write(2), no write longer than one
  * line may be (4 KiB: within PIPE_BUF), so lines of concurrent threads
- * still never interleave. For a thread that logs a burst at once (the
- * store's writer completing a group commit: one "revocation taken" per
- * revocation): one write instead of one per line. A line held is written
- * at the latest by the flush; nothing is held across a blocking wait.
+ * still never interleave. For a thread that logs a burst at once (a batch
+ * of revocations taken, the store's writer completing a group commit): one
+ * write instead of one per line. Holds nest: the lines go at the flush
+ * that ends the outermost hold. A line held is written at the latest by
+ * that flush; nothing is held across a blocking wait.
  */
 void rvk_log_hold(void);
 void rvk_log_flush(void);

@@ -1,7 +1,7 @@
 /*
  * base/log: held lines (rvk_log_hold) reach standard error only at the
  * flush or when the held buffer is full, always as whole lines in the
- * order logged; another thread's lines are not held.
+ * order logged; holds nest; another thread's lines are not held.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -117,6 +117,24 @@ TAP_TEST(a_full_hold_writes_whole_lines)
 	TAP_CHECK(ordered);
 }
 
+/* Holds nest: the lines go at the flush that ends the outermost hold. */
+TAP_TEST(holds_nest)
+{
+	reset();
+	rvk_log_hold();
+	rvk_log(RVK_LOG_INFO, "outer", NULL);
+	rvk_log_hold();
+	rvk_log(RVK_LOG_INFO, "inner", NULL);
+	rvk_log_flush();
+	TAP_CHECK_INT(drain(), 0);
+	rvk_log_flush();
+	drain();
+	TAP_CHECK_INT(count("outer"), 1);
+	TAP_CHECK_INT(count("inner"), 1);
+	rvk_log(RVK_LOG_INFO, "free", NULL);
+	TAP_CHECK(drain() > 0);
+}
+
 static void *
 other_thread(void *arg)
 {
@@ -156,7 +174,7 @@ main(void)
 	rvk_log_set_format(RVK_LOG_JSON);
 	int rc = tap_main(TAP_LIST(unheld_lines_go_at_once,
 	                           held_lines_wait_for_the_flush,
-	                           a_full_hold_writes_whole_lines,
+	                           a_full_hold_writes_whole_lines, holds_nest,
 	                           a_hold_is_this_threads_only));
 	dup2(saved, STDERR_FILENO);
 	return rc;
