@@ -30,14 +30,13 @@ rvk_result_t rvk_take_record(const rvk_app_t *app, const rvk_revocation_t *revs,
 /*
  * rvk_take_record for an `async` route (handler.h), which must not block:
  * takes revs (owned from here on: freed by rvk_take_batch_free), suspends
- * req, and queues the batch with rvk_store_record_async. When the store has
- * answered - or at once, when the batch could not be queued (no store,
- * stopping) - req is resumed and finish runs on its worker, where
+ * req, and queues the batch with rvk_store_record_async_with. When the
+ * store has answered - or at once, when the batch could not be queued (no
+ * store, stopping) - req is resumed and finish runs on its worker, where
  * rvk_take_settle gives the outcome. A single revocation is logged and
  * counted by the thread that completed it (the store's writer, or this
  * one), a batch of several by rvk_take_settle; either way before the
- * answer. extra is the caller's (kept with the
- * batch, never freed here).
+ * answer. extra is the caller's (kept with the batch, never freed here).
  * Requires: req's route is async; 1 <= n <= RVK_STORE_MAX_BATCH.
  */
 typedef struct rvk_take_batch {
