@@ -8,7 +8,8 @@
  *
  * Create runs on the MHD worker (its route is `async`, handler.h): it
  * parses, suspends the request and queues the batch to the store writer
- * (rvk_take_async), whose completion resumes it; the 201 is built back on
+ * (rvk_take_async_shown), which also reads back what it stored for the
+ * answer; its completion resumes the request, and the 201 is built back on
  * the worker. List (same route) goes to a waiter thread; get and delete run
  * on one (their route is `blocking`) and delete waits in rvk_store_delete.
  * So a 201 or 204 is only sent once the change is durable and visible (the
@@ -33,6 +34,8 @@
 #include "api/rules.h"
 #include "api/take.h"
 #include "api/listquery.h"
+#include "api/render.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/id.h"
 #include "base/log.h"
@@ -70,76 +73,28 @@ authorized(rvk_req_t *req)
 	return true;
 }
 
-static json_t *
-expires_json(int64_t expires_at)
-{
-	return expires_at == RVK_NEVER ? json_null() : json_integer(expires_at);
-}
-
 /*
- * A revocation as the admin API shows it (docs/OPERATIONS.md): the in-force
- * times, the source and reason of the contribution in force, "origin" when
- * a replica took that contribution, and "sources", every source's own
- * contribution (a revocation read from the store has them; one that was
- * only recorded shows itself as its one source).
+ * Answers the batch of a create: what is stored for each revocation right
+ * after its commit (a merge may have kept a later revoked_at or
+ * expires_at, and another source's contribution may be the one in force).
+ * The store's writer read it inside the batch's transaction
+ * (rvk_take_async_shown); what it could not read is shown as recorded.
  */
-static json_t *
-render(const rvk_revocation_t *r)
+static void
+reply_batch(rvk_req_t *req, const rvk_take_batch_t *b)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "type", json_string(rvk_rev_type_name(r->type)));
-	json_object_set_new(o, "iss", json_string(r->iss));
-	json_object_set_new(o, "id", json_string(r->id));
-	json_object_set_new(o, "revoked_at", json_integer(r->revoked_at));
-	json_object_set_new(o, "expires_at", expires_json(r->expires_at));
-	json_object_set_new(o, "reason", r->reason ? json_string(r->reason) : json_null());
-	json_object_set_new(o, "source", json_string(rvk_source_name(r->source)));
-	if (r->origin)
-		json_object_set_new(o, "origin", json_string(r->origin));
-	json_t *srcs = json_array();
-	rvk_contribution_t self = {
-		.source = r->source, .revoked_at = r->revoked_at,
-		.expires_at = r->expires_at, .reason = r->reason,
-	};
-	const rvk_contribution_t *v = r->nsources ? r->sources : &self;
-	size_t n = r->nsources ? r->nsources : 1;
-	for (size_t i = 0; i < n; i++) {
-		json_t *c = json_object();
-		json_object_set_new(c, "source", json_string(rvk_source_name(v[i].source)));
-		json_object_set_new(c, "revoked_at", json_integer(v[i].revoked_at));
-		json_object_set_new(c, "expires_at", expires_json(v[i].expires_at));
-		json_object_set_new(c, "reason", v[i].reason ? json_string(v[i].reason)
-		                                           : json_null());
-		json_array_append_new(srcs, c);
+	rvk_buf_t out = RVK_BUF_INIT;
+	rvk_buf_puts(&out, "{\"revocations\":[");
+	for (size_t i = 0; i < b->n; i++) {
+		if (i)
+			rvk_buf_append(&out, ",", 1);
+		rvk_render_revocation(&out, b->shown[i].iss ? &b->shown[i]
+		                                            : &b->revs[i]);
 	}
-	json_object_set_new(o, "sources", srcs);
-	return o;
-}
-
-/*
- * Renders what is stored for each revocation of a batch right after its
- * commit: a merge may have kept a later revoked_at or expires_at, and
- * another source's contribution may be the one in force, so the batch is
- * read back from the database, in one read transaction (admin listener
- * only). What could not be read (deleted since, or the read failed) is
- * shown as recorded.
- */
-static json_t *
-render_batch(const rvk_app_t *app, const rvk_revocation_t *revs, size_t n)
-{
-	json_t *list = json_array();
-	rvk_revocation_t *got = rvk_calloc(n ? n : 1, sizeof(*got));
-	bool *found = rvk_calloc(n ? n : 1, sizeof(*found));
-	if (rvk_store_get_many(app->store, revs, n, got, found) != RVK_OK)
-		memset(found, 0, n * sizeof(*found));
-	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(list, render(found[i] ? &got[i] : &revs[i]));
-		if (found[i])
-			rvk_revocation_fini(&got[i]);
-	}
-	free(found);
-	free(got);
-	return list;
+	rvk_buf_append(&out, "]}", 2);
+	rvk_reply_text(req, MHD_HTTP_CREATED, "application/json", out.data,
+	               out.len);
+	rvk_buf_fini(&out);
 }
 
 static void
@@ -169,14 +124,10 @@ static void
 create_finish(rvk_req_t *req)
 {
 	rvk_take_batch_t *b = rvk_take_settle(req);
-	if (b->result != RVK_OK) {
+	if (b->result != RVK_OK)
 		store_failed(req, b->result);
-	} else {
-		json_t *list = render_batch(req->app, b->revs, b->n);
-		json_t *doc = json_object();
-		json_object_set_new(doc, "revocations", list);
-		reply_doc(req, MHD_HTTP_CREATED, doc);
-	}
+	else
+		reply_batch(req, b);
 	rvk_take_batch_free(b);
 }
 
@@ -213,7 +164,7 @@ create(rvk_req_t *req)
 		                "invalid_request", err);
 		return;
 	}
-	rvk_take_async(req, revs, n, NULL, create_finish);
+	rvk_take_async_shown(req, revs, n, NULL, create_finish);
 }
 
 static void
@@ -245,27 +196,30 @@ list(rvk_req_t *req)
 		store_failed(req, r);
 		return;
 	}
-	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, render(&items[i]));
-	json_t *next = json_null();
+	rvk_buf_t out = RVK_BUF_INIT;
+	rvk_buf_puts(&out, "{\"items\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			rvk_buf_append(&out, ",", 1);
+		rvk_render_revocation(&out, &items[i]);
+	}
+	rvk_buf_puts(&out, "],\"next_cursor\":");
+	char *text = NULL;
 	if (more && n > 0) {
 		rvk_cursor_t c = {
 			.type = (int)items[n - 1].type, .iss = items[n - 1].iss,
 			.id = items[n - 1].id, .filter_type = type, .filter_iss = (char *)iss,
 		};
-		char *text = rvk_cursor_encode(&c);
-		json_decref(next);
-		next = json_string(text);
-		free(text);
+		text = rvk_cursor_encode(&c);
 	}
+	rvk_render_string(&out, text);
+	rvk_buf_append(&out, "}", 1);
+	free(text);
 	for (size_t i = 0; i < n; i++)
 		rvk_revocation_fini(&items[i]);
 	free(items);
-	json_t *doc = json_object();
-	json_object_set_new(doc, "items", arr);
-	json_object_set_new(doc, "next_cursor", next);
-	reply_doc(req, MHD_HTTP_OK, doc);
+	rvk_reply_text(req, MHD_HTTP_OK, "application/json", out.data, out.len);
+	rvk_buf_fini(&out);
 }
 
 void
@@ -371,8 +325,12 @@ rvk_handle_admin_revocation(rvk_req_t *req)
 	} else if (r != RVK_OK) {
 		store_failed(req, r);
 	} else {
-		reply_doc(req, MHD_HTTP_OK, render(&got));
+		rvk_buf_t out = RVK_BUF_INIT;
+		rvk_render_revocation(&out, &got);
 		rvk_revocation_fini(&got);
+		rvk_reply_text(req, MHD_HTTP_OK, "application/json", out.data,
+		               out.len);
+		rvk_buf_fini(&out);
 	}
 }
 

@@ -12,6 +12,8 @@
 #include "base/log.h"
 #include "base/mem.h"
 
+/* Logs and counts a batch; its lines go out in as few writes as they fit
+ * (rvk_log_hold). */
 static void
 recorded(const rvk_revocation_t *revs, size_t n, rvk_result_t r)
 {
@@ -20,6 +22,7 @@ recorded(const rvk_revocation_t *revs, size_t n, rvk_result_t r)
 		        rvk_source_name(revs[0].source), "error", rvk_result_str(r), NULL);
 		return;
 	}
+	rvk_log_hold();
 	for (size_t i = 0; i < n; i++) {
 		char at[24];
 		snprintf(at, sizeof(at), "%lld", (long long)revs[i].revoked_at);
@@ -29,6 +32,7 @@ recorded(const rvk_revocation_t *revs, size_t n, rvk_result_t r)
 		        revs[i].id, "revoked_at", at, NULL);
 		rvk_metrics_taken(revs[i].source, 1);
 	}
+	rvk_log_flush();
 }
 
 rvk_result_t
@@ -46,33 +50,74 @@ rvk_take_record(const rvk_app_t *app, const rvk_revocation_t *revs, size_t n)
 struct pending {
 	rvk_take_batch_t b;
 	rvk_req_t *req;
+	bool logged;            /* by submitted, on the writer */
 };
 
-/* On the store writer after the commit or rollback (or on the worker when
- * the batch was never queued): hands the request back to its worker. */
+/*
+ * On the store writer after the commit or rollback (or on the worker when
+ * the batch was never queued). A single revocation is logged and counted
+ * here, where the lines of a group commit's single ones go out in one
+ * write (store.h): one write(2) per request on the workers was ~5% of the
+ * server's CPU at 64 single-event admin clients (docs/BENCHMARKS.md,
+ * "Single admin events: where the CPU went"). A batch of several is left to
+ * its worker (rvk_take_settle): its lines are written together anyway, and
+ * formatting a thousand of them on the writer, which every request waits
+ * for, slowed 64 webhook clients.
+ */
 static void
 submitted(void *arg, rvk_result_t r)
 {
 	struct pending *p = arg;
 	p->b.result = r;
+	if (p->b.n == 1) {
+		recorded(p->b.revs, p->b.n, r);
+		p->logged = true;
+	}
+}
+
+/* Then, with the lines written: hands the request back to its worker. */
+static void
+wake(void *arg)
+{
+	struct pending *p = arg;
 	rvk_req_resume(p->req);
+}
+
+static void
+take_async(rvk_req_t *req, rvk_revocation_t *revs, size_t n, void *extra,
+           rvk_handler_fn finish, bool show)
+{
+	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH && !req->ctx);
+	struct pending *p = rvk_malloc(sizeof(*p));
+	*p = (struct pending){ .b = { .revs = revs, .n = n, .extra = extra },
+	                       .req = req };
+	if (show)
+		p->b.shown = rvk_calloc(n, sizeof(*p->b.shown));
+	req->ctx = p;
+	rvk_req_suspend(req, finish);
+	rvk_store_async_t how = { .done = submitted, .wake = wake, .arg = p,
+	                          .shown = p->b.shown };
+	rvk_result_t r = req->app->store
+		? rvk_store_record_async_with(req->app->store, revs, n, &how)
+		: RVK_EIO;
+	if (r != RVK_OK) {              /* not queued: answer 503 at once */
+		submitted(p, r);
+		wake(p);
+	}
 }
 
 void
 rvk_take_async(rvk_req_t *req, rvk_revocation_t *revs, size_t n, void *extra,
                rvk_handler_fn finish)
 {
-	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH && !req->ctx);
-	struct pending *p = rvk_malloc(sizeof(*p));
-	*p = (struct pending){ .b = { .revs = revs, .n = n, .extra = extra },
-	                       .req = req };
-	req->ctx = p;
-	rvk_req_suspend(req, finish);
-	rvk_result_t r = req->app->store
-		? rvk_store_record_async(req->app->store, revs, n, submitted, p)
-		: RVK_EIO;
-	if (r != RVK_OK)
-		submitted(p, r);        /* not queued: answer 503 at once */
+	take_async(req, revs, n, extra, finish, false);
+}
+
+void
+rvk_take_async_shown(rvk_req_t *req, rvk_revocation_t *revs, size_t n,
+                     void *extra, rvk_handler_fn finish)
+{
+	take_async(req, revs, n, extra, finish, true);
 }
 
 rvk_take_batch_t *
@@ -81,7 +126,8 @@ rvk_take_settle(rvk_req_t *req)
 	struct pending *p = req->ctx;
 	RVK_REQUIRE(p != NULL);
 	req->ctx = NULL;
-	recorded(p->b.revs, p->b.n, p->b.result);
+	if (!p->logged)
+		recorded(p->b.revs, p->b.n, p->b.result);
 	return &p->b;
 }
 
@@ -90,6 +136,9 @@ rvk_take_batch_free(rvk_take_batch_t *b)
 {
 	if (!b)
 		return;
+	for (size_t i = 0; b->shown && i < b->n; i++)
+		rvk_revocation_fini(&b->shown[i]);
+	free(b->shown);
 	rvk_events_free(b->revs, b->n);
 	free((struct pending *)(void *)b);       /* b is its first member */
 }

@@ -1,7 +1,9 @@
 /*
  * Lines are built in a stack buffer and written with a single write(2) so
  * that concurrent threads never interleave; an over-long line is cut and
- * still ends with a newline (and, in JSON, stays valid).
+ * still ends with a newline (and, in JSON, stays valid). Held lines
+ * (rvk_log_hold) wait in a per-thread buffer of the same size, so a write
+ * of several of them is never longer than one line may be.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +62,50 @@ struct line {
 	char buf[LINE_MAX_BYTES];
 	size_t len;
 };
+
+/* This thread's held lines, whole ones only (rvk_log_hold). */
+static __thread struct line held;
+static __thread unsigned holding;       /* rvk_log_hold depth */
+
+static void
+write_out(const char *p, size_t n)
+{
+	ssize_t w = write(STDERR_FILENO, p, n);
+	(void)w;
+}
+
+/* Writes l now, or adds it to the held lines (writing those first when
+ * it would not fit). */
+static void
+emit(const struct line *l)
+{
+	if (!holding) {
+		write_out(l->buf, l->len);
+		return;
+	}
+	if (held.len + l->len > sizeof(held.buf)) {
+		write_out(held.buf, held.len);
+		held.len = 0;
+	}
+	memcpy(held.buf + held.len, l->buf, l->len);
+	held.len += l->len;
+}
+
+void
+rvk_log_hold(void)
+{
+	holding++;
+}
+
+void
+rvk_log_flush(void)
+{
+	if (holding && --holding)
+		return;
+	if (held.len)
+		write_out(held.buf, held.len);
+	held.len = 0;
+}
 
 static void
 put(struct line *l, const char *s, size_t n)
@@ -164,8 +210,7 @@ rvk_log(rvk_log_level_t level, const char *msg, ...)
 	}
 	va_end(ap);
 	l.buf[l.len++] = '\n';
-	ssize_t w = write(STDERR_FILENO, l.buf, l.len);
-	(void)w;
+	emit(&l);
 }
 
 void

@@ -17,9 +17,9 @@
 
 struct reader {
 	sqlite3 *db;
-	/* Prepared once per connection (query.c): compiling them on every
-	 * admin create's read-back cost more than running them. */
-	sqlite3_stmt *get, *begin, *commit;
+	/* Prepared once per connection (query.c): compiling it on every
+	 * get cost more than running it. */
+	sqlite3_stmt *get;
 	struct reader *next;
 };
 
@@ -38,6 +38,7 @@ struct rvk_store {
 	sqlite3_stmt *st_outbox_ins, *st_outbox_ack, *st_meta_set;
 	sqlite3_stmt *st_ver_get, *st_ver_put, *st_ver_any, *st_delete_older;
 	sqlite3_stmt *st_ver_purge;
+	sqlite3_stmt *st_get;           /* rvk_store_sql_get, for shown */
 	uint64_t hlc;                   /* the last version made or seen */
 	char node[33];                  /* versions our changes ("" alone) */
 	pthread_t writer;
@@ -62,5 +63,16 @@ void rvk_store_reader_give(rvk_store_t *store, struct reader *r);
 
 /* Closes every idle read connection (close only). */
 void rvk_store_readers_fini(rvk_store_t *store);
+
+/* One revocation's rows, in source order (?1 type, ?2 iss, ?3 id). */
+extern const char *const rvk_store_sql_get;
+
+/* Runs st (rvk_store_sql_get, prepared on any connection) for one
+ * revocation and resets it. Returns: RVK_OK and *out (owned: the in-force
+ * contribution and every source, as rvk_store_get), RVK_ENOTFOUND (*out
+ * untouched), RVK_EIO (a row this build cannot read, or a failed step). */
+rvk_result_t rvk_store_get_one(sqlite3_stmt *st, rvk_rev_type_t type,
+                               const char *iss, const char *id,
+                               rvk_revocation_t *out);
 
 #endif

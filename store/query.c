@@ -22,7 +22,7 @@
 #define COLUMNS "type, iss, id, revoked_at, expires_at, reason, source," \
 	" origin"
 
-static const char *const sql_get =
+const char *const rvk_store_sql_get =
 	"SELECT " COLUMNS " FROM revocations"
 	" WHERE type = ?1 AND iss = ?2 AND id = ?3 ORDER BY source";
 
@@ -30,8 +30,6 @@ static void
 reader_close(struct reader *r)
 {
 	sqlite3_finalize(r->get);
-	sqlite3_finalize(r->begin);
-	sqlite3_finalize(r->commit);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -46,25 +44,12 @@ reader_open(rvk_store_t *s)
 		return NULL;
 	struct reader *r = rvk_calloc(1, sizeof(*r));
 	r->db = db;
-	if (sqlite3_prepare_v3(db, sql_get, -1, SQLITE_PREPARE_PERSISTENT,
-	                       &r->get, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v3(db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT,
-	                          &r->begin, NULL) != SQLITE_OK
-	    || sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
-	                          &r->commit, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v3(db, rvk_store_sql_get, -1, SQLITE_PREPARE_PERSISTENT,
+	                       &r->get, NULL) != SQLITE_OK) {
 		reader_close(r);
 		return NULL;
 	}
 	return r;
-}
-
-/* Runs a prepared statement without results. Returns: an SQLite code. */
-static int
-run_once(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 static struct reader *
@@ -213,10 +198,8 @@ end_group(rvk_revocation_t *r)
 	r->origin = force->origin ? rvk_strdup(force->origin) : NULL;
 }
 
-/* Runs the prepared sql_get for one revocation and resets it.
- * Returns: RVK_OK and *out (owned), RVK_ENOTFOUND, RVK_EIO. */
-static rvk_result_t
-get_one(sqlite3_stmt *st, rvk_rev_type_t type, const char *iss,
+rvk_result_t
+rvk_store_get_one(sqlite3_stmt *st, rvk_rev_type_t type, const char *iss,
         const char *id, rvk_revocation_t *out)
 {
 	rvk_revocation_t got = { 0 };
@@ -262,48 +245,7 @@ rvk_store_get(rvk_store_t *store, rvk_rev_type_t type, const char *iss,
 	struct reader *rd = take(store);
 	if (!rd)
 		return RVK_EIO;
-	rvk_result_t r = get_one(rd->get, type, iss, id, out);
-	give_back(store, rd);
-	return r;
-}
-
-rvk_result_t
-rvk_store_get_many(rvk_store_t *store, const rvk_revocation_t *keys, size_t n,
-                   rvk_revocation_t *out, bool *found)
-{
-	RVK_REQUIRE(store && (keys || n == 0) && (out || n == 0)
-	            && (found || n == 0));
-	for (size_t i = 0; i < n; i++)
-		RVK_REQUIRE((unsigned)keys[i].type < RVK_REV_TYPE_COUNT
-		            && keys[i].iss && keys[i].id);
-	struct reader *rd = take(store);
-	if (!rd)
-		return RVK_EIO;
-	rvk_result_t r = RVK_EIO;
-	size_t done = 0;
-	/* One read transaction: one snapshot, one WAL read lock (one
-	 * statement is a snapshot of its own). */
-	bool txn = n > 1;
-	if (txn && run_once(rd->begin) != SQLITE_OK)
-		goto cleanup;
-	for (; done < n; done++) {
-		rvk_result_t g = get_one(rd->get, keys[done].type,
-		                         keys[done].iss, keys[done].id,
-		                         &out[done]);
-		if (g == RVK_EIO)
-			goto rollback;
-		found[done] = g == RVK_OK;
-		if (!found[done])
-			memset(&out[done], 0, sizeof(out[done]));
-	}
-	r = RVK_OK;
-rollback:
-	if (txn)
-		run_once(rd->commit);
-cleanup:
-	if (r != RVK_OK)
-		for (size_t i = 0; i < done; i++)
-			rvk_revocation_fini(&out[i]);
+	rvk_result_t r = rvk_store_get_one(rd->get, type, iss, id, out);
 	give_back(store, rd);
 	return r;
 }

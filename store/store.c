@@ -74,6 +74,7 @@ struct job {
 	const rvk_revocation_t *revs;
 	size_t n;
 	struct merged *merged;          /* n entries, filled by the writer */
+	rvk_revocation_t *shown;        /* NULL, or n entries to read back */
 	/* JOB_DELETE */
 	rvk_rev_type_t type;
 	const char *iss, *id;
@@ -109,6 +110,7 @@ struct job {
 	 * merged are the store's to free. */
 	sem_t done;
 	rvk_store_done_fn cb;
+	void (*wake)(void *arg);        /* after every cb of the group */
 	void *cb_arg;
 	struct job *next;
 };
@@ -572,6 +574,14 @@ run_record(rvk_store_t *s, struct job *j)
 				return frc;
 		}
 	}
+	/* After the whole batch: a key it holds twice shows its last state.
+	 * What cannot be read stays zeroed (the caller shows it as
+	 * recorded); a failed step that broke the transaction fails its
+	 * COMMIT. */
+	for (size_t i = 0; j->shown && i < j->n; i++)
+		(void)rvk_store_get_one(s->st_get, j->revs[i].type,
+		                        j->revs[i].iss, j->revs[i].id,
+		                        &j->shown[i]);
 	return SQLITE_OK;
 }
 
@@ -888,15 +898,31 @@ run_group(rvk_store_t *s, struct job *group, size_t *rows)
 	return false;
 }
 
-/* Hands each job of a finished group its result. */
+/* Hands each job of a finished group its result: every completion first,
+ * with what they log held and written together (rvk_log_hold: at 64
+ * clients one write(2) per "revocation taken" line was ~5% of the
+ * server's CPU, docs/BENCHMARKS.md, "Single admin events: where the CPU
+ * went"), then every wake and every synchronous caller, so that no answer
+ * goes out before its line. */
 static void
 complete(struct job *group, rvk_result_t result)
 {
+	rvk_log_hold();
+	for (struct job *j = group; j; j = j->next) {
+		j->result = result;
+		for (size_t i = 0; result != RVK_OK && j->shown && i < j->n; i++) {
+			rvk_revocation_fini(&j->shown[i]);
+			memset(&j->shown[i], 0, sizeof(j->shown[i]));
+		}
+		if (j->cb)
+			j->cb(j->cb_arg, result);
+	}
+	rvk_log_flush();
 	for (struct job *j = group, *next; j; j = next) {
 		next = j->next;         /* j may die once its caller is told */
-		j->result = result;
 		if (j->cb) {
-			j->cb(j->cb_arg, result);
+			if (j->wake)
+				j->wake(j->cb_arg);
 			free(j->merged);
 			free(j);
 		} else {
@@ -1065,10 +1091,10 @@ rvk_store_record(rvk_store_t *store, const rvk_revocation_t *revs, size_t n)
 }
 
 rvk_result_t
-rvk_store_record_async(rvk_store_t *store, const rvk_revocation_t *revs,
-                       size_t n, rvk_store_done_fn done, void *arg)
+rvk_store_record_async_with(rvk_store_t *store, const rvk_revocation_t *revs,
+                            size_t n, const rvk_store_async_t *how)
 {
-	RVK_REQUIRE(store && revs && done);
+	RVK_REQUIRE(store && revs && how && how->done);
 	RVK_REQUIRE(n >= 1 && n <= RVK_STORE_MAX_BATCH);
 	for (size_t i = 0; i < n; i++)
 		RVK_REQUIRE(well_formed(&revs[i]) && !revs[i].origin);
@@ -1077,14 +1103,24 @@ rvk_store_record_async(rvk_store_t *store, const rvk_revocation_t *revs,
 	j->revs = revs;
 	j->n = n;
 	j->merged = rvk_malloc(n * sizeof(*j->merged));
-	j->cb = done;
-	j->cb_arg = arg;
+	j->shown = how->shown;
+	j->cb = how->done;
+	j->wake = how->wake;
+	j->cb_arg = how->arg;
 	rvk_result_t r = enqueue(store, j);
 	if (r != RVK_OK) {
 		free(j->merged);
 		free(j);
 	}
 	return r;
+}
+
+rvk_result_t
+rvk_store_record_async(rvk_store_t *store, const rvk_revocation_t *revs,
+                       size_t n, rvk_store_done_fn done, void *arg)
+{
+	rvk_store_async_t how = { .done = done, .arg = arg };
+	return rvk_store_record_async_with(store, revs, n, &how);
 }
 
 rvk_result_t
@@ -1278,7 +1314,8 @@ finalize_all(rvk_store_t *s)
 	                         &s->st_outbox_ins, &s->st_outbox_ack,
 	                         &s->st_meta_set, &s->st_ver_get,
 	                         &s->st_ver_put, &s->st_ver_any,
-	                         &s->st_delete_older, &s->st_ver_purge };
+	                         &s->st_delete_older, &s->st_ver_purge,
+	                         &s->st_get };
 	for (size_t i = 0; i < RVK_ARRAY_LEN(sts); i++) {
 		sqlite3_finalize(*sts[i]);
 		*sts[i] = NULL;
@@ -1317,6 +1354,7 @@ prepare_all(rvk_store_t *s)
 		{ &s->st_ver_any, sql_ver_any },
 		{ &s->st_delete_older, sql_delete_older },
 		{ &s->st_ver_purge, sql_ver_purge },
+		{ &s->st_get, rvk_store_sql_get },
 	};
 	for (size_t i = 0; i < RVK_ARRAY_LEN(list); i++) {
 		int rc = sqlite3_prepare_v3(s->wdb, list[i].sql, -1,

@@ -33,9 +33,9 @@
  * Schema: versioned with PRAGMA user_version, migrated on open.
  *
  * Threads: every function is thread-safe except open/close. record, delete
- * and purge block the caller until the writer has done the work; get,
- * get_many and list read on a read connection of their own for the call
- * (WAL readers never block the writer).
+ * and purge block the caller until the writer has done the work; get and
+ * list read on a read connection of their own for the call (WAL readers
+ * never block the writer).
  * Resources: a batch may hold at most RVK_STORE_MAX_BATCH revocations.
  */
 #ifndef RVK_STORE_STORE_H
@@ -181,6 +181,35 @@ rvk_result_t rvk_store_record_async(rvk_store_t *store,
                                     rvk_store_done_fn done, void *arg);
 
 /*
+ * rvk_store_record_async with more said: how = { done, wake, arg, shown }.
+ * The completions of one group commit run in two rounds: first done(arg,
+ * result) of every job, in queue order, whose log lines (base/log.h) are
+ * held and written together once the round is over; then wake(arg) of
+ * every job (when not NULL), in the same order. So what done logs is out
+ * before anything wake lets answer.
+ * shown, when not NULL: n entries, zeroed by the caller, borrowed until
+ * done is called: the writer also reads back what is stored for each
+ * revocation once the batch is written, inside its transaction (what that
+ * commit made durable; a look-up in pages the writer just touched, where a
+ * read connection after the commit has to take its locks and re-read those
+ * pages). When done gets RVK_OK, shown[i] is as rvk_store_get gives it
+ * (owned by the caller: rvk_revocation_fini), or still zeroed (iss NULL)
+ * when it could not be read; on any other result every entry is zeroed.
+ * Threads: done and wake run as rvk_store_record_async's done does.
+ * Requires: as rvk_store_record_async; how and how->done not NULL.
+ */
+typedef struct rvk_store_async {
+	rvk_store_done_fn done;
+	void (*wake)(void *arg);
+	void *arg;
+	rvk_revocation_t *shown;
+} rvk_store_async_t;
+
+rvk_result_t rvk_store_record_async_with(rvk_store_t *store,
+                                         const rvk_revocation_t *revs,
+                                         size_t n, const rvk_store_async_t *how);
+
+/*
  * Deletes one revocation from the database and the table: every source's
  * contribution (an admin DELETE). When only_source is not NULL, deletes only
  * the contribution of *only_source (a Keycloak notBefore of 0 removes only
@@ -197,17 +226,6 @@ rvk_result_t rvk_store_delete(rvk_store_t *store, rvk_rev_type_t type,
 rvk_result_t rvk_store_get(rvk_store_t *store, rvk_rev_type_t type,
                            const char *iss, const char *id,
                            rvk_revocation_t *out);
-
-/*
- * rvk_store_get of n revocations (keys: type, iss and id are read, the rest
- * ignored; borrowed), on one read connection in one read transaction (one
- * snapshot): what a batch's answer needs right after its commit.
- * Returns: RVK_OK, and for each i found[i] with out[i] (owned:
- * rvk_revocation_fini; zeroed when not found); RVK_EIO (nothing to free).
- */
-rvk_result_t rvk_store_get_many(rvk_store_t *store,
-                                const rvk_revocation_t *keys, size_t n,
-                                rvk_revocation_t *out, bool *found);
 
 /* Position in the list order (type, iss, id); all NULL/-1 = from the start. */
 typedef struct rvk_store_pos {

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,33 +407,163 @@ TAP_TEST(one_source_leaving_keeps_the_others_in_force)
 	fx_fini(&fx);
 }
 
-TAP_TEST(get_many_reads_a_batch_back)
+/* What a shown record's completion saw. */
+struct shown_rec {
+	sem_t sem;
+	rvk_result_t result;
+};
+
+static void
+shown_done(void *arg, rvk_result_t r)
+{
+	struct shown_rec *a = arg;
+	a->result = r;
+	sem_post(&a->sem);
+}
+
+/* Records revs (n of them) with rvk_store_record_async_with into shown
+ * and waits. Returns: the result. */
+static rvk_result_t
+record_shown(fixture_t *fx, const rvk_revocation_t *revs, size_t n,
+             rvk_revocation_t *shown)
+{
+	struct shown_rec a;
+	sem_init(&a.sem, 0, 0);
+	memset(shown, 0, n * sizeof(*shown));
+	rvk_store_async_t how = { .done = shown_done, .arg = &a, .shown = shown };
+	rvk_result_t r = rvk_store_record_async_with(fx->store, revs, n, &how);
+	if (r == RVK_OK) {
+		while (sem_wait(&a.sem) != 0)
+			;
+		r = a.result;
+	}
+	sem_destroy(&a.sem);
+	return r;
+}
+
+/* A shown record hands back what is stored once the batch is written: the
+ * merged times, every source, the contribution in force; a key the batch
+ * holds twice shows its last state; a failed commit shows nothing. */
+TAP_TEST(record_shown_reads_the_batch_back)
 {
 	fixture_t fx;
 	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t set = rev(RVK_REV_TOKEN, "i", "a", 10, 20, "ra",
+	                           RVK_SRC_SET);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &set, 1), RVK_OK);
 	rvk_revocation_t revs[] = {
-		rev(RVK_REV_TOKEN, "i", "a", 10, 20, "ra", RVK_SRC_SET),
 		rev(RVK_REV_TOKEN, "i", "a", 15, 25, NULL, RVK_SRC_ADMIN),
 		rev(RVK_REV_KEY, "i", "k", 5, RVK_NEVER, NULL, RVK_SRC_ADMIN),
+		rev(RVK_REV_TOKEN, "i", "a", 12, 30, "later", RVK_SRC_ADMIN),
 	};
-	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 3), RVK_OK);
-	rvk_revocation_t keys[] = {
-		revs[0],
-		rev(RVK_REV_TOKEN, "i", "absent", 0, 0, NULL, RVK_SRC_SET),
-		revs[2],
-	};
-	rvk_revocation_t out[3];
-	bool found[3];
-	TAP_CHECK_INT(rvk_store_get_many(fx.store, keys, 3, out, found), RVK_OK);
-	TAP_CHECK(found[0] && !found[1] && found[2]);
-	TAP_CHECK_INT(out[0].source, RVK_SRC_ADMIN);
-	TAP_CHECK_INT(out[0].revoked_at, 15);
-	TAP_CHECK_INT(out[0].nsources, 2);
-	TAP_CHECK(out[1].iss == NULL && out[1].nsources == 0);
-	TAP_CHECK_INT(out[2].expires_at, RVK_NEVER);
+	rvk_revocation_t shown[3];
+	TAP_CHECK_INT(record_shown(&fx, revs, 3, shown), RVK_OK);
+	for (int i = 0; i < 3; i += 2) {
+		TAP_CHECK_INT(shown[i].type, RVK_REV_TOKEN);
+		TAP_CHECK_STR(shown[i].iss, "i");
+		TAP_CHECK_STR(shown[i].id, "a");
+		TAP_CHECK_INT(shown[i].source, RVK_SRC_ADMIN);
+		TAP_CHECK_INT(shown[i].revoked_at, 15);
+		TAP_CHECK_INT(shown[i].expires_at, 30);
+		TAP_CHECK(shown[i].reason == NULL);
+		TAP_CHECK_INT(shown[i].nsources, 2);
+		TAP_CHECK_INT(shown[i].sources[0].source, RVK_SRC_ADMIN);
+		TAP_CHECK_INT(shown[i].sources[0].expires_at, 30);
+		TAP_CHECK_INT(shown[i].sources[1].source, RVK_SRC_SET);
+		TAP_CHECK_STR(shown[i].sources[1].reason, "ra");
+	}
+	TAP_CHECK_INT(shown[1].type, RVK_REV_KEY);
+	TAP_CHECK_INT(shown[1].revoked_at, 5);
+	TAP_CHECK_INT(shown[1].expires_at, RVK_NEVER);
+	TAP_CHECK_INT(shown[1].nsources, 1);
 	for (int i = 0; i < 3; i++)
-		rvk_revocation_fini(&out[i]);
-	TAP_CHECK_INT(rvk_store_get_many(fx.store, NULL, 0, NULL, NULL), RVK_OK);
+		rvk_revocation_fini(&shown[i]);
+	/* The same as a read connection gets after the commit. */
+	rvk_revocation_t got;
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_TOKEN, "i", "a", &got),
+	              RVK_OK);
+	TAP_CHECK_INT(got.revoked_at, 15);
+	TAP_CHECK_INT(got.expires_at, 30);
+	TAP_CHECK_INT(got.nsources, 2);
+	rvk_revocation_fini(&got);
+#ifdef RVK_FAULT_INJECTION
+	rvk_revocation_t bad = rev(RVK_REV_TOKEN, "i", "bad", 10, 20, NULL,
+	                           RVK_SRC_ADMIN);
+	rvk_fault_reset();
+	rvk_fault_arm("store.commit", 1, 1);
+	TAP_CHECK_INT(record_shown(&fx, &bad, 1, shown), RVK_EIO);
+	rvk_fault_reset();
+	TAP_CHECK(shown[0].iss == NULL && shown[0].nsources == 0);
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "bad", 0, 0);
+#endif
+	fx_fini(&fx);
+}
+
+/* The order of completions: 'd' (done) or 'w' (wake) and the job. */
+#define ORDER_N 64
+static struct { char kind; int job; } order[2 * ORDER_N];
+static int norder;
+static sem_t order_sem;
+
+static void
+order_done(void *arg, rvk_result_t r)
+{
+	(void)r;
+	order[norder].kind = 'd';
+	order[norder++].job = (int)(intptr_t)arg;
+}
+
+static void
+order_wake(void *arg)
+{
+	order[norder].kind = 'w';
+	order[norder++].job = (int)(intptr_t)arg;
+	sem_post(&order_sem);
+}
+
+/* Every group's completions run before any of its wakes, both in queue
+ * order: the sequence is runs of dones, each followed by the wakes of the
+ * same jobs, one such pair of runs per commit. */
+TAP_TEST(a_groups_dones_run_before_its_wakes)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	sem_init(&order_sem, 0, 0);
+	rvk_store_stats_t st0, st1;
+	rvk_store_stats(fx.store, &st0);
+	static char ids[ORDER_N][16];
+	static rvk_revocation_t revs[ORDER_N];
+	for (int i = 0; i < ORDER_N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "o%d", i);
+		revs[i] = rev(RVK_REV_TOKEN, "iss", ids[i], NOW, NOW + 600, NULL,
+		              RVK_SRC_ADMIN);
+		rvk_store_async_t how = { .done = order_done, .wake = order_wake,
+		                          .arg = (void *)(intptr_t)i };
+		TAP_CHECK_INT(rvk_store_record_async_with(fx.store, &revs[i], 1,
+		                                          &how), RVK_OK);
+	}
+	for (int i = 0; i < ORDER_N; i++)
+		while (sem_wait(&order_sem) != 0)
+			;
+	rvk_store_stats(fx.store, &st1);
+	TAP_CHECK_INT(norder, 2 * ORDER_N);
+	int pos = 0, runs = 0, next_job = 0;
+	bool shape = true;
+	while (pos < norder && shape) {
+		int start = pos;
+		while (pos < norder && order[pos].kind == 'd')
+			shape &= order[pos].job == next_job++, pos++;
+		int n = pos - start;
+		for (int k = 0; k < n && shape; k++, pos++)
+			shape &= pos < norder && order[pos].kind == 'w'
+			         && order[pos].job == order[start + k].job;
+		shape &= n > 0;
+		runs++;
+	}
+	TAP_CHECK(shape);
+	TAP_CHECK_INT(runs, (int)(st1.commits - st0.commits));
+	printf("# %d jobs in %d commits\n", ORDER_N, runs);
+	sem_destroy(&order_sem);
 	fx_fini(&fx);
 }
 
@@ -1283,7 +1414,8 @@ main(void)
 	return tap_main(TAP_LIST(sources_have_names, record_and_get, merge_rule,
 	                         one_source_leaving_keeps_the_others_in_force,
 	                         a_repeat_that_changes_nothing_writes_nothing,
-	                         get_many_reads_a_batch_back,
+	                         record_shown_reads_the_batch_back,
+	                         a_groups_dones_run_before_its_wakes,
 	                         list_pages_and_filters, delete_and_only_source,
 	                         restart_reloads_live_rows,
 	                         purge_deletes_dead_rows_only,
