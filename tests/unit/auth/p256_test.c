@@ -5,8 +5,11 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -160,6 +163,81 @@ TAP_TEST(range_of_r_and_s)
 	EVP_PKEY_free(pk);
 }
 
+/* The public key Q = (x, y) with x = n + 3, the first such x on the curve
+ * (x may exceed n: p - n is about 2^128). Nobody knows its private key, but
+ * with e = 0 (mod n) and r = s = 3, u1 = 0 and u2 = 1: R = Q, and R.x mod n
+ * = 3 = r. So (3, 3) is a valid signature of the zero digest, and of the
+ * digest n, under Q: the one case a verify that compares R.x with r without
+ * reducing it mod n refuses, and that random signatures reach with
+ * probability 2^-128. */
+static EVP_PKEY *
+key_with_x_above_n(void)
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	EC_POINT *q = EC_POINT_new(g);
+	BIGNUM *x = BN_dup(EC_GROUP_get0_order(g));
+	RVK_REQUIRE(g && q && x && BN_add_word(x, 3) == 1
+	            && EC_POINT_set_compressed_coordinates(g, q, x, 0, NULL) == 1);
+	unsigned char pub[65];
+	size_t pub_len = EC_POINT_point2oct(g, q, POINT_CONVERSION_UNCOMPRESSED,
+	                                    pub, sizeof(pub), NULL);
+	RVK_REQUIRE(pub_len == 65);
+	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+	RVK_REQUIRE(b && OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME,
+	                                                 "prime256v1", 0) == 1
+	            && OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY,
+	                                                pub, pub_len) == 1);
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(b);
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	EVP_PKEY *pk = NULL;
+	RVK_REQUIRE(params && c && EVP_PKEY_fromdata_init(c) == 1
+	            && EVP_PKEY_fromdata(c, &pk, EVP_PKEY_PUBLIC_KEY, params) == 1);
+	EVP_PKEY_CTX_free(c);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(b);
+	BN_free(x);
+	EC_POINT_free(q);
+	EC_GROUP_free(g);
+	return pk;
+}
+
+/* R.x >= n: R.x mod n is compared with r (SEC 1 §4.1.4 step 7), the whole
+ * digest is taken mod n (e = n is e = 0), and r = R.x unreduced is out of
+ * range; each verdict is OpenSSL's. */
+TAP_TEST(x_above_n_and_digest_mod_n)
+{
+	EVP_PKEY *pk = key_with_x_above_n();
+	rvk_p256_t *v = rvk_p256_new(pk);
+	TAP_CHECK(v != NULL);
+	BIGNUM *n = order(), *x = BN_dup(n);
+	TAP_CHECK(BN_add_word(x, 3) == 1);
+	unsigned char zero[32] = { 0 }, nd[32], one[32] = { 0 }, sig[64] = { 0 };
+	TAP_CHECK(BN_bn2binpad(n, nd, 32) == 32);
+	one[31] = 1;
+	sig[31] = 3;
+	sig[63] = 3;
+	TAP_CHECK_INT(rvk_p256_verify(v, zero, sig), 1);
+	TAP_CHECK_INT(reference(pk, zero, sig), 1);
+	TAP_CHECK_INT(rvk_p256_verify(v, nd, sig), 1);
+	TAP_CHECK_INT(reference(pk, nd, sig), 1);
+	TAP_CHECK_INT(rvk_p256_verify(v, one, sig), 0);
+	TAP_CHECK_INT(reference(pk, one, sig), 0);
+	/* s = n - 3: u2 = -1, R = -Q, the same x. */
+	BIGNUM *s = BN_dup(n);
+	TAP_CHECK(BN_sub_word(s, 3) == 1 && BN_bn2binpad(s, sig + 32, 32) == 32);
+	TAP_CHECK_INT(rvk_p256_verify(v, zero, sig), 1);
+	TAP_CHECK_INT(reference(pk, zero, sig), 1);
+	/* r = R.x itself (>= n): refused. */
+	TAP_CHECK(BN_bn2binpad(x, sig, 32) == 32);
+	TAP_CHECK_INT(rvk_p256_verify(v, zero, sig), 0);
+	TAP_CHECK_INT(reference(pk, zero, sig), 0);
+	BN_free(s);
+	BN_free(x);
+	BN_free(n);
+	rvk_p256_unref(v);
+	EVP_PKEY_free(pk);
+}
+
 /* Through rvk_key_verify: the other key's signature is refused, and a copy
  * of a key (rvk_key_dup shares the verifier) still verifies after the
  * original is freed. */
@@ -238,6 +316,7 @@ int
 main(void)
 {
 	return tap_main(TAP_LIST(valid_and_altered_signatures, range_of_r_and_s,
+	                         x_above_n_and_digest_mod_n,
 	                         keys_and_their_copies,
 	                         threads_race_the_first_build));
 }
