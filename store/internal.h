@@ -6,6 +6,7 @@
 #define RVK_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <sqlite3.h>
 
@@ -50,6 +51,9 @@ struct rvk_store {
 	struct job *head, *tail;
 	bool stopping;
 	rvk_store_stats_t stats;
+	/* Set by any thread whose read met a damaged file (query.c): like a
+	 * failed commit, it keeps the clean-stop marker off (DECISIONS D26). */
+	atomic_bool read_damage;
 
 	/* Guarded by rmu: idle read connections. */
 	pthread_mutex_t rmu;
@@ -70,9 +74,10 @@ extern const char *const rvk_store_sql_get;
 /* Runs st (rvk_store_sql_get, prepared on any connection) for one
  * revocation and resets it. Returns: RVK_OK and *out (owned: the in-force
  * contribution and every source, as rvk_store_get), RVK_ENOTFOUND (*out
- * untouched), RVK_EIO (a row this build cannot read, or a failed step). */
-rvk_result_t rvk_store_get_one(sqlite3_stmt *st, rvk_rev_type_t type,
-                               const char *iss, const char *id,
-                               rvk_revocation_t *out);
+ * untouched), RVK_EIO (a row this build cannot read, or a failed step;
+ * a step that met a damaged file is noted in s->read_damage). */
+rvk_result_t rvk_store_get_one(rvk_store_t *s, sqlite3_stmt *st,
+                               rvk_rev_type_t type, const char *iss,
+                               const char *id, rvk_revocation_t *out);
 
 #endif

@@ -198,9 +198,22 @@ end_group(rvk_revocation_t *r)
 	r->origin = force->origin ? rvk_strdup(force->origin) : NULL;
 }
 
+/* A read's error that says the file or its medium is damaged (not a busy
+ * or locked database, not memory): the store's close then sets no
+ * clean-stop marker, so the next start checks the whole file (DECISIONS
+ * D26). */
+static void
+note_read_error(rvk_store_t *s, int rc)
+{
+	int primary = rc & 0xff;
+	if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB
+	    || primary == SQLITE_IOERR)
+		atomic_store_explicit(&s->read_damage, true, memory_order_relaxed);
+}
+
 rvk_result_t
-rvk_store_get_one(sqlite3_stmt *st, rvk_rev_type_t type, const char *iss,
-        const char *id, rvk_revocation_t *out)
+rvk_store_get_one(rvk_store_t *s, sqlite3_stmt *st, rvk_rev_type_t type,
+                  const char *iss, const char *id, rvk_revocation_t *out)
 {
 	rvk_revocation_t got = { 0 };
 	bool started = false;
@@ -218,8 +231,10 @@ rvk_store_get_one(sqlite3_stmt *st, rvk_rev_type_t type, const char *iss,
 			goto cleanup;
 		}
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		note_read_error(s, rc);
 		goto cleanup;
+	}
 	if (!started) {
 		r = RVK_ENOTFOUND;
 		goto cleanup;
@@ -245,7 +260,7 @@ rvk_store_get(rvk_store_t *store, rvk_rev_type_t type, const char *iss,
 	struct reader *rd = take(store);
 	if (!rd)
 		return RVK_EIO;
-	rvk_result_t r = rvk_store_get_one(rd->get, type, iss, id, out);
+	rvk_result_t r = rvk_store_get_one(store, rd->get, type, iss, id, out);
 	give_back(store, rd);
 	return r;
 }
@@ -315,8 +330,10 @@ rvk_store_list(rvk_store_t *store, int type, const char *iss,
 			goto cleanup;
 		cnt++;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		note_read_error(store, rc);
 		goto cleanup;
+	}
 	for (size_t i = 0; i < cnt; i++)
 		end_group(&arr[i]);
 	*items = arr;

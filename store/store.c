@@ -579,7 +579,7 @@ run_record(rvk_store_t *s, struct job *j)
 	 * recorded); a failed step that broke the transaction fails its
 	 * COMMIT. */
 	for (size_t i = 0; j->shown && i < j->n; i++)
-		(void)rvk_store_get_one(s->st_get, j->revs[i].type,
+		(void)rvk_store_get_one(s, s->st_get, j->revs[i].type,
 		                        j->revs[i].iss, j->revs[i].id,
 		                        &j->shown[i]);
 	return SQLITE_OK;
@@ -1387,6 +1387,7 @@ rvk_store_open(const char *data_dir, rvk_revtable_t *table,
 	s->path = rvk_malloc(plen);
 	snprintf(s->path, plen, "%s/%s", data_dir, RVK_DB_FILE);
 	s->table = table;
+	atomic_init(&s->read_damage, false);
 	if (opts)
 		s->opts = *opts;
 	pthread_mutex_init(&s->mu, NULL);
@@ -1472,9 +1473,11 @@ rvk_store_close(rvk_store_t *store)
 	rvk_store_readers_fini(store);
 	finalize_all(store);
 	/* The last write: nothing of this run is left to commit. A run with a
-	 * failed commit may have met a damaged file: no marker, so the next
-	 * start checks it (DECISIONS D26). */
+	 * failed commit, or a read that met a damaged page, may have met a
+	 * damaged file: no marker, so the next start checks it (DECISIONS
+	 * D26). */
 	if (store->opts.clean_stop_marker && store->stats.failed_commits == 0
+	    && !atomic_load_explicit(&store->read_damage, memory_order_relaxed)
 	    && rvk_db_mark_clean_stop(store->wdb, rvk_clock_now()) != RVK_OK)
 		rvk_log(RVK_LOG_ERROR, "store: cannot mark the clean stop (the "
 		        "next start checks the whole file)", "path", store->path,

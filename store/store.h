@@ -107,8 +107,9 @@ typedef struct rvk_store_opts {
 	int64_t leeway;         /* purge rows with expires_at + leeway < now */
 	rvk_store_check_t check;
 	/* The serving process (one per data dir): delete the clean-stop
-	 * marker at open, set it at a close after no failed commit. false
-	 * (revokd check, tests): leave it as it is. */
+	 * marker at open, set it at a close after no failed commit and no
+	 * read that met a damaged file. false (revokd check, tests): leave
+	 * it as it is. */
 	bool clean_stop_marker;
 	/* Called on the writer thread after each commit (metrics); may be NULL. */
 	void (*on_commit)(void *arg, double seconds, size_t rows, bool ok);

@@ -150,6 +150,44 @@ TAP_TEST(no_marker_after_a_run_with_a_failed_commit)
 #endif
 }
 
+/* A read that met a damaged page is as much a sign of damage as a failed
+ * commit: the run that saw it leaves no marker, and the next start checks
+ * the whole file (and refuses it) instead of serving from it. The damage
+ * here is the root page of revocations_key, which the load never reads and
+ * rvk_store_get does. */
+TAP_TEST(no_marker_after_a_run_whose_read_met_damage)
+{
+	store_fx_t fx;
+	rvk_store_opts_t o = { .leeway = LEEWAY, .clean_stop_marker = true };
+	TAP_CHECK(store_fx_init(&fx, "clean", &o));
+	snprintf(dbpath, sizeof(dbpath), "%s/revokd.db", fx.dir);
+	fill(&fx);
+	store_fx_close(&fx);
+	long long root = query_int("SELECT rootpage FROM sqlite_schema"
+	                           " WHERE name = 'revocations_key'");
+	long long psz = query_int("PRAGMA page_size");
+	TAP_CHECK(root > 1 && psz >= 512);
+	char junk[65536];
+	memset(junk, 0xa5, sizeof(junk));
+	int fd = open(dbpath, O_WRONLY);
+	TAP_CHECK(fd >= 0);
+	TAP_CHECK(pwrite(fd, junk, (size_t)psz, (off_t)((root - 1) * psz)) == psz);
+	close(fd);
+	/* The marker is there: this open skips the check, and the load does
+	 * not see the damage. */
+	TAP_CHECK_INT(store_fx_open(&fx), RVK_OK);
+	rvk_revocation_t got;
+	TAP_CHECK_INT(rvk_store_get(fx.store, RVK_REV_TOKEN, "i",
+	                            "jti-000007-padding-padding", &got), RVK_EIO);
+	store_fx_close(&fx);
+	TAP_CHECK_INT(marked(), 0);
+	char msg[512];
+	TAP_CHECK_INT(open_with(fx.dir, RVK_STORE_CHECK_AFTER_UNCLEAN_STOP, true,
+	                        msg, sizeof(msg)), RVK_EIO);
+	TAP_CHECK(strstr(msg, "integrity check failed") != NULL);
+	store_fx_fini(&fx);
+}
+
 TAP_TEST(the_check_runs_after_an_unclean_stop_and_refuses_damage)
 {
 	store_fx_t fx;
@@ -248,6 +286,7 @@ main(void)
 	rvk_log_set_level(RVK_LOG_ERROR);
 	return tap_main(TAP_LIST(the_marker_is_set_at_a_clean_stop_and_cleared_at_open,
 	                         no_marker_after_a_run_with_a_failed_commit,
+	                         no_marker_after_a_run_whose_read_met_damage,
 	                         the_check_runs_after_an_unclean_stop_and_refuses_damage,
 	                         a_wal_with_frames_means_a_check_even_with_the_marker));
 }
