@@ -79,6 +79,13 @@ reference(EVP_PKEY *pk, const unsigned char digest[32],
 	return ok;
 }
 
+/* Checks that v and OpenSSL both answer want on (digest, sig). */
+#define SAME_VERDICT(v, pk, digest, sig, want)                          \
+	do {                                                            \
+		TAP_CHECK_INT(rvk_p256_verify((v), (digest), (sig)), (want)); \
+		TAP_CHECK_INT(reference((pk), (digest), (sig)), (want));     \
+	} while (0)
+
 /* The first verify builds the table and answers (a verifier without one
  * answers -1): 300 valid signatures verify, each with one bit of the digest
  * or of r or s flipped does not, as OpenSSL says. */
@@ -137,24 +144,21 @@ TAP_TEST(range_of_r_and_s)
 			memcpy(half, cases[i].with, 32);
 		else
 			memset(half, 0, 32);
-		TAP_CHECK_INT(rvk_p256_verify(v, d, alt), 0);
-		TAP_CHECK_INT(reference(pk, d, alt), 0);
+		SAME_VERDICT(v, pk, d, alt, 0);
 	}
 	/* s' = n - s */
 	BIGNUM *s = BN_bin2bn(sig + 32, 32, NULL);
 	TAP_CHECK(BN_sub(s, n, s) == 1);
 	memcpy(alt, sig, 32);
 	TAP_CHECK(BN_bn2binpad(s, alt + 32, 32) == 32);
-	TAP_CHECK_INT(rvk_p256_verify(v, d, alt), 1);
-	TAP_CHECK_INT(reference(pk, d, alt), 1);
+	SAME_VERDICT(v, pk, d, alt, 1);
 	/* r + n still fits in 32 bytes for most r: it is not r. */
 	BIGNUM *r = BN_bin2bn(sig, 32, NULL);
 	TAP_CHECK(BN_add(r, r, n) == 1);
 	if (BN_num_bytes(r) <= 32) {
 		memcpy(alt, sig, 64);
 		TAP_CHECK(BN_bn2binpad(r, alt, 32) == 32);
-		TAP_CHECK_INT(rvk_p256_verify(v, d, alt), 0);
-		TAP_CHECK_INT(reference(pk, d, alt), 0);
+		SAME_VERDICT(v, pk, d, alt, 0);
 	}
 	BN_free(r);
 	BN_free(s);
@@ -216,21 +220,16 @@ TAP_TEST(x_above_n_and_digest_mod_n)
 	one[31] = 1;
 	sig[31] = 3;
 	sig[63] = 3;
-	TAP_CHECK_INT(rvk_p256_verify(v, zero, sig), 1);
-	TAP_CHECK_INT(reference(pk, zero, sig), 1);
-	TAP_CHECK_INT(rvk_p256_verify(v, nd, sig), 1);
-	TAP_CHECK_INT(reference(pk, nd, sig), 1);
-	TAP_CHECK_INT(rvk_p256_verify(v, one, sig), 0);
-	TAP_CHECK_INT(reference(pk, one, sig), 0);
+	SAME_VERDICT(v, pk, zero, sig, 1);
+	SAME_VERDICT(v, pk, nd, sig, 1);
+	SAME_VERDICT(v, pk, one, sig, 0);
 	/* s = n - 3: u2 = -1, R = -Q, the same x. */
 	BIGNUM *s = BN_dup(n);
 	TAP_CHECK(BN_sub_word(s, 3) == 1 && BN_bn2binpad(s, sig + 32, 32) == 32);
-	TAP_CHECK_INT(rvk_p256_verify(v, zero, sig), 1);
-	TAP_CHECK_INT(reference(pk, zero, sig), 1);
+	SAME_VERDICT(v, pk, zero, sig, 1);
 	/* r = R.x itself (>= n): refused. */
 	TAP_CHECK(BN_bn2binpad(x, sig, 32) == 32);
-	TAP_CHECK_INT(rvk_p256_verify(v, zero, sig), 0);
-	TAP_CHECK_INT(reference(pk, zero, sig), 0);
+	SAME_VERDICT(v, pk, zero, sig, 0);
 	BN_free(s);
 	BN_free(x);
 	BN_free(n);

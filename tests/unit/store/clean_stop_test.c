@@ -65,6 +65,26 @@ copy_file(const char *from, const char *to)
 	return ok;
 }
 
+/* Overwrites the root page of index `name` in dbpath with junk (a byte
+ * pattern): a page SQLite refuses to read. */
+static void
+damage_root_page(const char *name)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT rootpage FROM sqlite_schema"
+	         " WHERE name = '%s'", name);
+	long long root = query_int(sql);
+	long long psz = query_int("PRAGMA page_size");
+	TAP_CHECK(root > 1 && psz >= 512 && psz <= 65536);
+	static char junk[65536];
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)(i * 7 + 3);
+	int fd = open(dbpath, O_WRONLY);
+	TAP_CHECK(fd >= 0);
+	TAP_CHECK(pwrite(fd, junk, (size_t)psz, (off_t)((root - 1) * psz)) == psz);
+	close(fd);
+}
+
 static void
 fill(store_fx_t *fx)
 {
@@ -78,6 +98,18 @@ fill(store_fx_t *fx)
 		                              .source = RVK_SRC_ADMIN };
 	}
 	TAP_CHECK_INT(rvk_store_record(fx->store, revs, ROWS), RVK_OK);
+}
+
+/* A store of ROWS revocations, stopped cleanly (the marker set, all in
+ * the main file); dbpath names its file. */
+static void
+filled_and_stopped(store_fx_t *fx)
+{
+	rvk_store_opts_t o = { .leeway = LEEWAY, .clean_stop_marker = true };
+	TAP_CHECK(store_fx_init(fx, "clean", &o));
+	snprintf(dbpath, sizeof(dbpath), "%s/revokd.db", fx->dir);
+	fill(fx);
+	store_fx_close(fx);
 }
 
 /* Opens fx->dir with check; returns the result, err in *msg. */
@@ -158,21 +190,8 @@ TAP_TEST(no_marker_after_a_run_with_a_failed_commit)
 TAP_TEST(no_marker_after_a_run_whose_read_met_damage)
 {
 	store_fx_t fx;
-	rvk_store_opts_t o = { .leeway = LEEWAY, .clean_stop_marker = true };
-	TAP_CHECK(store_fx_init(&fx, "clean", &o));
-	snprintf(dbpath, sizeof(dbpath), "%s/revokd.db", fx.dir);
-	fill(&fx);
-	store_fx_close(&fx);
-	long long root = query_int("SELECT rootpage FROM sqlite_schema"
-	                           " WHERE name = 'revocations_key'");
-	long long psz = query_int("PRAGMA page_size");
-	TAP_CHECK(root > 1 && psz >= 512);
-	char junk[65536];
-	memset(junk, 0xa5, sizeof(junk));
-	int fd = open(dbpath, O_WRONLY);
-	TAP_CHECK(fd >= 0);
-	TAP_CHECK(pwrite(fd, junk, (size_t)psz, (off_t)((root - 1) * psz)) == psz);
-	close(fd);
+	filled_and_stopped(&fx);
+	damage_root_page("revocations_key");
 	/* The marker is there: this open skips the check, and the load does
 	 * not see the damage. */
 	TAP_CHECK_INT(store_fx_open(&fx), RVK_OK);
@@ -191,22 +210,8 @@ TAP_TEST(no_marker_after_a_run_whose_read_met_damage)
 TAP_TEST(the_check_runs_after_an_unclean_stop_and_refuses_damage)
 {
 	store_fx_t fx;
-	rvk_store_opts_t o = { .leeway = LEEWAY, .clean_stop_marker = true };
-	TAP_CHECK(store_fx_init(&fx, "clean", &o));
-	snprintf(dbpath, sizeof(dbpath), "%s/revokd.db", fx.dir);
-	fill(&fx);
-	store_fx_close(&fx);            /* clean: the marker, all in the main file */
-	long long root = query_int("SELECT rootpage FROM sqlite_schema"
-	                           " WHERE name = 'revocations_expires'");
-	long long psz = query_int("PRAGMA page_size");
-	TAP_CHECK(root > 1 && psz >= 512);
-	char junk[65536];
-	for (size_t i = 0; i < sizeof(junk); i++)
-		junk[i] = (char)(i * 7 + 3);
-	int fd = open(dbpath, O_WRONLY);
-	TAP_CHECK(fd >= 0);
-	TAP_CHECK(pwrite(fd, junk, (size_t)psz, (off_t)((root - 1) * psz)) == psz);
-	close(fd);
+	filled_and_stopped(&fx);            /* clean: the marker, all in the main file */
+	damage_root_page("revocations_expires");
 	char msg[512];
 
 	/* After the clean stop, the default skips the check: the load alone
@@ -240,23 +245,11 @@ TAP_TEST(the_check_runs_after_an_unclean_stop_and_refuses_damage)
 TAP_TEST(a_wal_with_frames_means_a_check_even_with_the_marker)
 {
 	store_fx_t fx;
-	rvk_store_opts_t o = { .leeway = LEEWAY, .clean_stop_marker = true };
-	TAP_CHECK(store_fx_init(&fx, "clean", &o));
-	snprintf(dbpath, sizeof(dbpath), "%s/revokd.db", fx.dir);
-	fill(&fx);
-	store_fx_close(&fx);
+	filled_and_stopped(&fx);
 	/* Damage, then a write by another program that leaves its WAL
 	 * behind (a connection that was killed: here, one not closed when
 	 * the copy is taken). */
-	long long root = query_int("SELECT rootpage FROM sqlite_schema"
-	                           " WHERE name = 'revocations_expires'");
-	long long psz = query_int("PRAGMA page_size");
-	char junk[65536];
-	memset(junk, 0x5a, sizeof(junk));
-	int fd = open(dbpath, O_WRONLY);
-	TAP_CHECK(fd >= 0);
-	TAP_CHECK(pwrite(fd, junk, (size_t)psz, (off_t)((root - 1) * psz)) == psz);
-	close(fd);
+	damage_root_page("revocations_expires");
 	sqlite3 *db;
 	TAP_CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK);
 	TAP_CHECK(sqlite3_exec(db, "PRAGMA journal_mode = WAL;"
