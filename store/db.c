@@ -413,8 +413,15 @@ rvk_db_open_write(const char *path, const rvk_db_open_opts_t *opts,
 			                               SQLITE_CHECKPOINT_TRUNCATE,
 			                               NULL, NULL);
 		/* BUSY: another connection reads; the marker is gone from the
-		 * database all the same (its WAL frame is committed). */
-		if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) {
+		 * database all the same (its WAL frame is committed), but not
+		 * yet from the main file: said, because a copy of that file
+		 * alone would look cleanly stopped (OPERATIONS §6: back up with
+		 * SQLite's online backup, never cp). */
+		if ((rc & 0xff) == SQLITE_BUSY)
+			rvk_log(RVK_LOG_WARN, "clean-stop marker cleared in the WAL only "
+			        "(checkpoint busy); the main file alone still carries it",
+			        "path", path, NULL);
+		else if (rc != SQLITE_OK) {
 			r = fail(db, rc, path, "clearing the clean-stop marker",
 			         err, errlen);
 			goto cleanup;
