@@ -17,7 +17,8 @@
 #
 #   A=/tmp/before B=build-rel bench/intake/ab.sh     (build dirs or dirs
 #                                       holding service/revokd)
-#   DUR=4 REPS=3 (defaults); CELLS="wh1 wh64 ad1 ad64" (default: all)
+#   DUR=4 REPS=3 (defaults); CELLS="wh1 wh64 ad1 ad64" (default: all);
+#   also adb64: the admin API with batches of 1,000 events per request
 # Prints each cell, then per build and cell the median and the range.
 # Needs: wrk, curl, python3.
 set -eu
@@ -80,6 +81,7 @@ cell() {
 	local c0 r0 s0 c1 r1 s1 out eps p50 p99 bad conns per t0 w0 k0 t1 w1 k1
 	case $3 in
 	wh*) conns=${3#wh}; per=1000 ;;
+	adb*) conns=${3#adb}; per=1000 ;;
 	ad*) conns=${3#ad}; per=1 ;;
 	esac
 	read -r c0 r0 s0 < <(counters "$2")
@@ -95,10 +97,10 @@ cell() {
 		bad=${bad:-0}
 		;;
 	ad*)
-		out=$(ADMIN_TOKEN=$TOKEN BATCH=1 IDS=random PREFIX="$1-$3-$4" \
+		out=$(ADMIN_TOKEN=$TOKEN BATCH=$per IDS=random PREFIX="$1-$3-$4" \
 		      wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${DUR}s" --timeout 30s \
 		      -s "$ROOT/bench/store/post.lua" "$2" | grep '^RESULT')
-		eps=$(echo "$out" | awk '{ split($2, a, "="); split($4, b, "="); printf "%.0f", a[2] / b[2] }')
+		eps=$(echo "$out" | awk -v per=$per '{ split($2, a, "="); split($4, b, "="); printf "%.0f", a[2] * per / b[2] }')
 		p50=$(echo "$out" | sed 's/.*p50_ms=\([0-9.]*\).*/\1ms/')
 		p99=$(echo "$out" | sed 's/.*p99_ms=\([0-9.]*\).*/\1ms/')
 		bad=$(echo "$out" | sed 's/.*non201=\([0-9]*\).*/\1/')
