@@ -9,14 +9,15 @@
  *
  * On x86_64 and aarch64 OpenSSL's P-256 (nistz256) multiplies a group's
  * generator through a precomputed table; any other point goes through a
- * window method with 256 doublings. Here (docs/BENCHMARKS.md "ES256: a table
- * for the pinned key"): u1·G 5.7 µs, u2·Q 33.9 µs, of a 51.5 µs
- * EVP_PKEY_verify. The table: a second EC_GROUP on the same curve whose
- * generator is Q, with EC_GROUP_precompute_mult (a ~150 KB table, ~19 ms of
- * CPU, built on the key's first verify so a key that never verifies never
- * pays). u2·Q through it costs 5.9 µs like u1·G; with the inverse of s
- * (BN_mod_inverse, 9.2 µs: OpenSSL's faster one for the group order is not
- * public) a verify is ~22 µs. On P-384 and P-521, OpenSSL 3 multiplies a
+ * window method with 256 doublings. Here (bench/verify, docs/BENCHMARKS.md
+ * "ES256: a table for the pinned key"): u1·G 5.7 µs, u2·Q 35.5 µs. The
+ * table: a second EC_GROUP on the same curve whose generator is Q, with
+ * EC_GROUP_precompute_mult (a ~150 KB table, ~18 ms of CPU, built on the
+ * key's first verify so a key that never verifies never pays). u2·Q
+ * through it costs 6.3 µs like u1·G; with the inverse of s (BN_mod_inverse,
+ * 10 µs: OpenSSL's faster one for the group order is not public) an ES256
+ * rvk_key_verify takes 31.9 µs against 62.9 µs for EVP_DigestVerify. On
+ * P-384 and P-521, OpenSSL 3 multiplies a
  * generator with a constant-time ladder that ignores such a table (a
  * measured 2.5x slower): only P-256 takes this path.
  *
