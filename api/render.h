@@ -9,9 +9,9 @@
  * where the CPU went"). The bytes are the ones json_dumps(JSON_COMPACT)
  * made of that tree, which tests/unit/api/render_test.c checks against
  * jansson itself: members in the same order, strings escaped as jansson
- * escapes them (\" \\ \b \f \n \r \t, other control characters as \uXXXX,
- * the rest as is), and a string member that is not valid UTF-8 left out,
- * as jansson left it out (json_string refused it).
+ * escapes them (\" \\ \b \f \n \r \t, other control characters as \u
+ * and four hex digits, the rest as is), and a string member that is not
+ * valid UTF-8 left out, as jansson left it out (json_string refused it).
  *
  * Threads: pure; the buffer is the caller's.
  */

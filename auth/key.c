@@ -626,18 +626,8 @@ rvk_key_verify(const rvk_key_t *key, const unsigned char *input,
 	if (rvk_alg_is_eddsa(key->alg))
 		return verify_eddsa(key, input, input_len, sig, sig_len);
 
-	unsigned char md[SHA512_DIGEST_LENGTH];
-	if (key->p256 != NULL) {
-		/* RFC 7518 §3.4: r || s, 32 bytes each. */
-		if (sig_len != 64)
-			return false;
-		(void)digest_of(key->alg, input, input_len, md);
-		int v = rvk_p256_verify(key->p256, md, sig);
-		if (v >= 0)
-			return v == 1;
-		/* -1: the table is being built by another thread, or OpenSSL
-		 * failed: EVP decides this one. */
-	}
+	/* Lengths first (RFC 7518 §3.3, §3.4), then one digest for either
+	 * path. */
 	unsigned char der[ECDSA_DER_MAX];
 	const unsigned char *s = sig;
 	size_t s_len = sig_len;
@@ -649,7 +639,16 @@ rvk_key_verify(const rvk_key_t *key, const unsigned char *input,
 		/* RFC 7518 §3.3: the signature is exactly the modulus size. */
 		return false;
 	}
+	unsigned char md[SHA512_DIGEST_LENGTH];
 	size_t md_len = digest_of(key->alg, input, input_len, md);
+	if (key->p256 != NULL) {
+		/* sig is r || s of 64 bytes: ecdsa_der checked it. */
+		int v = rvk_p256_verify(key->p256, md, sig);
+		if (v >= 0)
+			return v == 1;
+		/* -1: the table is being built by another thread, or OpenSSL
+		 * failed: EVP decides this one. */
+	}
 	EVP_PKEY_CTX *ctx = vctx_take(key);
 	if (ctx == NULL)
 		return false;
