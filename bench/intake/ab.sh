@@ -18,13 +18,22 @@
 #   A=/tmp/before B=build-rel bench/intake/ab.sh     (build dirs or dirs
 #                                       holding service/revokd)
 #   DUR=4 REPS=3 (defaults); CELLS="wh1 wh64 ad1 ad64" (default: all);
-#   also adb64: the admin API with batches of 1,000 events per request
+#   also adb64: the admin API with batches of 1,000 events per request.
+#   BDUR=15 (default): seconds per batch cell. A batch of 1,000 takes
+#   ~1.3 s at 64 clients, so in a 4 s cell each client finishes only two
+#   or three and the batches still in flight at the end (up to 64,000
+#   rows) are a third of the work: wrk's rate undercounts them and the
+#   server's CPU per row counts their parsing but not their rows.
+# After each cell the script waits until the server's row count stops
+# moving, so CPU per row covers every row the cell's CPU paid for; the
+# "server rows/s" column is those rows over the wrk run plus that drain.
 # Prints each cell, then per build and cell the median and the range.
 # Needs: wrk, curl, python3.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DUR=${DUR:-4}
+BDUR=${BDUR:-15}
 REPS=${REPS:-3}
 CELLS=${CELLS:-"wh1 wh64 ad1 ad64"}
 . "$ROOT/bench/lib.sh"
@@ -59,12 +68,12 @@ PY
 	bench_wait_ready "http://127.0.0.1:$PORT/readyz" "$BENCH_PID"
 }
 
-counters() { # URL -> "commits rows commit_seconds_sum"
-	local c r s
-	read -r c r < <(curl -fs -H "Authorization: Bearer $TOKEN" "$1/admin/v1/stats" |
-	    python3 -c 'import json,sys; s=json.load(sys.stdin)["store"]; print(s["commits"], s["rows_written"])')
+counters() { # URL -> "commits rows_written commit_seconds_sum rows_in_file"
+	local c r s n
+	read -r c r n < <(curl -fs -H "Authorization: Bearer $TOKEN" "$1/admin/v1/stats" |
+	    python3 -c 'import json,sys; s=json.load(sys.stdin)["store"]; print(s["commits"], s["rows_written"], s["rows"])')
 	s=$(curl -fs "$1/metrics" | awk '/^revokd_store_commit_duration_seconds_sum/ { print $2 }')
-	echo "$c $r $s"
+	echo "$c $r $s $n"
 }
 
 # procstat PID -> "cpu_ticks bytes_written write_calls" of the server so far
@@ -79,16 +88,18 @@ procstat() {
 # loaded machine better than the rates do.)
 cell() {
 	local c0 r0 s0 c1 r1 s1 out eps p50 p99 bad conns per t0 w0 k0 t1 w1 k1
+	local dur=$DUR start end prev srate n0 n1
 	case $3 in
-	wh*) conns=${3#wh}; per=1000 ;;
-	adb*) conns=${3#adb}; per=1000 ;;
+	wh*) conns=${3#wh}; per=1000; dur=$BDUR ;;
+	adb*) conns=${3#adb}; per=1000; dur=$BDUR ;;
 	ad*) conns=${3#ad}; per=1 ;;
 	esac
-	read -r c0 r0 s0 < <(counters "$2")
+	read -r c0 r0 s0 n0 < <(counters "$2")
+	start=$(date +%s.%N)
 	read -r t0 w0 k0 < <(procstat "$5")
 	case $3 in
 	wh*)
-		out=$(wrk -t1 -c"$conns" -d"${DUR}s" --timeout 30s --latency \
+		out=$(wrk -t1 -c"$conns" -d"${dur}s" --timeout 30s --latency \
 		      -s "$ROOT/bench/webhook/send.lua" "$2" -- "$WORK/reqs-$3-$4.txt" 2>&1)
 		eps=$(echo "$out" | awk -v per=$per '/Requests\/sec/ { printf "%.0f", $2 * per }')
 		p50=$(echo "$out" | awk '$1=="50%" { print $2 }')
@@ -98,7 +109,7 @@ cell() {
 		;;
 	ad*)
 		out=$(ADMIN_TOKEN=$TOKEN BATCH=$per IDS=random PREFIX="$1-$3-$4" \
-		      wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${DUR}s" --timeout 30s \
+		      wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${dur}s" --timeout 30s \
 		      -s "$ROOT/bench/store/post.lua" "$2" | grep '^RESULT')
 		eps=$(echo "$out" | awk -v per=$per '{ split($2, a, "="); split($4, b, "="); printf "%.0f", a[2] * per / b[2] }')
 		p50=$(echo "$out" | sed 's/.*p50_ms=\([0-9.]*\).*/\1ms/')
@@ -106,12 +117,21 @@ cell() {
 		bad=$(echo "$out" | sed 's/.*non201=\([0-9]*\).*/\1/')
 		;;
 	esac
-	read -r c1 r1 s1 < <(counters "$2")
+	# drain: the requests wrk left in flight still commit
+	prev=-1
+	for _ in $(seq 1 50); do
+		read -r c1 r1 s1 n1 < <(counters "$2")
+		[ "$r1" = "$prev" ] && break
+		prev=$r1
+		sleep 0.3
+	done
+	end=$(date +%s.%N)
 	read -r t1 w1 k1 < <(procstat "$5")
+	srate=$(awk -v r=$((r1 - r0)) -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", r / (b - a) }')
 	echo "$1 $3 $eps $p50 $p99 $(awk -v c=$((c1 - c0)) -v r=$((r1 - r0)) -v s0="$s0" -v s1="$s1" \
 	     'BEGIN { printf "%.1f %.2f", r / c, (s1 - s0) * 1000 / c }') $(cut -d' ' -f1 /proc/loadavg) $bad" \
 	     "$(awk -v r=$((r1 - r0)) -v t=$((t1 - t0)) -v w=$((w1 - w0)) -v k=$((k1 - k0)) -v hz="$(getconf CLK_TCK)" \
-	        'BEGIN { printf "%.1f %.0f %.2f", t * 1e6 / hz / r, w / r, k / r }')"
+	        'BEGIN { printf "%.1f %.0f %.2f", t * 1e6 / hz / r, w / r, k / r }') $srate $n0"
 }
 
 start a "$BIN_A"
@@ -123,13 +143,13 @@ PID_B=$BENCH_PID
 echo "# intake A/B, $(date -u +%Y-%m-%dT%H:%MZ), ${DUR} s per cell, $REPS rounds, $(nproc) CPUs"
 echo "# A: $BIN_A"
 echo "# B: $BIN_B"
-echo "# build cell events/s p50 p99 rows/commit commit_ms load non2xx cpu_us/row wbytes/row wcalls/row"
+echo "# build cell events/s p50 p99 rows/commit commit_ms load non2xx cpu_us/row wbytes/row wcalls/row server_rows/s rows_in_file_before"
 OUT="$WORK/cells"
 for r in $(seq 1 "$REPS"); do
 	for c in $CELLS; do
 		case $c in wh*)
 			# the same signed requests for A and B (each server sees them once)
-			python3 "$ROOT/bench/webhook/gen.py" "$SECRET" "$(( ${c#wh} > 1 ? 100 * DUR : 40 * DUR ))" \
+			python3 "$ROOT/bench/webhook/gen.py" "$SECRET" "$(( ${c#wh} > 1 ? 100 * BDUR : 40 * BDUR ))" \
 			    1000 "$ISS" "$WORK/reqs-$c-$r.txt" ;;
 		esac
 		cell A "$URL_A" "$c" "$r" "$PID_A" | tee -a "$OUT"
@@ -138,8 +158,8 @@ for r in $(seq 1 "$REPS"); do
 	done
 done
 echo
-echo "| build | cell | events/s median | range | rows/commit | commit ms | server CPU us/row | bytes written/row | writes/row |"
-echo "|---|---|---:|---|---:|---:|---:|---:|---:|"
+echo "| build | cell | events/s median | range | server rows/s median | rows in file at start | rows/commit | commit ms | server CPU us/row | bytes written/row | writes/row |"
+echo "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|"
 python3 - "$OUT" "$CELLS" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
@@ -150,6 +170,6 @@ for b in "AB":
             continue
         eps = [float(x[2]) for x in v]
         med = lambda i: statistics.median(float(x[i]) for x in v)
-        print(f"| {b} | {c} | {statistics.median(eps):.0f} | {min(eps):.0f}-{max(eps):.0f} | {med(5):.1f} | {med(6):.2f} | {med(9):.1f} | {med(10):.0f} | {med(11):.2f} |")
+        print(f"| {b} | {c} | {statistics.median(eps):.0f} | {min(eps):.0f}-{max(eps):.0f} | {med(12):.0f} | {min(int(x[13]) for x in v)}-{max(int(x[13]) for x in v)} | {med(5):.1f} | {med(6):.2f} | {med(9):.1f} | {med(10):.0f} | {med(11):.2f} |")
 PY
-echo "(medians of $REPS interleaved rounds; wh = webhook, 1,000 events/request; ad = admin, 1 event/request)"
+echo "(medians of $REPS interleaved rounds; wh = webhook, 1,000 events/request; ad = admin, 1 event/request; adb = admin, 1,000 events/request; batch cells ran ${BDUR} s, others ${DUR} s)"
