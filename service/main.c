@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "base/fault.h"
+#include "base/heap.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "service/commands.h"
@@ -321,6 +322,7 @@ version(void)
 	printf("liburcu %s\n", REVOKD_URCU_VERSION);
 	printf("hiredis %s\n", REVOKD_HIREDIS_VERSION);
 	printf("openssl %s\n", rvk_version_openssl());
+	printf("%s\n", rvk_heap_allocator());   /* DECISIONS D28 */
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "api/metrics.h"
 #include "base/clock.h"
+#include "base/heap.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rcu.h"
@@ -270,7 +271,8 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 	snprintf(threads, sizeof(threads), "%d", rvk_config_threads(cfg));
 	rvk_log(RVK_LOG_INFO, "revokd listening", "listen", cfg->listen, "port", port,
 	        "admin_listen", cfg->admin_listen ? cfg->admin_listen : "(same)",
-	        "threads", threads, "data_dir", cfg->data_dir, NULL);
+	        "threads", threads, "data_dir", cfg->data_dir,
+	        "allocator", rvk_heap_allocator(), NULL);
 	/* Last: its first probe must find the listener up. */
 	rt->notify = rvk_notify_start(cfg->listen, rvk_server_port(rt->server, 0));
 	*out = rt;

@@ -1,7 +1,6 @@
 /*
  * sweeper.c - the sweeper thread (service/sweeper.h).
  */
-#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -11,6 +10,7 @@
 
 #include "base/check.h"
 #include "base/clock.h"
+#include "base/heap.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rcu.h"
@@ -155,7 +155,7 @@ sweeper_main(void *arg)
 			 * pages back, so an idle process returns to its baseline RSS
 			 * instead of keeping the peak of its last burst. */
 			rvk_rcu_barrier();
-			malloc_trim(0);
+			rvk_heap_release();
 		}
 		if (++n % PURGE_EVERY_SWEEPS == 0 && rt->app->store && go_on(rt))
 			purge(rt, now);

@@ -43,7 +43,6 @@
  * SQLITE_IOERR.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +54,7 @@
 #include "base/check.h"
 #include "base/clock.h"
 #include "base/fault.h"
+#include "base/heap.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/db.h"
@@ -984,7 +984,7 @@ writer_main(void *arg)
 			    == ETIMEDOUT && !s->head && !s->stopping) {
 				pthread_mutex_unlock(&s->mu);
 				sqlite3_db_release_memory(s->wdb);
-				malloc_trim(0);
+				rvk_heap_release();
 				pthread_mutex_lock(&s->mu);
 				cached = false;
 			}
@@ -1437,7 +1437,7 @@ rvk_store_open(const char *data_dir, rvk_revtable_t *table,
 	/* quick_check and the load went through the page cache: give it
 	 * back, as the writer does when idle (up to cache_size, db.c). */
 	sqlite3_db_release_memory(s->wdb);
-	malloc_trim(0);
+	rvk_heap_release();
 
 	rc = pthread_create(&s->writer, NULL, writer_main, s);
 	if (rc != 0) {

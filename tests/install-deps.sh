@@ -3,7 +3,7 @@
 # test and benchmark. Safe to run again: it installs only what is missing.
 set -euo pipefail
 BUILD_PKGS=(build-essential meson ninja-build pkg-config
-  libjwt-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev
+  libjwt-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev libjemalloc-dev
   liburcu-dev libsqlite3-dev libhiredis-dev libsystemd-dev scdoc
   debhelper dpkg-dev pkgconf)
 TEST_PKGS=(clang libclang-rt-14-dev python3 python3-pytest python3-jwt

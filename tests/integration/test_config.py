@@ -448,3 +448,8 @@ def test_version():
     for ln in p.stdout.splitlines():
         if ln.strip():
             assert re.match(r"^\S+ \d+\.\d+(\.\d+)?\S*", ln), ln
+    # The allocator is the last line (DECISIONS D28): jemalloc in the
+    # builds tests/run.sh makes without a sanitizer, the C library's under
+    # the sanitizers, which bring their own.
+    sanitized = os.environ.get("ASAN_OPTIONS") or os.environ.get("TSAN_OPTIONS")
+    assert names[-1] == ("glibc" if sanitized else "jemalloc"), p.stdout

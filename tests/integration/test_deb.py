@@ -86,7 +86,8 @@ def test_package_contents(deb):
     out = checked_run([str(root / "usr/bin/revokd"), "version"]).stdout
     assert out.startswith("revokd 0.1.0"), out
     info = run(["dpkg-deb", "-f", path, "Depends"]).stdout
-    for lib in ("libmicrohttpd12", "libjansson4", "libssl3", "libsqlite3-0", "liburcu8"):
+    for lib in ("libmicrohttpd12", "libjansson4", "libssl3", "libsqlite3-0", "liburcu8",
+                "libjemalloc2"):
         assert lib in info, info
 
 

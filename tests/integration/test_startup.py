@@ -198,12 +198,17 @@ def test_sweeper_empties_the_tables_and_memory_does_not_grow(make_server, mint):
     srv = make_server(leeway=0)
     for _ in range(3):
         srv.auth(mint.token("HS256"))
+    base0 = rss_kib(srv.proc.pid)
     peak1, after1 = burst_then_sweep(srv)
     if os.environ.get("ASAN_OPTIONS") or os.environ.get("TSAN_OPTIONS"):
         return  # sanitizer allocators quarantine freed memory: RSS says nothing
     # The entries' memory is given back (SQLite's bounded page caches and
-    # the table's bucket array, kept at its high-water size, stay)...
-    assert after1 < peak1, (peak1, after1)
+    # the table's bucket array, kept at its high-water size, stay): most of
+    # what the burst added is gone. jemalloc (DECISIONS D28) returns freed
+    # pages only as later allocations tick its decay clock, so an idle
+    # process keeps them unless asked (base/heap.c); measured here: 35 MB
+    # peak on a 21 MB start, 22 MB after with the purge and 34 MB without.
+    assert after1 - base0 < (peak1 - base0) / 2, (base0, peak1, after1)
     # ...and a second identical burst leaves the idle process where the
     # first left it: nothing accumulates across bursts.
     peak2, after2 = burst_then_sweep(srv)
