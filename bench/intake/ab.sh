@@ -19,6 +19,9 @@
 #                                       holding service/revokd)
 #   DUR=4 REPS=3 (defaults); CELLS="wh1 wh64 ad1 ad64" (default: all);
 #   also adb64: the admin API with batches of 1,000 events per request.
+#   SEED_DB=path: each server starts on a copy of that revokd.db (e.g.
+#   the one bench/store/scale.sh generates, WORK=dir), to measure intake
+#   into a file that already holds millions of rows, not an empty one.
 #   BDUR=15 (default): seconds per batch cell. A batch of 1,000 takes
 #   ~1.3 s at 64 clients, so in a 4 s cell each client finishes only two
 #   or three and the batches still in flight at the end (up to 64,000
@@ -56,6 +59,10 @@ start() {
 	local d="$WORK/$1"
 	bench_store_config "$d"
 	printf 'whsec_%s\n' "$SECRET" >"$d/webhook.secret"
+	if [ -n "${SEED_DB:-}" ]; then
+		mkdir -p "$d/data"
+		cp "$SEED_DB" "$d/data/revokd.db"
+	fi
 	python3 - "$d/revokd.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
@@ -65,7 +72,10 @@ PY
 	PORT=$(bench_free_port)
 	bench_spawn "$2" serve --config "$d/revokd.json" --listen "127.0.0.1:$PORT" \
 	    >/dev/null 2>>"$d/stderr.log"
-	bench_wait_ready "http://127.0.0.1:$PORT/readyz" "$BENCH_PID"
+	bench_wait_ready "http://127.0.0.1:$PORT/readyz" "$BENCH_PID" 600
+	until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/readyz")" = 200 ]; do
+		sleep 0.2
+	done
 }
 
 counters() { # URL -> "commits rows_written commit_seconds_sum rows_in_file"
