@@ -361,14 +361,21 @@ rvk_db_open_write(const char *path, const rvk_db_open_opts_t *opts,
 	 * page each; a cache smaller than that spilled dirty pages into the
 	 * WAL in mid-transaction and wrote them again later, 20x the CPU and
 	 * bytes per row (docs/BENCHMARKS.md, "Durable intake at 64
-	 * clients"). wal_autocheckpoint 8192 pages (32 MiB, default 1000):
-	 * a checkpoint writes each page once however many frames it has, so
-	 * a longer WAL copies fewer pages per row; the checkpoint still runs
-	 * in the writer after a commit, never inside one. */
+	 * clients"). wal_autocheckpoint 65536 pages (256 MiB, default 1000):
+	 * a checkpoint writes each page once however many frames it has, and
+	 * with random IDs a group dirties about one key-index page per row,
+	 * so the longer the WAL, the more of its frames are the same pages
+	 * again: at 1-2M rows in the file, 8192 pages wrote 9.5 KB per row
+	 * and took 22,800 events/s; 65536 pages 7.1 KB and 31,900/s
+	 * (docs/BENCHMARKS.md, "Intake into a growing file"). The checkpoint
+	 * runs in the writer after a commit, never inside one, and after a
+	 * second without work (store.c), so a burst shorter than the WAL
+	 * pays none. journal_size_limit: the WAL file is cut back to this
+	 * after a checkpoint. */
 	rc = sqlite3_exec(db, "PRAGMA synchronous = FULL;"
-	                  "PRAGMA journal_size_limit = 67108864;"
+	                  "PRAGMA journal_size_limit = 268435456;"
 	                  "PRAGMA cache_size = " CACHE_KIB ";"
-	                  "PRAGMA wal_autocheckpoint = 8192", NULL, NULL,
+	                  "PRAGMA wal_autocheckpoint = 65536", NULL, NULL,
 	                  NULL);
 	if (rc != SQLITE_OK) {
 		r = fail(db, rc, path, "setting synchronous=FULL", err, errlen);

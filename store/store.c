@@ -959,6 +959,18 @@ take_group(rvk_store_t *s)
 	return group;
 }
 
+/* A checkpoint that fails is not an error of any caller's: the frames stay
+ * in the WAL, readable and durable, and the next checkpoint copies them. */
+static void
+idle_checkpoint(rvk_store_t *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->wdb, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	                                   NULL, NULL);
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+		rvk_log(RVK_LOG_WARN, "store: idle checkpoint failed", "path",
+		        s->path, "error", sqlite3_errmsg(s->wdb), NULL);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -973,16 +985,19 @@ writer_main(void *arg)
 				pthread_cond_wait(&s->work_cv, &s->mu);
 				continue;
 			}
-			/* Idle for IDLE_RELEASE_S: hand the page cache (up to
-			 * cache_size, db.c) back to the kernel, so an idle
-			 * process returns to its baseline RSS; a burst
-			 * rebuilds it. */
+			/* Idle for IDLE_RELEASE_S: copy the WAL into the
+			 * main file (the automatic checkpoint waits for 256
+			 * MiB of it, db.c), then hand the page cache (up to
+			 * cache_size) back to the kernel, so an idle process
+			 * returns to its baseline RSS; a burst rebuilds it.
+			 * PASSIVE: a reader is never made to wait. */
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += IDLE_RELEASE_S;
 			if (pthread_cond_timedwait(&s->work_cv, &s->mu, &ts)
 			    == ETIMEDOUT && !s->head && !s->stopping) {
 				pthread_mutex_unlock(&s->mu);
+				idle_checkpoint(s);
 				sqlite3_db_release_memory(s->wdb);
 				rvk_heap_release();
 				pthread_mutex_lock(&s->mu);

@@ -40,3 +40,33 @@ def test_online_backup_and_restore(spawn, mint):
     for j in before:
         assert again.auth(mint.token(alg="ES256", jti=j)).status_code == 401, j
     assert again.auth(mint.token(alg="ES256", jti="bk-after")).status_code == 200
+
+
+def test_an_idle_second_checkpoints_the_wal_into_the_main_file(spawn):
+    """The automatic checkpoint waits for 256 MiB of WAL (store/db.c, docs/
+    BENCHMARKS.md "Intake into a growing file"); after a second without
+    writes the writer copies the WAL into the main file, so that file alone
+    holds every acknowledged revocation and the WAL does not linger."""
+    import sqlite3
+    import time
+    srv = spawn.new()
+    db = os.path.join(srv.workdir, "data", "revokd.db")
+    jtis = [f"ck-{i}" for i in range(3000)]
+    for i in range(0, len(jtis), 1000):
+        revoke(srv, *jtis[i:i + 1000])
+    copy = os.path.join(srv.workdir, "main-file-only.db")
+
+    def rows_in_main_file():
+        shutil.copyfile(db, copy)   # the main file alone: no -wal, no -shm
+        con = sqlite3.connect(copy)
+        try:
+            return con.execute("SELECT count(*) FROM revocations WHERE id LIKE 'ck-%'"
+                               ).fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0    # not even the schema is in the main file yet
+        finally:
+            con.close()
+    deadline = time.time() + 30
+    while rows_in_main_file() < len(jtis) and time.time() < deadline:
+        time.sleep(0.5)
+    assert rows_in_main_file() == len(jtis)
