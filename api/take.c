@@ -50,7 +50,6 @@ rvk_take_record(const rvk_app_t *app, const rvk_revocation_t *revs, size_t n)
 struct pending {
 	rvk_take_batch_t b;
 	rvk_req_t *req;
-	bool logged;            /* by submitted, on the writer */
 };
 
 /*
@@ -69,10 +68,8 @@ submitted(void *arg, rvk_result_t r)
 {
 	struct pending *p = arg;
 	p->b.result = r;
-	if (p->b.n == 1) {
+	if (p->b.n == 1)
 		recorded(p->b.revs, p->b.n, r);
-		p->logged = true;
-	}
 }
 
 /* Then, with the lines written: hands the request back to its worker. */
@@ -126,7 +123,7 @@ rvk_take_settle(rvk_req_t *req)
 	struct pending *p = req->ctx;
 	RVK_REQUIRE(p != NULL);
 	req->ctx = NULL;
-	if (!p->logged)
+	if (p->b.n != 1)        /* a single one was logged by submitted */
 		recorded(p->b.revs, p->b.n, p->b.result);
 	return &p->b;
 }
