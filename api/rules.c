@@ -2,21 +2,15 @@
  * rules.c - the request rules (rules.h): credentials, the admin token,
  * media types, failure answers.
  */
-/* SHA256_Init/Update/Final: deprecated in OpenSSL 3, still shipped, and
- * (as cache/vcache.c notes) the SHA-256 there that allocates nothing.
- * SHA256() fetches the method and allocates a context on every call: the
- * two per admin request were 2% of the server's CPU at 64 clients
- * (docs/BENCHMARKS.md, "Single admin events: where the CPU went"). */
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "api/app.h"
 #include "api/rules.h"
 #include "base/check.h"
+#include "base/sha256.h"
 
 static bool
 ows(char c)
@@ -55,21 +49,12 @@ rvk_rules_bearer(const char *field, const char **tok, size_t *len)
 	return rvk_rules_credentials(field, "Bearer", tok, len);
 }
 
-static void
-sha256(const char *p, size_t n, unsigned char out[SHA256_DIGEST_LENGTH])
-{
-	SHA256_CTX c;
-	SHA256_Init(&c);
-	SHA256_Update(&c, p, n);
-	SHA256_Final(out, &c);
-}
-
 bool
 rvk_rules_secret_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
-	unsigned char ha[SHA256_DIGEST_LENGTH], hb[SHA256_DIGEST_LENGTH];
-	sha256(a, alen, ha);
-	sha256(b, blen, hb);
+	unsigned char ha[RVK_SHA256_LEN], hb[RVK_SHA256_LEN];
+	rvk_sha256(a, alen, ha);
+	rvk_sha256(b, blen, hb);
 	/* Both checks always run; & keeps the branch out. */
 	return (CRYPTO_memcmp(ha, hb, sizeof(ha)) == 0) & (alen == blen);
 }

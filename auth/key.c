@@ -34,7 +34,9 @@
  */
 /* SHA256_Init/Update/Final and friends are deprecated in OpenSSL 3 but
  * still shipped; they are its only SHA-2 entry points that allocate
- * nothing and fetch nothing per call (cache/vcache.c says the same). */
+ * nothing and fetch nothing per call (base/sha256.c says why). SHA-256 of
+ * a signing input goes through rvk_sha256; the HMAC pad states and
+ * SHA-384/512 use them here. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <limits.h>
 #include <stdatomic.h>
@@ -57,6 +59,7 @@
 #include "base/check.h"
 #include "base/mem.h"
 #include "base/pool.h"
+#include "base/sha256.h"
 
 struct rvk_key {
 	char *kid;            /* owned, NULL when the key has none */
@@ -588,13 +591,9 @@ digest_of(rvk_alg_t alg, const unsigned char *in, size_t n,
           unsigned char out[SHA512_DIGEST_LENGTH])
 {
 	switch (alg) {
-	case RVK_ALG_RS256: case RVK_ALG_ES256: case RVK_ALG_PS256: {
-		SHA256_CTX c;
-		SHA256_Init(&c);
-		SHA256_Update(&c, in, n);
-		SHA256_Final(out, &c);
-		return SHA256_DIGEST_LENGTH;
-	}
+	case RVK_ALG_RS256: case RVK_ALG_ES256: case RVK_ALG_PS256:
+		rvk_sha256(in, n, out);
+		return RVK_SHA256_LEN;
 	case RVK_ALG_RS384: case RVK_ALG_ES384: case RVK_ALG_PS384: {
 		SHA512_CTX c;
 		SHA384_Init(&c);

@@ -11,9 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
-
 #include "base/log.h"
+#include "base/sha256.h"
 
 #define LINE_MAX_BYTES 4096
 
@@ -217,8 +216,8 @@ void
 rvk_log_digest(const void *data, size_t len, char out[13])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	SHA256(data, len, md);
+	unsigned char md[RVK_SHA256_LEN];
+	rvk_sha256(data, len, md);
 	for (int i = 0; i < 6; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];

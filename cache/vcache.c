@@ -39,18 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* SHA256_Init/Update/Final are deprecated in OpenSSL 3 but still shipped,
- * and they are the only SHA-256 there that allocates nothing: SHA256() is
- * EVP_Q_digest, which per call fetches the method (a string dup and the
- * method store's lock) and allocates a context and its algctx, 3 mallocs
- * on every /auth request (bench/alloc/run.sh; EVP_DigestInit_ex2 on a
- * reused context still reallocates its algctx in OpenSSL 3.0). */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
 
 #include "base/check.h"
 #include "base/mem.h"
 #include "base/rcu.h"
+#include "base/sha256.h"
 #include "cache/syncmap.h"
 #include "cache/vcache.h"
 
@@ -110,10 +103,7 @@ void
 rvk_vcache_digest(const char *token, size_t len,
                   unsigned char out[RVK_VCACHE_DIGEST_LEN])
 {
-	SHA256_CTX ctx;
-	SHA256_Init(&ctx);
-	SHA256_Update(&ctx, token, len);
-	SHA256_Final(out, &ctx);
+	rvk_sha256(token, len, out);   /* allocates nothing (base/sha256.c) */
 }
 
 void *
