@@ -20,7 +20,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/db.h"
-#include "store/faultvfs.h"
+#include "store/vfs.h"
 
 static const char *const schema_v1 =
 	"CREATE TABLE revocations ("
@@ -335,7 +335,7 @@ rvk_db_open_write(const char *path, const rvk_db_open_opts_t *opts,
 	bool wal_in_use = wal_has_frames(path);
 	int rc = sqlite3_open_v2(path, &db,
 	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                         SQLITE_OPEN_NOMUTEX, rvk_faultvfs_name());
+	                         SQLITE_OPEN_NOMUTEX, rvk_store_vfs_name());
 	if (rc != SQLITE_OK) {
 		r = fail(db, rc, path, "cannot open", err, errlen);
 		goto cleanup;
