@@ -19,9 +19,11 @@
 #                                       holding service/revokd)
 #   DUR=4 REPS=3 (defaults); CELLS="wh1 wh64 ad1 ad64" (default: all);
 #   also adb64: the admin API with batches of 1,000 events per request.
-#   SEED_DB=path: each server starts on a copy of that revokd.db (e.g.
-#   the one bench/store/scale.sh generates, WORK=dir), to measure intake
-#   into a file that already holds millions of rows, not an empty one.
+#   SEED_DB=path: each server starts on a copy of that revokd.db, to
+#   measure intake into a file that already holds millions of rows, not an
+#   empty one. Make one with random UUIDs, as intake meets them: start
+#   revokd once on an empty data dir, stop it, then
+#   `IDS=uuid VERSIONS=0 bench/store/gen_db.sh DIR/revokd.db 3000000`.
 #   BDUR=15 (default): seconds per batch cell. A batch of 1,000 takes
 #   ~1.3 s at 64 clients, so in a 4 s cell each client finishes only two
 #   or three and the batches still in flight at the end (up to 64,000
