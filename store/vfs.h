@@ -16,7 +16,8 @@
  *   truncated, sized, closed or given a file control, and before the
  *   connection publishes a new WAL-index header (xShmBarrier on the main
  *   file; a commit that does not sync is visible to other connections only
- *   from then on). A failed write is reported by the call that made it.
+ *   from then on). A failed write is reported by the call that made it,
+ *   but for the barrier, which cannot report one (why that is safe: vfs.c).
  * - With fault injection built in, xSync fails when RVK_FAULT("store.fsync")
  *   fires (base/fault.h): SQLITE_IOERR_FSYNC, nothing synced.
  *
