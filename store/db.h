@@ -22,6 +22,10 @@
  *      is an append and one random page of small index entries, where a
  *      WITHOUT ROWID table took a random page of the table and another of
  *      its expires_at index (DECISIONS D25); the rows are copied.
+ *   6  revocations: plus kh, the key's hash (rvk_db_key_hash), and the
+ *      UNIQUE key index replaced by an index on kh: a fifth of the size,
+ *      so it stays in the writer's cache (DECISIONS D31). The writer keeps
+ *      the key unique; the rows are copied with their hash.
  * A database with a newer user_version than RVK_DB_VERSION is refused: an
  * older binary must not write rows it does not understand.
  *
@@ -39,7 +43,7 @@
 #include "base/result.h"
 #include "cache/revtable.h"
 
-#define RVK_DB_VERSION 5
+#define RVK_DB_VERSION 6
 #define RVK_DB_FILE "revokd.db"
 
 /*
@@ -101,6 +105,24 @@ rvk_result_t rvk_db_open_read(const char *path, sqlite3 **out);
 rvk_result_t rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table,
                          int64_t now, int64_t leeway, size_t *loaded,
                          size_t *total, char *err, size_t errlen);
+
+/*
+ * The key hash of (type, iss, id), as the column kh stores it (db.c says
+ * how it is made; it is persisted and never changes). Not unique: a lookup
+ * compares the columns too. type is below RVK_REV_TYPE_COUNT and sits in
+ * the top bits: the keys of type t are the kh from t << RVK_DB_KH_TYPE_SHIFT
+ * to (t + 1) << RVK_DB_KH_TYPE_SHIFT, exclusive. Thread-safe.
+ */
+#define RVK_DB_KH_TYPE_SHIFT 60
+int64_t rvk_db_key_hash(int type, const char *iss, size_t iss_len,
+                        const char *id, size_t id_len);
+
+/*
+ * Adds rvk_kh(type, iss, id), rvk_db_key_hash in SQL, to db (every
+ * connection rvk_db_open_* makes has it; one opened otherwise needs it
+ * before it runs the store's SQL). Returns: an SQLite result code.
+ */
+int rvk_db_add_functions(sqlite3 *db);
 
 /* SQLite's NULL expires_at is RVK_NEVER in memory. */
 int64_t rvk_db_column_expires(sqlite3_stmt *stmt, int col);

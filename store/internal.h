@@ -34,7 +34,7 @@ struct rvk_store {
 	/* Writer thread only (after open). */
 	sqlite3 *wdb;
 	sqlite3_stmt *st_begin, *st_commit, *st_rollback;
-	sqlite3_stmt *st_insert_new, *st_upsert, *st_find, *st_remain;
+	sqlite3_stmt *st_insert_new, *st_merge, *st_find, *st_remain;
 	sqlite3_stmt *st_delete, *st_delete_src, *st_purge;
 	sqlite3_stmt *st_outbox_ins, *st_outbox_ack, *st_meta_set;
 	sqlite3_stmt *st_ver_get, *st_ver_put, *st_ver_any, *st_delete_older;

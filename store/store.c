@@ -115,39 +115,46 @@ struct job {
 	struct job *next;
 };
 
-/* One source's contribution. Every SET expression reads the row as it was
- * before the update; origin is the first writer's and stays. */
-static const char *const sql_upsert =
-	"INSERT INTO revocations (type, iss, id, revoked_at, expires_at,"
-	" reason, source, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-	" ON CONFLICT (type, iss, id, source) DO UPDATE SET"
-	"  revoked_at = max(revoked_at, excluded.revoked_at),"
-	"  expires_at = CASE WHEN expires_at IS NULL"
-	"                      OR excluded.expires_at IS NULL THEN NULL"
-	"                    ELSE max(expires_at, excluded.expires_at) END,"
-	"  reason = CASE WHEN excluded.revoked_at >= revoked_at"
-	"                THEN excluded.reason ELSE reason END"
+/* The rows of the key (?1, ?2, ?3): its hash finds them in the index
+ * (db.h, rvk_db_key_hash), the columns tell them from another key's with
+ * the same hash. */
+#define KEY_IS_123 \
+	"kh = rvk_kh(?1, ?2, ?3) AND type = ?1 AND iss = ?2 AND id = ?3"
+
+/* Merges into the contribution there (bound as sql_insert_new but for
+ * origin, which is the first writer's and stays). Every SET expression
+ * reads the row as it was before the update. */
+static const char *const sql_merge =
+	"UPDATE revocations SET"
+	"  revoked_at = max(revoked_at, ?4),"
+	"  expires_at = CASE WHEN expires_at IS NULL OR ?5 IS NULL THEN NULL"
+	"                    ELSE max(expires_at, ?5) END,"
+	"  reason = CASE WHEN ?4 >= revoked_at THEN ?6 ELSE reason END"
+	" WHERE " KEY_IS_123 " AND source = ?7"
 	" RETURNING revoked_at, expires_at";
 
 /* A contribution that is not there yet: inserted as given (its merged
  * times are its own), or nothing at all when there is one (changes() = 0).
- * One B-tree descent for the common case of intake, a new revocation,
- * where looking it up first and then upserting took two. */
+ * The key index is not unique (db.h): this, on the single writer, is what
+ * keeps one row per key and source. The lookup and the insert descend to
+ * the same index page, which the first brings into the cache. */
 static const char *const sql_insert_new =
 	"INSERT INTO revocations (type, iss, id, revoked_at, expires_at,"
-	" reason, source, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-	" ON CONFLICT (type, iss, id, source) DO NOTHING";
+	" reason, source, origin, kh)"
+	" SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, rvk_kh(?1, ?2, ?3)"
+	" WHERE NOT EXISTS (SELECT 1 FROM revocations WHERE " KEY_IS_123
+	"  AND source = ?7)";
 
 static const char *const sql_find =
 	"SELECT revoked_at, expires_at FROM revocations"
-	" WHERE type = ?1 AND iss = ?2 AND id = ?3 AND source = ?4";
+	" WHERE " KEY_IS_123 " AND source = ?4";
 
 /* What the contributions of (type, iss, id) still hold, as the table keeps
  * it: the latest revoked_at, the latest expires_at (NULL = never wins). */
 static const char *const sql_remain =
 	"SELECT count(*), max(revoked_at),"
 	" max(coalesce(expires_at, 9223372036854775807)) FROM revocations"
-	" WHERE type = ?1 AND iss = ?2 AND id = ?3";
+	" WHERE " KEY_IS_123;
 
 static int
 step_write(sqlite3_stmt *st)
@@ -178,7 +185,8 @@ static const char *const sql_outbox_ins =
 #define SQL_CHANGES \
 	"SELECT v.type, v.iss, v.id, v.source, v.version, v.node, v.deleted," \
 	"  r.revoked_at, r.expires_at, r.reason" \
-	" FROM versions v LEFT JOIN revocations r ON r.type = v.type" \
+	" FROM versions v LEFT JOIN revocations r" \
+	"  ON r.kh = rvk_kh(v.type, v.iss, v.id) AND r.type = v.type" \
 	"  AND r.iss = v.iss AND r.id = v.id AND r.source = v.source" \
 	" WHERE (?1 < 0 OR v.type = ?1)" \
 	"  AND (v.version >= ?2 OR (v.deleted = 0 AND r.type IS NOT NULL))" \
@@ -213,14 +221,16 @@ static const char *const sql_ver_any =
 /* A delete of every source at (?4, ?5): removes each contribution whose
  * last change is not later. */
 static const char *const sql_delete_older =
-	"DELETE FROM revocations WHERE type = ?1 AND iss = ?2 AND id = ?3"
+	"DELETE FROM revocations WHERE " KEY_IS_123
 	" AND source NOT IN (SELECT source FROM versions WHERE type = ?1"
 	"  AND iss = ?2 AND id = ?3 AND source <> '*'"
 	"  AND (version > ?4 OR (version = ?4 AND node > ?5)))";
 /* Versions older than ?1 whose contribution is gone. */
 static const char *const sql_ver_purge =
 	"DELETE FROM versions WHERE version < ?1 AND NOT EXISTS"
-	" (SELECT 1 FROM revocations r WHERE r.type = versions.type"
+	" (SELECT 1 FROM revocations r"
+	"  WHERE r.kh = rvk_kh(versions.type, versions.iss, versions.id)"
+	"  AND r.type = versions.type"
 	"  AND r.iss = versions.iss AND r.id = versions.id"
 	"  AND r.source = versions.source)";
 
@@ -453,7 +463,9 @@ find_contribution(rvk_store_t *s, const rvk_revocation_t *r, bool *skip,
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Binds r to an insert of its contribution (sql_insert_new, sql_upsert). */
+/* Binds r to an insert of its contribution (sql_insert_new) or a merge
+ * into it (sql_merge, which has no ?8: the origin stays the first
+ * writer's). */
 static void
 bind_contribution(sqlite3_stmt *st, const rvk_revocation_t *r)
 {
@@ -470,6 +482,8 @@ bind_contribution(sqlite3_stmt *st, const rvk_revocation_t *r)
 	else
 		sqlite3_bind_null(st, 6);
 	sqlite3_bind_text(st, 7, rvk_source_name(r->source), -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) < 8)
+		return;
 	if (r->origin)
 		sqlite3_bind_text(st, 8, r->origin, -1, SQLITE_STATIC);
 	else
@@ -490,12 +504,12 @@ insert_new(rvk_store_t *s, const rvk_revocation_t *r, bool *inserted)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Merges r into the contribution there (sql_upsert); m gets the merged
+/* Merges r into the contribution there (sql_merge); m gets the merged
  * times. */
 static int
 merge_into(rvk_store_t *s, const rvk_revocation_t *r, struct merged *m)
 {
-	sqlite3_stmt *st = s->st_upsert;
+	sqlite3_stmt *st = s->st_merge;
 	bind_contribution(st, r);
 	int rc = step_write(st);
 	if (rc == SQLITE_ROW) {
@@ -1322,7 +1336,7 @@ static void
 finalize_all(rvk_store_t *s)
 {
 	sqlite3_stmt **sts[] = { &s->st_begin, &s->st_commit, &s->st_rollback,
-	                         &s->st_insert_new, &s->st_upsert,
+	                         &s->st_insert_new, &s->st_merge,
 	                         &s->st_find, &s->st_remain,
 	                         &s->st_delete,
 	                         &s->st_delete_src, &s->st_purge,
@@ -1348,13 +1362,12 @@ prepare_all(rvk_store_t *s)
 		{ &s->st_commit, "COMMIT" },
 		{ &s->st_rollback, "ROLLBACK" },
 		{ &s->st_insert_new, sql_insert_new },
-		{ &s->st_upsert, sql_upsert },
+		{ &s->st_merge, sql_merge },
 		{ &s->st_find, sql_find },
 		{ &s->st_remain, sql_remain },
-		{ &s->st_delete, "DELETE FROM revocations"
-		  " WHERE type = ?1 AND iss = ?2 AND id = ?3" },
+		{ &s->st_delete, "DELETE FROM revocations WHERE " KEY_IS_123 },
 		{ &s->st_delete_src, "DELETE FROM revocations"
-		  " WHERE type = ?1 AND iss = ?2 AND id = ?3 AND source = ?4" },
+		  " WHERE " KEY_IS_123 " AND source = ?4" },
 		/* A batch, oldest rowids first, found through the expires_at
 		 * index (RVK_STORE_PURGE_BATCH). */
 		{ &s->st_purge, "DELETE FROM revocations WHERE rowid IN"

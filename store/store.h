@@ -228,7 +228,8 @@ rvk_result_t rvk_store_get(rvk_store_t *store, rvk_rev_type_t type,
                            const char *iss, const char *id,
                            rvk_revocation_t *out);
 
-/* Position in the list order (type, iss, id); all NULL/-1 = from the start. */
+/* Position in the list order: the revocation (type, iss, id) the last page
+ * ended with (it need not exist any more); type -1 = from the start. */
 typedef struct rvk_store_pos {
 	int type;               /* -1: start */
 	const char *iss;
@@ -236,8 +237,10 @@ typedef struct rvk_store_pos {
 } rvk_store_pos_t;
 
 /*
- * Lists up to limit revocations after pos in (type, iss, id) order, filtered
- * by type (-1: any) and iss (NULL: any).
+ * Lists up to limit revocations after pos in the key index's order (the
+ * key hash, then iss and id: store/db.h), filtered by type (-1: any) and
+ * iss (NULL: any). Paging on to the end gives each revocation present
+ * throughout exactly once, whatever changes between the pages.
  * Returns: RVK_OK, *items (owned array: free each with rvk_revocation_fini,
  * then free()), *n, and *more when further items exist.
  */

@@ -23,6 +23,11 @@ import sys
 import time
 import uuid
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "tests", "support"))
+from keyhash import key_hash  # noqa: E402 - the revocations table's kh
+
+
 def tokens(out, n, iss, gen):
     sys.path.insert(0, gen)
     import jwt
@@ -56,11 +61,12 @@ def db(path, iss, n):
     now = int(time.time())
     c = sqlite3.connect(path)
     c.execute("PRAGMA journal_mode=WAL")
-    rows = ((0, iss, str(uuid.uuid4()), now, now + 6 * 3600, None, "admin")
-            for _ in range(n))
+    ids = (str(uuid.uuid4()) for _ in range(n))
+    rows = ((0, iss, i, now, now + 6 * 3600, None, "admin", key_hash(0, iss, i))
+            for i in ids)
     with c:
         c.executemany("INSERT INTO revocations (type, iss, id, revoked_at, expires_at,"
-                      " reason, source) VALUES (?,?,?,?,?,?,?)", rows)
+                      " reason, source, kh) VALUES (?,?,?,?,?,?,?,?)", rows)
     got = c.execute("SELECT count(*) FROM revocations").fetchone()[0]
     c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     c.close()

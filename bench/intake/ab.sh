@@ -24,6 +24,8 @@
 #   empty one. Make one with random UUIDs, as intake meets them: start
 #   revokd once on an empty data dir, stop it, then
 #   `IDS=uuid VERSIONS=0 bench/store/gen_db.sh DIR/revokd.db 3000000`.
+#   SEED_DB_A, SEED_DB_B: a seed for one build only, when the two builds'
+#   schemas differ (each made as above, by gen_db.sh of its own version).
 #   BDUR=15 (default): seconds per batch cell. A batch of 1,000 takes
 #   ~1.3 s at 64 clients, so in a 4 s cell each client finishes only two
 #   or three and the batches still in flight at the end (up to 64,000
@@ -61,9 +63,12 @@ start() {
 	local d="$WORK/$1"
 	bench_store_config "$d"
 	printf 'whsec_%s\n' "$SECRET" >"$d/webhook.secret"
-	if [ -n "${SEED_DB:-}" ]; then
+	local seed=${SEED_DB:-}
+	[ "$1" = a ] && seed=${SEED_DB_A:-$seed}
+	[ "$1" = b ] && seed=${SEED_DB_B:-$seed}
+	if [ -n "$seed" ]; then
 		mkdir -p "$d/data"
-		cp "$SEED_DB" "$d/data/revokd.db"
+		cp "$seed" "$d/data/revokd.db"
 	fi
 	python3 - "$d/revokd.json" <<'PY'
 import json, sys

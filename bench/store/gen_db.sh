@@ -4,7 +4,7 @@
 # revokd's own schema, as bench/store/scale.sh and bench/store/stop.sh use:
 # per-source rows in `revocations` and, with VERSIONS=1 (the default), one
 # `versions` row per contribution as a cluster replica writes them; the
-# sqlite3 CLI, 1,000,000 rows per transaction, at nice 10; mix 80% token,
+# SQL through bench/store/kh_sql.py (the key hash column), 1,000,000 rows per transaction, at nice 10; mix 80% token,
 # 10% session, 5% subject, 5% key, every one live for a day. At most an hour.
 # IDS=uuid: every ID a random UUID, inserted in random order, as identity
 # providers send them (the key index then has the fill and the size that
@@ -28,14 +28,16 @@ for ((lo = 1; lo <= N; lo += step)); do
 	hi=$((lo + step - 1)); [ "$hi" -gt "$N" ] && hi=$N
 	cat <<SQL
 BEGIN;
-WITH RECURSIVE c(x) AS (SELECT $lo UNION ALL SELECT x + 1 FROM c WHERE x < $hi)
-INSERT INTO revocations (type, iss, id, revoked_at, expires_at, reason, source, origin)
-SELECT CASE WHEN x % 20 < 16 THEN 0 WHEN x % 20 < 18 THEN 1 WHEN x % 20 = 18 THEN 2 ELSE 4 END,
-       'https://bench.test', $ID,
+WITH RECURSIVE c(x) AS (SELECT $lo UNION ALL SELECT x + 1 FROM c WHERE x < $hi),
+r AS MATERIALIZED (SELECT x, $ID AS id FROM c)
+INSERT INTO revocations (type, iss, id, revoked_at, expires_at, reason, source, origin, kh)
+SELECT t, 'https://bench.test', id,
        $now - (x % 3600),
        CASE WHEN x % 20 = 19 THEN NULL ELSE $now + 86400 - (x % 3600) END,
-       CASE WHEN x % 10 = 0 THEN 'bulk' ELSE NULL END, 'admin', NULL
-FROM c;
+       CASE WHEN x % 10 = 0 THEN 'bulk' ELSE NULL END, 'admin', NULL,
+       rvk_kh(t, 'https://bench.test', id)
+FROM (SELECT x, id, CASE WHEN x % 20 < 16 THEN 0 WHEN x % 20 < 18 THEN 1
+                         WHEN x % 20 = 18 THEN 2 ELSE 4 END AS t FROM r);
 SQL
 	if [ "$VERSIONS" = 1 ]; then
 		# the rows just written (a new table's rowids are 1..N)
@@ -49,4 +51,4 @@ SQL
 	echo "COMMIT;"
 done
 echo "PRAGMA wal_checkpoint(TRUNCATE);"
-} | timeout 3600 nice -n 10 sqlite3 "$DB" >/dev/null
+} | timeout 3600 nice -n 10 python3 "$(dirname "$0")/kh_sql.py" "$DB"

@@ -146,24 +146,26 @@ start "$D" "$PORT"      # creates and migrates the database
 stop
 now=$(date +%s)
 t0=$(now_ns)
-sqlite3 "$D/data/revokd.db" >/dev/null <<SQL
+python3 "$ROOT/bench/store/kh_sql.py" "$D/data/revokd.db" <<SQL
 PRAGMA journal_mode=WAL;
 BEGIN;
-WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT $ROWS)
-INSERT INTO revocations (type, iss, id, revoked_at, expires_at, reason, source)
-SELECT CASE WHEN x % 20 < 16 THEN 0 WHEN x % 20 < 18 THEN 1 WHEN x % 20 = 18 THEN 2 ELSE 4 END,
-       'https://bench.test', printf('id-%09d-%s', x, hex(randomblob(4))),
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT $ROWS),
+r AS MATERIALIZED (SELECT x, printf('id-%09d-%s', x, hex(randomblob(4))) AS id FROM c)
+INSERT INTO revocations (type, iss, id, revoked_at, expires_at, reason, source, kh)
+SELECT t, 'https://bench.test', id,
        $now - (x % 3600),
        CASE WHEN x % 20 = 19 THEN NULL ELSE $now + 86400 - (x % 3600) END,
-       CASE WHEN x % 10 = 0 THEN 'bulk' ELSE NULL END, 'admin'
-FROM c;
+       CASE WHEN x % 10 = 0 THEN 'bulk' ELSE NULL END, 'admin',
+       rvk_kh(t, 'https://bench.test', id)
+FROM (SELECT x, id, CASE WHEN x % 20 < 16 THEN 0 WHEN x % 20 < 18 THEN 1
+                         WHEN x % 20 = 18 THEN 2 ELSE 4 END AS t FROM r);
 COMMIT;
 PRAGMA wal_checkpoint(TRUNCATE);
 SQL
 t1=$(now_ns)
 echo "## Start-up with $ROWS stored revocations"
 echo
-echo "database: $(du -h "$D/data/revokd.db" | cut -f1) (generated with sqlite3 in $(( (t1 - t0) / 1000000 )) ms)"
+echo "database: $(du -h "$D/data/revokd.db" | cut -f1) (generated with bench/store/kh_sql.py in $(( (t1 - t0) / 1000000 )) ms)"
 echo
 echo "| start | time to /readyz 200 (ms) | store open+load (ms, its log) | RSS when ready (MB) | revocations loaded | load average |"
 echo "|---:|---:|---:|---:|---:|---:|"

@@ -10,8 +10,8 @@
 #   1. generates a database of N revocations in revokd's own schema (the
 #      one a first start of revokd creates and migrates: per-source rows in
 #      `revocations`, and with VERSIONS=1 (the default) one `versions` row
-#      per contribution as a cluster replica writes them) with the sqlite3
-#      CLI, 1,000,000 rows per transaction, at nice 10; mix 80% token, 10%
+#      per contribution as a cluster replica writes them) with
+#      bench/store/gen_db.sh, 1,000,000 rows per transaction, at nice 10; mix 80% token, 10%
 #      session, 5% subject, 5% key (as bench/store/run.sh), every one live
 #      for a day. The file's size per row comes from SQLite's dbstat table.
 #   2. starts revokd on an empty data dir and on the N-row one through its
@@ -142,7 +142,7 @@ else
 	t0=$(now_ns)
 	VERSIONS=$VERSIONS "$ROOT/bench/store/gen_db.sh" "$DB" "$N"
 	t1=$(now_ns)
-	echo "database: generated with sqlite3 in $(( (t1 - t0) / 1000000 )) ms (nice 10, 1M rows per transaction)"
+	echo "database: generated with bench/store/gen_db.sh in $(( (t1 - t0) / 1000000 )) ms (nice 10, 1M rows per transaction)"
 fi
 bytes=$(stat -c %s "$DB")
 echo "file: $bytes bytes, $(awk -v b="$bytes" -v n="$N" 'BEGIN { printf "%.0f", b / n }') bytes per revocation; by table and index (dbstat):"

@@ -265,7 +265,7 @@ def test_a_stored_row_with_an_oversized_id_is_skipped_on_load(spawn, mint):
     """A database written by an older version holds a 70,000-byte ID: the
     server starts, says so, and loads every other row."""
     import sqlite3
-    from conftest import ISS, assert_deny
+    from conftest import ISS, assert_deny, key_hash
     srv = spawn.new(admin=True)
     r = srv.admin("POST", "/admin/v1/revocations",
                   json={"type": "subject.revoked", "iss": ISS, "sub": "mallory"})
@@ -276,11 +276,11 @@ def test_a_stored_row_with_an_oversized_id_is_skipped_on_load(spawn, mint):
     now = int(time.time())
     with db:
         db.execute("INSERT INTO revocations (type, iss, id, revoked_at, expires_at,"
-                   " reason, source) VALUES (1, ?, ?, ?, ?, NULL, 'set')",
-                   (ISS, "x" * 70000, now, now + 3600))
+                   " reason, source, kh) VALUES (1, ?, ?, ?, ?, NULL, 'set', ?)",
+                   (ISS, "x" * 70000, now, now + 3600, key_hash(1, ISS, "x" * 70000)))
         db.execute("INSERT INTO revocations (type, iss, id, revoked_at, expires_at,"
-                   " reason, source) VALUES (2, ?, '', ?, ?, NULL, 'admin')",
-                   (ISS, now, now + 3600))
+                   " reason, source, kh) VALUES (2, ?, '', ?, ?, NULL, 'admin', ?)",
+                   (ISS, now, now + 3600, key_hash(2, ISS, "")))
     db.close()
     new = spawn.restart(srv)
     assert new.proc.poll() is None

@@ -7,7 +7,7 @@ import sqlite3
 import time
 
 from conftest import ISS, ISS2, assert_allow, assert_deny, base_config, start_server, \
-    assert_clean_exit
+    assert_clean_exit, key_hash
 from test_keycloak import issuer_rev, push, push_token
 
 DAY = 86400     # max_token_lifetime of base_config (the default)
@@ -168,7 +168,11 @@ def test_a_v2_database_keeps_every_row_and_its_source(tmp_path, keys, mint):
         assert_clean_exit(srv)
 
     db = sqlite3.connect(os.path.join(workdir, "data", "revokd.db"))
-    assert db.execute("PRAGMA user_version").fetchone() == (5,)   # v2 -> v3 -> v4 -> v5
+    assert db.execute("PRAGMA user_version").fetchone() == (6,)   # v2 -> v3 -> ... -> v6
+    # Each row with its key's hash, as revokd's C computes it (the pinned
+    # values: tests/unit/store/store_test.c).
+    for t, iss, id_, kh in db.execute("SELECT type, iss, id, kh FROM revocations"):
+        assert kh == key_hash(t, iss, id_), (t, iss, id_)
     got = sorted(db.execute("SELECT type, iss, id, revoked_at, expires_at, reason,"
                             " source, origin FROM revocations").fetchall())
     assert got == sorted(r + (None,) for r in rows if r[6] != "keycloak")

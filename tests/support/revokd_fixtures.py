@@ -25,6 +25,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from keyhash import key_hash  # noqa: F401 - re-exported for tests
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 REVOKD = os.path.abspath(os.environ.get("REVOKD_BIN", os.path.join(ROOT, "build", "service", "revokd")))

@@ -185,13 +185,13 @@ TAP_TEST(no_marker_after_a_run_with_a_failed_commit)
 /* A read that met a damaged page is as much a sign of damage as a failed
  * commit: the run that saw it leaves no marker, and the next start checks
  * the whole file (and refuses it) instead of serving from it. The damage
- * here is the root page of revocations_key, which the load never reads and
+ * here is the root page of revocations_kh, which the load never reads and
  * rvk_store_get does. */
 TAP_TEST(no_marker_after_a_run_whose_read_met_damage)
 {
 	store_fx_t fx;
 	filled_and_stopped(&fx);
-	damage_root_page("revocations_key");
+	damage_root_page("revocations_kh");
 	/* The marker is there: this open skips the check, and the load does
 	 * not see the damage. */
 	TAP_CHECK_INT(store_fx_open(&fx), RVK_OK);

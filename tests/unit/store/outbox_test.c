@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/fault.h"
 #include "base/mem.h"
+#include "store/db.h"
 #include "store/outbox.h"
 #include "store/replica.h"
 #include "store/replica_entry.h"
@@ -429,7 +430,7 @@ TAP_TEST(v2_database_migrates_to_v3_keeping_every_source)
 	TAP_CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
 	              SQLITE_OK);
 	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	TAP_CHECK_INT(sqlite3_column_int(st, 0), 5);      /* then v3, v4, v5 */
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), 6);      /* then v3 to v6 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	store_fx_rmtree(dir);
@@ -589,7 +590,7 @@ TAP_TEST(v3_database_migrates_to_v4)
 	TAP_CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
 	              SQLITE_OK);
 	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	TAP_CHECK_INT(sqlite3_column_int(st, 0), 5);      /* then v4 -> v5 */
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), 6);      /* then v4 to v6 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	store_fx_rmtree(dir);
@@ -629,11 +630,11 @@ plan_uses(sqlite3 *db, const char *sql, const char *index)
 	return found;
 }
 
-/* A version 4 database (contributions WITHOUT ROWID) opens as version 5:
- * the same rows in a rowid table with the unique key index and the
- * expires_at index, still one row per (type, iss, id, source), merged
- * and purged as before. */
-TAP_TEST(v4_database_migrates_to_v5_rowid_table)
+/* A version 4 database (contributions WITHOUT ROWID) opens as version 6,
+ * through 5: the same rows in a rowid table with each key's hash and an
+ * index on it, and the expires_at index; still one row per (type, iss,
+ * id, source), merged and purged as before. */
+TAP_TEST(v4_database_migrates_to_v6_key_hash_index)
 {
 	char dir[512], path[600];
 	TAP_CHECK(store_fx_mkdtemp(dir, sizeof(dir), "outbox"));
@@ -692,18 +693,30 @@ TAP_TEST(v4_database_migrates_to_v5_rowid_table)
 	TAP_CHECK_INT(purged, 1);
 	fx_close(&fx);
 	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	TAP_CHECK_INT(query_int(db, "PRAGMA user_version"), 5);
+	TAP_CHECK_INT(query_int(db, "PRAGMA user_version"), 6);
 	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM revocations"), 3);
 	TAP_CHECK_INT(query_int(db, "SELECT revoked_at FROM revocations WHERE"
 	                        " id = 't' AND source = 'webhook'"), 1764189100);
 	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM versions"), 1);
-	/* A rowid table now, its key a unique index, the expiry index kept. */
+	/* A rowid table now, every row with its key's hash, an index on the
+	 * hash the only key index, the expiry index kept. */
 	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE"
 	                        " name = 'revocations' AND sql NOT LIKE"
 	                        " '%WITHOUT ROWID%'"), 1);
-	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM pragma_index_list("
-	                        "'revocations') WHERE \"unique\" = 1 AND name ="
-	                        " 'revocations_key'"), 1);
+	TAP_CHECK_INT(rvk_db_add_functions(db), SQLITE_OK);
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM revocations"
+	                        " WHERE kh IS rvk_kh(type, iss, id)"), 3);
+	TAP_CHECK_INT(query_int(db, "SELECT group_concat(name) = 'revocations_kh'"
+	                        " FROM pragma_index_list('revocations')"
+	                        " WHERE name <> 'revocations_expires'"), 1);
+	TAP_CHECK(plan_uses(db, "SELECT * FROM revocations WHERE kh = 1"
+	                    " AND type = 0 AND iss = 'a' AND id = 'b'",
+	                    "INDEX revocations_kh"));
+	TAP_CHECK(plan_uses(db, "DELETE FROM versions WHERE version < 5"
+	                    " AND NOT EXISTS (SELECT 1 FROM revocations r WHERE"
+	                    " r.kh = rvk_kh(versions.type, versions.iss,"
+	                    " versions.id) AND r.type = versions.type)",
+	                    "INDEX revocations_kh"));
 	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE"
 	                        " name = 'revocations_expires'"), 1);
 	/* The version purge and the start's max(version) seek the version
@@ -893,6 +906,6 @@ main(void)
 	                         v2_database_migrates_to_v3_keeping_every_source,
 	                         later_version_wins_in_any_order,
 	                         v3_database_migrates_to_v4,
-	                         v4_database_migrates_to_v5_rowid_table,
+	                         v4_database_migrates_to_v6_key_hash_index,
 	                         redis_urls));
 }

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/fault.h"
 #include "base/log.h"
+#include "store/db.h"
 #include "store/store.h"
 #include "tests/support/tap.h"
 #include "tests/unit/store/fixture.h"
@@ -610,30 +611,50 @@ TAP_TEST(a_repeat_that_changes_nothing_writes_nothing)
 }
 
 /* 3 types x 3 issuers x 4 ids, recorded in scrambled order. */
-static void
-fill_grid(fixture_t *fx)
+/* The grid fill_grid records: 3 types x 3 issuers x 4 IDs, in revs[36]. */
+static size_t
+grid_keys(rvk_revocation_t *revs)
 {
 	static const rvk_rev_type_t types[] = { RVK_REV_SUBJECT, RVK_REV_TOKEN,
 	                                        RVK_REV_KEY };
 	static const char *const isss[] = { "iss-c", "iss-a", "iss-b" };
 	static const char *const ids[] = { "d", "b", "a", "c" };
-	rvk_revocation_t revs[36];
 	size_t n = 0;
 	for (int i = 0; i < 4; i++)
 		for (int s = 0; s < 3; s++)
 			for (int t = 0; t < 3; t++)
 				revs[n++] = rev(types[t], isss[s], ids[i], NOW,
 				                NOW + 60, NULL, RVK_SRC_ADMIN);
+	return n;
+}
+
+static void
+fill_grid(fixture_t *fx)
+{
+	rvk_revocation_t revs[36];
+	size_t n = grid_keys(revs);
 	TAP_CHECK_INT(rvk_store_record(fx->store, revs, n), RVK_OK);
 }
 
+/* The listing's order: the key index's (store/db.h), the key hash, then
+ * iss and id among the keys of one hash. */
 static int
 cmp_pos(const rvk_revocation_t *a, const rvk_revocation_t *b)
 {
-	if (a->type != b->type)
-		return a->type < b->type ? -1 : 1;
+	int64_t ka = rvk_db_key_hash((int)a->type, a->iss, strlen(a->iss),
+	                             a->id, strlen(a->id));
+	int64_t kb = rvk_db_key_hash((int)b->type, b->iss, strlen(b->iss),
+	                             b->id, strlen(b->id));
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
 	int c = strcmp(a->iss, b->iss);
 	return c ? c : strcmp(a->id, b->id);
+}
+
+static int
+cmp_pos_qsort(const void *a, const void *b)
+{
+	return cmp_pos(a, b);
 }
 
 /* Pages through a listing; returns the number of items, checks order. */
@@ -699,7 +720,11 @@ TAP_TEST(list_pages_and_filters)
 	TAP_CHECK_INT(walk(&fx, RVK_REV_SESSION, NULL, 5, &pages), 0);
 	TAP_CHECK_INT(walk(&fx, -1, "nobody", 5, &pages), 0);
 
-	/* First item of the whole order, and resuming in the middle. */
+	/* The first items of the whole order, and resuming in the middle,
+	 * against the grid's keys sorted by cmp_pos. */
+	rvk_revocation_t keys[36];
+	size_t nkeys = grid_keys(keys);
+	qsort(keys, nkeys, sizeof(keys[0]), cmp_pos_qsort);
 	rvk_revocation_t *items;
 	size_t n;
 	bool more;
@@ -707,22 +732,104 @@ TAP_TEST(list_pages_and_filters)
 	                             &more), RVK_OK);
 	TAP_CHECK_INT(n, 2);
 	TAP_CHECK(more);
-	TAP_CHECK_INT(items[0].type, RVK_REV_TOKEN);
-	TAP_CHECK_STR(items[0].iss, "iss-a");
-	TAP_CHECK_STR(items[0].id, "a");
-	TAP_CHECK_STR(items[1].id, "b");
+	for (size_t i = 0; i < n && i < 2; i++) {
+		TAP_CHECK_INT(items[i].type, keys[i].type);
+		TAP_CHECK_STR(items[i].iss, keys[i].iss);
+		TAP_CHECK_STR(items[i].id, keys[i].id);
+	}
 	for (size_t i = 0; i < n; i++)
 		rvk_revocation_fini(&items[i]);
 	free(items);
-	/* A position that is not itself a row (deleted meanwhile). */
+	/* A position that is not itself a row (deleted meanwhile): the
+	 * listing goes on with the first key after it. */
+	rvk_revocation_t gone = rev(RVK_REV_TOKEN, "iss-a", "bb", 0, 0, NULL,
+	                            RVK_SRC_ADMIN);
+	size_t next = 0;
+	while (next < nkeys && cmp_pos(&keys[next], &gone) < 0)
+		next++;
+	TAP_CHECK(next < nkeys);
 	rvk_store_pos_t pos = { .type = RVK_REV_TOKEN, .iss = "iss-a",
 	                        .id = "bb" };
 	TAP_CHECK_INT(rvk_store_list(fx.store, -1, NULL, &pos, 1, &items, &n,
 	                             &more), RVK_OK);
 	TAP_CHECK_INT(n, 1);
-	TAP_CHECK_STR(items[0].id, "c");
-	rvk_revocation_fini(&items[0]);
+	if (n == 1 && next < nkeys) {
+		TAP_CHECK_INT(items[0].type, keys[next].type);
+		TAP_CHECK_STR(items[0].iss, keys[next].iss);
+		TAP_CHECK_STR(items[0].id, keys[next].id);
+		rvk_revocation_fini(&items[0]);
+	}
 	free(items);
+	fx_fini(&fx);
+}
+
+/* Keyset pagination: what changes between two pages neither repeats nor
+ * hides a revocation that was there throughout. Between pages of 5, a
+ * revocation not listed yet is deleted and ten are added: the walk gives
+ * every other one of the grid exactly once (the added ones at most once). */
+TAP_TEST(a_listing_survives_changes_between_pages)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	fill_grid(&fx);
+	rvk_revocation_t keys[36];
+	size_t nkeys = grid_keys(keys);
+	qsort(keys, nkeys, sizeof(keys[0]), cmp_pos_qsort);
+	int seen[36] = { 0 }, added_seen = 0;
+	rvk_store_pos_t pos = { .type = -1 };
+	char last_iss[64] = "", last_id[64] = "";
+	size_t pages = 0;
+	for (;;) {
+		rvk_revocation_t *items = NULL;
+		size_t n = 0;
+		bool more = false;
+		TAP_CHECK_INT(rvk_store_list(fx.store, -1, NULL, &pos, 5, &items,
+		                             &n, &more), RVK_OK);
+		for (size_t i = 0; i < n; i++) {
+			size_t k = 0;
+			while (k < nkeys && (keys[k].type != items[i].type ||
+			                     strcmp(keys[k].iss, items[i].iss) ||
+			                     strcmp(keys[k].id, items[i].id)))
+				k++;
+			if (k < nkeys)
+				seen[k]++;
+			else
+				added_seen++;
+		}
+		if (n > 0) {
+			pos.type = (int)items[n - 1].type;
+			snprintf(last_iss, sizeof(last_iss), "%s", items[n - 1].iss);
+			snprintf(last_id, sizeof(last_id), "%s", items[n - 1].id);
+			pos.iss = last_iss;
+			pos.id = last_id;
+		}
+		for (size_t i = 0; i < n; i++)
+			rvk_revocation_fini(&items[i]);
+		free(items);
+		if (++pages == 1) {
+			/* keys[30] comes after the first page: gone before it
+			 * is listed. */
+			bool deleted = false;
+			TAP_CHECK_INT(rvk_store_delete(fx.store, keys[30].type,
+			                               keys[30].iss, keys[30].id,
+			                               NULL, &deleted), RVK_OK);
+			TAP_CHECK(deleted);
+			for (int a = 0; a < 10; a++) {
+				char id[16];
+				snprintf(id, sizeof(id), "new-%d", a);
+				rvk_revocation_t r = rev(RVK_REV_TOKEN, "iss-a", id,
+				                         NOW, NOW + 60, NULL,
+				                         RVK_SRC_ADMIN);
+				TAP_CHECK_INT(rvk_store_record(fx.store, &r, 1),
+				              RVK_OK);
+			}
+		}
+		if (!more || pages > 40)
+			break;
+	}
+	for (size_t k = 0; k < nkeys; k++)
+		TAP_CHECK_INT(seen[k], k == 30 ? 0 : 1);
+	TAP_CHECK(added_seen <= 10);
 	fx_fini(&fx);
 }
 
@@ -764,6 +871,111 @@ TAP_TEST(delete_and_only_source)
 	rvk_store_stats_t st;
 	rvk_store_stats(fx.store, &st);
 	TAP_CHECK_INT(st.rows, 1);
+	fx_fini(&fx);
+}
+
+/* The key hash is persisted in every row (store/db.h): its values must
+ * never change. These are SHA-256 as db.c describes it, computed apart
+ * (Python's hashlib). */
+TAP_TEST(the_key_hash_is_pinned)
+{
+	TAP_CHECK(rvk_db_key_hash(RVK_REV_TOKEN, "https://i", 9, "t", 1) ==
+	          INT64_C(237784985506519551));
+	TAP_CHECK(rvk_db_key_hash(RVK_REV_KEY, "https://issuer.example", 22,
+	                          "k-1", 3) == INT64_C(4655738235063111844));
+	TAP_CHECK(rvk_db_key_hash(RVK_REV_ISSUER, "https://i", 9, "", 0) ==
+	          INT64_C(3859826910385860184));
+	/* Each type its own range, the type in the top bits. */
+	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++) {
+		int64_t k = rvk_db_key_hash(t, "i", 1, "x", 1);
+		TAP_CHECK(k >> RVK_DB_KH_TYPE_SHIFT == t);
+	}
+}
+
+static long long
+raw_query_int(const char *dir, const char *sql)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/revokd.db", dir);
+	sqlite3 *db;
+	long long v = -1;
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    rvk_db_add_functions(db) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		else if (rc == SQLITE_DONE)
+			v = sqlite3_changes(db);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+/* The key index holds hashes, which two keys can share: every lookup also
+ * compares the columns. Here the row of "a" carries the hash of "b", as a
+ * collision would: recording "b" inserts its own row instead of merging
+ * into "a", get and list keep them apart, a delete of "b" leaves "a". */
+TAP_TEST(keys_with_one_hash_stay_apart)
+{
+	fixture_t fx;
+	TAP_CHECK(fx_init(&fx));
+	rvk_revocation_t a = rev(RVK_REV_TOKEN, "i", "a", NOW, NOW + 60, "ra",
+	                         RVK_SRC_ADMIN);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &a, 1), RVK_OK);
+	fx_close(&fx);
+	TAP_CHECK_INT(raw_query_int(fx.dir, "UPDATE revocations"
+	                            " SET kh = rvk_kh(0, 'i', 'b')"), 1);
+	TAP_CHECK_INT(fx_open(&fx), RVK_OK);
+
+	rvk_revocation_t b = rev(RVK_REV_TOKEN, "i", "b", NOW + 5, NOW + 90,
+	                         "rb", RVK_SRC_ADMIN);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &b, 1), RVK_OK);
+	rvk_store_stats_t st;
+	rvk_store_stats(fx.store, &st);
+	TAP_CHECK_INT(st.rows, 2);
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "b", NOW + 5, NOW + 90);
+	/* A repeat of "b" merges into b's row, not a's. */
+	b.revoked_at = NOW + 7;
+	TAP_CHECK_INT(rvk_store_record(fx.store, &b, 1), RVK_OK);
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "b", NOW + 7, NOW + 90);
+
+	rvk_revocation_t *items = NULL;
+	size_t n = 0;
+	bool more = true;
+	TAP_CHECK_INT(rvk_store_list(fx.store, RVK_REV_TOKEN, NULL, NULL, 10,
+	                             &items, &n, &more), RVK_OK);
+	TAP_CHECK_INT(n, 2);
+	TAP_CHECK(!more);
+	if (n == 2) {                        /* one hash: iss, then id */
+		TAP_CHECK_STR(items[0].id, "a");
+		TAP_CHECK_INT(items[0].revoked_at, NOW);
+		TAP_CHECK_INT(items[0].nsources, 1);
+		TAP_CHECK_STR(items[1].id, "b");
+		TAP_CHECK_INT(items[1].revoked_at, NOW + 7);
+		TAP_CHECK_INT(items[1].nsources, 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		rvk_revocation_fini(&items[i]);
+	free(items);
+
+	bool deleted = false;
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_TOKEN, "i", "b", NULL,
+	                               &deleted), RVK_OK);
+	TAP_CHECK(deleted);
+	CHECK_BOTH(&fx, RVK_REV_TOKEN, "i", "b", 0, 0);
+	check_table(&fx, RVK_REV_TOKEN, "i", "a", NOW, NOW + 60, __LINE__);
+	fx_close(&fx);
+	TAP_CHECK_INT(raw_query_int(fx.dir, "SELECT revoked_at FROM revocations"
+	                            " WHERE id = 'a' AND reason = 'ra'"), NOW);
+	TAP_CHECK_INT(raw_query_int(fx.dir, "SELECT count(*) FROM revocations"),
+	              1);
+	TAP_CHECK_INT(fx_open(&fx), RVK_OK);
 	fx_fini(&fx);
 }
 
@@ -1337,11 +1549,13 @@ TAP_TEST(load_grows_the_table)
 	snprintf(dbpath, sizeof(dbpath), "%s/revokd.db", base);
 	sqlite3 *db;
 	TAP_CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK);
+	TAP_CHECK_INT(rvk_db_add_functions(db), SQLITE_OK);
 	snprintf(sql, sizeof(sql),
 	         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1"
 	         " FROM c WHERE x < %d) INSERT INTO revocations (type, iss, id,"
-	         " revoked_at, expires_at, source) SELECT 0, 'https://a',"
-	         " printf('jti-%%07d', x), %lld, %lld, 'admin' FROM c",
+	         " revoked_at, expires_at, source, kh) SELECT 0, 'https://a',"
+	         " printf('jti-%%07d', x), %lld, %lld, 'admin',"
+	         " rvk_kh(0, 'https://a', printf('jti-%%07d', x)) FROM c",
 	         ROWS, (long long)NOW, (long long)NOW + 3600);
 	TAP_CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -1416,7 +1630,10 @@ main(void)
 	                         a_repeat_that_changes_nothing_writes_nothing,
 	                         record_shown_reads_the_batch_back,
 	                         a_groups_dones_run_before_its_wakes,
-	                         list_pages_and_filters, delete_and_only_source,
+	                         list_pages_and_filters,
+	                         a_listing_survives_changes_between_pages,
+	                         delete_and_only_source,
+	                         the_key_hash_is_pinned, keys_with_one_hash_stay_apart,
 	                         restart_reloads_live_rows,
 	                         purge_deletes_dead_rows_only,
 	                         purge_goes_in_batches,
