@@ -109,13 +109,23 @@ rvk_result_t rvk_db_load(sqlite3 *db, const char *path, rvk_revtable_t *table,
 /*
  * The key hash of (type, iss, id), as the column kh stores it (db.c says
  * how it is made; it is persisted and never changes). Not unique: a lookup
- * compares the columns too. type is below RVK_REV_TYPE_COUNT and sits in
- * the top bits: the keys of type t are the kh from t << RVK_DB_KH_TYPE_SHIFT
- * to (t + 1) << RVK_DB_KH_TYPE_SHIFT, exclusive. Thread-safe.
+ * compares the columns too. From the top: the type (4 bits), 16 bits of
+ * the issuer's hash, 44 bits of the key's, so the keys of one type, and of
+ * one type and issuer, are each one range (rvk_db_key_range).
+ * Requires: type < RVK_REV_TYPE_COUNT. Thread-safe.
  */
 #define RVK_DB_KH_TYPE_SHIFT 60
+#define RVK_DB_KH_ISS_SHIFT 44
 int64_t rvk_db_key_hash(int type, const char *iss, size_t iss_len,
                         const char *id, size_t id_len);
+
+/*
+ * The range [*lo, *hi) of kh that holds every key of type, and of issuer
+ * iss when not NULL (with other issuers' whose 16 bits are the same: a
+ * listing still compares iss). Requires: type < RVK_REV_TYPE_COUNT.
+ */
+void rvk_db_key_range(int type, const char *iss, size_t iss_len, int64_t *lo,
+                      int64_t *hi);
 
 /*
  * Adds rvk_kh(type, iss, id), rvk_db_key_hash in SQL, to db (every

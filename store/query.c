@@ -21,9 +21,7 @@
 
 #define COLUMNS "type, iss, id, revoked_at, expires_at, reason, source," \
 	" origin"
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#define KH_SHIFT STR(RVK_DB_KH_TYPE_SHIFT)
+
 
 const char *const rvk_store_sql_get =
 	"SELECT " COLUMNS " FROM revocations WHERE kh = rvk_kh(?1, ?2, ?3)"
@@ -268,6 +266,45 @@ rvk_store_get(rvk_store_t *store, rvk_rev_type_t type, const char *iss,
 	return r;
 }
 
+/* A page being filled: up to limit revocations, then extra when one more
+ * shows. */
+struct page {
+	rvk_revocation_t *arr;
+	size_t cnt, cap, limit;
+	bool extra;
+};
+
+/* Appends the revocations of st's rows, in order, to pg until it is full
+ * and one more shows. Returns: RVK_OK, RVK_EIO. */
+static rvk_result_t
+fill_page(rvk_store_t *store, sqlite3_stmt *st, struct page *pg)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (pg->cnt > 0 && same_key(st, &pg->arr[pg->cnt - 1])) {
+			if (add_to_group(st, &pg->arr[pg->cnt - 1]) != RVK_OK)
+				return RVK_EIO;
+			continue;
+		}
+		if (pg->cnt == pg->limit) {
+			pg->extra = true;
+			break;
+		}
+		if (pg->cnt == pg->cap) {
+			pg->cap = pg->cap ? pg->cap * 2 : 16;
+			pg->arr = rvk_realloc(pg->arr, pg->cap * sizeof(*pg->arr));
+		}
+		if (begin_group(st, &pg->arr[pg->cnt]) != RVK_OK)
+			return RVK_EIO;
+		pg->cnt++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		note_read_error(store, rc);
+		return RVK_EIO;
+	}
+	return RVK_OK;
+}
+
 rvk_result_t
 rvk_store_list(rvk_store_t *store, int type, const char *iss,
                const rvk_store_pos_t *after, size_t limit,
@@ -281,85 +318,84 @@ rvk_store_list(rvk_store_t *store, int type, const char *iss,
 	if (limit > (size_t)INT32_MAX / RVK_SRC_COUNT - 1)
 		limit = INT32_MAX / RVK_SRC_COUNT - 1;
 
-	/* Fixed fragments only; every value is bound. Keyset pagination in
-	 * the order of the key index, the key's hash (db.h), so page N costs
-	 * what page 1 costs; iss and id order the keys of one hash, and the
-	 * rows of a revocation (one per source, up to RVK_SRC_COUNT) come
-	 * together, to be gathered in C. A type is a range of hashes. One row
-	 * of the revocation after the page says whether there is a next.
-	 * INDEXED BY: a page comes from reading the index in order until it
-	 * is full; the other plan for an issuer-only filter, a scan of the
-	 * table and a sort of every row (SQLite chose it for the same query
-	 * with the issuer written in), would cost the whole table a page. */
-	char sql[640];
+	/* Keyset pagination in the order of the key index, the key's hash
+	 * (db.h), so page N costs what page 1 costs; iss and id order the
+	 * keys of one hash, and the rows of a revocation (one per source, up
+	 * to RVK_SRC_COUNT) come together, to be gathered in C. Each filter
+	 * is a range of the index, [?7, ?8): a type, a type and an issuer;
+	 * an issuer alone is one range a type, read type after type. The
+	 * position is (?3, ?4, ?5): its hash, iss and id. One row of the
+	 * revocation after the page says whether there is a next. INDEXED
+	 * BY: a page comes from reading the range in order until it is full,
+	 * never from sorting what the filter matches. Fixed SQL; every value
+	 * is bound. */
+	char sql[512];
 	snprintf(sql, sizeof(sql),
 	         "SELECT " COLUMNS " FROM revocations"
-	         " INDEXED BY revocations_kh WHERE 1%s%s%s"
+	         " INDEXED BY revocations_kh WHERE kh >= ?7 AND kh < ?8%s%s"
+	         " AND kh >= ?3 AND (kh, iss, id) > (?3, ?4, ?5)"
 	         " ORDER BY kh, iss, id, source LIMIT ?6",
-	         type >= 0 ? " AND kh >= ?1 << " KH_SHIFT
-	                     " AND kh < (?1 + 1) << " KH_SHIFT
-	                     " AND type = ?1" : "",
-	         iss ? " AND iss = ?2" : "",
-	         from_pos ? " AND kh >= rvk_kh(?3, ?4, ?5)"
-	                    " AND (kh, iss, id) > (rvk_kh(?3, ?4, ?5), ?4, ?5)"
-	                  : "");
+	         type >= 0 ? " AND type = ?1" : "",
+	         iss ? " AND iss = ?2" : "");
+	/* The ranges to read: one, or one a type for an issuer alone. */
+	int first = type, last = type;
+	if (type < 0 && iss) {
+		first = from_pos ? after->type : 0;
+		last = RVK_REV_TYPE_COUNT - 1;
+	}
+	size_t iss_len = iss ? strlen(iss) : 0;
 
 	struct reader *rd = take(store);
 	if (!rd)
 		return RVK_EIO;
 	sqlite3_stmt *st = NULL;
-	rvk_revocation_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	bool extra = false;
+	struct page pg = { .limit = limit };
 	rvk_result_t r = RVK_EIO;
 	if (sqlite3_prepare_v2(rd->db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto cleanup;
-	sqlite3_bind_int(st, 1, type);
-	if (iss)
-		sqlite3_bind_text(st, 2, iss, -1, SQLITE_STATIC);
-	if (from_pos) {
-		sqlite3_bind_int(st, 3, after->type);
-		sqlite3_bind_text(st, 4, after->iss ? after->iss : "", -1,
-		                  SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, after->id ? after->id : "", -1,
-		                  SQLITE_STATIC);
-	}
-	sqlite3_bind_int64(st, 6, ((sqlite3_int64)limit + 1) * RVK_SRC_COUNT);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt > 0 && same_key(st, &arr[cnt - 1])) {
-			if (add_to_group(st, &arr[cnt - 1]) != RVK_OK)
-				goto cleanup;
-			continue;
+	for (int t = first; t <= last && !pg.extra; t++) {
+		int64_t lo = 0, hi = (int64_t)RVK_REV_TYPE_COUNT
+		                     << RVK_DB_KH_TYPE_SHIFT;
+		if (t >= 0)
+			rvk_db_key_range(t, iss, iss_len, &lo, &hi);
+		sqlite3_reset(st);
+		sqlite3_bind_int(st, 1, t);
+		if (iss)
+			sqlite3_bind_text(st, 2, iss, -1, SQLITE_STATIC);
+		/* The position bounds the one range, or the range of its
+		 * type when an issuer alone is read type after type. */
+		if (from_pos && (type >= 0 || t < 0 || t == after->type)) {
+			const char *pi = after->iss ? after->iss : "";
+			const char *pd = after->id ? after->id : "";
+			sqlite3_bind_int64(st, 3, rvk_db_key_hash(after->type, pi,
+			                                          strlen(pi), pd,
+			                                          strlen(pd)));
+			sqlite3_bind_text(st, 4, pi, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, pd, -1, SQLITE_STATIC);
+		} else {                     /* from the range's start */
+			sqlite3_bind_int64(st, 3, lo - 1);
+			sqlite3_bind_text(st, 4, "", -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, "", -1, SQLITE_STATIC);
 		}
-		if (cnt == limit) {
-			extra = true;
-			break;
-		}
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			arr = rvk_realloc(arr, cap * sizeof(*arr));
-		}
-		if (begin_group(st, &arr[cnt]) != RVK_OK)
+		sqlite3_bind_int64(st, 6, ((sqlite3_int64)limit + 1) *
+		                          RVK_SRC_COUNT);
+		sqlite3_bind_int64(st, 7, lo);
+		sqlite3_bind_int64(st, 8, hi);
+		if (fill_page(store, st, &pg) != RVK_OK)
 			goto cleanup;
-		cnt++;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		note_read_error(store, rc);
-		goto cleanup;
-	}
-	for (size_t i = 0; i < cnt; i++)
-		end_group(&arr[i]);
-	*items = arr;
-	*n = cnt;
-	*more = extra;
-	arr = NULL;
-	cnt = 0;
+	for (size_t i = 0; i < pg.cnt; i++)
+		end_group(&pg.arr[i]);
+	*items = pg.arr;
+	*n = pg.cnt;
+	*more = pg.extra;
+	pg.arr = NULL;
+	pg.cnt = 0;
 	r = RVK_OK;
 cleanup:
-	for (size_t i = 0; i < cnt; i++)
-		rvk_revocation_fini(&arr[i]);
-	free(arr);
+	for (size_t i = 0; i < pg.cnt; i++)
+		rvk_revocation_fini(&pg.arr[i]);
+	free(pg.arr);
 	sqlite3_finalize(st);
 	give_back(store, rd);
 	return r;

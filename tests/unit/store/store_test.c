@@ -880,15 +880,25 @@ TAP_TEST(delete_and_only_source)
 TAP_TEST(the_key_hash_is_pinned)
 {
 	TAP_CHECK(rvk_db_key_hash(RVK_REV_TOKEN, "https://i", 9, "t", 1) ==
-	          INT64_C(237784985506519551));
+	          INT64_C(452017256536160777));
 	TAP_CHECK(rvk_db_key_hash(RVK_REV_KEY, "https://issuer.example", 22,
-	                          "k-1", 3) == INT64_C(4655738235063111844));
+	                          "k-1", 3) == INT64_C(5763288781264385060));
 	TAP_CHECK(rvk_db_key_hash(RVK_REV_ISSUER, "https://i", 9, "", 0) ==
-	          INT64_C(3859826910385860184));
-	/* Each type its own range, the type in the top bits. */
+	          INT64_C(3910784261772275722));
+	/* Each type its own range, and each issuer of a type. */
 	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++) {
-		int64_t k = rvk_db_key_hash(t, "i", 1, "x", 1);
+		int64_t k = rvk_db_key_hash(t, "iss-a", 5, "x", 1), lo, hi;
 		TAP_CHECK(k >> RVK_DB_KH_TYPE_SHIFT == t);
+		rvk_db_key_range(t, NULL, 0, &lo, &hi);
+		TAP_CHECK(lo <= k && k < hi);
+		TAP_CHECK(lo == (int64_t)t << RVK_DB_KH_TYPE_SHIFT);
+		rvk_db_key_range(t, "iss-a", 5, &lo, &hi);
+		TAP_CHECK(lo <= k && k < hi);
+		TAP_CHECK(hi - lo == INT64_C(1) << RVK_DB_KH_ISS_SHIFT);
+		TAP_CHECK(lo <= rvk_db_key_hash(t, "iss-a", 5, "other", 5) &&
+		          rvk_db_key_hash(t, "iss-a", 5, "other", 5) < hi);
+		int64_t kb = rvk_db_key_hash(t, "iss-b", 5, "x", 1);
+		TAP_CHECK(kb < lo || kb >= hi);
 	}
 }
 
