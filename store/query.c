@@ -22,7 +22,6 @@
 #define COLUMNS "type, iss, id, revoked_at, expires_at, reason, source," \
 	" origin"
 
-
 const char *const rvk_store_sql_get =
 	"SELECT " COLUMNS " FROM revocations WHERE kh = rvk_kh(?1, ?2, ?3)"
 	" AND type = ?1 AND iss = ?2 AND id = ?3 ORDER BY source";
