@@ -218,6 +218,10 @@ issuer_prefix(int type, const char *iss, size_t iss_len)
  * IDs: a collision only costs a longer run of rows under one hash, but
  * one made on purpose takes ~2^22 digests, and a run of k of them about
  * 2^(44(k-1)/k). */
+/* The type in kh's top 4 bits leaves the sign bit clear, and the range
+ * of the last type ends below 2^63. */
+_Static_assert(RVK_REV_TYPE_COUNT <= 7, "revocation types must fit kh");
+
 int64_t
 rvk_db_key_hash(int type, const char *iss, size_t iss_len, const char *id,
                 size_t id_len)

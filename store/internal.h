@@ -71,6 +71,11 @@ void rvk_store_readers_fini(rvk_store_t *store);
 /* One revocation's rows, in source order (?1 type, ?2 iss, ?3 id). */
 extern const char *const rvk_store_sql_get;
 
+/* Up to ?6 rows of one range [?7, ?8) of the key index after the position
+ * (?3 its hash, ?4 iss, ?5 id), of type ?1 (-1: any) and issuer ?2 (NULL:
+ * any), in (kh, iss, id, source) order (store/query.c, rvk_store_list). */
+extern const char *const rvk_store_sql_list;
+
 /* Runs st (rvk_store_sql_get, prepared on any connection) for one
  * revocation and resets it. Returns: RVK_OK and *out (owned: the in-force
  * contribution and every source, as rvk_store_get), RVK_ENOTFOUND (*out

@@ -17,7 +17,7 @@
  * Recording first inserts the contribution if it is not there (one
  * statement: the common case of intake). One that is there is looked up:
  * one that would change nothing is skipped (no write, no outbox row,
- * nothing for the table). Otherwise the merge is one UPSERT whose
+ * nothing for the table). Otherwise the merge is one UPDATE whose
  * RETURNING clause hands back the contribution's merged times, which the
  * table gets (the table keeps the latest times over every source, so its
  * entry stays the in-force one). Removing one source's
@@ -517,6 +517,10 @@ merge_into(rvk_store_t *s, const rvk_revocation_t *r, struct merged *m)
 		m->expires_at = rvk_db_column_expires(st, 1);
 		/* RETURNING made every change on the first step. */
 		rc = sqlite3_step(st);
+	} else if (rc == SQLITE_DONE) {
+		/* No row to merge into, where insert_new found one in this
+		 * transaction: the file is not what the writer wrote. */
+		rc = SQLITE_CORRUPT;
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

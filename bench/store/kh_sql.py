@@ -12,6 +12,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from keyhash import key_hash  # noqa: E402
 
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.create_function("rvk_kh", 3, key_hash, deterministic=True)
+def rvk_kh(type_, iss, id_):
+    """NULL for a NULL or non-integer argument, as revokd's rvk_kh."""
+    if not isinstance(type_, int) or iss is None or id_ is None \
+            or not 0 <= type_ < 5:
+        return None
+    return key_hash(type_, str(iss), str(id_))
+
+
+db.create_function("rvk_kh", 3, rvk_kh, deterministic=True)
 db.executescript(sys.stdin.read())
 db.close()
