@@ -366,6 +366,21 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 	}
 	uint64_t t0 = rvk_clock_mono_ns();
 	for (long v = version; v < RVK_DB_VERSION; v++) {
+		/* v6 hashes every row's key; a row of a type this revokd does
+		 * not know (written by hand: the loader refuses it too) has no
+		 * hash, and the copy would fail on SQLite's words alone. */
+		char q[160];
+		snprintf(q, sizeof(q), "SELECT count(*) FROM revocations WHERE"
+		         " typeof(type) <> 'integer' OR type < 0 OR type >= %d",
+		         RVK_REV_TYPE_COUNT);
+		if (v == 5 && pragma_text(db, q, buf, sizeof(buf)) == SQLITE_OK &&
+		    strcmp(buf, "0") != 0) {
+			snprintf(err, errlen, "database %s: cannot migrate the "
+			         "schema to version 6: %s rows with an unknown "
+			         "revocation type (types are 0 to %d)", path, buf,
+			         RVK_REV_TYPE_COUNT - 1);
+			return RVK_EIO;
+		}
 		/* Each step in its own transaction, the version bump included,
 		 * so a crash mid-migration leaves the previous version. */
 		rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);

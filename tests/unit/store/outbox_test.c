@@ -630,6 +630,47 @@ plan_uses(sqlite3 *db, const char *sql, const char *index)
 	return found;
 }
 
+/* A version 5 database holding a row of an unknown type (only a hand can
+ * write one) is refused at the migration with words that say so, and
+ * stays version 5. */
+TAP_TEST(v5_row_of_unknown_type_stops_the_migration_clearly)
+{
+	char dir[512], path[600];
+	TAP_CHECK(store_fx_mkdtemp(dir, sizeof(dir), "outbox"));
+	snprintf(path, sizeof(path), "%s/revokd.db", dir);
+	sqlite3 *db;
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	TAP_CHECK_INT(sqlite3_exec(db,
+		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
+		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
+		" NULL, reason TEXT NULL, source TEXT NOT NULL, origin TEXT NULL);"
+		"CREATE UNIQUE INDEX revocations_key ON revocations"
+		" (type, iss, id, source);"
+		"CREATE INDEX revocations_expires ON revocations(expires_at);"
+		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+		"INSERT INTO revocations VALUES"
+		" (0, 'https://i', 't', 1764189000, 4102444800, NULL, 'admin', NULL),"
+		" (9, 'https://i', 'odd', 1764189000, 4102444800, NULL, 'admin',"
+		" NULL);"
+		"PRAGMA user_version = 5;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	rvk_revtable_t *t = rvk_revtable_new(16, 30);
+	rvk_store_t *s = NULL;
+	char err[512] = "";
+	TAP_CHECK_INT(rvk_store_open(dir, t, NULL, STORE_FX_NOW, &s, err,
+	                             sizeof(err)), RVK_EIO);
+	TAP_CHECK(s == NULL);
+	TAP_CHECK(strstr(err, "cannot migrate the schema to version 6: 1 rows"
+	                 " with an unknown revocation type") != NULL);
+	printf("# %s\n", err);
+	rvk_revtable_free(t);
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	TAP_CHECK_INT(query_int(db, "PRAGMA user_version"), 5);
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM revocations"), 2);
+	sqlite3_close(db);
+	store_fx_rmtree(dir);
+}
+
 /* A version 4 database (contributions WITHOUT ROWID) opens as version 6,
  * through 5: the same rows in a rowid table with each key's hash and an
  * index on it, and the expires_at index; still one row per (type, iss,
@@ -907,5 +948,6 @@ main(void)
 	                         later_version_wins_in_any_order,
 	                         v3_database_migrates_to_v4,
 	                         v4_database_migrates_to_v6_key_hash_index,
+	                         v5_row_of_unknown_type_stops_the_migration_clearly,
 	                         redis_urls));
 }
