@@ -344,6 +344,25 @@ pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen)
 	return rc == SQLITE_OK ? frc : rc;
 }
 
+/* Before v6, which hashes every row's key: a row of a type this revokd
+ * does not know (written by hand: the loader refuses it too) has no hash,
+ * and the copy would fail on SQLite's words alone. Returns: false with
+ * err when there is one. */
+static bool
+types_known(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	char q[160], n[32];
+	snprintf(q, sizeof(q), "SELECT count(*) FROM revocations WHERE"
+	         " typeof(type) <> 'integer' OR type < 0 OR type >= %d",
+	         RVK_REV_TYPE_COUNT);
+	if (pragma_text(db, q, n, sizeof(n)) != SQLITE_OK || strcmp(n, "0") == 0)
+		return true;            /* a failed count: the copy says why */
+	snprintf(err, errlen, "database %s: cannot migrate the schema to "
+	         "version 6: %s rows with an unknown revocation type (types "
+	         "are 0 to %d)", path, n, RVK_REV_TYPE_COUNT - 1);
+	return false;
+}
+
 static rvk_result_t
 migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
@@ -366,21 +385,8 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 	}
 	uint64_t t0 = rvk_clock_mono_ns();
 	for (long v = version; v < RVK_DB_VERSION; v++) {
-		/* v6 hashes every row's key; a row of a type this revokd does
-		 * not know (written by hand: the loader refuses it too) has no
-		 * hash, and the copy would fail on SQLite's words alone. */
-		char q[160];
-		snprintf(q, sizeof(q), "SELECT count(*) FROM revocations WHERE"
-		         " typeof(type) <> 'integer' OR type < 0 OR type >= %d",
-		         RVK_REV_TYPE_COUNT);
-		if (v == 5 && pragma_text(db, q, buf, sizeof(buf)) == SQLITE_OK &&
-		    strcmp(buf, "0") != 0) {
-			snprintf(err, errlen, "database %s: cannot migrate the "
-			         "schema to version 6: %s rows with an unknown "
-			         "revocation type (types are 0 to %d)", path, buf,
-			         RVK_REV_TYPE_COUNT - 1);
+		if (v == 5 && !types_known(db, path, err, errlen))
 			return RVK_EIO;
-		}
 		/* Each step in its own transaction, the version bump included,
 		 * so a crash mid-migration leaves the previous version. */
 		rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);

@@ -314,14 +314,25 @@ TAP_TEST(failed_commit_writes_no_outbox_row)
 #endif
 }
 
+/* A fresh data dir, dir[512], holding revokd.db, path[600], made by sql:
+ * the file as an older revokd left it. Returns: success. */
+static bool
+old_database(char *dir, char *path, const char *sql)
+{
+	if (!store_fx_mkdtemp(dir, 512, "outbox"))
+		return false;
+	snprintf(path, 600, "%s/revokd.db", dir);
+	sqlite3 *db;
+	bool ok = sqlite3_open(path, &db) == SQLITE_OK &&
+	          sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	return ok;
+}
+
 TAP_TEST(v1_database_migrates_to_v2)
 {
 	char dir[512], path[600];
-	TAP_CHECK(store_fx_mkdtemp(dir, sizeof(dir), "outbox"));
-	snprintf(path, sizeof(path), "%s/revokd.db", dir);
-	sqlite3 *db;
-	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	TAP_CHECK_INT(sqlite3_exec(db,
+	TAP_CHECK(old_database(dir, path,
 		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
 		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
 		" NULL, reason TEXT NULL, source TEXT NOT NULL,"
@@ -329,8 +340,7 @@ TAP_TEST(v1_database_migrates_to_v2)
 		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
 		"INSERT INTO revocations VALUES (4, 'https://i', 'k', 1, NULL, NULL,"
 		" 'admin');"
-		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+		"PRAGMA user_version = 1;"));
 	fx_t fx = { 0 };
 	strcpy(fx.dir, dir);
 	TAP_CHECK(fx_open(&fx, true));
@@ -344,11 +354,7 @@ TAP_TEST(v1_database_migrates_to_v2)
 TAP_TEST(v2_database_migrates_to_v3_keeping_every_source)
 {
 	char dir[512], path[600];
-	TAP_CHECK(store_fx_mkdtemp(dir, sizeof(dir), "outbox"));
-	snprintf(path, sizeof(path), "%s/revokd.db", dir);
-	sqlite3 *db;
-	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	TAP_CHECK_INT(sqlite3_exec(db,
+	TAP_CHECK(old_database(dir, path,
 		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
 		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
 		" NULL, reason TEXT NULL, source TEXT NOT NULL,"
@@ -370,8 +376,8 @@ TAP_TEST(v2_database_migrates_to_v3_keeping_every_source)
 		"INSERT INTO outbox (op, type, iss, id, revoked_at, expires_at,"
 		" reason, source) VALUES ('revoke', 0, 'https://i', 't', 1764189000,"
 		" 1764199000, 'lost', 'webhook');"
-		"PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+		"PRAGMA user_version = 2;"));
+	sqlite3 *db;
 	fx_t fx = { 0 };
 	strcpy(fx.dir, dir);
 	TAP_CHECK(fx_open(&fx, true));
@@ -535,11 +541,7 @@ TAP_TEST(later_version_wins_in_any_order)
 TAP_TEST(v3_database_migrates_to_v4)
 {
 	char dir[512], path[600];
-	TAP_CHECK(store_fx_mkdtemp(dir, sizeof(dir), "outbox"));
-	snprintf(path, sizeof(path), "%s/revokd.db", dir);
-	sqlite3 *db;
-	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	TAP_CHECK_INT(sqlite3_exec(db,
+	TAP_CHECK(old_database(dir, path,
 		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
 		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
 		" NULL, reason TEXT NULL, source TEXT NOT NULL, origin TEXT NULL,"
@@ -557,8 +559,8 @@ TAP_TEST(v3_database_migrates_to_v4)
 		"INSERT INTO outbox (op, type, iss, id, revoked_at, expires_at,"
 		" reason, source) VALUES ('revoke', 0, 'https://i', 't', 1764189000,"
 		" 1764199000, 'lost', 'webhook');"
-		"PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+		"PRAGMA user_version = 3;"));
+	sqlite3 *db;
 	fx_t fx = { 0 };
 	strcpy(fx.dir, dir);
 	TAP_CHECK(fx_open(&fx, true));
@@ -636,11 +638,7 @@ plan_uses(sqlite3 *db, const char *sql, const char *index)
 TAP_TEST(v5_row_of_unknown_type_stops_the_migration_clearly)
 {
 	char dir[512], path[600];
-	TAP_CHECK(store_fx_mkdtemp(dir, sizeof(dir), "outbox"));
-	snprintf(path, sizeof(path), "%s/revokd.db", dir);
-	sqlite3 *db;
-	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	TAP_CHECK_INT(sqlite3_exec(db,
+	TAP_CHECK(old_database(dir, path,
 		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
 		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
 		" NULL, reason TEXT NULL, source TEXT NOT NULL, origin TEXT NULL);"
@@ -652,8 +650,8 @@ TAP_TEST(v5_row_of_unknown_type_stops_the_migration_clearly)
 		" (0, 'https://i', 't', 1764189000, 4102444800, NULL, 'admin', NULL),"
 		" (9, 'https://i', 'odd', 1764189000, 4102444800, NULL, 'admin',"
 		" NULL);"
-		"PRAGMA user_version = 5;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+		"PRAGMA user_version = 5;"));
+	sqlite3 *db;
 	rvk_revtable_t *t = rvk_revtable_new(16, 30);
 	rvk_store_t *s = NULL;
 	char err[512] = "";
@@ -678,11 +676,7 @@ TAP_TEST(v5_row_of_unknown_type_stops_the_migration_clearly)
 TAP_TEST(v4_database_migrates_to_v6_key_hash_index)
 {
 	char dir[512], path[600];
-	TAP_CHECK(store_fx_mkdtemp(dir, sizeof(dir), "outbox"));
-	snprintf(path, sizeof(path), "%s/revokd.db", dir);
-	sqlite3 *db;
-	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	TAP_CHECK_INT(sqlite3_exec(db,
+	TAP_CHECK(old_database(dir, path,
 		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
 		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
 		" NULL, reason TEXT NULL, source TEXT NOT NULL, origin TEXT NULL,"
@@ -705,8 +699,8 @@ TAP_TEST(v4_database_migrates_to_v6_key_hash_index)
 		" (4, 'https://i', 'k', 1764189005, NULL, 'leaked', 'admin', NULL);"
 		"INSERT INTO versions VALUES (0, 'https://i', 't', 'admin',"
 		" 115672002134016, 'aaaa', 0);"
-		"PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+		"PRAGMA user_version = 4;"));
+	sqlite3 *db;
 	fx_t fx = { 0 };
 	strcpy(fx.dir, dir);
 	TAP_CHECK(fx_open(&fx, false));
