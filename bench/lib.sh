@@ -25,8 +25,13 @@
 #   bench_tmpdir PREFIX   sets BENCH_TMP to a new /tmp folder
 #   bench_spawn CMD...    runs CMD in the background, remembers its pid
 #                         (BENCH_PID, and in BENCH_PIDS for bench_cleanup)
-#   bench_cleanup         TERM the spawned pids, remove BENCH_TMP; install
-#                         with: trap bench_cleanup EXIT INT TERM
+#   bench_cleanup         TERM the spawned pids, the last spawned first (a
+#                         server before the redis-server it uses), remove
+#                         BENCH_TMP; install with: trap bench_cleanup EXIT INT TERM
+#   bench_redis DIR       a private redis-server on a free loopback port,
+#                         no persistence, working dir and redis.log in DIR;
+#                         waits until it answers PING (at most 10 s); sets
+#                         BENCH_REDIS_PORT and BENCH_PID (bench_spawn)
 #   bench_store_config DIR  the one-issuer HS256 config of bench/store
 #                         (DIR/revokd.json, its secret and admin token
 #                         $BENCH_ADMIN_TOKEN)
@@ -103,13 +108,31 @@ bench_spawn() {
 }
 
 bench_cleanup() {
-	for _p in $BENCH_PIDS; do
+	_rev=
+	for _p in $BENCH_PIDS; do _rev="$_p $_rev"; done
+	for _p in $_rev; do
 		kill "$_p" 2>/dev/null && wait "$_p" 2>/dev/null
 	done
 	BENCH_PIDS=
 	[ -n "$BENCH_TMP" ] && rm -rf "$BENCH_TMP"
 	BENCH_TMP=
 	return 0
+}
+
+bench_redis() {
+	mkdir -p "$1"
+	BENCH_REDIS_PORT=$(bench_free_port)
+	bench_spawn redis-server --save '' --appendonly no --daemonize no \
+	    --bind 127.0.0.1 --port "$BENCH_REDIS_PORT" --dir "$1" >>"$1/redis.log" 2>&1
+	_n=200
+	until [ "$(redis-cli -p "$BENCH_REDIS_PORT" ping 2>/dev/null)" = PONG ]; do
+		if ! kill -0 "$BENCH_PID" 2>/dev/null || [ "$_n" -eq 0 ]; then
+			echo "bench: redis-server on port $BENCH_REDIS_PORT did not start (see $1/redis.log)" >&2
+			return 1
+		fi
+		sleep 0.05
+		_n=$((_n - 1))
+	done
 }
 
 bench_store_config() {
