@@ -77,7 +77,8 @@ BIN_B=$(bin_of "${B:?B=build dir}")
 
 bench_tmpdir revokd-intake-ab
 WORK=$BENCH_TMP
-trap bench_cleanup EXIT INT TERM
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
 SECRET=$(head -c 32 /dev/urandom | base64)
 ISS=https://bench.test
 
@@ -144,12 +145,17 @@ outbox() {
 	curl -fs "$1/metrics" | awk '/^revokd_replication_outbox / { o = $2 } END { print o == "" ? "-" : o }'
 }
 
-# drain_outbox URL: until the server's outbox is empty (at most 300 s)
+# drain_outbox URL: until the server's outbox is empty (at most 300 s);
+# fails if the server stops answering
 drain_outbox() {
-	local n=1500
-	until [ "$(outbox "$1")" = 0 ]; do
+	local n=1500 o
+	while o=$(outbox "$1") && [ "$o" != 0 ]; do
+		if [ "$o" = - ]; then
+			echo "ab.sh: $1 no longer reports its outbox" >&2
+			return 1
+		fi
 		if [ "$n" -eq 0 ]; then
-			echo "ab.sh: $1 still has $(outbox "$1") revocations in its outbox after 300 s" >&2
+			echo "ab.sh: $1 still has $o revocations in its outbox after 300 s" >&2
 			return 0
 		fi
 		sleep 0.2
@@ -277,9 +283,9 @@ for r in $(seq 1 "$REPS"); do
 			    1000 "$ISS" "$WORK/reqs-$c-$r.txt" ;;
 		esac
 		cell A "$URL_A" "$c" "$r" "$PID_A" | tee -a "$OUT"
-		[ "$CLUSTER" = 1 ] && drain_outbox "$URL_A"
+		if [ "$CLUSTER" = 1 ]; then drain_outbox "$URL_A"; fi
 		cell B "$URL_B" "$c" "$r" "$PID_B" | tee -a "$OUT"
-		[ "$CLUSTER" = 1 ] && drain_outbox "$URL_B"
+		if [ "$CLUSTER" = 1 ]; then drain_outbox "$URL_B"; fi
 		rm -f "$WORK/reqs-$c-$r.txt"
 	done
 done
