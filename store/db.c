@@ -181,10 +181,39 @@ static const char *const schema_v6 =
 	"CREATE INDEX revocations_expires ON revocations(expires_at);"
 	"PRAGMA user_version = 6;";
 
+/* v7: the versions rows in a rowid table, found by the key's hash
+ * (DECISIONS D32), as v5 and v6 did for the contributions. Keyed by
+ * (type, iss, id, source) WITHOUT ROWID, each new revocation of a replica
+ * in cluster mode wrote its versions row (~100 bytes) at a random page of
+ * a table that outgrows the writer's cache at a few hundred thousand rows;
+ * now the row and its versions_version entry are appended and only the
+ * ~18-byte kh entry lands at random. The single writer keeps (type, iss,
+ * id, source) unique (store.c, ver_put). Same rows, copied with their
+ * hash. */
+static const char *const schema_v7 =
+	"CREATE TABLE versions_v7 ("
+	" type INTEGER NOT NULL,"
+	" iss TEXT NOT NULL,"
+	" id TEXT NOT NULL,"
+	" source TEXT NOT NULL,"             /* '*': every source */
+	" version INTEGER NOT NULL,"
+	" node TEXT NOT NULL,"
+	" deleted INTEGER NOT NULL,"
+	" kh INTEGER NOT NULL);"             /* rvk_kh(type, iss, id) */
+	"INSERT INTO versions_v7 (type, iss, id, source, version, node,"
+	" deleted, kh) SELECT type, iss, id, source, version, node, deleted,"
+	" rvk_kh(type, iss, id) FROM versions;"   /* in key order: a scan */
+	"DROP TABLE versions;"               /* and its index */
+	"ALTER TABLE versions_v7 RENAME TO versions;"
+	"CREATE INDEX versions_kh ON versions(kh);"
+	"CREATE INDEX versions_version ON versions(version);"
+	"PRAGMA user_version = 7;";
+
 /* Migrations: migrations[v] takes a database from version v to v + 1. */
-static const char *const migrations[RVK_DB_VERSION] = { schema_v1, schema_v2,
-                                                         schema_v3, schema_v4,
-                                                         schema_v5, schema_v6 };
+static const char *const migrations[RVK_DB_VERSION] = {
+	schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
+	schema_v7
+};
 
 /* The first bytes of SHA-256(data), big-endian. */
 static uint64_t
@@ -344,22 +373,24 @@ pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen)
 	return rc == SQLITE_OK ? frc : rc;
 }
 
-/* Before v6, which hashes every row's key: a row of a type this revokd
- * does not know (written by hand: the loader refuses it too) has no hash,
- * and the copy would fail on SQLite's words alone. Returns: false with
- * err when there is one. */
+/* Before v6 and v7, which hash each row's key of table: a row of a type
+ * this revokd does not know (written by hand: the loader refuses it too)
+ * has no hash, and the copy would fail on SQLite's words alone. Returns:
+ * false with err when there is one. */
 static bool
-types_known(sqlite3 *db, const char *path, char *err, size_t errlen)
+types_known(sqlite3 *db, const char *table, int to, const char *path,
+            char *err, size_t errlen)
 {
 	char q[160], n[32];
-	snprintf(q, sizeof(q), "SELECT count(*) FROM revocations WHERE"
+	snprintf(q, sizeof(q), "SELECT count(*) FROM %s WHERE"
 	         " typeof(type) <> 'integer' OR type < 0 OR type >= %d",
-	         RVK_REV_TYPE_COUNT);
+	         table, RVK_REV_TYPE_COUNT);
 	if (pragma_text(db, q, n, sizeof(n)) != SQLITE_OK || strcmp(n, "0") == 0)
 		return true;            /* a failed count: the copy says why */
 	snprintf(err, errlen, "database %s: cannot migrate the schema to "
-	         "version 6: %s rows with an unknown revocation type (types "
-	         "are 0 to %d)", path, n, RVK_REV_TYPE_COUNT - 1);
+	         "version %d: %s rows in %s with an unknown revocation type "
+	         "(types are 0 to %d)", path, to, n, table,
+	         RVK_REV_TYPE_COUNT - 1);
 	return false;
 }
 
@@ -385,7 +416,10 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 	}
 	uint64_t t0 = rvk_clock_mono_ns();
 	for (long v = version; v < RVK_DB_VERSION; v++) {
-		if (v == 5 && !types_known(db, path, err, errlen))
+		if ((v == 5 && !types_known(db, "revocations", 6, path, err,
+		                            errlen)) ||
+		    (v == 6 && !types_known(db, "versions", 7, path, err,
+		                            errlen)))
 			return RVK_EIO;
 		/* Each step in its own transaction, the version bump included,
 		 * so a crash mid-migration leaves the previous version. */
@@ -401,7 +435,7 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 			return r;
 		}
 	}
-	/* Said, because a migration that copies the revocations (v5, v6)
+	/* Said, because a migration that copies the rows (v5, v6, v7)
 	 * takes seconds per million rows at the start it happens in. A new
 	 * file (version 0) is created, not migrated. */
 	if (version > 0 && version < RVK_DB_VERSION) {

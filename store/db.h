@@ -26,6 +26,9 @@
  *      UNIQUE key index replaced by an index on kh: a fifth of the size,
  *      so it stays in the writer's cache (DECISIONS D31). The writer keeps
  *      the key unique; the rows are copied with their hash.
+ *   7  versions: plus kh, in a rowid table with an index on kh (and the
+ *      versions_version index), for the same reason (DECISIONS D32); the
+ *      writer keeps (type, iss, id, source) unique; rows copied.
  * A database with a newer user_version than RVK_DB_VERSION is refused: an
  * older binary must not write rows it does not understand.
  *
@@ -43,7 +46,7 @@
 #include "base/result.h"
 #include "cache/revtable.h"
 
-#define RVK_DB_VERSION 6
+#define RVK_DB_VERSION 7
 #define RVK_DB_FILE "revokd.db"
 
 /*

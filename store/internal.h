@@ -37,8 +37,8 @@ struct rvk_store {
 	sqlite3_stmt *st_insert_new, *st_merge, *st_find, *st_remain;
 	sqlite3_stmt *st_delete, *st_delete_src, *st_purge;
 	sqlite3_stmt *st_outbox_ins, *st_outbox_ack, *st_meta_set;
-	sqlite3_stmt *st_ver_get, *st_ver_put, *st_ver_any, *st_delete_older;
-	sqlite3_stmt *st_ver_purge;
+	sqlite3_stmt *st_ver_get, *st_ver_set, *st_ver_new, *st_ver_any;
+	sqlite3_stmt *st_delete_older, *st_ver_purge;
 	sqlite3_stmt *st_get;           /* rvk_store_sql_get, for shown */
 	uint64_t hlc;                   /* the last version made or seen */
 	char node[33];                  /* versions our changes ("" alone) */

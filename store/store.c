@@ -186,7 +186,7 @@ static const char *const sql_outbox_ins =
 	"SELECT v.type, v.iss, v.id, v.source, v.version, v.node, v.deleted," \
 	"  r.revoked_at, r.expires_at, r.reason" \
 	" FROM versions v LEFT JOIN revocations r" \
-	"  ON r.kh = rvk_kh(v.type, v.iss, v.id) AND r.type = v.type" \
+	"  ON r.kh = v.kh AND r.type = v.type" \
 	"  AND r.iss = v.iss AND r.id = v.id AND r.source = v.source" \
 	" WHERE (?1 < 0 OR v.type = ?1)" \
 	"  AND (v.version >= ?2 OR (v.deleted = 0 AND r.type IS NOT NULL))" \
@@ -194,7 +194,7 @@ static const char *const sql_outbox_ins =
 	" SELECT r.type, r.iss, r.id, r.source, 0, coalesce(r.origin, ''), 0," \
 	"  r.revoked_at, r.expires_at, r.reason FROM revocations r" \
 	" WHERE (?1 < 0 OR r.type = ?1) AND NOT EXISTS (SELECT 1 FROM versions v" \
-	"  WHERE v.type = r.type AND v.iss = r.iss AND v.id = r.id" \
+	"  WHERE v.kh = r.kh AND v.type = r.type AND v.iss = r.iss AND v.id = r.id" \
 	"  AND v.source = r.source)"
 static const char *const sql_changes = SQL_CHANGES;
 /* Republished in version order (unversioned first): the keys hash, unlike
@@ -206,31 +206,34 @@ static const char *const sql_changes_by_version = SQL_CHANGES " ORDER BY 5";
 
 /* ---- versions ----------------------------------------------------------- */
 
+/* The versions rows are found by the key's hash too (db.h, v7). */
 static const char *const sql_ver_get =
 	"SELECT version, node FROM versions"
-	" WHERE type = ?1 AND iss = ?2 AND id = ?3 AND source = ?4";
-static const char *const sql_ver_put =
-	"INSERT INTO versions (type, iss, id, source, version, node, deleted)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-	" ON CONFLICT (type, iss, id, source) DO UPDATE SET"
-	"  version = excluded.version, node = excluded.node,"
-	"  deleted = excluded.deleted";
+	" WHERE " KEY_IS_123 " AND source = ?4";
+/* The last change of a contribution replaces the one there; when none is
+ * (changes() = 0), sql_ver_new adds it. The versions_kh index is not
+ * unique: this pair, on the single writer, keeps one row per (type, iss,
+ * id, source), as sql_merge and sql_insert_new do for the contributions.
+ * The update descends to the index page the insert then writes. */
+static const char *const sql_ver_set =
+	"UPDATE versions SET version = ?5, node = ?6, deleted = ?7"
+	" WHERE " KEY_IS_123 " AND source = ?4";
+static const char *const sql_ver_new =
+	"INSERT INTO versions (type, iss, id, source, version, node, deleted,"
+	" kh) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, rvk_kh(?1, ?2, ?3))";
 static const char *const sql_ver_any =
-	"SELECT 1 FROM versions WHERE type = ?1 AND iss = ?2 AND id = ?3"
-	" LIMIT 1";
+	"SELECT 1 FROM versions WHERE " KEY_IS_123 " LIMIT 1";
 /* A delete of every source at (?4, ?5): removes each contribution whose
  * last change is not later. */
 static const char *const sql_delete_older =
 	"DELETE FROM revocations WHERE " KEY_IS_123
-	" AND source NOT IN (SELECT source FROM versions WHERE type = ?1"
-	"  AND iss = ?2 AND id = ?3 AND source <> '*'"
-	"  AND (version > ?4 OR (version = ?4 AND node > ?5)))";
+	" AND source NOT IN (SELECT source FROM versions WHERE " KEY_IS_123
+	"  AND source <> '*' AND (version > ?4 OR (version = ?4 AND node > ?5)))";
 /* Versions older than ?1 whose contribution is gone. */
 static const char *const sql_ver_purge =
 	"DELETE FROM versions WHERE version < ?1 AND NOT EXISTS"
 	" (SELECT 1 FROM revocations r"
-	"  WHERE r.kh = rvk_kh(versions.type, versions.iss, versions.id)"
-	"  AND r.type = versions.type"
+	"  WHERE r.kh = versions.kh AND r.type = versions.type"
 	"  AND r.iss = versions.iss AND r.id = versions.id"
 	"  AND r.source = versions.source)";
 
@@ -301,17 +304,23 @@ static int
 ver_put(rvk_store_t *s, rvk_rev_type_t type, const char *iss, const char *id,
         const char *source, uint64_t version, const char *node, bool deleted)
 {
-	sqlite3_stmt *st = s->st_ver_put;
-	sqlite3_bind_int(st, 1, (int)type);
-	sqlite3_bind_text(st, 2, iss, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)version);
-	sqlite3_bind_text(st, 6, node, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 7, deleted);
-	int rc = step_write(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	int rc = SQLITE_DONE;
+	sqlite3_stmt *sts[] = { s->st_ver_set, s->st_ver_new };
+	for (size_t i = 0; i < 2 && rc == SQLITE_DONE; i++) {
+		sqlite3_stmt *st = sts[i];
+		sqlite3_bind_int(st, 1, (int)type);
+		sqlite3_bind_text(st, 2, iss, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)version);
+		sqlite3_bind_text(st, 6, node, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 7, deleted);
+		rc = step_write(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc == SQLITE_DONE && sqlite3_changes(s->wdb) > 0)
+			break;          /* replaced the one there */
+	}
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
@@ -1346,7 +1355,8 @@ finalize_all(rvk_store_t *s)
 	                         &s->st_delete_src, &s->st_purge,
 	                         &s->st_outbox_ins, &s->st_outbox_ack,
 	                         &s->st_meta_set, &s->st_ver_get,
-	                         &s->st_ver_put, &s->st_ver_any,
+	                         &s->st_ver_set, &s->st_ver_new,
+	                         &s->st_ver_any,
 	                         &s->st_delete_older, &s->st_ver_purge,
 	                         &s->st_get };
 	for (size_t i = 0; i < RVK_ARRAY_LEN(sts); i++) {
@@ -1382,7 +1392,8 @@ prepare_all(rvk_store_t *s)
 		{ &s->st_meta_set, "INSERT OR REPLACE INTO meta (key, value)"
 		  " VALUES (?1, ?2)" },
 		{ &s->st_ver_get, sql_ver_get },
-		{ &s->st_ver_put, sql_ver_put },
+		{ &s->st_ver_set, sql_ver_set },
+		{ &s->st_ver_new, sql_ver_new },
 		{ &s->st_ver_any, sql_ver_any },
 		{ &s->st_delete_older, sql_delete_older },
 		{ &s->st_ver_purge, sql_ver_purge },

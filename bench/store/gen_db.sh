@@ -42,9 +42,9 @@ SQL
 	if [ "$VERSIONS" = 1 ]; then
 		# the rows just written (a new table's rowids are 1..N)
 		cat <<SQL
-INSERT INTO versions (type, iss, id, source, version, node, deleted)
+INSERT INTO versions (type, iss, id, source, version, node, deleted, kh)
 SELECT type, iss, id, source, (revoked_at * 1000) * 65536 + (rowid % 65536),
-       'f3b2c1d0e9a8b7c6', 0
+       'f3b2c1d0e9a8b7c6', 0, kh
 FROM revocations WHERE rowid BETWEEN $lo AND $hi;
 SQL
 	fi

@@ -168,7 +168,7 @@ def test_a_v2_database_keeps_every_row_and_its_source(tmp_path, keys, mint):
         assert_clean_exit(srv)
 
     db = sqlite3.connect(os.path.join(workdir, "data", "revokd.db"))
-    assert db.execute("PRAGMA user_version").fetchone() == (6,)   # v2 -> v3 -> ... -> v6
+    assert db.execute("PRAGMA user_version").fetchone() == (7,)   # v2 -> v3 -> ... -> v7
     # Each row with its key's hash, as revokd's C computes it (the pinned
     # values: tests/unit/store/store_test.c).
     for t, iss, id_, kh in db.execute("SELECT type, iss, id, kh FROM revocations"):

@@ -436,7 +436,7 @@ TAP_TEST(v2_database_migrates_to_v3_keeping_every_source)
 	TAP_CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
 	              SQLITE_OK);
 	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	TAP_CHECK_INT(sqlite3_column_int(st, 0), 6);      /* then v3 to v6 */
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), 7);      /* then v3 to v7 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	store_fx_rmtree(dir);
@@ -592,7 +592,7 @@ TAP_TEST(v3_database_migrates_to_v4)
 	TAP_CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
 	              SQLITE_OK);
 	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	TAP_CHECK_INT(sqlite3_column_int(st, 0), 6);      /* then v4 to v6 */
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), 7);      /* then v4 to v7 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	store_fx_rmtree(dir);
@@ -632,25 +632,13 @@ plan_uses(sqlite3 *db, const char *sql, const char *index)
 	return found;
 }
 
-/* A version 5 database holding a row of an unknown type (only a hand can
- * write one) is refused at the migration with words that say so, and
- * stays version 5. */
-TAP_TEST(v5_row_of_unknown_type_stops_the_migration_clearly)
+/* The old file sql makes, at version from, is refused at the migration
+ * with words that say so (says) and stays as it was. */
+static void
+unknown_type_refused(const char *sql, int from, const char *says)
 {
 	char dir[512], path[600];
-	TAP_CHECK(old_database(dir, path,
-		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
-		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
-		" NULL, reason TEXT NULL, source TEXT NOT NULL, origin TEXT NULL);"
-		"CREATE UNIQUE INDEX revocations_key ON revocations"
-		" (type, iss, id, source);"
-		"CREATE INDEX revocations_expires ON revocations(expires_at);"
-		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
-		"INSERT INTO revocations VALUES"
-		" (0, 'https://i', 't', 1764189000, 4102444800, NULL, 'admin', NULL),"
-		" (9, 'https://i', 'odd', 1764189000, 4102444800, NULL, 'admin',"
-		" NULL);"
-		"PRAGMA user_version = 5;"));
+	TAP_CHECK(old_database(dir, path, sql));
 	sqlite3 *db;
 	rvk_revtable_t *t = rvk_revtable_new(16, 30);
 	rvk_store_t *s = NULL;
@@ -658,22 +646,124 @@ TAP_TEST(v5_row_of_unknown_type_stops_the_migration_clearly)
 	TAP_CHECK_INT(rvk_store_open(dir, t, NULL, STORE_FX_NOW, &s, err,
 	                             sizeof(err)), RVK_EIO);
 	TAP_CHECK(s == NULL);
-	TAP_CHECK(strstr(err, "cannot migrate the schema to version 6: 1 rows"
-	                 " with an unknown revocation type") != NULL);
+	TAP_CHECK(strstr(err, says) != NULL);
 	printf("# %s\n", err);
 	rvk_revtable_free(t);
 	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	TAP_CHECK_INT(query_int(db, "PRAGMA user_version"), 5);
-	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM revocations"), 2);
+	TAP_CHECK_INT(query_int(db, "PRAGMA user_version"), from);
+	TAP_CHECK_INT(query_int(db, "SELECT (SELECT count(*) FROM revocations)"
+	                        " + (SELECT count(*) FROM versions)"), 2);
 	sqlite3_close(db);
 	store_fx_rmtree(dir);
 }
 
-/* A version 4 database (contributions WITHOUT ROWID) opens as version 6,
- * through 5: the same rows in a rowid table with each key's hash and an
- * index on it, and the expires_at index; still one row per (type, iss,
- * id, source), merged and purged as before. */
-TAP_TEST(v4_database_migrates_to_v6_key_hash_index)
+/* A row of an unknown type (only a hand can write one) has no key hash:
+ * a version 5 database holding one in revocations, or a version 6 one
+ * holding one in versions, is refused at the migration with words that
+ * say so, and stays as it was. */
+TAP_TEST(row_of_unknown_type_stops_the_migration_clearly)
+{
+#define V4_VERSIONS \
+	"CREATE TABLE versions (type INTEGER NOT NULL, iss TEXT NOT NULL," \
+	" id TEXT NOT NULL, source TEXT NOT NULL, version INTEGER NOT NULL," \
+	" node TEXT NOT NULL, deleted INTEGER NOT NULL," \
+	" PRIMARY KEY (type, iss, id, source)) WITHOUT ROWID;" \
+	"CREATE INDEX versions_version ON versions(version);"
+	unknown_type_refused(
+		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
+		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
+		" NULL, reason TEXT NULL, source TEXT NOT NULL, origin TEXT NULL);"
+		"CREATE UNIQUE INDEX revocations_key ON revocations"
+		" (type, iss, id, source);"
+		"CREATE INDEX revocations_expires ON revocations(expires_at);"
+		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+		V4_VERSIONS
+		"INSERT INTO revocations VALUES"
+		" (0, 'https://i', 't', 1764189000, 4102444800, NULL, 'admin', NULL),"
+		" (9, 'https://i', 'odd', 1764189000, 4102444800, NULL, 'admin',"
+		" NULL);"
+		"PRAGMA user_version = 5;", 5,
+		"cannot migrate the schema to version 6: 1 rows in revocations"
+		" with an unknown revocation type");
+	unknown_type_refused(
+		"CREATE TABLE revocations (type INTEGER NOT NULL, iss TEXT NOT NULL,"
+		" id TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER"
+		" NULL, reason TEXT NULL, source TEXT NOT NULL, origin TEXT NULL,"
+		" kh INTEGER NOT NULL);"
+		"CREATE INDEX revocations_kh ON revocations(kh);"
+		"CREATE INDEX revocations_expires ON revocations(expires_at);"
+		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+		V4_VERSIONS
+		"INSERT INTO revocations VALUES (0, 'https://i', 't', 1764189000,"
+		" 4102444800, NULL, 'admin', NULL, 452017256536160777);"
+		"INSERT INTO versions VALUES (9, 'https://i', 'odd', 'admin',"
+		" 115672002134016, 'aaaa', 0);"
+		"PRAGMA user_version = 6;", 6,
+		"cannot migrate the schema to version 7: 1 rows in versions"
+		" with an unknown revocation type");
+#undef V4_VERSIONS
+}
+
+/* Versions rows are found by their key's hash and told apart by their
+ * columns (store.c, sql_ver_get and sql_ver_set), as the contributions
+ * are: "b", given the hash of "a"'s row as a collision would, gets and
+ * keeps a version of its own, and a's is untouched. */
+TAP_TEST(versions_with_one_hash_stay_apart)
+{
+	fx_t fx;
+	TAP_CHECK(fx_init(&fx, true));
+	uint64_t v = later_version(0);
+	rvk_revocation_t r = rev(RVK_REV_TOKEN, "a", RVK_SRC_ADMIN);
+	r.origin = "aaaa";
+	r.version = v + 10;
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "1-0"), RVK_OK);
+	fx_close(&fx);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/revokd.db", fx.dir);
+	sqlite3 *db;
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	TAP_CHECK_INT(rvk_db_add_functions(db), SQLITE_OK);
+	TAP_CHECK_INT(sqlite3_exec(db, "UPDATE versions SET"
+	                           " kh = rvk_kh(0, 'https://i', 'b')", NULL,
+	                           NULL, NULL), SQLITE_OK);
+	TAP_CHECK_INT(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+	TAP_CHECK(fx_open(&fx, true));
+	/* Older than a's version, yet b's first: it applies... */
+	r.id = "b";
+	r.version = v + 5;
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "2-0"), RVK_OK);
+	TAP_CHECK(revoked(&fx, "b"));
+	/* ...and a delete of b between b's and a's versions removes it. */
+	bool del;
+	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN,
+	                                       "https://i", "b", NULL, v + 7,
+	                                       "cccc", "3-0", &del), RVK_OK);
+	TAP_CHECK(del && !revoked(&fx, "b") && revoked(&fx, "a"));
+	r.version = v + 6;
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "4-0"), RVK_OK);
+	TAP_CHECK(!revoked(&fx, "b"));
+	fx_close(&fx);
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM versions"), 3);
+	TAP_CHECK_INT(query_int(db, "SELECT count(DISTINCT kh) FROM versions"), 1);
+	TAP_CHECK(query_int(db, "SELECT version FROM versions WHERE id = 'a'")
+	          == (long long)(v + 10));
+	TAP_CHECK(query_int(db, "SELECT version FROM versions WHERE id = 'b'"
+	                    " AND source = 'admin'") == (long long)(v + 5));
+	TAP_CHECK(query_int(db, "SELECT version FROM versions WHERE id = 'b'"
+	                    " AND source = '*'") == (long long)(v + 7));
+	sqlite3_close(db);
+	TAP_CHECK(fx_open(&fx, true));
+	fx_fini(&fx);
+}
+
+/* A version 4 database (contributions and versions WITHOUT ROWID) opens
+ * as version 7, through 5 and 6: the same rows in rowid tables with each
+ * key's hash and an index on it, and the expires_at and version indexes;
+ * still one row per (type, iss, id, source), merged and purged as
+ * before. */
+TAP_TEST(v4_database_migrates_to_v7_key_hash_indexes)
 {
 	char dir[512], path[600];
 	TAP_CHECK(old_database(dir, path,
@@ -728,29 +818,39 @@ TAP_TEST(v4_database_migrates_to_v6_key_hash_index)
 	TAP_CHECK_INT(purged, 1);
 	fx_close(&fx);
 	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	TAP_CHECK_INT(query_int(db, "PRAGMA user_version"), 6);
+	TAP_CHECK_INT(query_int(db, "PRAGMA user_version"), 7);
 	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM revocations"), 3);
 	TAP_CHECK_INT(query_int(db, "SELECT revoked_at FROM revocations WHERE"
 	                        " id = 't' AND source = 'webhook'"), 1764189100);
-	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM versions"), 1);
-	/* A rowid table now, every row with its key's hash, an index on the
-	 * hash the only key index, the expiry index kept. */
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM versions WHERE"
+	                        " version = 115672002134016 AND node = 'aaaa'"
+	                        " AND source = 'admin' AND deleted = 0"), 1);
+	/* Rowid tables now, every row with its key's hash, an index on the
+	 * hash the only key index of each, the expiry and version indexes
+	 * kept. */
 	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE"
-	                        " name = 'revocations' AND sql NOT LIKE"
-	                        " '%WITHOUT ROWID%'"), 1);
+	                        " name IN ('revocations', 'versions') AND sql"
+	                        " NOT LIKE '%WITHOUT ROWID%'"), 2);
 	TAP_CHECK_INT(rvk_db_add_functions(db), SQLITE_OK);
 	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM revocations"
 	                        " WHERE kh IS rvk_kh(type, iss, id)"), 3);
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM versions"
+	                        " WHERE kh IS rvk_kh(type, iss, id)"), 1);
 	TAP_CHECK_INT(query_int(db, "SELECT group_concat(name) = 'revocations_kh'"
 	                        " FROM pragma_index_list('revocations')"
 	                        " WHERE name <> 'revocations_expires'"), 1);
+	TAP_CHECK_INT(query_int(db, "SELECT group_concat(name) = 'versions_kh'"
+	                        " FROM pragma_index_list('versions')"
+	                        " WHERE name <> 'versions_version'"), 1);
 	TAP_CHECK(plan_uses(db, "SELECT * FROM revocations WHERE kh = 1"
 	                    " AND type = 0 AND iss = 'a' AND id = 'b'",
 	                    "INDEX revocations_kh"));
+	TAP_CHECK(plan_uses(db, "SELECT * FROM versions WHERE kh = 1"
+	                    " AND type = 0 AND iss = 'a' AND id = 'b'",
+	                    "INDEX versions_kh"));
 	TAP_CHECK(plan_uses(db, "DELETE FROM versions WHERE version < 5"
 	                    " AND NOT EXISTS (SELECT 1 FROM revocations r WHERE"
-	                    " r.kh = rvk_kh(versions.type, versions.iss,"
-	                    " versions.id) AND r.type = versions.type)",
+	                    " r.kh = versions.kh AND r.type = versions.type)",
 	                    "INDEX revocations_kh"));
 	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE"
 	                        " name = 'revocations_expires'"), 1);
@@ -941,7 +1041,8 @@ main(void)
 	                         v2_database_migrates_to_v3_keeping_every_source,
 	                         later_version_wins_in_any_order,
 	                         v3_database_migrates_to_v4,
-	                         v4_database_migrates_to_v6_key_hash_index,
-	                         v5_row_of_unknown_type_stops_the_migration_clearly,
+	                         v4_database_migrates_to_v7_key_hash_indexes,
+	                         row_of_unknown_type_stops_the_migration_clearly,
+	                         versions_with_one_hash_stay_apart,
 	                         redis_urls));
 }

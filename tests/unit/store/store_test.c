@@ -1675,8 +1675,10 @@ TAP_TEST(corrupt_or_newer_database)
 	remove(dbpath);
 	sqlite3 *db;
 	TAP_CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK);
-	TAP_CHECK(sqlite3_exec(db, "CREATE TABLE x(y); PRAGMA user_version=7",
-	                       NULL, NULL, NULL) == SQLITE_OK);
+	char newer[64];
+	snprintf(newer, sizeof(newer), "CREATE TABLE x(y); PRAGMA user_version=%d",
+	         RVK_DB_VERSION + 1);
+	TAP_CHECK(sqlite3_exec(db, newer, NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	expect_open_fails(base, RVK_EIO, dbpath, "newer", __LINE__);
 
