@@ -29,6 +29,8 @@
  *   7  versions: plus kh, in a rowid table with an index on kh (and the
  *      versions_version index), for the same reason (DECISIONS D32); the
  *      writer keeps (type, iss, id, source) unique; rows copied.
+ *   8  digest(type, bucket, x): the reconciliation digest, kept by
+ *      triggers on revocations (store/digest.h, DECISIONS D33).
  * A database with a newer user_version than RVK_DB_VERSION is refused: an
  * older binary must not write rows it does not understand.
  *
@@ -46,7 +48,7 @@
 #include "base/result.h"
 #include "cache/revtable.h"
 
-#define RVK_DB_VERSION 7
+#define RVK_DB_VERSION 8
 #define RVK_DB_FILE "revokd.db"
 
 /*
@@ -131,9 +133,10 @@ void rvk_db_key_range(int type, const char *iss, size_t iss_len, int64_t *lo,
                       int64_t *hi);
 
 /*
- * Adds rvk_kh(type, iss, id), rvk_db_key_hash in SQL, to db (every
- * connection rvk_db_open_* makes has it; one opened otherwise needs it
- * before it runs the store's SQL). Returns: an SQLite result code.
+ * Adds rvk_kh(type, iss, id), rvk_db_key_hash in SQL, and the digest's
+ * functions (store/digest.h) to db: every connection rvk_db_open_* makes
+ * has them; one opened otherwise needs them before it runs the store's
+ * SQL or writes a contribution. Returns: an SQLite result code.
  */
 int rvk_db_add_functions(sqlite3 *db);
 

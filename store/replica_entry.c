@@ -314,13 +314,17 @@ rvk_repl_info_version(const char *info, size_t len, int *major, int *minor)
 	return false;
 }
 
+/* The digest's format version: d2 hashes contributions (DECISIONS D33),
+ * d1 hashed versioned changes. Replicas of the two never compare. */
+#define DIGEST_V "d2"
+
 char *
 rvk_repl_format_digest(int64_t ms,
                        uint64_t d[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS])
 {
 	size_t n = 64 + (size_t)RVK_REV_TYPE_COUNT * RVK_DIGEST_BUCKETS * 16;
 	char *s = rvk_malloc(n);
-	int k = snprintf(s, n, "d1 %lld %d %d ", (long long)ms,
+	int k = snprintf(s, n, DIGEST_V " %lld %d %d ", (long long)ms,
 	                 RVK_REV_TYPE_COUNT, RVK_DIGEST_BUCKETS);
 	RVK_REQUIRE(k > 0 && (size_t)k < 64);
 	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
@@ -340,8 +344,9 @@ rvk_repl_parse_digest(const char *s, size_t len, int64_t *ms,
 	size_t hl = len < sizeof(head) - 1 ? len : sizeof(head) - 1;
 	memcpy(head, s, hl);
 	head[hl] = '\0';
-	if (strncmp(head, "d1 ", 3) != 0
-	    || sscanf(head, "d1 %18lld %3d %4d %n", &m, &t, &b, &used) != 3
+	if (strncmp(head, DIGEST_V " ", 3) != 0
+	    || sscanf(head, DIGEST_V " %18lld %3d %4d %n", &m, &t, &b,
+	              &used) != 3
 	    || used == 0 || m < 0 || t != RVK_REV_TYPE_COUNT
 	    || b != RVK_DIGEST_BUCKETS || head[used - 1] != ' '
 	    || len - (size_t)used != (size_t)t * (size_t)b * 16)
@@ -349,7 +354,8 @@ rvk_repl_parse_digest(const char *s, size_t len, int64_t *ms,
 	/* Exactly as rvk_repl_format_digest writes it: no sign, no leading
 	 * zero, single spaces. */
 	char canon[64];
-	int cl = snprintf(canon, sizeof(canon), "d1 %lld %d %d ", m, t, b);
+	int cl = snprintf(canon, sizeof(canon), DIGEST_V " %lld %d %d ", m, t,
+	                  b);
 	if (cl != used || memcmp(canon, head, (size_t)used) != 0)
 		return false;
 	const char *p = s + used;

@@ -58,6 +58,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/db.h"
+#include "store/digest.h"
 #include "store/internal.h"
 #include "store/outbox.h"
 
@@ -177,32 +178,30 @@ static const char *const sql_outbox_ins =
 	" source, version, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
 	" ?10)";
 
-/* Reconciliation's view of the changes (outbox.h, rvk_store_digest): each
- * versions row since ?2 or whose contribution is still there, with that
- * contribution's times; and each contribution without a version. ?1: one
- * type, or -1 for all. Columns: type, iss, id, source, version, node,
- * deleted, revoked_at (NULL: no contribution), expires_at, reason. */
-#define SQL_CHANGES \
-	"SELECT v.type, v.iss, v.id, v.source, v.version, v.node, v.deleted," \
-	"  r.revoked_at, r.expires_at, r.reason" \
-	" FROM versions v LEFT JOIN revocations r" \
-	"  ON r.kh = v.kh AND r.type = v.type" \
-	"  AND r.iss = v.iss AND r.id = v.id AND r.source = v.source" \
-	" WHERE (?1 < 0 OR v.type = ?1)" \
-	"  AND (v.version >= ?2 OR (v.deleted = 0 AND r.type IS NOT NULL))" \
-	" UNION ALL" \
-	" SELECT r.type, r.iss, r.id, r.source, 0, coalesce(r.origin, ''), 0," \
-	"  r.revoked_at, r.expires_at, r.reason FROM revocations r" \
-	" WHERE (?1 < 0 OR r.type = ?1) AND NOT EXISTS (SELECT 1 FROM versions v" \
-	"  WHERE v.kh = r.kh AND v.type = r.type AND v.iss = r.iss AND v.id = r.id" \
-	"  AND v.source = r.source)"
-static const char *const sql_changes = SQL_CHANGES;
-/* Republished in version order (unversioned first): the keys hash, unlike
- * a replica, keeps whatever was written last, so a delete of every source
- * must not land after a later contribution (store/stream_publisher.c).
- * The versions rows of one key come "*" first in primary-key order anyway;
- * the ORDER BY makes that a rule instead of a query plan. */
-static const char *const sql_changes_by_version = SQL_CHANGES " ORDER BY 5";
+/* What reconciliation republishes of a type (outbox.h,
+ * rvk_store_republish): each versions row since ?2 or whose contribution
+ * is still there, with that contribution's times; and each contribution
+ * without a version. ?1: one type, or -1 for all. Columns: type, iss, id,
+ * source, version, node, deleted, revoked_at (NULL: no contribution),
+ * expires_at, reason. In version order (unversioned first): the keys hash,
+ * unlike a replica, keeps whatever was written last, so a delete of every
+ * source must not land after a later contribution
+ * (store/stream_publisher.c). */
+static const char *const sql_changes_by_version =
+	"SELECT v.type, v.iss, v.id, v.source, v.version, v.node, v.deleted,"
+	"  r.revoked_at, r.expires_at, r.reason"
+	" FROM versions v LEFT JOIN revocations r"
+	"  ON r.kh = v.kh AND r.type = v.type"
+	"  AND r.iss = v.iss AND r.id = v.id AND r.source = v.source"
+	" WHERE (?1 < 0 OR v.type = ?1)"
+	"  AND (v.version >= ?2 OR (v.deleted = 0 AND r.type IS NOT NULL))"
+	" UNION ALL"
+	" SELECT r.type, r.iss, r.id, r.source, 0, coalesce(r.origin, ''), 0,"
+	"  r.revoked_at, r.expires_at, r.reason FROM revocations r"
+	" WHERE (?1 < 0 OR r.type = ?1) AND NOT EXISTS (SELECT 1 FROM versions v"
+	"  WHERE v.kh = r.kh AND v.type = r.type AND v.iss = r.iss"
+	"  AND v.id = r.id AND v.source = r.source)"
+	" ORDER BY 5";
 
 /* ---- versions ----------------------------------------------------------- */
 
@@ -698,49 +697,11 @@ run_delete(rvk_store_t *s, struct job *j)
 	return SQLITE_OK;
 }
 
-/* FNV-1a, 64 bits. */
-static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-#define FNV_SEED 14695981039346656037ULL
-
 unsigned
 rvk_store_bucket(const char *iss, const char *id)
 {
 	RVK_REQUIRE(iss && id);
-	uint64_t h = fnv(FNV_SEED, iss, strlen(iss) + 1);
-	h = fnv(h, id, strlen(id));
-	return (unsigned)(h % RVK_DIGEST_BUCKETS);
-}
-
-/* The hash of one change (sql_changes columns 0-6). */
-static uint64_t
-change_hash(sqlite3_stmt *st)
-{
-	uint64_t h = FNV_SEED;
-	for (int c = 0; c < 7; c++) {
-		if (sqlite3_column_type(st, c) == SQLITE_INTEGER) {
-			int64_t v = sqlite3_column_int64(st, c);
-			h = fnv(h, &v, sizeof(v));
-		} else {
-			const unsigned char *t = sqlite3_column_text(st, c);
-			h = fnv(h, t ? (const char *)t : "", t ? strlen((const
-			        char *)t) + 1 : 1);
-		}
-	}
-	/* A final mix, so that XOR over rows stays well spread. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
+	return rvk_digest_bucket(iss, strlen(iss), id, strlen(id));
 }
 
 static int
@@ -1239,8 +1200,13 @@ rvk_store_republish(rvk_store_t *store, rvk_rev_type_t type, unsigned bucket,
 	return r;
 }
 
+/* The digest as the file keeps it (db.c, schema 8): one row per type and
+ * bucket, whatever the number of contributions. */
+static const char *const sql_digest =
+	"SELECT type, bucket, x FROM digest";
+
 rvk_result_t
-rvk_store_digest(rvk_store_t *store, uint64_t since,
+rvk_store_digest(rvk_store_t *store,
                  uint64_t out[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS])
 {
 	RVK_REQUIRE(store && out);
@@ -1248,19 +1214,16 @@ rvk_store_digest(rvk_store_t *store, uint64_t since,
 	if (!rd)
 		return RVK_EIO;
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(rd->db, sql_changes, -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(rd->db, sql_digest, -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		memset(out, 0, sizeof(uint64_t) * RVK_REV_TYPE_COUNT
 		               * RVK_DIGEST_BUCKETS);
-		sqlite3_bind_int(st, 1, -1);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			int64_t t = sqlite3_column_int64(st, 0);
-			const char *iss = (const char *)sqlite3_column_text(st, 1);
-			const char *id = (const char *)sqlite3_column_text(st, 2);
-			if (t < 0 || t >= RVK_REV_TYPE_COUNT || !iss || !id)
-				continue;
-			out[t][rvk_store_bucket(iss, id)] ^= change_hash(st);
+			int64_t b = sqlite3_column_int64(st, 1);
+			if (t >= 0 && t < RVK_REV_TYPE_COUNT && b >= 0
+			    && b < RVK_DIGEST_BUCKETS)
+				out[t][b] = (uint64_t)sqlite3_column_int64(st, 2);
 		}
 	}
 	sqlite3_finalize(st);

@@ -203,12 +203,12 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
 	uint64_t theirs[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
 	bool diff[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS] = { { false } };
 	int64_t now = rvk_repl_wall_ms();
-	/* Versions younger than the stream's retention always count; older
-	 * tombstones are left out well before any replica purges them. */
+	/* A republish sends the deletes younger than the stream's retention;
+	 * older tombstones are left out well before any replica purges them. */
 	int64_t keep_ms = (rep->opts.max_token_lifetime + 2 * rep->opts.leeway)
 	                  * 1000;
 	uint64_t since = now > keep_ms ? (uint64_t)(now - keep_ms) << 16 : 0;
-	if (rvk_store_digest(rep->store, since, mine) != RVK_OK)
+	if (rvk_store_digest(rep->store, mine) != RVK_OK)
 		return 0;
 	char dkey[300];
 	snprintf(dkey, sizeof(dkey), "%s:digests", rep->opts.stream);

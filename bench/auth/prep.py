@@ -25,7 +25,7 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "tests", "support"))
-from keyhash import key_hash  # noqa: E402 - the revocations table's kh
+from keyhash import key_hash, register  # noqa: E402 - the revocations table's kh
 
 
 def tokens(out, n, iss, gen):
@@ -60,6 +60,7 @@ def webhook(out, secret_file, iss, n):
 def db(path, iss, n):
     now = int(time.time())
     c = sqlite3.connect(path)
+    register(c)     # the digest's triggers call them
     c.execute("PRAGMA journal_mode=WAL")
     ids = (str(uuid.uuid4()) for _ in range(n))
     rows = ((0, iss, i, now, now + 6 * 3600, None, "admin", key_hash(0, iss, i))

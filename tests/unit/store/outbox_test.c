@@ -436,7 +436,7 @@ TAP_TEST(v2_database_migrates_to_v3_keeping_every_source)
 	TAP_CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
 	              SQLITE_OK);
 	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	TAP_CHECK_INT(sqlite3_column_int(st, 0), 7);      /* then v3 to v7 */
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), RVK_DB_VERSION);  /* and on */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	store_fx_rmtree(dir);
@@ -592,7 +592,7 @@ TAP_TEST(v3_database_migrates_to_v4)
 	TAP_CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
 	              SQLITE_OK);
 	TAP_CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	TAP_CHECK_INT(sqlite3_column_int(st, 0), 7);      /* then v4 to v7 */
+	TAP_CHECK_INT(sqlite3_column_int(st, 0), RVK_DB_VERSION);  /* and on */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	store_fx_rmtree(dir);
@@ -758,12 +758,150 @@ TAP_TEST(versions_with_one_hash_stay_apart)
 	fx_fini(&fx);
 }
 
+/* The digest rows (of 8 x 64) that differ from the XOR over the
+ * contributions db holds now, computed afresh. */
+static long long
+digest_off(sqlite3 *db)
+{
+	return query_int(db, "SELECT (SELECT count(*) FROM digest) <> 512"
+		" OR EXISTS (SELECT 1 FROM digest d WHERE d.x <> coalesce("
+		"  (SELECT rvk_xor(rvk_ch(r.type, r.iss, r.id, r.source))"
+		"   FROM revocations r WHERE r.type = d.type"
+		"   AND rvk_bucket(r.iss, r.id) = d.bucket), 0))");
+}
+
+/* Whether rvk_store_digest reads what the file's digest rows hold, and
+ * those are the XOR over the contributions there: after every kind of
+ * write, a rollback and a restart. Returns: the number of mismatches. */
+static int
+digest_checked(fx_t *fx, const char *when)
+{
+	uint64_t d[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+	int bad = 0;
+	TAP_CHECK_INT(rvk_store_digest(fx->store, d), RVK_OK);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/revokd.db", fx->dir);
+	sqlite3 *db;
+	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	TAP_CHECK_INT(rvk_db_add_functions(db), SQLITE_OK);
+	if (digest_off(db) != 0)
+		bad++;
+	sqlite3_stmt *st;
+	TAP_CHECK_INT(sqlite3_prepare_v2(db, "SELECT type, bucket, x FROM digest"
+	                                 " WHERE type < 5", -1, &st, NULL),
+	              SQLITE_OK);
+	int rows = 0, nonzero = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int t = sqlite3_column_int(st, 0), b = sqlite3_column_int(st, 1);
+		uint64_t x = (uint64_t)sqlite3_column_int64(st, 2);
+		bad += d[t][b] != x;
+		nonzero += x != 0;
+		rows++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	bad += rows != RVK_REV_TYPE_COUNT * RVK_DIGEST_BUCKETS;
+	if (bad)
+		printf("# digest off %s\n", when);
+	printf("# %s: %d buckets hold something\n", when, nonzero);
+	return bad;
+}
+
+/* The digest (schema 8) follows every write that adds or removes a
+ * contribution, local or from the stream, and nothing else: a merge, a
+ * rolled-back commit and a restart leave it as it was. */
+TAP_TEST(the_digest_follows_every_write)
+{
+	fx_t fx;
+	TAP_CHECK(fx_init(&fx, true));
+	TAP_CHECK_INT(digest_checked(&fx, "empty"), 0);
+	uint64_t empty[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+	TAP_CHECK_INT(rvk_store_digest(fx.store, empty), RVK_OK);
+	rvk_revocation_t revs[40];
+	char ids[40][16];
+	for (int i = 0; i < 40; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "id-%d", i);
+		revs[i] = rev(i % 4 == 3 ? RVK_REV_KEY : RVK_REV_TOKEN, ids[i],
+		              i % 2 ? RVK_SRC_WEBHOOK : RVK_SRC_ADMIN);
+	}
+	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 40), RVK_OK);
+	TAP_CHECK_INT(digest_checked(&fx, "recorded"), 0);
+	uint64_t before[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS], now[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+	TAP_CHECK_INT(rvk_store_digest(fx.store, before), RVK_OK);
+	TAP_CHECK(memcmp(before, empty, sizeof(before)) != 0);
+	/* A merge (same key and source, later times) adds no contribution. */
+	revs[0].revoked_at = NOW + 5;
+	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 1), RVK_OK);
+	TAP_CHECK_INT(rvk_store_digest(fx.store, now), RVK_OK);
+	TAP_CHECK(memcmp(before, now, sizeof(now)) == 0);
+	/* Another source's contribution to id-0 does. */
+	rvk_revocation_t other = rev(RVK_REV_TOKEN, "id-0", RVK_SRC_SET);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &other, 1), RVK_OK);
+	TAP_CHECK_INT(rvk_store_digest(fx.store, now), RVK_OK);
+	TAP_CHECK(memcmp(before, now, sizeof(now)) != 0);
+	TAP_CHECK_INT(digest_checked(&fx, "another source"), 0);
+	/* A delete of that source, then one of every source. */
+	bool del = false;
+	rvk_source_t set = RVK_SRC_SET;
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_TOKEN, "https://i", "id-0",
+	                               &set, &del), RVK_OK);
+	TAP_CHECK(del);
+	TAP_CHECK_INT(rvk_store_digest(fx.store, now), RVK_OK);
+	TAP_CHECK(memcmp(before, now, sizeof(now)) == 0);
+	TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_TOKEN, "https://i", "id-2",
+	                               NULL, &del), RVK_OK);
+	TAP_CHECK(del);
+	TAP_CHECK_INT(digest_checked(&fx, "deleted"), 0);
+	/* From the stream: a revocation, and a versioned delete of every
+	 * source that removes the older contributions. */
+	rvk_revocation_t r = rev(RVK_REV_SESSION, "s-1", RVK_SRC_BACKCHANNEL);
+	r.origin = "aaaa";
+	r.version = later_version(0);
+	TAP_CHECK_INT(rvk_store_record_replica(fx.store, &r, 1, "1-0"), RVK_OK);
+	TAP_CHECK_INT(rvk_store_delete_replica(fx.store, RVK_REV_TOKEN,
+	                                       "https://i", "id-4", NULL,
+	                                       later_version(1000), "cccc",
+	                                       "2-0", &del), RVK_OK);
+	TAP_CHECK(del);
+	TAP_CHECK_INT(digest_checked(&fx, "from the stream"), 0);
+	/* A commit that fails leaves the digest as it was. */
+	TAP_CHECK_INT(rvk_store_digest(fx.store, before), RVK_OK);
+#ifdef RVK_FAULT_INJECTION
+	rvk_fault_reset();
+	rvk_fault_arm("store.commit", 1, 1);
+	rvk_revocation_t lost = rev(RVK_REV_TOKEN, "lost", RVK_SRC_ADMIN);
+	TAP_CHECK_INT(rvk_store_record(fx.store, &lost, 1), RVK_EIO);
+	rvk_fault_reset();
+	TAP_CHECK_INT(rvk_store_digest(fx.store, now), RVK_OK);
+	TAP_CHECK(memcmp(before, now, sizeof(now)) == 0);
+#endif
+	/* The purge of what expired (every token and session here; keys
+	 * never expire), and a restart. */
+	size_t purged = 0;
+	TAP_CHECK_INT(rvk_store_purge(fx.store, NOW + 100000, &purged), RVK_OK);
+	TAP_CHECK(purged > 0);
+	TAP_CHECK_INT(digest_checked(&fx, "purged"), 0);
+	TAP_CHECK_INT(rvk_store_digest(fx.store, before), RVK_OK);
+	fx_close(&fx);
+	TAP_CHECK(fx_open(&fx, true));
+	TAP_CHECK_INT(rvk_store_digest(fx.store, now), RVK_OK);
+	TAP_CHECK(memcmp(before, now, sizeof(now)) == 0);
+	/* Delete the rest: every bucket is back at 0. */
+	for (int i = 3; i < 40; i += 4)
+		TAP_CHECK_INT(rvk_store_delete(fx.store, RVK_REV_KEY, "https://i",
+		                               ids[i], NULL, &del), RVK_OK);
+	TAP_CHECK_INT(rvk_store_digest(fx.store, now), RVK_OK);
+	TAP_CHECK(memcmp(empty, now, sizeof(now)) == 0);
+	TAP_CHECK_INT(digest_checked(&fx, "emptied"), 0);
+	fx_fini(&fx);
+}
+
 /* A version 4 database (contributions and versions WITHOUT ROWID) opens
- * as version 7, through 5 and 6: the same rows in rowid tables with each
- * key's hash and an index on it, and the expires_at and version indexes;
- * still one row per (type, iss, id, source), merged and purged as
- * before. */
-TAP_TEST(v4_database_migrates_to_v7_key_hash_indexes)
+ * as version 8, through 5, 6 and 7: the same rows in rowid tables with
+ * each key's hash and an index on it, and the expires_at and version
+ * indexes; still one row per (type, iss, id, source), merged and purged as
+ * before; and the digest of what it holds, kept from then on. */
+TAP_TEST(v4_database_migrates_to_v8)
 {
 	char dir[512], path[600];
 	TAP_CHECK(old_database(dir, path,
@@ -818,7 +956,7 @@ TAP_TEST(v4_database_migrates_to_v7_key_hash_indexes)
 	TAP_CHECK_INT(purged, 1);
 	fx_close(&fx);
 	TAP_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	TAP_CHECK_INT(query_int(db, "PRAGMA user_version"), 7);
+	TAP_CHECK_INT(query_int(db, "PRAGMA user_version"), 8);
 	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM revocations"), 3);
 	TAP_CHECK_INT(query_int(db, "SELECT revoked_at FROM revocations WHERE"
 	                        " id = 't' AND source = 'webhook'"), 1764189100);
@@ -860,6 +998,13 @@ TAP_TEST(v4_database_migrates_to_v7_key_hash_indexes)
 	                    "INDEX versions_version"));
 	TAP_CHECK(plan_uses(db, "DELETE FROM versions WHERE version < 5",
 	                    "INDEX versions_version"));
+	/* The digest of the rows it holds, kept by the triggers since. */
+	TAP_CHECK_INT(digest_off(db), 0);
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM digest WHERE x <> 0"),
+	              2);
+	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE"
+	                        " type = 'trigger' AND tbl_name = 'revocations'"),
+	              3);
 	TAP_CHECK_INT(query_int(db, "SELECT count(*) FROM pragma_integrity_check"
 	                        " WHERE integrity_check = 'ok'"), 1);
 	sqlite3_close(db);
@@ -1041,8 +1186,9 @@ main(void)
 	                         v2_database_migrates_to_v3_keeping_every_source,
 	                         later_version_wins_in_any_order,
 	                         v3_database_migrates_to_v4,
-	                         v4_database_migrates_to_v7_key_hash_indexes,
+	                         v4_database_migrates_to_v8,
 	                         row_of_unknown_type_stops_the_migration_clearly,
 	                         versions_with_one_hash_stay_apart,
+	                         the_digest_follows_every_write,
 	                         redis_urls));
 }

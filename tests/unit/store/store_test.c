@@ -19,6 +19,8 @@
 #include "base/fault.h"
 #include "base/log.h"
 #include "store/db.h"
+#include "store/digest.h"
+#include "store/outbox.h"
 #include "store/internal.h"
 #include "store/store.h"
 #include "tests/support/tap.h"
@@ -978,6 +980,29 @@ TAP_TEST(the_key_hash_is_pinned)
 	}
 }
 
+/* The digest's hashes (store/digest.h) are compared between replicas and
+ * kept in the file: they never change. Values computed apart, by
+ * tests/support/keyhash.py. */
+TAP_TEST(the_digest_hashes_are_pinned)
+{
+	TAP_CHECK((int64_t)rvk_digest_hash(0, "https://i", 9, "t", 1, "admin", 5)
+	          == INT64_C(-2565113209330432497));
+	TAP_CHECK((int64_t)rvk_digest_hash(4, "https://issuer.example", 22, "k-1",
+	                                   3, "webhook", 7)
+	          == INT64_C(-2367209489794052585));
+	TAP_CHECK((int64_t)rvk_digest_hash(1, "", 0, "", 0, "", 0)
+	          == INT64_C(6696311859418964865));
+	TAP_CHECK_INT(rvk_digest_bucket("https://i", 9, "t", 1), 33);
+	TAP_CHECK_INT(rvk_store_bucket("https://i", "t"), 33);
+	TAP_CHECK_INT(rvk_digest_bucket("https://issuer.example", 22, "k-1", 3),
+	              54);
+	TAP_CHECK_INT(rvk_digest_bucket("", 0, "", 0), 31);
+	/* Each field is length-prefixed: moving a byte between two fields
+	 * changes the hash. */
+	TAP_CHECK(rvk_digest_hash(0, "ab", 2, "c", 1, "admin", 5) !=
+	          rvk_digest_hash(0, "a", 1, "bc", 2, "admin", 5));
+}
+
 static long long
 raw_query_int(const char *dir, const char *sql)
 {
@@ -1722,7 +1747,8 @@ main(void)
 	                         a_listing_survives_changes_between_pages,
 	                         a_late_page_costs_what_the_first_costs,
 	                         delete_and_only_source,
-	                         the_key_hash_is_pinned, keys_with_one_hash_stay_apart,
+	                         the_key_hash_is_pinned, the_digest_hashes_are_pinned,
+	                         keys_with_one_hash_stay_apart,
 	                         restart_reloads_live_rows,
 	                         purge_deletes_dead_rows_only,
 	                         purge_goes_in_batches,
