@@ -27,7 +27,7 @@ rvk_outbox_rows_free(rvk_outbox_row_t *rows, size_t n)
 }
 
 rvk_result_t
-rvk_store_outbox_read(rvk_store_t *store, size_t limit,
+rvk_store_outbox_read(rvk_store_t *store, int64_t after, size_t limit,
                       rvk_outbox_row_t **rows, size_t *n)
 {
 	RVK_REQUIRE(store && rows && n && limit > 0);
@@ -40,10 +40,12 @@ rvk_store_outbox_read(rvk_store_t *store, size_t limit,
 	rvk_result_t r = RVK_EIO;
 	int rc = sqlite3_prepare_v2(rd->db,
 		"SELECT seq, op, type, iss, id, revoked_at, expires_at, reason,"
-		" source, version, origin FROM outbox ORDER BY seq LIMIT ?1", -1, &st, NULL);
+		" source, version, origin FROM outbox WHERE seq > ?2 ORDER BY seq"
+		" LIMIT ?1", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto cleanup;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
 	rvk_outbox_row_t *v = rvk_calloc(limit, sizeof(*v));
 	size_t k = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -40,12 +40,15 @@ typedef struct rvk_outbox_row {
 } rvk_outbox_row_t;
 
 /*
- * Reads up to limit outbox rows, oldest first.
+ * Reads up to limit outbox rows with seq > after, oldest first (after 0:
+ * from the oldest; the publisher passes the last row Redis accepted and it
+ * has not acked yet).
  * Returns: RVK_OK, *rows (owned: rvk_outbox_rows_free) and *n (0: empty);
  * RVK_EIO.
  */
-rvk_result_t rvk_store_outbox_read(rvk_store_t *store, size_t limit,
-                                   rvk_outbox_row_t **rows, size_t *n);
+rvk_result_t rvk_store_outbox_read(rvk_store_t *store, int64_t after,
+                                   size_t limit, rvk_outbox_row_t **rows,
+                                   size_t *n);
 void rvk_outbox_rows_free(rvk_outbox_row_t *rows, size_t n);
 
 /* Deletes the outbox rows with seq <= upto (Redis has them).

@@ -30,6 +30,15 @@
 #define CONNECT_TIMEOUT_MS 2000
 #define READ_COUNT 1000
 #define PUBLISH_BATCH 500
+/* The publisher acks (deletes from the outbox) what Redis accepted once it
+ * caught up, or after this many rows or this long: an ack is a job for the
+ * writer, queued behind intake, so acking every batch bounded publishing
+ * to a batch per group commit (docs/BENCHMARKS.md, "Cluster mode at
+ * millions of revocations"). Rows accepted but not acked when revokd
+ * stops are published again at the next start; receivers ignore a change
+ * they have (same version, same origin). */
+#define ACK_EVERY_ROWS 16384
+#define ACK_EVERY_MS 1000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define IDLE_POLL_MS 1000       /* publisher re-reads the outbox this often */

@@ -293,6 +293,19 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
 	return 1;
 }
 
+/* Deletes from the outbox the pending rows Redis accepted (up to sent).
+ * On failure they stay pending, and are acked with the next ones. */
+static void
+ack(rvk_replica_t *rep, int64_t sent, size_t *pending, int64_t *acked_ms)
+{
+	if (*pending == 0)
+		return;
+	if (rvk_store_outbox_ack(rep->store, sent) == RVK_OK) {
+		*pending = 0;
+		*acked_ms = rvk_repl_wall_ms();
+	}
+}
+
 void *
 rvk_stream_publisher_main(void *arg)
 {
@@ -305,6 +318,11 @@ rvk_stream_publisher_main(void *arg)
 	 * sent again for them, so the stream does not fill with copies. */
 	int64_t unconfirmed = 0;
 	size_t unconfirmed_n = 0;
+	/* Rows up to sent are in Redis; the outbox still holds the last
+	 * `pending` of them, until the next ack (ACK_EVERY_ROWS). */
+	int64_t sent = 0;
+	size_t pending = 0;
+	int64_t acked_ms = rvk_repl_wall_ms();
 	while (!rvk_repl_stopping(rep)) {
 		if (!c)
 			unconfirmed = 0;   /* WAIT counts this connection's writes */
@@ -346,12 +364,13 @@ rvk_stream_publisher_main(void *arg)
 			goto judged;
 		}
 		rvk_outbox_row_t *rows = NULL;
-		if (rvk_store_outbox_read(rep->store, PUBLISH_BATCH, &rows, &n)
-		    != RVK_OK) {
+		if (rvk_store_outbox_read(rep->store, sent, PUBLISH_BATCH, &rows,
+		                          &n) != RVK_OK) {
 			rvk_repl_nap(rep, BACKOFF_MAX_MS, false);
 			continue;
 		}
 		if (n == 0) {
+			ack(rep, sent, &pending, &acked_ms);
 			rvk_repl_nap(rep, IDLE_POLL_MS, true);
 			continue;
 		}
@@ -371,11 +390,14 @@ judged:
 		if (r == 1) {
 			unconfirmed = 0;
 			backoff = BACKOFF_MIN_MS;
-			if (rvk_store_outbox_ack(rep->store, last) == RVK_OK) {
-				pthread_mutex_lock(&rep->mu);
-				rep->published += n;
-				pthread_mutex_unlock(&rep->mu);
-			}
+			sent = last;
+			pending += n;
+			pthread_mutex_lock(&rep->mu);
+			rep->published += n;
+			pthread_mutex_unlock(&rep->mu);
+			if (n < PUBLISH_BATCH || pending >= ACK_EVERY_ROWS
+			    || rvk_repl_wall_ms() - acked_ms >= ACK_EVERY_MS)
+				ack(rep, sent, &pending, &acked_ms);
 			continue;
 		}
 		if (r < 0) {
@@ -387,6 +409,7 @@ judged:
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
 		                                       : backoff * 2;
 	}
+	ack(rep, sent, &pending, &acked_ms);   /* best effort: see ACK_EVERY */
 	if (c)
 		rvk_repl_drop_ctx(rep, &rep->publisher_ctx);
 	return NULL;
