@@ -204,7 +204,8 @@ static const char *const schema_v7 =
 	" kh INTEGER NOT NULL);"             /* rvk_kh(type, iss, id) */
 	"INSERT INTO versions_v7 (type, iss, id, source, version, node,"
 	" deleted, kh) SELECT type, iss, id, source, version, node, deleted,"
-	" rvk_kh(type, iss, id) FROM versions;"   /* in key order: a scan */
+	" rvk_kh(type, iss, id) FROM versions"
+	" ORDER BY type, iss, id, source;"    /* the key's order: a scan */
 	"DROP TABLE versions;"               /* and its index */
 	"ALTER TABLE versions_v7 RENAME TO versions;"
 	"CREATE INDEX versions_kh ON versions(kh);"
@@ -215,19 +216,32 @@ static const char *const schema_v7 =
  * DECISIONS D33). It was computed by a scan of both tables each round:
  * 54 s of CPU at 3M rows, longer than the round, on the publisher's
  * thread. Now one row per type (8, for the 3 bits kh leaves them) and
- * bucket holds the XOR of rvk_ch over its contributions, set here by one
- * scan and kept by triggers from then on: every insert and delete of a
- * contribution, by any statement, updates its bucket in the same
- * transaction (a rollback undoes both). A connection that writes
- * contributions needs the functions (rvk_db_add_functions). */
+ * bucket holds the XOR of rvk_ch over its contributions and of rvk_vh
+ * over its versions rows, set here by one scan and kept by triggers from
+ * then on: every insert, delete and key change of a contribution, and
+ * every change of a versions row, by any statement, updates its bucket in
+ * the same transaction (a rollback undoes both). A connection that writes
+ * either table needs the functions (rvk_db_add_functions). */
+#define DIGEST_CH(r) \
+	"rvk_ch(" r ".type, " r ".iss, " r ".id, " r ".source)"
+#define DIGEST_VH(r) \
+	"rvk_vh(" r ".type, " r ".iss, " r ".id, " r ".source, " r ".version," \
+	" " r ".node, " r ".deleted)"
+/* XORs hash h of row r (new or old) into its bucket. */
+#define DIGEST_XOR(h, r) \
+	" UPDATE digest SET x = rvk_xor(x, " h ") WHERE type = " r ".type" \
+	" AND bucket = rvk_bucket(" r ".iss, " r ".id);"
 static const char *const schema_v8 =
 	"CREATE TABLE digest ("
 	" type INTEGER NOT NULL,"
 	" bucket INTEGER NOT NULL,"
 	" x INTEGER NOT NULL,"
 	" PRIMARY KEY (type, bucket)) WITHOUT ROWID;"
-	"INSERT INTO digest (type, bucket, x) SELECT type, rvk_bucket(iss, id),"
-	" rvk_xor(rvk_ch(type, iss, id, source)) FROM revocations"
+	"INSERT INTO digest (type, bucket, x) SELECT type, b, rvk_xor(h) FROM"
+	" (SELECT type, rvk_bucket(iss, id) AS b, " DIGEST_CH("r") " AS h"
+	"  FROM revocations r"
+	"  UNION ALL SELECT type, rvk_bucket(iss, id), " DIGEST_VH("v")
+	"  FROM versions v)"
 	" GROUP BY 1, 2;"
 	"WITH RECURSIVE t(v) AS (SELECT 0 UNION ALL SELECT v + 1 FROM t"
 	"  WHERE v < 7),"
@@ -235,22 +249,23 @@ static const char *const schema_v8 =
 	" INSERT OR IGNORE INTO digest (type, bucket, x)"
 	" SELECT t.v, b.v, 0 FROM t, b;"
 	"CREATE TRIGGER revocations_digest_insert AFTER INSERT ON revocations"
-	" BEGIN UPDATE digest SET x = rvk_xor(x, rvk_ch(new.type, new.iss,"
-	"  new.id, new.source)) WHERE type = new.type"
-	"  AND bucket = rvk_bucket(new.iss, new.id); END;"
+	" BEGIN" DIGEST_XOR(DIGEST_CH("new"), "new") " END;"
 	"CREATE TRIGGER revocations_digest_delete AFTER DELETE ON revocations"
-	" BEGIN UPDATE digest SET x = rvk_xor(x, rvk_ch(old.type, old.iss,"
-	"  old.id, old.source)) WHERE type = old.type"
-	"  AND bucket = rvk_bucket(old.iss, old.id); END;"
-	/* revokd never changes a key in place; a hand might. */
+	" BEGIN" DIGEST_XOR(DIGEST_CH("old"), "old") " END;"
+	/* revokd never changes a contribution's key in place; a hand might.
+	 * Its times are left out (a merge keeps the later ones): a change of
+	 * them comes with a new version. */
 	"CREATE TRIGGER revocations_digest_update AFTER UPDATE OF type, iss,"
 	" id, source ON revocations"
-	" BEGIN UPDATE digest SET x = rvk_xor(x, rvk_ch(old.type, old.iss,"
-	"  old.id, old.source)) WHERE type = old.type"
-	"  AND bucket = rvk_bucket(old.iss, old.id);"
-	" UPDATE digest SET x = rvk_xor(x, rvk_ch(new.type, new.iss,"
-	"  new.id, new.source)) WHERE type = new.type"
-	"  AND bucket = rvk_bucket(new.iss, new.id); END;"
+	" BEGIN" DIGEST_XOR(DIGEST_CH("old"), "old")
+	DIGEST_XOR(DIGEST_CH("new"), "new") " END;"
+	"CREATE TRIGGER versions_digest_insert AFTER INSERT ON versions"
+	" BEGIN" DIGEST_XOR(DIGEST_VH("new"), "new") " END;"
+	"CREATE TRIGGER versions_digest_delete AFTER DELETE ON versions"
+	" BEGIN" DIGEST_XOR(DIGEST_VH("old"), "old") " END;"
+	"CREATE TRIGGER versions_digest_update AFTER UPDATE ON versions"
+	" BEGIN" DIGEST_XOR(DIGEST_VH("old"), "old")
+	DIGEST_XOR(DIGEST_VH("new"), "new") " END;"
 	"PRAGMA user_version = 8;";
 /* The digest rows schema 8 makes: */
 _Static_assert(RVK_REV_TYPE_COUNT <= 8 && RVK_DIGEST_BUCKETS == 64,

@@ -4,8 +4,6 @@
  */
 #include "store/digest.h"
 
-#include <stdbool.h>
-
 #include "store/outbox.h"
 
 #define FNV_SEED 14695981039346656037ULL
@@ -42,21 +40,51 @@ rvk_digest_bucket(const char *iss, size_t iss_len, const char *id,
 	return (unsigned)(h % RVK_DIGEST_BUCKETS);
 }
 
-uint64_t
-rvk_digest_hash(int64_t type, const char *iss, size_t iss_len, const char *id,
-                size_t id_len, const char *source, size_t source_len)
+/* An integer as 8 bytes, little endian. */
+static uint64_t
+fnv_int(uint64_t h, int64_t v)
 {
-	unsigned char t[8];
+	unsigned char b[8];
 	for (int i = 0; i < 8; i++)
-		t[i] = (unsigned char)((uint64_t)type >> (8 * i));
-	uint64_t h = fnv(FNV_SEED, t, sizeof(t));
-	h = fnv_field(h, iss, iss_len);
-	h = fnv_field(h, id, id_len);
-	h = fnv_field(h, source, source_len);
+		b[i] = (unsigned char)((uint64_t)v >> (8 * i));
+	return fnv(h, b, sizeof(b));
+}
+
+/* A final mix, so that an XOR over many hashes stays well spread. */
+static uint64_t
+mix(uint64_t h)
+{
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	return h;
+}
+
+uint64_t
+rvk_digest_hash(int64_t type, const char *iss, size_t iss_len, const char *id,
+                size_t id_len, const char *source, size_t source_len)
+{
+	uint64_t h = fnv_int(FNV_SEED, type);
+	h = fnv_field(h, iss, iss_len);
+	h = fnv_field(h, id, id_len);
+	h = fnv_field(h, source, source_len);
+	return mix(h);
+}
+
+uint64_t
+rvk_digest_version_hash(int64_t type, const char *iss, size_t iss_len,
+                        const char *id, size_t id_len, const char *source,
+                        size_t source_len, int64_t version, const char *node,
+                        size_t node_len, bool deleted)
+{
+	uint64_t h = fnv_int(fnv(FNV_SEED, "v", 1), type);
+	h = fnv_field(h, iss, iss_len);
+	h = fnv_field(h, id, id_len);
+	h = fnv_field(h, source, source_len);
+	h = fnv_field(h, node, node_len);
+	h = fnv_int(h, version);
+	unsigned char d = deleted;
+	return mix(fnv(h, &d, 1));
 }
 
 /* The text of argument i, or NULL (SQL NULL, or out of memory). */
@@ -112,6 +140,26 @@ sql_change_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 static void
+sql_version_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	size_t il, dl, sl, nl;
+	if (any_null(argc, argv)) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	const char *iss = text_arg(argv, 1, &il), *id = text_arg(argv, 2, &dl);
+	const char *src = text_arg(argv, 3, &sl), *node = text_arg(argv, 5, &nl);
+	if (!iss || !id || !src || !node) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	sqlite3_result_int64(ctx, (sqlite3_int64)rvk_digest_version_hash(
+		sqlite3_value_int64(argv[0]), iss, il, id, dl, src, sl,
+		sqlite3_value_int64(argv[4]), node, nl,
+		sqlite3_value_int64(argv[6]) != 0));
+}
+
+static void
 sql_xor(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	if (any_null(argc, argv)) {
@@ -152,6 +200,9 @@ rvk_digest_add_functions(sqlite3 *db)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "rvk_ch", 4, f, NULL,
 		                             sql_change_hash, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db, "rvk_vh", 7, f, NULL,
+		                             sql_version_hash, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "rvk_xor", 2, f, NULL, sql_xor,
 		                             NULL, NULL);

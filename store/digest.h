@@ -5,9 +5,12 @@
  *
  * A replica's digest is, per revocation type and per bucket of (iss, id)
  * (RVK_DIGEST_BUCKETS, store/outbox.h), the XOR of rvk_digest_hash over
- * the contributions its file holds: one per (type, iss, id, source). The
- * table `digest` (schema 8, store/db.c) holds it, kept by triggers on
- * every insert and delete of a contribution, in the same transaction, so
+ * the contributions its file holds, one per (type, iss, id, source), and
+ * of rvk_digest_version_hash over its versions rows (cluster mode: the
+ * last change of each contribution, so a missed re-revocation, which
+ * changes a version and not the set of contributions, shows). The table
+ * `digest` (schema 8, store/db.c) holds it, kept by triggers on every
+ * insert, update and delete of those rows, in the same transaction, so
  * reading it costs a few hundred rows whatever the file holds.
  *
  * Both hashes are persisted and compared between replicas, so they never
@@ -19,6 +22,7 @@
 #ifndef RVK_STORE_DIGEST_H
 #define RVK_STORE_DIGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,9 +40,21 @@ uint64_t rvk_digest_hash(int64_t type, const char *iss, size_t iss_len,
                          const char *id, size_t id_len, const char *source,
                          size_t source_len);
 
+/* The hash of one versions row: as rvk_digest_hash after a byte 'v', the
+ * node after the source (length first), then the version (8 bytes, little
+ * endian) and deleted (1 byte). */
+uint64_t rvk_digest_version_hash(int64_t type, const char *iss,
+                                 size_t iss_len, const char *id,
+                                 size_t id_len, const char *source,
+                                 size_t source_len, int64_t version,
+                                 const char *node, size_t node_len,
+                                 bool deleted);
+
 /*
  * Adds to db, in SQL: rvk_bucket(iss, id), rvk_ch(type, iss, id, source)
- * (rvk_digest_hash), rvk_xor(a, b) and the aggregate rvk_xor(x). The
+ * (rvk_digest_hash), rvk_vh(type, iss, id, source, version, node,
+ * deleted) (rvk_digest_version_hash), rvk_xor(a, b) and the aggregate
+ * rvk_xor(x). The
  * triggers of schema 8 call them: every connection that writes
  * contributions needs them (store/db.c adds them to its own).
  * Returns: an SQLite result code.

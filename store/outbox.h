@@ -77,10 +77,11 @@ rvk_result_t rvk_store_meta_set(rvk_store_t *store, const char *key,
 /*
  * The digest of what this replica holds, for reconciliation: per type and
  * bucket, the XOR of a 64-bit hash of each contribution's (type, iss, id,
- * source) (store/digest.h). The file keeps it (schema 8), so this reads
- * RVK_REV_TYPE_COUNT x RVK_DIGEST_BUCKETS numbers whatever it holds.
- * Times, versions and origins are left out: two replicas that hold the
- * same contributions have the same digest.
+ * source) and of each versions row (the last change of a contribution:
+ * version, node, deleted) (store/digest.h). The file keeps it (schema 8),
+ * so this reads RVK_REV_TYPE_COUNT x RVK_DIGEST_BUCKETS numbers whatever
+ * it holds. Times and origins are left out: two replicas that applied the
+ * same changes have the same digest.
  * Returns: RVK_OK and out; RVK_EIO.
  */
 rvk_result_t rvk_store_digest(rvk_store_t *store,
@@ -91,10 +92,10 @@ unsigned rvk_store_bucket(const char *iss, const char *id);
 
 /*
  * Republishes, through the outbox, what this replica knows of one (type,
- * bucket): its contributions as revocations, and the deletes versioned
- * since `since` (or older, of a source whose contribution is back) as
- * tombstones, each with its version and the replica that made it (so a
- * receiver judges it as it would have the first time).
+ * bucket): its contributions as revocations and the deletes versioned
+ * since `since` as tombstones, in version order, each with its version
+ * and the replica that made it (so a receiver judges it as it would have
+ * the first time).
  * Returns: RVK_OK and *rows (outbox rows added); RVK_EIO.
  */
 rvk_result_t rvk_store_republish(rvk_store_t *store, rvk_rev_type_t type,

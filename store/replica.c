@@ -548,9 +548,11 @@ rvk_replica_status(rvk_replica_t *rep, rvk_replica_status_t *out)
 	out->connect_failures = rep->connect_failures;
 	snprintf(out->error, sizeof(out->error), "%s", rep->last_error);
 	rvk_store_t *store = rep->store;
+	size_t unacked = rep->unacked;
 	pthread_mutex_unlock(&rep->mu);
-	if (store)
-		rvk_store_outbox_depth(store, &out->outbox);
+	/* What Redis accepted is not waiting, though not acked yet. */
+	if (store && rvk_store_outbox_depth(store, &out->outbox) == RVK_OK)
+		out->outbox -= out->outbox < unacked ? out->outbox : unacked;
 }
 
 void

@@ -21,8 +21,8 @@
  * Reconciliation (convergence that does not rest on Redis keeping every
  * entry): every reconcile_interval the publisher writes a digest of what
  * this replica holds (store/outbox.h, rvk_store_digest: per type and
- * bucket, changes and their versions, not times) into the hash
- * <stream>:digests (field: node ID), reads every other replica's, and
+ * bucket, its contributions and their last versions, not times) into the
+ * hash <stream>:digests (field: node ID), reads every other replica's, and
  * republishes through the outbox each (type, bucket) that differed from
  * one of them two rounds in a row (a change merely in flight at one round
  * costs nothing); rounds start once caught up, one interval after start -

@@ -31,12 +31,14 @@
 #define READ_COUNT 1000
 #define PUBLISH_BATCH 500
 /* The publisher acks (deletes from the outbox) what Redis accepted once it
- * caught up, or after this many rows or this long: an ack is a job for the
- * writer, queued behind intake, so acking every batch bounded publishing
- * to a batch per group commit (docs/BENCHMARKS.md, "Cluster mode at
- * millions of revocations"). Rows accepted but not acked when revokd
- * stops are published again at the next start; receivers ignore a change
- * they have (same version, same origin). */
+ * caught up, or after this many rows or this long, or at once for a batch
+ * holding a key revocation: an ack is a job for the writer, queued behind
+ * intake, so acking every batch bounded publishing to a batch per group
+ * commit (DECISIONS D34). Rows accepted but not acked when revokd dies are
+ * published again at the next start: the stream's consumers ignore a
+ * change they have (same version, same origin); the keys hash takes it
+ * again, which is why key revocations, the only rows it lifts, are acked
+ * at once. */
 #define ACK_EVERY_ROWS 16384
 #define ACK_EVERY_MS 1000
 #define BACKOFF_MIN_MS 100
@@ -72,6 +74,9 @@ struct rvk_replica {
 	int64_t pos_ms;                 /* ms part of the last applied ID */
 	int64_t at_head_ms;             /* wall ms we last were at the head */
 	uint64_t applied, published;
+	/* Rows Redis accepted that the outbox still holds until the
+	 * publisher's next ack (ACK_EVERY_ROWS): not waiting any more. */
+	size_t unacked;
 	uint64_t rejected, connect_failures;
 	uint64_t republished;           /* rows, by reconciliation */
 	int64_t next_reconcile_ms;      /* publisher thread only */

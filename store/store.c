@@ -201,7 +201,7 @@ static const char *const sql_changes_by_version =
 	" WHERE (?1 < 0 OR r.type = ?1) AND NOT EXISTS (SELECT 1 FROM versions v"
 	"  WHERE v.kh = r.kh AND v.type = r.type AND v.iss = r.iss"
 	"  AND v.id = r.id AND v.source = r.source)"
-	" ORDER BY 5";
+	" ORDER BY 5, 6";   /* version, then node: the order later() judges */
 
 /* ---- versions ----------------------------------------------------------- */
 

@@ -257,6 +257,9 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
 	size_t waiting = 0;
 	if (rvk_store_outbox_depth(rep->store, &waiting) != RVK_OK)
 		return 0;
+	pthread_mutex_lock(&rep->mu);
+	waiting -= waiting < rep->unacked ? waiting : rep->unacked;
+	pthread_mutex_unlock(&rep->mu);
 	if (waiting > 0) {
 		memset(rep->differed, 0, sizeof(rep->differed));
 		char ws[24];
@@ -296,13 +299,16 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
 /* Deletes from the outbox the pending rows Redis accepted (up to sent).
  * On failure they stay pending, and are acked with the next ones. */
 static void
-ack(rvk_replica_t *rep, int64_t sent, size_t *pending, int64_t *acked_ms)
+ack(rvk_replica_t *rep, int64_t sent, size_t *pending, uint64_t *acked_ns)
 {
 	if (*pending == 0)
 		return;
 	if (rvk_store_outbox_ack(rep->store, sent) == RVK_OK) {
 		*pending = 0;
-		*acked_ms = rvk_repl_wall_ms();
+		*acked_ns = rvk_clock_mono_ns();
+		pthread_mutex_lock(&rep->mu);
+		rep->unacked = 0;
+		pthread_mutex_unlock(&rep->mu);
 	}
 }
 
@@ -322,7 +328,7 @@ rvk_stream_publisher_main(void *arg)
 	 * `pending` of them, until the next ack (ACK_EVERY_ROWS). */
 	int64_t sent = 0;
 	size_t pending = 0;
-	int64_t acked_ms = rvk_repl_wall_ms();
+	uint64_t acked_ns = rvk_clock_mono_ns();
 	while (!rvk_repl_stopping(rep)) {
 		if (!c)
 			unconfirmed = 0;   /* WAIT counts this connection's writes */
@@ -370,12 +376,15 @@ rvk_stream_publisher_main(void *arg)
 			continue;
 		}
 		if (n == 0) {
-			ack(rep, sent, &pending, &acked_ms);
+			ack(rep, sent, &pending, &acked_ns);
 			rvk_repl_nap(rep, IDLE_POLL_MS, true);
 			continue;
 		}
 		r = publish_batch(rep, c, rows, n);
 		last = rows[n - 1].seq;
+		bool keys = false;
+		for (size_t i = 0; i < n; i++)
+			keys |= rows[i].rev.type == RVK_REV_KEY;
 		rvk_outbox_rows_free(rows, n);
 		if (r == 1 && rep->opts.wait_replicas > 0) {
 			r = wait_replicas(rep, c);
@@ -394,10 +403,12 @@ judged:
 			pending += n;
 			pthread_mutex_lock(&rep->mu);
 			rep->published += n;
+			rep->unacked = pending;
 			pthread_mutex_unlock(&rep->mu);
-			if (n < PUBLISH_BATCH || pending >= ACK_EVERY_ROWS
-			    || rvk_repl_wall_ms() - acked_ms >= ACK_EVERY_MS)
-				ack(rep, sent, &pending, &acked_ms);
+			if (n < PUBLISH_BATCH || keys || pending >= ACK_EVERY_ROWS
+			    || rvk_clock_mono_ns() - acked_ns
+			       >= (uint64_t)ACK_EVERY_MS * 1000000)
+				ack(rep, sent, &pending, &acked_ns);
 			continue;
 		}
 		if (r < 0) {
@@ -409,7 +420,7 @@ judged:
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
 		                                       : backoff * 2;
 	}
-	ack(rep, sent, &pending, &acked_ms);   /* best effort: see ACK_EVERY */
+	ack(rep, sent, &pending, &acked_ns);   /* best effort: see ACK_EVERY */
 	if (c)
 		rvk_repl_drop_ctx(rep, &rep->publisher_ctx);
 	return NULL;

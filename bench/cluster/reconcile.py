@@ -126,7 +126,7 @@ class Cluster:
 # Each digest's node ID and time stamp, not the digest itself (5 kB), so
 # that polling adds little to Redis's byte counters.
 STAMPS = ("local t = {} local h = redis.call('HGETALL', KEYS[1]) for i = 1, #h, 2"
-          " do t[#t + 1] = h[i] .. ' ' .. string.match(h[i + 1], '^d1 (%d+)') end return t")
+          " do t[#t + 1] = h[i] .. ' ' .. string.match(h[i + 1], '^d%d+ (%d+)') end return t")
 
 
 def stamps(redis):

@@ -111,10 +111,12 @@ def test_every_replica_ends_with_the_union(replicas, redis, mint, loss):
 
 def test_a_foreign_digest_is_refused_and_counted(replicas, redis, mint):
     a = replicas("a")
-    for bad in ("d0 1 5 64 00", "d1 " + str(int(time.time() * 1000)) + " 5 64 zz",
-                "d1 1 9 9 " + "0" * 16 * 81, "garbage"):
+    now_ms = str(int(time.time() * 1000))
+    for bad in ("d0 1 5 64 00", "d2 " + now_ms + " 5 64 zz",
+                "d2 1 9 9 " + "0" * 16 * 81, "garbage",
+                "d1 " + now_ms + " 5 64 " + "0" * 16 * 320):   # the format before D33
         redis.cli("HSET", STREAM + ":digests", "other-" + str(len(bad)), bad)
-    wait_for(lambda: (metric(a, "revokd_replication_rejected_total") or 0) >= 4, PATIENCE,
+    wait_for(lambda: (metric(a, "revokd_replication_rejected_total") or 0) >= 5, PATIENCE,
              "the foreign digests refused")
     assert "digest refused" in a.stderr_text()
     assert "reconciliation republished" not in a.stderr_text()

@@ -7,7 +7,7 @@ import sqlite3
 import time
 
 from conftest import ISS, ISS2, assert_allow, assert_deny, base_config, start_server, \
-    assert_clean_exit, key_hash, digest_bucket, change_hash
+    assert_clean_exit, key_hash, digest_bucket, change_hash, version_hash
 from test_keycloak import issuer_rev, push, push_token
 
 DAY = 86400     # max_token_lifetime of base_config (the default)
@@ -174,11 +174,16 @@ def test_a_v2_database_keeps_every_row_and_its_source(tmp_path, keys, mint):
     for t, iss, id_, kh in db.execute("SELECT type, iss, id, kh FROM revocations"):
         assert kh == key_hash(t, iss, id_), (t, iss, id_)
     # The digest the file keeps (schema 8): per type and bucket, the XOR of
-    # each contribution's hash, as Python computes it apart.
+    # each contribution's hash and each versions row's, as Python computes
+    # them apart.
     want = {}
     for t, iss, id_, src in db.execute("SELECT type, iss, id, source FROM revocations"):
         k = (t, digest_bucket(iss, id_))
         want[k] = want.get(k, 0) ^ change_hash(t, iss, id_, src)
+    for t, iss, id_, src, v, n, d in db.execute(
+            "SELECT type, iss, id, source, version, node, deleted FROM versions"):
+        k = (t, digest_bucket(iss, id_))
+        want[k] = want.get(k, 0) ^ version_hash(t, iss, id_, src, v, n, d)
     kept = {(t, b): x for t, b, x in db.execute("SELECT type, bucket, x FROM digest")}
     assert len(kept) == 8 * 64
     assert {k: x for k, x in kept.items() if x} == {k: x for k, x in want.items() if x}

@@ -18,7 +18,7 @@ def key_hash(type_, iss, id_):
 
 # The reconciliation digest's hashes (store/digest.h; schema 8 keeps their
 # XOR per type and bucket in the table `digest`, by triggers that call them
-# as rvk_bucket, rvk_ch and rvk_xor). They must equal store/digest.c's,
+# as rvk_bucket, rvk_ch, rvk_vh and rvk_xor). They must equal store/digest.c's,
 # whose values tests/unit/store/store_test.c pins.
 FNV_SEED = 14695981039346656037
 M64 = (1 << 64) - 1
@@ -47,6 +47,21 @@ def change_hash(type_, iss, id_, source):
     h = (h * 0xff51afd7ed558ccd) & M64
     h ^= h >> 33
     return h - (1 << 64) if h >> 63 else h
+
+
+def version_hash(type_, iss, id_, source, version, node, deleted):
+    """As change_hash after a byte 'v', the node after the source (length
+    first), then the version (8 bytes, little-endian) and deleted (1 byte):
+    the hash of a versions row."""
+    h = _fnv(_fnv(FNV_SEED, b"v"), (type_ & M64).to_bytes(8, "little"))
+    for f in (iss, id_, source, node):
+        b = f.encode()
+        h = _fnv(h, len(b).to_bytes(4, "big") + b)
+    h = _fnv(h, (version & M64).to_bytes(8, "little") + bytes([1 if deleted else 0]))
+    h ^= h >> 33
+    h = (h * 0xff51afd7ed558ccd) & M64
+    h ^= h >> 33
+    return _signed(h)
 
 
 def _signed(x):
@@ -86,6 +101,10 @@ def register(db, types=5):
                        lambda i, d: None if i is None or d is None else bucket(str(i), str(d)),
                        deterministic=True)
     db.create_function("rvk_ch", 4, ch, deterministic=True)
+    db.create_function("rvk_vh", 7,
+                       lambda t, i, d, s, v, n, x: None if None in (t, i, d, s, v, n, x)
+                       else version_hash(int(t), str(i), str(d), str(s), int(v), str(n), x),
+                       deterministic=True)
     db.create_function("rvk_xor", 2,
                        lambda a, b: None if a is None or b is None else _signed(a ^ b),
                        deterministic=True)

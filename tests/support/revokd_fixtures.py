@@ -26,7 +26,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from keyhash import key_hash, register as register_db_functions  # noqa: F401 - re-exported for tests
-from keyhash import bucket as digest_bucket, change_hash  # noqa: F401
+from keyhash import bucket as digest_bucket, change_hash, version_hash  # noqa: F401
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 REVOKD = os.path.abspath(os.environ.get("REVOKD_BIN", os.path.join(ROOT, "build", "service", "revokd")))

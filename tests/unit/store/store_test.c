@@ -997,6 +997,13 @@ TAP_TEST(the_digest_hashes_are_pinned)
 	TAP_CHECK_INT(rvk_digest_bucket("https://issuer.example", 22, "k-1", 3),
 	              54);
 	TAP_CHECK_INT(rvk_digest_bucket("", 0, "", 0), 31);
+	TAP_CHECK((int64_t)rvk_digest_version_hash(0, "https://i", 9, "t", 1,
+	                                           "admin", 5, 115672002134016,
+	                                           "aaaa", 4, false)
+	          == INT64_C(4900219702652524385));
+	TAP_CHECK((int64_t)rvk_digest_version_hash(0, "https://i", 9, "t", 1, "*",
+	                                           1, 1, "", 0, true)
+	          == INT64_C(2865408687189705843));
 	/* Each field is length-prefixed: moving a byte between two fields
 	 * changes the hash. */
 	TAP_CHECK(rvk_digest_hash(0, "ab", 2, "c", 1, "admin", 5) !=
