@@ -363,6 +363,9 @@ rvk_stream_publisher_main(void *arg)
 		int64_t last = 0;
 		size_t n = 0;
 		int r;
+		/* Whether the batch holds a key revocation (ACK_EVERY_ROWS);
+		 * one only WAITed for again is not read back: assumed to. */
+		bool keys = true;
 		if (unconfirmed) {
 			last = unconfirmed;
 			n = unconfirmed_n;
@@ -382,7 +385,7 @@ rvk_stream_publisher_main(void *arg)
 		}
 		r = publish_batch(rep, c, rows, n);
 		last = rows[n - 1].seq;
-		bool keys = false;
+		keys = false;
 		for (size_t i = 0; i < n; i++)
 			keys |= rows[i].rev.type == RVK_REV_KEY;
 		rvk_outbox_rows_free(rows, n);
