@@ -30,7 +30,8 @@
  *      versions_version index), for the same reason (DECISIONS D32); the
  *      writer keeps (type, iss, id, source) unique; rows copied.
  *   8  digest(type, bucket, x): the reconciliation digest, kept by
- *      triggers on revocations (store/digest.h, DECISIONS D33).
+ *      triggers on revocations and versions (store/digest.h, DECISIONS
+ *      D33).
  * A database with a newer user_version than RVK_DB_VERSION is refused: an
  * older binary must not write rows it does not understand.
  *
