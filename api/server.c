@@ -472,6 +472,23 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	return queue(req);
 }
 
+/* MHD's accept policy: once stopping began (draining), a new connection
+ * is closed as soon as it is accepted, unanswered. This is how revokd
+ * stops accepting, not MHD_quiesce_daemon: on an epoll daemon with a
+ * worker pool, libmicrohttpd 0.9.75's quiesce races the workers' own
+ * removal of the listen socket from their epoll sets and aborts the
+ * process ("Failed to remove listen FD from epoll set"; DECISIONS D35).
+ * One atomic load per connection, none per request. */
+static enum MHD_Result
+accepting(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	(void)addr;
+	(void)addrlen;
+	const struct listener *l = cls;
+	return __atomic_load_n(&l->srv->draining, __ATOMIC_ACQUIRE) ? MHD_NO
+	                                                            : MHD_YES;
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
@@ -541,7 +558,7 @@ start_listener(rvk_server_t *srv, struct listener *l, const char *addr,
 	if (l->serves_admin)
 		conn_memory = CONN_MEMORY_ADMIN;
 	l->srv = srv;
-	l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+	l->d = MHD_start_daemon(flags, 0, accepting, l, on_request, l,
 	                        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 1 ? threads : 0),
 	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
@@ -600,12 +617,9 @@ rvk_server_stop(rvk_server_t *srv)
 {
 	if (!srv)
 		return;
-	/* Stop accepting first; MHD_stop_daemon then waits for its workers,
-	 * whose suspended connections the waiters below still resume. */
-	if (srv->pub.d)
-		MHD_quiesce_daemon(srv->pub.d);
-	if (srv->adm.d)
-		MHD_quiesce_daemon(srv->adm.d);
+	/* Stop accepting first (accepting(): new connections are closed
+	 * unanswered); MHD_stop_daemon then waits for its workers, whose
+	 * suspended connections the waiters below still resume. */
 	__atomic_store_n(&srv->draining, true, __ATOMIC_RELEASE);
 	/* Let requests in flight finish, for at most 5 s (REFERENCE §6). */
 	uint64_t deadline = rvk_clock_mono_ns() + 5000000000ull;
