@@ -121,3 +121,33 @@ def test_a_foreign_digest_is_refused_and_counted(replicas, redis, mint):
     assert "digest refused" in a.stderr_text()
     assert "reconciliation republished" not in a.stderr_text()
     ic.assert_allow(a.auth(mint.token(jti=str(uuid.uuid4()))))
+
+
+def test_a_missed_re_revocation_is_repaired(replicas, redis, mint):
+    """A re-revocation (the same subject and source with a later `at`: a
+    merge, no new contribution) that replica b missed while it was down,
+    with the stream lost since: reconciliation still finds the difference
+    (the digest hashes each contribution's last version, DECISIONS D33),
+    and b ends denying the tokens a denies."""
+    a, b = replicas("a"), replicas("b")
+    now = int(time.time())
+
+    def subject(srv, at):
+        r = srv.admin("POST", RV, json={"type": "subject.revoked", "iss": ISS,
+                                        "sub": "alice", "at": at})
+        assert r.status_code == 201, r.text
+    subject(a, now - 100)
+    early, mid = mint.token(sub="alice", iat=now - 200), mint.token(sub="alice", iat=now - 50)
+    for srv in (a, b):
+        wait_for(lambda: srv.auth(early).status_code == 401, PATIENCE, "shared at first")
+        assert srv.auth(mid).status_code == 200
+    ic.finish_server(b)                         # b is down from here
+    subject(a, now)                             # tokens issued before now, too
+    assert a.auth(mid).status_code == 401
+    wait_for(lambda: metric(a, "revokd_replication_outbox") == 0, PATIENCE, "published")
+    assert redis.cli("FLUSHALL").strip() == "OK"
+    b = replicas("b")                           # back, same data dir
+    assert b.auth(mid).status_code == 200       # what it had
+    wait_for(lambda: b.auth(mid).status_code == 401, PATIENCE, "b holds the re-revocation")
+    assert a.auth(early).status_code == b.auth(early).status_code == 401
+    assert "reconciliation republished what differs" in a.stderr_text() + b.stderr_text()
