@@ -548,11 +548,25 @@ rvk_replica_status(rvk_replica_t *rep, rvk_replica_status_t *out)
 	out->connect_failures = rep->connect_failures;
 	snprintf(out->error, sizeof(out->error), "%s", rep->last_error);
 	rvk_store_t *store = rep->store;
+	pthread_mutex_unlock(&rep->mu);
+	if (store)
+		rvk_repl_outbox_waiting(rep, store, &out->outbox);
+}
+
+rvk_result_t
+rvk_repl_outbox_waiting(rvk_replica_t *rep, rvk_store_t *store,
+                        size_t *waiting)
+{
+	size_t depth = 0;
+	rvk_result_t r = rvk_store_outbox_depth(store, &depth);
+	if (r != RVK_OK)
+		return r;
+	pthread_mutex_lock(&rep->mu);
 	size_t unacked = rep->unacked;
 	pthread_mutex_unlock(&rep->mu);
 	/* What Redis accepted is not waiting, though not acked yet. */
-	if (store && rvk_store_outbox_depth(store, &out->outbox) == RVK_OK)
-		out->outbox -= out->outbox < unacked ? out->outbox : unacked;
+	*waiting = depth - (depth < unacked ? depth : unacked);
+	return RVK_OK;
 }
 
 void

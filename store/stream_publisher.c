@@ -255,11 +255,8 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
 	 * FLUSHALL"): defer, and ask for two more differing rounds after the
 	 * outbox drained. */
 	size_t waiting = 0;
-	if (rvk_store_outbox_depth(rep->store, &waiting) != RVK_OK)
+	if (rvk_repl_outbox_waiting(rep, rep->store, &waiting) != RVK_OK)
 		return 0;
-	pthread_mutex_lock(&rep->mu);
-	waiting -= waiting < rep->unacked ? waiting : rep->unacked;
-	pthread_mutex_unlock(&rep->mu);
 	if (waiting > 0) {
 		memset(rep->differed, 0, sizeof(rep->differed));
 		char ws[24];
