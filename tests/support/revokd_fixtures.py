@@ -168,7 +168,9 @@ def base_config(workdir, keys, **over):
 
 def start_server(workdir, config, extra_args=(), env=None, admin=False, wait=True):
     port = free_port()
-    admin_port = free_port() if admin else None
+    admin_port = None
+    while admin and admin_port in (None, port):   # the kernel may hand out one port twice
+        admin_port = free_port()
     if admin:
         config = dict(config, admin_listen=f"127.0.0.1:{admin_port}")
     path = os.path.join(workdir, "revokd.json")
