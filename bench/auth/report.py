@@ -105,6 +105,31 @@ for alg, want in (("es256", 1.5), ("rs256", 2.0)):
     v, who = vs_best(f"miss-{alg}")
     target(f"issue 19: {alg.upper()} miss req/s vs best peer ({who}, c=64)", v, want)
 target("issue 19: RS256 miss CPU µs/req (c=64)", g("miss-rs256", "revokd", "cpu"), 35, ge=False, fmt="%.1f µs")
+
+
+def verify_us(alg):
+    """µs of one revokd verify of alg in this run (OUT/verify.txt, written
+    by bench/verify/verify_bench after the scenarios), or None."""
+    try:
+        with open(os.path.join(OUT, "verify.txt")) as vf:
+            for line in vf:
+                w = line.split()
+                if len(w) > 3 and w[0] == alg and w[1] == "revokd" and w[3] == "us":
+                    return float(w[2])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+# The floor the RS256 target stands on, measured in this run: the verify
+# alone, and the verify plus what a cached answer costs (the same HTTP
+# work with no verify), so the part a miss adds above both shows.
+rs_verify, rs_miss, hit1 = verify_us("RS256"), g("miss-rs256", "revokd", "cpu"), g("hit-one", "revokd", "cpu")
+if rs_verify is not None:
+    floor = rs_verify + hit1 if hit1 is not None else None
+    above = rs_miss - floor if None not in (rs_miss, floor) else None
+    targets.append(f"| (floor) RS256 verify, revokd's way (bench/verify/verify_bench, one thread) | {rs_verify:.1f} µs | – | "
+                   f"with a hit's CPU ({f(hit1, '%.1f')} µs): {f(floor, '%.1f')} µs; the miss above that: {f(above, '%.1f')} µs |")
 hm, hh = g("miss-hs256", "revokd", "cpu"), g("hit-10k", "revokd", "cpu")
 target("issue 19: HS256 miss CPU − hit CPU (10k tokens, c=64)", hm - hh if None not in (hm, hh) else None, 5, ge=False, fmt="%.1f µs")
 target("issue 19: cache hit req/s vs nginx (one token, c=64)", ratio(g("hit-one", "revokd", "rps"), g("hit-one", "nginx", "rps")), 0.95)
