@@ -234,6 +234,10 @@ rvk_runtime_start(rvk_config_t *cfg, rvk_runtime_t **out)
 		/* A change's version outlives it by the stream's retention
 		 * and a day: no entry that could still arrive is older. */
 		so.version_keep = cfg->max_token_lifetime + 2 * cfg->leeway + 86400;
+		/* Replicas purge at the same cutoffs between two rounds of
+		 * reconciliation, so expiry makes no difference in their
+		 * digests (DECISIONS D36). */
+		so.purge_align = cfg->redis_reconcile_interval;
 		so.on_outbox = rvk_replica_kick;
 		so.on_outbox_arg = app->replica;
 	}

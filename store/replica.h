@@ -19,18 +19,21 @@
  * survives restarts); the consumer skips its own, so nothing echoes.
  *
  * Reconciliation (convergence that does not rest on Redis keeping every
- * entry): every reconcile_interval the publisher writes a digest of what
+ * entry; DECISIONS D36): at each multiple of reconcile_interval on the wall
+ * clock, once caught up and with the outbox just found empty, the
+ * publisher purges what expired by that instant, writes a digest of what
  * this replica holds (store/outbox.h, rvk_store_digest: per type and
  * bucket, its contributions and their last versions, not times) into the
- * hash <stream>:digests (field: node ID), reads every other replica's, and
- * republishes through the outbox each (type, bucket) that differed from
- * one of them two rounds in a row (a change merely in flight at one round
- * costs nothing); rounds start once caught up, one interval after start -
- * every change with its original version and origin, so receivers judge it
- * as the first time (a tombstone still beats an older revocation). After a
- * FLUSHALL or a lost stream every replica so ends with the union. Digests
- * older than three intervals (a replica gone) are ignored; one in another
- * format is refused, logged and counted.
+ * hash <stream>:digests (field "<node ID>:<round parity>"), compares its
+ * previous round's digest with every other replica's of that same instant,
+ * and republishes through the outbox each (type, bucket) whose difference
+ * from them is the same two comparisons in a row (a change merely in
+ * flight at one instant costs nothing) - every change with its original
+ * version and origin, so receivers judge it as the first time (a tombstone
+ * still beats an older revocation). After a FLUSHALL or a lost stream
+ * every replica so ends with the union, traffic or not. Digests of other
+ * instants (a replica gone) are ignored; one in another format is
+ * refused, logged and counted.
  *
  * Entry fields: op (revoke|delete), type, iss, id, revoked_at, expires_at
  * (seconds or "never"), reason (absent: none), source (the originating

@@ -314,9 +314,11 @@ rvk_repl_info_version(const char *info, size_t len, int *major, int *minor)
 	return false;
 }
 
-/* The digest's format version: d2 hashes contributions (DECISIONS D33),
- * d1 hashed versioned changes. Replicas of the two never compare. */
-#define DIGEST_V "d2"
+/* The digest's format version: d3 is a round's digest, compared with the
+ * same round's of the others (DECISIONS D36); d2 was compared with
+ * whatever the others last wrote; d1 hashed versioned changes. Replicas
+ * of two versions never compare. */
+#define DIGEST_V "d3"
 
 char *
 rvk_repl_format_digest(int64_t ms,

@@ -97,7 +97,7 @@ bool rvk_repl_parse_key_reply(const redisReply *field, const redisReply *value,
 
 /*
  * Reconciliation digests (store/replica.h), the values of the hash
- * <stream>:digests: "d2 <wall ms> <types> <buckets> <hex>", hex being
+ * <stream>:digests: "d3 <round ms> <types> <buckets> <hex>", hex being
  * types x buckets digests of 16 lowercase hex digits each, type-major.
  * rvk_repl_format_digest returns an owned string. rvk_repl_parse_digest
  * takes exactly that (RVK_REV_TYPE_COUNT types, RVK_DIGEST_BUCKETS

@@ -79,11 +79,18 @@ struct rvk_replica {
 	size_t unacked;
 	uint64_t rejected, connect_failures;
 	uint64_t republished;           /* rows, by reconciliation */
-	int64_t next_reconcile_ms;      /* publisher thread only */
-	/* Publisher thread only: the buckets that differed last round. A
-	 * bucket is republished when it differs two rounds in a row, so the
-	 * changes merely in flight at one round cost nothing. */
-	bool differed[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+	/* Publisher thread only (DECISIONS D36). Rounds fall on the wall
+	 * clock's multiples of reconcile_interval, the same instants on
+	 * every replica: round_ms is the last one done (0: none yet), mine
+	 * its digest, which the next round compares with the others' of
+	 * that same instant (0 in mine_ms: none to compare). */
+	int64_t round_ms, mine_ms;
+	uint64_t mine[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+	/* Each bucket's difference from the others at the last comparison
+	 * (a sum over them of a mix of mine XOR theirs; 0: none). A bucket
+	 * is republished when the same difference is found twice in a row,
+	 * so a change in flight at one round's instant costs nothing. */
+	uint64_t differed[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
 };
 
 /* Counts an entry refused as malformed (metrics). */

@@ -1263,6 +1263,9 @@ rvk_result_t
 rvk_store_purge(rvk_store_t *store, int64_t now, size_t *purged)
 {
 	RVK_REQUIRE(store && purged);
+	int64_t align = store->opts.purge_align;
+	if (align > 0 && now > 0)
+		now -= now % align;
 	/* expires_at + leeway < now, without overflow for a huge leeway. */
 	int64_t leeway = store->opts.leeway;
 	struct job j = { .kind = JOB_PURGE,

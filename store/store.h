@@ -126,6 +126,11 @@ typedef struct rvk_store_opts {
 	 * the contribution it changed (so a late entry still loses to it);
 	 * at least the stream's retention. 0: 7 days. */
 	int64_t version_keep;
+	/* Cluster mode: rvk_store_purge rounds its `now` down to a multiple
+	 * of this many seconds (the reconcile interval), so that every
+	 * replica has purged the same rows between two reconciliation rounds
+	 * whenever its sweeper ran (DECISIONS D36). 0: not rounded. */
+	int64_t purge_align;
 } rvk_store_opts_t;
 
 /* Cluster mode: this replica's node ID, which versions its changes (ties

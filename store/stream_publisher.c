@@ -192,30 +192,91 @@ caught_up(rvk_replica_t *rep)
 	return c;
 }
 
+/* A well-mixed image of a bucket's difference from one replica (any
+ * bijection of 64 bits that spreads them: splitmix64's finaliser), summed
+ * over the replicas: the same differences give the same sum, in any
+ * order. */
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* Whether field (of the digests hash) is one of this replica's: "<node>"
+ * (before DECISIONS D36) or "<node>:<parity>". */
+static bool
+own_field(const rvk_replica_t *rep, const redisReply *f)
+{
+	size_t nl = strlen(rep->node);
+	return f->len >= nl && memcmp(f->str, rep->node, nl) == 0
+	       && (f->len == nl || f->str[nl] == ':');
+}
+
+/* Expired rows out at the round's own cutoff (store.h, purge_align), so
+ * that its digest holds what every replica holds at that instant.
+ * Returns: false on a store failure. */
+static bool
+purge_to(rvk_replica_t *rep, int64_t round_ms)
+{
+	size_t n;
+	do {
+		n = 0;
+		if (rvk_store_purge(rep->store, round_ms / 1000, &n) != RVK_OK)
+			return false;
+	} while (n == RVK_STORE_PURGE_BATCH && !rvk_repl_stopping(rep));
+	return true;
+}
+
 /*
- * One reconciliation round (store/replica.h, DESIGN). Returns: 1 done, 0
- * store failure, -1 connection dead.
+ * The reconciliation round at round_ms, a multiple of the interval on the
+ * wall clock, with the outbox just drained (store/replica.h, DECISIONS
+ * D36). It writes this round's digest and compares the last round's with
+ * the others' of that same instant: changes in flight at an instant are
+ * few, where a digest against whatever another replica last wrote (up to
+ * an interval older) differed in every bucket that took a change between
+ * the two. A bucket is republished when its difference from the others is
+ * the same, and not none, two comparisons in a row: what a replica lacks
+ * stays the same difference while both take the same new changes; what
+ * is merely in flight differs from one instant to the next.
+ * Returns: 1 done, 0 store failure, -1 connection dead.
  */
 static int
-reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
+reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c, int64_t round_ms)
 {
 	uint64_t mine[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
 	uint64_t theirs[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
-	bool diff[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS] = { { false } };
+	uint64_t sum[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS] = { { 0 } };
+	int64_t iv_ms = rep->opts.reconcile_interval * 1000;
 	int64_t now = rvk_repl_wall_ms();
 	/* A republish sends the deletes younger than the stream's retention;
 	 * older tombstones are left out well before any replica purges them. */
 	int64_t keep_ms = (rep->opts.max_token_lifetime + 2 * rep->opts.leeway)
 	                  * 1000;
 	uint64_t since = now > keep_ms ? (uint64_t)(now - keep_ms) << 16 : 0;
-	if (rvk_store_digest(rep->store, mine) != RVK_OK)
+	if (!purge_to(rep, round_ms) || rvk_store_digest(rep->store, mine) != RVK_OK)
 		return 0;
-	char dkey[300];
+	char dkey[300], field[64];
 	snprintf(dkey, sizeof(dkey), "%s:digests", rep->opts.stream);
-	char *text = rvk_repl_format_digest(now, mine);
+	/* Two fields each, by the round's parity: the one the others compare
+	 * with (the last round's) stays while this one is written. */
+	snprintf(field, sizeof(field), "%s:%lld", rep->node,
+	         (long long)((round_ms / iv_ms) & 1));
+	char *text = rvk_repl_format_digest(round_ms, mine);
 	redisReply *r = rvk_repl_command_ok(c, "HSET",
-		rvk_redis_conn_command(c, "HSET %s %s %s", dkey, rep->node, text));
+		rvk_redis_conn_command(c, "HSET %s %s %s", dkey, field, text));
 	free(text);
+	if (!r)
+		return -1;
+	freeReplyObject(r);
+	/* The field of a revokd before D36 (the node ID alone), which every
+	 * other replica would refuse each round. */
+	r = rvk_repl_command_ok(c, "HDEL",
+	                        rvk_redis_conn_command(c, "HDEL %s %s", dkey,
+	                                               rep->node));
 	if (!r)
 		return -1;
 	freeReplyObject(r);
@@ -223,13 +284,12 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
 	                        rvk_redis_conn_command(c, "HGETALL %s", dkey));
 	if (!r)
 		return -1;
-	int64_t stale_ms = 3 * rep->opts.reconcile_interval * 1000 + 5000;
 	size_t peers = 0, nb = 0;
 	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
 	     i += 2) {
 		const redisReply *f = r->element[i], *v = r->element[i + 1];
 		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING
-		    || strcmp(f->str, rep->node) == 0)
+		    || own_field(rep, f))
 			continue;
 		int64_t ms;
 		if (!rvk_repl_parse_digest(v->str, v->len, &ms, theirs)) {
@@ -239,37 +299,24 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
 			rvk_repl_count_rejected(rep);
 			continue;
 		}
-		if (now - ms > stale_ms)
-			continue;       /* a replica gone (or stopped) */
+		/* Another round's (the other parity, or a replica gone). */
+		if (!rep->mine_ms || ms != rep->mine_ms)
+			continue;
 		peers++;
 		for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
 			for (int b = 0; b < RVK_DIGEST_BUCKETS; b++)
-				diff[t][b] |= theirs[t][b] != mine[t][b];
+				if (theirs[t][b] != rep->mine[t][b])
+					sum[t][b] += mix(theirs[t][b]
+					                 ^ rep->mine[t][b]);
 	}
 	freeReplyObject(r);
-	/* While the outbox still holds rows (an earlier republish, or plain
-	 * traffic, not yet in the stream), the peers cannot have applied
-	 * them: a difference now says nothing new. Republishing anyway made
-	 * the work per round grow instead of shrink when one republish took
-	 * longer than an interval (docs/BENCHMARKS.md, "Repair after
-	 * FLUSHALL"): defer, and ask for two more differing rounds after the
-	 * outbox drained. */
-	size_t waiting = 0;
-	if (rvk_repl_outbox_waiting(rep, rep->store, &waiting) != RVK_OK)
-		return 0;
-	if (waiting > 0) {
-		memset(rep->differed, 0, sizeof(rep->differed));
-		char ws[24];
-		snprintf(ws, sizeof(ws), "%zu", waiting);
-		rvk_log(RVK_LOG_INFO, "reconciliation deferred: the outbox is not "
-		        "yet published", "outbox", ws, NULL);
-		return 1;
-	}
+	memcpy(rep->mine, mine, sizeof(mine));
+	rep->mine_ms = round_ms;
 	size_t rows = 0;
 	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
 		for (int b = 0; b < RVK_DIGEST_BUCKETS; b++) {
-			bool again = diff[t][b] && rep->differed[t][b];
-			rep->differed[t][b] = diff[t][b];
+			bool again = sum[t][b] && sum[t][b] == rep->differed[t][b];
+			rep->differed[t][b] = sum[t][b];
 			if (!again)
 				continue;
 			size_t k = 0;
@@ -291,6 +338,45 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c)
 		pthread_mutex_unlock(&rep->mu);
 	}
 	return 1;
+}
+
+/* The round due now, or 0: the last multiple of the interval on the wall
+ * clock, once it is later than the last round done and until half an
+ * interval has passed (a round taken later would not be of that instant:
+ * it is skipped, and the next one compares nothing). */
+static int64_t
+round_due(rvk_replica_t *rep)
+{
+	int64_t iv_ms = rep->opts.reconcile_interval * 1000;
+	if (iv_ms <= 0 || !caught_up(rep))
+		return 0;
+	int64_t now = rvk_repl_wall_ms();
+	int64_t at = now - now % iv_ms;
+	if (at <= rep->round_ms)
+		return 0;
+	if (now - at > iv_ms / 2) {
+		/* The first instant after a start is no one's round to miss. */
+		if (rep->round_ms)
+			rvk_log(RVK_LOG_INFO, "reconciliation round skipped: the "
+			        "outbox was not drained in time", NULL);
+		rep->round_ms = at;
+		rep->mine_ms = 0;
+		return 0;
+	}
+	return at;
+}
+
+/* How long the publisher may sleep with nothing to publish: until the
+ * next round at most. */
+static int64_t
+idle_ms(const rvk_replica_t *rep)
+{
+	int64_t iv_ms = rep->opts.reconcile_interval * 1000;
+	if (iv_ms <= 0)
+		return IDLE_POLL_MS;
+	int64_t now = rvk_repl_wall_ms();
+	int64_t next = now - now % iv_ms + iv_ms - now + 1;
+	return next < IDLE_POLL_MS ? next : IDLE_POLL_MS;
 }
 
 /* Deletes from the outbox the pending rows Redis accepted (up to sent).
@@ -342,21 +428,6 @@ rvk_stream_publisher_main(void *arg)
 			rvk_log(RVK_LOG_INFO, "publisher connected to redis",
 			        "host", rvk_redis_conn_peer(c), NULL);
 		}
-		/* Rounds start once caught up (before, a difference is only
-		 * the catch-up still running) and one interval after start. */
-		if (rep->opts.reconcile_interval > 0 && !rep->next_reconcile_ms)
-			rep->next_reconcile_ms = rvk_repl_wall_ms()
-			        + rep->opts.reconcile_interval * 1000;
-		if (rep->opts.reconcile_interval > 0 && caught_up(rep)
-		    && rvk_repl_wall_ms() >= rep->next_reconcile_ms) {
-			rep->next_reconcile_ms = rvk_repl_wall_ms()
-			        + rep->opts.reconcile_interval * 1000;
-			if (reconcile(rep, c) < 0) {
-				rvk_repl_drop_ctx(rep, &rep->publisher_ctx);
-				c = NULL;
-				continue;
-			}
-		}
 		int64_t last = 0;
 		size_t n = 0;
 		int r;
@@ -377,7 +448,19 @@ rvk_stream_publisher_main(void *arg)
 		}
 		if (n == 0) {
 			ack(rep, sent, &pending, &acked_ns);
-			rvk_repl_nap(rep, IDLE_POLL_MS, true);
+			/* Rounds start once caught up (before, a difference
+			 * is only the catch-up still running), with the
+			 * outbox drained: in the stream, what we hold. */
+			int64_t at = round_due(rep);
+			if (at) {
+				rep->round_ms = at;
+				if (reconcile(rep, c, at) < 0) {
+					rvk_repl_drop_ctx(rep, &rep->publisher_ctx);
+					c = NULL;
+				}
+				continue;
+			}
+			rvk_repl_nap(rep, idle_ms(rep), true);
 			continue;
 		}
 		r = publish_batch(rep, c, rows, n);

@@ -12,10 +12,12 @@ Also: a digest in another format in the hash is refused, logged and
 counted, and changes nothing. Polled with a generous deadline (a bound on a
 hung test, several reconcile intervals), never timed."""
 import os
+import threading
 import time
 import uuid
 
 import pytest
+import requests
 
 from conftest import ic
 from redis_support import tls_config
@@ -112,11 +114,12 @@ def test_every_replica_ends_with_the_union(replicas, redis, mint, loss):
 def test_a_foreign_digest_is_refused_and_counted(replicas, redis, mint):
     a = replicas("a")
     now_ms = str(int(time.time() * 1000))
-    for bad in ("d0 1 5 64 00", "d2 " + now_ms + " 5 64 zz",
-                "d2 1 9 9 " + "0" * 16 * 81, "garbage",
-                "d1 " + now_ms + " 5 64 " + "0" * 16 * 320):   # the format before D33
+    for bad in ("d0 1 5 64 00", "d3 " + now_ms + " 5 64 zz",
+                "d3 1 9 9 " + "0" * 16 * 81, "garbage",
+                "d1 " + now_ms + " 5 64 " + "0" * 16 * 320,    # the format before D33
+                "d2 " + now_ms + " 8 64 " + "0" * 16 * 512):   # before D36
         redis.cli("HSET", STREAM + ":digests", "other-" + str(len(bad)), bad)
-    wait_for(lambda: (metric(a, "revokd_replication_rejected_total") or 0) >= 5, PATIENCE,
+    wait_for(lambda: (metric(a, "revokd_replication_rejected_total") or 0) >= 6, PATIENCE,
              "the foreign digests refused")
     assert "digest refused" in a.stderr_text()
     assert "reconciliation republished" not in a.stderr_text()
@@ -151,3 +154,86 @@ def test_a_missed_re_revocation_is_repaired(replicas, redis, mint):
     wait_for(lambda: b.auth(mid).status_code == 401, PATIENCE, "b holds the re-revocation")
     assert a.auth(early).status_code == b.auth(early).status_code == 401
     assert "reconciliation republished what differs" in a.stderr_text() + b.stderr_text()
+
+
+class Traffic:
+    """Revocations into the given replicas in turn, ten a second, on a
+    thread of its own (its own HTTP connections), until stopped; at most
+    3 x PATIENCE seconds. Every jti it got a 201 for is in `taken`."""
+
+    def __init__(self, servers):
+        self.servers, self.taken, self.errors = servers, [], []
+        self.lock = threading.Lock()    # held for each request
+        self.stop_ev = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        deadline, i = time.monotonic() + 3 * PATIENCE, 0
+        while not self.stop_ev.is_set() and time.monotonic() < deadline:
+            jti = str(uuid.uuid4())
+            with self.lock:
+                self.send(self.servers[i % len(self.servers)], jti)
+            i += 1
+            self.stop_ev.wait(0.1)
+
+    def send(self, srv, jti):
+        try:
+            r = requests.post(srv.admin_url + RV, timeout=30, json={
+                "type": "token.revoked", "iss": ISS, "jti": jti,
+                "exp": int(time.time()) + 3600},
+                headers={"Authorization": f"Bearer {srv.admin_token}"})
+            if r.status_code == 201:
+                self.taken.append(jti)
+            else:
+                self.errors.append(r.text)
+        except requests.RequestException as e:
+            self.errors.append(str(e))
+
+    def stop(self):
+        self.stop_ev.set()
+        self.thread.join()
+        assert not self.errors, self.errors[:3]
+
+
+def test_a_loss_is_repaired_while_revocations_keep_coming(replicas, redis, mint):
+    """Reconciliation under steady traffic (DECISIONS D36). Rounds used to
+    be deferred whenever a row waited in the outbox, which at ten
+    revocations a second was every round: a replica that lost what the
+    stream held was never repaired while traffic went on. And a digest
+    compared with one another replica wrote up to an interval earlier
+    differed wherever a change came between the two, so with the deferral
+    gone every round republished buckets nothing was missing from. Now:
+    first, traffic alone republishes nothing; then b misses a revocation
+    while down, the stream is lost, and b ends denying it while the
+    traffic goes on; at the end both hold the same table."""
+    a, b = replicas("a"), replicas("b")
+    traffic = Traffic([a, b])
+    try:
+        # Four rounds and more of traffic alone (reconcile_interval 1).
+        wait_for(lambda: len(traffic.taken) >= 45, PATIENCE, "traffic taken")
+        assert "reconciliation republished" not in a.stderr_text() + b.stderr_text()
+        with traffic.lock:
+            traffic.servers = [a]
+            ic.finish_server(b)                 # b is down from here
+        x = str(uuid.uuid4())
+        revoke(a, x)
+        wait_for(lambda: metric(a, "revokd_replication_outbox") == 0, PATIENCE, "published")
+        assert redis.cli("FLUSHALL").strip() == "OK"
+        b = replicas("b")                       # back, same data dir
+        with traffic.lock:
+            traffic.servers = [a, b]
+        tx = mint.token(jti=x)
+        assert b.auth(tx).status_code == 200    # what it had
+        wait_for(lambda: b.auth(tx).status_code == 401, PATIENCE,
+                 "b holds what it missed, with traffic still coming")
+        assert traffic.thread.is_alive()
+    finally:
+        traffic.stop()
+    assert "reconciliation republished what differs" in a.stderr_text() + b.stderr_text()
+    want = len(traffic.taken) + 1
+
+    def agree():
+        ta, tb = table(a), table(b)
+        return ta == tb and len(ta) == want
+    wait_for(agree, PATIENCE, "a and b hold the same table")

@@ -366,12 +366,15 @@ TAP_TEST(digests_round_trip_and_nothing_else_parses)
 	TAP_CHECK(!rvk_repl_parse_digest(t, n, &ms, back));
 	TAP_CHECK(!rvk_repl_parse_digest(s, n - 1, &ms, back));  /* short */
 	t[n - 1] = s[n - 1];
-	t[1] = '1';     /* d1: the format before DECISIONS D33, as a replica
-	                 * not yet upgraded writes it */
+	TAP_CHECK(strncmp(s, "d3 ", 3) == 0);
+	t[1] = '1';     /* d1: the format before DECISIONS D33 */
+	TAP_CHECK(!rvk_repl_parse_digest(t, n, &ms, back));
+	t[1] = '2';     /* d2: before D36, as a replica not yet upgraded
+	                 * writes it */
 	TAP_CHECK(!rvk_repl_parse_digest(t, n, &ms, back));
 	free(t);
 	char other[64];
-	snprintf(other, sizeof(other), "d2 01764190000123 %d %d ", RVK_REV_TYPE_COUNT,
+	snprintf(other, sizeof(other), "d3 01764190000123 %d %d ", RVK_REV_TYPE_COUNT,
 	         RVK_DIGEST_BUCKETS);           /* a leading zero */
 	TAP_CHECK(!rvk_repl_parse_digest(other, strlen(other), &ms, back));
 	TAP_CHECK(!rvk_repl_parse_digest("", 0, &ms, back));

@@ -1165,6 +1165,36 @@ TAP_TEST(purge_deletes_dead_rows_only)
 	fx_fini(&fx);
 }
 
+/* With purge_align (cluster mode, DECISIONS D36) a purge at any moment
+ * between two multiples of it deletes what a purge at the earlier one
+ * would: replicas whose sweepers run at different moments hold the same
+ * rows between two reconciliation rounds. */
+TAP_TEST(purge_align_rounds_the_cutoff_down)
+{
+	fixture_t fx;
+	rvk_store_opts_t o = { .leeway = LEEWAY, .purge_align = 60 };
+	TAP_CHECK(store_fx_init(&fx, "store", &o));
+	int64_t at = NOW - NOW % 60;            /* a multiple of 60 */
+	rvk_revocation_t revs[] = {
+		rev(RVK_REV_TOKEN, "i", "before", NOW - 9000, at - LEEWAY - 1,
+		    NULL, RVK_SRC_SET),
+		rev(RVK_REV_TOKEN, "i", "after", NOW - 9000, at - LEEWAY + 10,
+		    NULL, RVK_SRC_SET),
+	};
+	TAP_CHECK_INT(rvk_store_record(fx.store, revs, 2), RVK_OK);
+	size_t purged = 99;
+	/* 59 s later, "after" has expired beyond the leeway too: kept. */
+	TAP_CHECK_INT(rvk_store_purge(fx.store, at + 59, &purged), RVK_OK);
+	TAP_CHECK_INT(purged, 1);
+	check_db(&fx, RVK_REV_TOKEN, "i", "before", 0, 0, __LINE__);
+	check_db(&fx, RVK_REV_TOKEN, "i", "after", NOW - 9000, at - LEEWAY + 10,
+	         __LINE__);
+	TAP_CHECK_INT(rvk_store_purge(fx.store, at + 60, &purged), RVK_OK);
+	TAP_CHECK_INT(purged, 1);
+	check_db(&fx, RVK_REV_TOKEN, "i", "after", 0, 0, __LINE__);
+	fx_fini(&fx);
+}
+
 /* A purge deletes at most RVK_STORE_PURGE_BATCH rows, each batch its own
  * transaction, so the sweeper can stop between batches (service/sweeper.h)
  * and a huge expiry is never one huge transaction. */
@@ -1758,6 +1788,7 @@ main(void)
 	                         keys_with_one_hash_stay_apart,
 	                         restart_reloads_live_rows,
 	                         purge_deletes_dead_rows_only,
+	                         purge_align_rounds_the_cutoff_down,
 	                         purge_goes_in_batches,
 	                         concurrent_recorders_share_commits,
 	                         async_record_completes_once,
