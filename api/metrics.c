@@ -402,6 +402,18 @@ rvk_metrics_render(rvk_buf_t *out, const rvk_metrics_gauges_t *g)
 		               g->replication_outbox, g->replication_lag_seconds,
 		               (unsigned long long)g->replication_rejected,
 		               (unsigned long long)g->replication_connect_failures);
+		rvk_buf_printf(out, "# HELP revokd_replication_reconcile_rounds_total Reconciliation rounds done (digest written and compared).\n"
+		                    "# TYPE revokd_replication_reconcile_rounds_total counter\n"
+		                    "revokd_replication_reconcile_rounds_total %llu\n"
+		                    "# HELP revokd_replication_reconcile_skipped_total Reconciliation rounds skipped: the outbox was not empty within half an interval of the round.\n"
+		                    "# TYPE revokd_replication_reconcile_skipped_total counter\n"
+		                    "revokd_replication_reconcile_skipped_total %llu\n"
+		                    "# HELP revokd_replication_republished_total Changes republished by reconciliation.\n"
+		                    "# TYPE revokd_replication_republished_total counter\n"
+		                    "revokd_replication_republished_total %llu\n",
+		               (unsigned long long)g->reconcile_rounds,
+		               (unsigned long long)g->reconcile_skipped,
+		               (unsigned long long)g->reconcile_republished);
 	}
 	if (g->extra)
 		rvk_buf_puts(out, g->extra);

@@ -68,6 +68,7 @@ typedef struct rvk_metrics_gauges {
 	size_t replication_outbox;
 	double replication_lag_seconds;
 	uint64_t replication_rejected;          /* entries refused, never applied */
+	uint64_t reconcile_rounds, reconcile_skipped, reconcile_republished;
 	uint64_t replication_connect_failures;  /* refused servers, TLS, AUTH... */
 	int replication_state;          /* rvk_replica_state_t (cluster only) */
 	/* jwks fetches: rendered by the caller-provided text, may be NULL */

@@ -96,6 +96,9 @@ rvk_handle_metrics(rvk_req_t *req)
 		g.replication_outbox = rs.outbox;
 		g.replication_lag_seconds = rs.lag_seconds;
 		g.replication_rejected = rs.rejected;
+		g.reconcile_rounds = rs.rounds;
+		g.reconcile_skipped = rs.skipped;
+		g.reconcile_republished = rs.republished;
 		g.replication_connect_failures = rs.connect_failures;
 		g.replication_state = (int)rs.state;
 	}

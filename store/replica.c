@@ -546,6 +546,9 @@ rvk_replica_status(rvk_replica_t *rep, rvk_replica_status_t *out)
 	out->published = rep->published;
 	out->rejected = rep->rejected;
 	out->connect_failures = rep->connect_failures;
+	out->rounds = rep->rounds;
+	out->skipped = rep->skipped;
+	out->republished = rep->republished;
 	snprintf(out->error, sizeof(out->error), "%s", rep->last_error);
 	rvk_store_t *store = rep->store;
 	pthread_mutex_unlock(&rep->mu);

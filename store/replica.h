@@ -107,6 +107,9 @@ typedef struct rvk_replica_status {
 	uint64_t applied, published;    /* entries, since start */
 	uint64_t rejected;              /* entries refused as malformed */
 	uint64_t connect_failures;      /* failed or refused connects */
+	/* Reconciliation, since start: rounds done, rounds skipped (no
+	 * empty outbox within half an interval), rows republished. */
+	uint64_t rounds, skipped, republished;
 	char error[256];                /* why the last connect failed, "" */
 } rvk_replica_status_t;
 

@@ -78,7 +78,9 @@ struct rvk_replica {
 	 * publisher's next ack (ACK_EVERY_ROWS): not waiting any more. */
 	size_t unacked;
 	uint64_t rejected, connect_failures;
-	uint64_t republished;           /* rows, by reconciliation */
+	/* Reconciliation (metrics): rounds done, rounds skipped, rows
+	 * republished. */
+	uint64_t rounds, skipped, republished;
 	/* Publisher thread only (DECISIONS D36). Rounds fall on the wall
 	 * clock's multiples of reconcile_interval, the same instants on
 	 * every replica: round_ms is the last one done (0: none yet), mine
@@ -87,10 +89,14 @@ struct rvk_replica {
 	int64_t round_ms, mine_ms;
 	uint64_t mine[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
 	/* Each bucket's difference from the others at the last comparison
-	 * (a sum over them of a mix of mine XOR theirs; 0: none). A bucket
-	 * is republished when the same difference is found twice in a row,
-	 * so a change in flight at one round's instant costs nothing. */
+	 * (a sum over them of a mix of mine XOR theirs; 0: none), and how
+	 * many comparisons in a row found that same one. A bucket is
+	 * republished when that count reaches 2, 4, 8, ...: a change in
+	 * flight at one round's instant costs nothing, the comparison after
+	 * a republish (of digests taken before it) does not repeat it, and a
+	 * difference no republish mends is retried ever more rarely. */
 	uint64_t differed[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
+	uint32_t same[RVK_REV_TYPE_COUNT][RVK_DIGEST_BUCKETS];
 };
 
 /* Counts an entry refused as malformed (metrics). */

@@ -312,12 +312,22 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c, int64_t round_ms)
 	freeReplyObject(r);
 	memcpy(rep->mine, mine, sizeof(mine));
 	rep->mine_ms = round_ms;
+	pthread_mutex_lock(&rep->mu);
+	rep->rounds++;
+	pthread_mutex_unlock(&rep->mu);
 	size_t rows = 0;
 	for (int t = 0; t < RVK_REV_TYPE_COUNT; t++)
 		for (int b = 0; b < RVK_DIGEST_BUCKETS; b++) {
-			bool again = sum[t][b] && sum[t][b] == rep->differed[t][b];
+			uint32_t *same = &rep->same[t][b];
+			if (!sum[t][b])
+				*same = 0;
+			else if (sum[t][b] != rep->differed[t][b])
+				*same = 1;
+			else if (*same < UINT32_MAX)
+				(*same)++;
 			rep->differed[t][b] = sum[t][b];
-			if (!again)
+			/* 2, 4, 8, ...: a power of two, and not the first. */
+			if (*same < 2 || (*same & (*same - 1)))
 				continue;
 			size_t k = 0;
 			if (rvk_store_republish(rep->store, (rvk_rev_type_t)t,
@@ -341,9 +351,11 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c, int64_t round_ms)
 }
 
 /* The round due now, or 0: the last multiple of the interval on the wall
- * clock, once it is later than the last round done and until half an
- * interval has passed (a round taken later would not be of that instant:
- * it is skipped, and the next one compares nothing). */
+ * clock, once it is later than the last round done, until half an interval
+ * has passed. A round taken later would not be of that instant: once that
+ * late (checked on every turn of the publisher's loop, whether or not the
+ * outbox is empty), it is skipped, counted and logged, and the next round
+ * compares nothing. */
 static int64_t
 round_due(rvk_replica_t *rep)
 {
@@ -356,9 +368,13 @@ round_due(rvk_replica_t *rep)
 		return 0;
 	if (now - at > iv_ms / 2) {
 		/* The first instant after a start is no one's round to miss. */
-		if (rep->round_ms)
+		if (rep->round_ms) {
 			rvk_log(RVK_LOG_INFO, "reconciliation round skipped: the "
 			        "outbox was not drained in time", NULL);
+			pthread_mutex_lock(&rep->mu);
+			rep->skipped++;
+			pthread_mutex_unlock(&rep->mu);
+		}
 		rep->round_ms = at;
 		rep->mine_ms = 0;
 		return 0;
@@ -428,6 +444,9 @@ rvk_stream_publisher_main(void *arg)
 			rvk_log(RVK_LOG_INFO, "publisher connected to redis",
 			        "host", rvk_redis_conn_peer(c), NULL);
 		}
+		/* A round due while the outbox is busy waits for it to empty
+		 * (below), or is skipped here once too late. */
+		(void)round_due(rep);
 		int64_t last = 0;
 		size_t n = 0;
 		int r;

@@ -58,10 +58,15 @@ def metric(srv, name):
 
 
 def table(srv):
-    r = srv.admin("GET", RV, params={"limit": 1000})
-    assert r.status_code == 200, r.text
-    return sorted((it["type"], it["iss"], it["id"], it["expires_at"])
-                  for it in r.json()["items"])
+    items, params = [], {"limit": 1000}
+    while True:
+        r = srv.admin("GET", RV, params=params)
+        assert r.status_code == 200, r.text
+        items += r.json()["items"]
+        if not r.json()["next_cursor"]:
+            return sorted((it["type"], it["iss"], it["id"], it["expires_at"])
+                          for it in items)
+        params["cursor"] = r.json()["next_cursor"]
 
 
 @pytest.mark.parametrize("loss", ["FLUSHALL", "DEL stream"])
@@ -206,12 +211,21 @@ def test_a_loss_is_repaired_while_revocations_keep_coming(replicas, redis, mint)
     gone every round republished buckets nothing was missing from. Now:
     first, traffic alone republishes nothing; then b misses a revocation
     while down, the stream is lost, and b ends denying it while the
-    traffic goes on; at the end both hold the same table."""
+    traffic goes on; at the end both hold the same table, and further
+    rounds republish nothing more (a repair is not repeated)."""
     a, b = replicas("a"), replicas("b")
+
+    def rounds(srv):
+        return metric(srv, "revokd_replication_reconcile_rounds_total") or 0
+
+    def republished(srv):
+        return metric(srv, "revokd_replication_republished_total")
     traffic = Traffic([a, b])
     try:
-        # Four rounds and more of traffic alone (reconcile_interval 1).
-        wait_for(lambda: len(traffic.taken) >= 45, PATIENCE, "traffic taken")
+        # Five rounds of traffic alone (reconcile_interval 1) on each.
+        for srv in (a, b):
+            wait_for(lambda: rounds(srv) >= 5, PATIENCE, "five rounds")
+        assert republished(a) == republished(b) == 0
         assert "reconciliation republished" not in a.stderr_text() + b.stderr_text()
         with traffic.lock:
             traffic.servers = [a]
@@ -237,3 +251,8 @@ def test_a_loss_is_repaired_while_revocations_keep_coming(replicas, redis, mint)
         ta, tb = table(a), table(b)
         return ta == tb and len(ta) == want
     wait_for(agree, PATIENCE, "a and b hold the same table")
+    done = {s: (rounds(s), republished(s)) for s in (a, b)}
+    assert sum(r for _, r in done.values()) > 0
+    for srv in (a, b):
+        wait_for(lambda: rounds(srv) >= done[srv][0] + 3, PATIENCE, "three more rounds")
+        assert republished(srv) == done[srv][1], "a repair was repeated"
