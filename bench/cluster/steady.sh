@@ -65,5 +65,7 @@ for n in a b; do
 	rep=$(grep -c 'reconciliation republished' "$W/$n/log")
 	rows=$(grep 'reconciliation republished' "$W/$n/log" |
 	    sed -n 's/.*"rows":"\([0-9]*\)".*/\1/p' | awk '{s += $1} END {print s + 0}')
-	echo "replica $n: $rep rounds republished ($rows rows), $(grep -c 'reconciliation round skipped\|reconciliation deferred' "$W/$n/log") skipped or deferred, $(grep -c 'digest refused' "$W/$n/log") digests refused"
+	done_=$(curl -s "http://127.0.0.1:$(cat "$W/$n/port")/metrics" |
+	    sed -n 's/^revokd_replication_reconcile_rounds_total \([0-9]*\)$/\1/p')
+	echo "replica $n: ${done_:-?} rounds done, $rep republished ($rows rows), $(grep -c 'reconciliation round skipped\|reconciliation deferred' "$W/$n/log") skipped or deferred, $(grep -c 'digest refused' "$W/$n/log") digests refused"
 done
