@@ -32,8 +32,8 @@
  * version and origin, so receivers judge it as the first time (a tombstone
  * still beats an older revocation). After a FLUSHALL or a lost stream
  * every replica so ends with the union, traffic or not. Digests of other
- * instants (a replica gone) are ignored; one in another format is
- * refused, logged and counted.
+ * instants (a replica stopped) are ignored, and deleted once ten rounds
+ * old; one in another format is refused, logged and counted.
  *
  * Entry fields: op (revoke|delete), type, iss, id, revoked_at, expires_at
  * (seconds or "never"), reason (absent: none), source (the originating

@@ -192,6 +192,10 @@ caught_up(rvk_replica_t *rep)
 	return c;
 }
 
+/* How many rounds old another replica's digest is when it is deleted
+ * from the hash (reconcile). */
+#define STALE_ROUNDS 10
+
 /* A well-mixed image of a bucket's difference from one replica (any
  * bijection of 64 bits that spreads them: splitmix64's finaliser), summed
  * over the replicas: the same differences give the same sum, in any
@@ -299,7 +303,23 @@ reconcile(rvk_replica_t *rep, rvk_redis_conn_t *c, int64_t round_ms)
 			rvk_repl_count_rejected(rep);
 			continue;
 		}
-		/* Another round's (the other parity, or a replica gone). */
+		/* A replica gone for good (a new node ID comes with every
+		 * data dir not kept) would stay in the hash, read by every
+		 * round of every replica: its fields go once STALE_ROUNDS
+		 * rounds old. One back, or only stopped, writes them again. */
+		if (ms < round_ms - STALE_ROUNDS * iv_ms) {
+			const char *argv[] = { "HDEL", dkey, f->str };
+			const size_t lens[] = { 4, strlen(dkey), f->len };
+			redisReply *d = rvk_repl_command_ok(c, "HDEL",
+				rvk_redis_conn_command_argv(c, 3, argv, lens));
+			if (!d) {
+				freeReplyObject(r);
+				return -1;
+			}
+			freeReplyObject(d);
+			continue;
+		}
+		/* Another round's (the other parity, or a replica stopped). */
 		if (!rep->mine_ms || ms != rep->mine_ms)
 			continue;
 		peers++;

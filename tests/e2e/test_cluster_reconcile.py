@@ -122,13 +122,32 @@ def test_a_foreign_digest_is_refused_and_counted(replicas, redis, mint):
     for bad in ("d0 1 5 64 00", "d3 " + now_ms + " 5 64 zz",
                 "d3 1 9 9 " + "0" * 16 * 81, "garbage",
                 "d1 " + now_ms + " 5 64 " + "0" * 16 * 320,    # the format before D33
-                "d2 " + now_ms + " 8 64 " + "0" * 16 * 512):   # before D36
+                "d2 " + now_ms + " 5 64 " + "0" * 16 * 320):   # before D36
         redis.cli("HSET", STREAM + ":digests", "other-" + str(len(bad)), bad)
     wait_for(lambda: (metric(a, "revokd_replication_rejected_total") or 0) >= 6, PATIENCE,
              "the foreign digests refused")
     assert "digest refused" in a.stderr_text()
     assert "reconciliation republished" not in a.stderr_text()
     ic.assert_allow(a.auth(mint.token(jti=str(uuid.uuid4()))))
+
+
+def test_a_gone_replica_s_digests_are_deleted(replicas, redis, mint):
+    """A replica gone for good leaves its fields in <stream>:digests; they
+    would be read by every round of every replica for ever (a data dir not
+    kept means a new node ID at each start). Ten rounds old, they are
+    deleted; a replica's own two fields stay (DECISIONS D36)."""
+    a = replicas("a")
+    old_ms = int(time.time()) * 1000 - 3600 * 1000
+    digest = "d3 %d 5 64 %s" % (old_ms, "0" * 16 * 5 * 64)
+    redis.cli("HSET", STREAM + ":digests", "gone-node:0", digest)
+    wait_for(lambda: (metric(a, "revokd_replication_reconcile_rounds_total") or 0) >= 2,
+             PATIENCE, "two rounds")
+    fields = redis.cli("HKEYS", STREAM + ":digests").split()
+    assert "gone-node:0" not in fields, fields
+    own = [f for f in fields if f.endswith(":0") or f.endswith(":1")]
+    assert len(own) == 2 and own[0][:-2] == own[1][:-2], fields
+    assert (metric(a, "revokd_replication_rejected_total") or 0) == 0
+    assert "reconciliation republished" not in a.stderr_text()
 
 
 def test_a_missed_re_revocation_is_repaired(replicas, redis, mint):
