@@ -519,6 +519,25 @@ rvk_replica_kick(void *arg)
 	pthread_mutex_unlock(&rep->mu);
 }
 
+/* The outbox rows of store not yet in Redis: its depth less the rows
+ * Redis accepted that the publisher has not acked yet (rep->unacked).
+ * Returns: RVK_OK and *waiting; RVK_EIO. */
+static rvk_result_t
+outbox_waiting(rvk_replica_t *rep, rvk_store_t *store,
+               size_t *waiting)
+{
+	size_t depth = 0;
+	rvk_result_t r = rvk_store_outbox_depth(store, &depth);
+	if (r != RVK_OK)
+		return r;
+	pthread_mutex_lock(&rep->mu);
+	size_t unacked = rep->unacked;
+	pthread_mutex_unlock(&rep->mu);
+	/* What Redis accepted is not waiting, though not acked yet. */
+	*waiting = depth - (depth < unacked ? depth : unacked);
+	return RVK_OK;
+}
+
 void
 rvk_replica_status(rvk_replica_t *rep, rvk_replica_status_t *out)
 {
@@ -553,23 +572,7 @@ rvk_replica_status(rvk_replica_t *rep, rvk_replica_status_t *out)
 	rvk_store_t *store = rep->store;
 	pthread_mutex_unlock(&rep->mu);
 	if (store)
-		rvk_repl_outbox_waiting(rep, store, &out->outbox);
-}
-
-rvk_result_t
-rvk_repl_outbox_waiting(rvk_replica_t *rep, rvk_store_t *store,
-                        size_t *waiting)
-{
-	size_t depth = 0;
-	rvk_result_t r = rvk_store_outbox_depth(store, &depth);
-	if (r != RVK_OK)
-		return r;
-	pthread_mutex_lock(&rep->mu);
-	size_t unacked = rep->unacked;
-	pthread_mutex_unlock(&rep->mu);
-	/* What Redis accepted is not waiting, though not acked yet. */
-	*waiting = depth - (depth < unacked ? depth : unacked);
-	return RVK_OK;
+		outbox_waiting(rep, store, &out->outbox);
 }
 
 void

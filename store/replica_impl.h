@@ -102,12 +102,6 @@ struct rvk_replica {
 /* Counts an entry refused as malformed (metrics). */
 void rvk_repl_count_rejected(rvk_replica_t *rep);
 
-/* The outbox rows of store not yet in Redis: its depth less the rows
- * Redis accepted that the publisher has not acked yet (rep->unacked).
- * Returns: RVK_OK and *waiting; RVK_EIO. */
-rvk_result_t rvk_repl_outbox_waiting(rvk_replica_t *rep, rvk_store_t *store,
-                                     size_t *waiting);
-
 /* Wall-clock milliseconds (stream IDs are wall-clock ms). */
 int64_t rvk_repl_wall_ms(void);
 /* Sleeps up to ms unless stopping (or kicked, when kickable).
