@@ -30,7 +30,10 @@
  * separate digest: one EVP_DigestVerify per call over the signing input.
  * ES256, where OpenSSL has its P-256 assembly, verifies in auth/p256.c
  * instead (a table of the pinned key's multiples, DECISIONS D27); the EVP
- * context stays for the moment that table is being built.
+ * context stays for the moment that table is being built. RS256/384/512
+ * verify in auth/rsa.c (the public-key operation on the key's Montgomery
+ * form made at load, the whole encoding compared, DECISIONS D37); EVP
+ * verifies a key that path does not take, or when it fails.
  */
 /* SHA256_Init/Update/Final and friends are deprecated in OpenSSL 3 but
  * still shipped; they are its only SHA-2 entry points that allocate
@@ -56,6 +59,7 @@
 
 #include "auth/key.h"
 #include "auth/p256.h"
+#include "auth/rsa.h"
 #include "base/check.h"
 #include "base/mem.h"
 #include "base/pool.h"
@@ -72,6 +76,8 @@ struct rvk_key {
 	struct hmac_state *hmac;  /* HS*: the pad states, owned */
 	rvk_p256_t *p256;     /* ES256 where OpenSSL's P-256 tables are fast:
 	                       * one reference, shared with copies (p256.h) */
+	rvk_rsa_t *rsa;       /* RS*, where auth/rsa.c takes the key: one
+	                       * reference, shared with copies (rsa.h) */
 };
 
 /* HMAC's state after absorbing K0 ^ ipad and K0 ^ opad (RFC 2104 §2). */
@@ -278,6 +284,8 @@ rvk_key_from_pkey(const char *kid, rvk_alg_t alg, EVP_PKEY *pkey,
 	vctx_give(key, c);
 	if (alg == RVK_ALG_ES256)
 		key->p256 = rvk_p256_new(pkey);   /* NULL: EVP verifies */
+	else if (rvk_alg_is_rsa(alg) && !rvk_alg_is_pss(alg))
+		key->rsa = rvk_rsa_new(pkey);     /* NULL: EVP verifies */
 	*out = key;
 	return RVK_OK;
 }
@@ -442,6 +450,7 @@ rvk_key_free(rvk_key_t *key)
 		return;
 	vpool_free(key->pool);
 	rvk_p256_unref(key->p256);
+	rvk_rsa_unref(key->rsa);
 	EVP_PKEY_free(key->pkey);
 	if (key->hmac != NULL) {
 		OPENSSL_cleanse(key->hmac, sizeof(*key->hmac));
@@ -466,6 +475,8 @@ rvk_key_dup(const rvk_key_t *key)
 			copy->pool = vpool_new();   /* filled on first use */
 		if (key->p256 != NULL)
 			copy->p256 = rvk_p256_ref(key->p256);   /* one table */
+		if (key->rsa != NULL)
+			copy->rsa = rvk_rsa_ref(key->rsa);
 	}
 	if (key->hmac != NULL) {
 		copy->hmac = rvk_malloc(sizeof(*copy->hmac));
@@ -647,6 +658,12 @@ rvk_key_verify(const rvk_key_t *key, const unsigned char *input,
 			return v == 1;
 		/* -1: the table is being built by another thread, or OpenSSL
 		 * failed: EVP decides this one. */
+	}
+	if (key->rsa != NULL) {
+		int v = rvk_rsa_verify(key->rsa, md, md_len, sig, sig_len);
+		if (v >= 0)
+			return v == 1;
+		/* -1: OpenSSL failed (out of memory): EVP decides this one. */
 	}
 	EVP_PKEY_CTX *ctx = vctx_take(key);
 	if (ctx == NULL)

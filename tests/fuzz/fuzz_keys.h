@@ -25,4 +25,47 @@
 	"xD7Lyl94UrHB83wX5mtzpwGXg3Y0UnIcJWc70Llztv6dYFc/hXxex+rA\n" \
 	"-----END PRIVATE KEY-----\n"
 
+/* A 2048-bit RSA key (keys/fuzz_rsa2048.pem), for fuzz_rs256, which signs
+ * encodings with its raw private-key operation. */
+#define FUZZ_RS_PUB \
+	"-----BEGIN PUBLIC KEY-----\n" \
+	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqQCppJ1E9GKZWBq60ZBb\n" \
+	"9lgvNoejPJamHpdEo5G7fQ0QjcCjRgV7dqLVt5h3YbGTUtrZjA6OxhhuYIVCBzq9\n" \
+	"Wv2hSFgIVxAFjrfT6o/XBVtPfZy+GUSc9wXHl/3cquqEmQ07i0/j7NahrxkA73yQ\n" \
+	"5SM85SvSOkiCwK1hPIgTsK/ufJBrMDl0f0aBgNGpnsxMH5fpJjVn9g9o8ljXPxnq\n" \
+	"a+VJpRM1zAGnXqWbp2akmR8GqWDz8YjX6GKKO2fvRU2QeTVtFith4Vx5OnVAr2ep\n" \
+	"3nCiAlB+HR5V9iF3GgP833VsMC3F0dgCaNcgnIjPzs8YhGBnzrn4nEtYJ5Cc37Ws\n" \
+	"PwIDAQAB\n" \
+	"-----END PUBLIC KEY-----\n"
+
+#define FUZZ_RS_PRIV \
+	"-----BEGIN PRIVATE KEY-----\n" \
+	"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCpAKmknUT0YplY\n" \
+	"GrrRkFv2WC82h6M8lqYel0Sjkbt9DRCNwKNGBXt2otW3mHdhsZNS2tmMDo7GGG5g\n" \
+	"hUIHOr1a/aFIWAhXEAWOt9Pqj9cFW099nL4ZRJz3BceX/dyq6oSZDTuLT+Ps1qGv\n" \
+	"GQDvfJDlIzzlK9I6SILArWE8iBOwr+58kGswOXR/RoGA0amezEwfl+kmNWf2D2jy\n" \
+	"WNc/Gepr5UmlEzXMAadepZunZqSZHwapYPPxiNfoYoo7Z+9FTZB5NW0WK2HhXHk6\n" \
+	"dUCvZ6necKICUH4dHlX2IXcaA/zfdWwwLcXR2AJo1yCciM/OzxiEYGfOuficS1gn\n" \
+	"kJzftaw/AgMBAAECggEAFTmi6gHhzUrtf64KZNPGEPgopHxq08BciFQEMqzUs2hm\n" \
+	"z1QbIr9WhGMAB15hLpuq6TQuL/5gumAKy27WXj+81LGCRiqJkEb6rl7Hq9pj2BA3\n" \
+	"OWCW/r0UykYSDV88jcSwDDl9ZHTkpx6aUM+JmV+iIlJczVrFvOcqxhXLCVtSacAC\n" \
+	"NqOpK9UbPbiv8uy8kjqpVod0zXF15tj41ZUVeI5JZR5NieRLNgMTgz/OKA7gdP/F\n" \
+	"OxHKRhNYZgZe/EaM14+XSZe+zlZhbDWhYBT2nkbd2xk4wnNSamqKUUTE7LOipyLB\n" \
+	"vnY+USc8oNGvZzbZysG0Ptid40etWoOXuPAEbmLeuQKBgQDnBITBvFzRVkPrmg6x\n" \
+	"rFp/B1JRpAAS783d8pvmOxqrW5/IN44sXBMNLBd3jour5+7iVDnBiO/CaIZDGxDk\n" \
+	"g9iFY4Dpj1gb8IktGDQdvIP+0OLSUhflxaA5XrcwUcFPrL++ommdh5q4sE3i6Ueh\n" \
+	"uDNd43tJDed3gWh0u6BKBtyEOQKBgQC7R1J2YeQ5XXDdYHXMS7D35sybrJ/BHfMi\n" \
+	"CAThSfbxiHNpy0856qdgb2HIBFuUf8T15XPqj4eNpcLLTW6zxMwxNKQK/cVvUeO/\n" \
+	"feXhbHw6MCHlHivY4e52YVCRxCnV1zgYP97Jvc3yldTZgFJKmyRCQpCyAEpL/yOo\n" \
+	"Q3zUDidkNwKBgQDiDQnaiPZJ4J+Vaqn2MTBcHE3wlQl9filzhHIIVs1B3+X5hGMa\n" \
+	"BP6fZQWRd2o0TD70OHZLajMxiBXYlCNzd4/m9faulBUjQbr45TYZ4t1F+h/4rVu0\n" \
+	"+ixN9uBJ57XAwMjfQQ0XmBlNnzaXUq1FEXkx5eY9Fd3okjgkAXRW+1/MAQKBgDG0\n" \
+	"gkxtOteG11fKLDmmtTd2iEOhE118B3W2zyTELsh4QLmJfmOOxhGwPjGKBoxpROtG\n" \
+	"lPdiVMXhgsvWp1ULHG7K2+cW53neMCY40fR8iJQhBj37PgP4IwREW8/0Um4xCvBU\n" \
+	"s1q0B58k6TM4/Z5TgtIbPLAhp5Z4Bwy3rL/Tad0NAoGAIJWSoPtdvxRDDYd05OcO\n" \
+	"ijQs6OpX6795+txVLFXjRL/zO1km4qCOdLC+m3tSE/l//cbdUwDp4ozm4rDneA62\n" \
+	"/fdmAu6/Fi6aLozgiZMAVxLDIuZb77bsQivpbpIw0kiy5ibOhIeAo2B40TenmZYA\n" \
+	"HFmzENwJt/gi1VPSHhtBcdY=\n" \
+	"-----END PRIVATE KEY-----\n"
+
 #endif

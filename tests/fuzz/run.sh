@@ -20,7 +20,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 	CC=clang meson setup "$BUILD" -Dfuzzing=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
 fi
-ALL_TARGETS="fuzz_json fuzz_jws fuzz_differential fuzz_es256 fuzz_fastpath fuzz_jwks fuzz_set fuzz_logout
+ALL_TARGETS="fuzz_json fuzz_jws fuzz_differential fuzz_es256 fuzz_rs256 fuzz_fastpath fuzz_jwks fuzz_set fuzz_logout
 	fuzz_form fuzz_events fuzz_listquery fuzz_keycloak_push fuzz_webhook_sig fuzz_config
 	fuzz_redis"
 # Memory bounds (docs/SECURITY.md, "Security round 2"): no input may make a

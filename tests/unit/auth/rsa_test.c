@@ -1,0 +1,377 @@
+/* RS256/384/512 through the key's Montgomery form (auth/rsa.c): every
+ * verdict is the one OpenSSL's own EVP_PKEY_verify gives for the same
+ * digest and signature, on signatures made by OpenSSL and on encodings
+ * altered before they are signed with the raw private-key operation. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+
+#include "auth/key.h"
+#include "auth/rsa.h"
+#include "tests/support/tap.h"
+#include "tests/unit/auth/keys.h"
+
+static EVP_PKEY *
+private_key(int variant)
+{
+	const tk_material_t *m = tk_material(RVK_ALG_RS256, variant);
+	BIO *bio = BIO_new_mem_buf(m->priv, (int)m->priv_len);
+	EVP_PKEY *pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	RVK_REQUIRE(pk != NULL);
+	return pk;
+}
+
+/* A new key of bits with public exponent e (a decimal string). */
+static EVP_PKEY *
+generate(int bits, const char *e)
+{
+	BIGNUM *bn = NULL;
+	RVK_REQUIRE(BN_dec2bn(&bn, e) > 0);
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, NULL);
+	EVP_PKEY *pk = NULL;
+	RVK_REQUIRE(c != NULL && EVP_PKEY_keygen_init(c) == 1
+	            && EVP_PKEY_CTX_set_rsa_keygen_bits(c, bits) == 1
+	            && EVP_PKEY_CTX_set1_rsa_keygen_pubexp(c, bn) == 1
+	            && EVP_PKEY_keygen(c, &pk) == 1);
+	EVP_PKEY_CTX_free(c);
+	BN_free(bn);
+	return pk;
+}
+
+static const EVP_MD *
+md_of_len(size_t md_len)
+{
+	return md_len == 32 ? EVP_sha256() : md_len == 48 ? EVP_sha384()
+	                                                   : EVP_sha512();
+}
+
+/* A PKCS#1 v1.5 signature of digest by OpenSSL; returns its length. */
+static size_t
+sign(EVP_PKEY *pk, const unsigned char *digest, size_t md_len,
+     unsigned char *sig)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pk, NULL);
+	size_t len = 1024;
+	RVK_REQUIRE(c != NULL && EVP_PKEY_sign_init(c) == 1
+	            && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1
+	            && EVP_PKEY_CTX_set_signature_md(c, md_of_len(md_len)) == 1
+	            && EVP_PKEY_sign(c, sig, &len, digest, md_len) == 1);
+	EVP_PKEY_CTX_free(c);
+	return len;
+}
+
+/* The raw private-key operation on em (k bytes, below n): a "signature"
+ * whose public operation gives back em exactly. */
+static void
+sign_raw(EVP_PKEY *pk, const unsigned char *em, size_t k, unsigned char *sig)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pk, NULL);
+	size_t len = k;
+	RVK_REQUIRE(c != NULL && EVP_PKEY_sign_init(c) == 1
+	            && EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING) == 1
+	            && EVP_PKEY_sign(c, sig, &len, em, k) == 1 && len == k);
+	EVP_PKEY_CTX_free(c);
+}
+
+/* OpenSSL's verdict: 1 or 0. */
+static int
+reference(EVP_PKEY *pk, const unsigned char *digest, size_t md_len,
+          const unsigned char *sig, size_t sig_len)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pk, NULL);
+	RVK_REQUIRE(c != NULL && EVP_PKEY_verify_init(c) == 1
+	            && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1
+	            && EVP_PKEY_CTX_set_signature_md(c, md_of_len(md_len)) == 1);
+	int ok = EVP_PKEY_verify(c, sig, sig_len, digest, md_len) == 1;
+	EVP_PKEY_CTX_free(c);
+	return ok;
+}
+
+/* Checks that v and OpenSSL agree, and that the verdict is want. */
+#define CHECK_BOTH(v, pk, d, md_len, sig, len, want)                          \
+	do {                                                                  \
+		int got_ = rvk_rsa_verify((v), (d), (md_len), (sig), (len));  \
+		TAP_CHECK_INT(got_, (want));                                  \
+		TAP_CHECK_INT(reference((pk), (d), (md_len), (sig), (len)),   \
+		              (want));                                        \
+	} while (0)
+
+/* Each digest length, its signature valid; any bit of the signature or the
+ * digest flipped makes it invalid; the other key's signature too. */
+TAP_TEST(valid_and_altered_signatures)
+{
+	EVP_PKEY *pk = private_key(0), *other = private_key(1);
+	rvk_rsa_t *v = rvk_rsa_new(pk);
+	TAP_CHECK(v != NULL);
+	TAP_CHECK_INT((int)rvk_rsa_size(v), 256);
+	const size_t lens[] = {32, 48, 64};
+	for (size_t l = 0; l < 3; l++) {
+		size_t md_len = lens[l];
+		unsigned char d[64], sig[512], o[512];
+		for (size_t i = 0; i < md_len; i++)
+			d[i] = (unsigned char)(i * 7 + l);
+		size_t k = sign(pk, d, md_len, sig);
+		TAP_CHECK_INT((int)k, 256);
+		CHECK_BOTH(v, pk, d, md_len, sig, k, 1);
+		for (size_t i = 0; i < k; i += 13) {
+			sig[i] ^= 0x10;
+			CHECK_BOTH(v, pk, d, md_len, sig, k, 0);
+			sig[i] ^= 0x10;
+		}
+		d[md_len - 1] ^= 1;
+		CHECK_BOTH(v, pk, d, md_len, sig, k, 0);
+		d[md_len - 1] ^= 1;
+		/* The same signature checked as another hash's. */
+		size_t wrong = lens[(l + 1) % 3];
+		CHECK_BOTH(v, pk, d, wrong, sig, k, 0);
+		sign(other, d, md_len, o);
+		CHECK_BOTH(v, pk, d, md_len, o, k, 0);
+		/* A length other than the modulus's. */
+		TAP_CHECK_INT(rvk_rsa_verify(v, d, md_len, sig, k - 1), 0);
+		TAP_CHECK_INT(rvk_rsa_verify(v, d, md_len, sig, k + 1), 0);
+	}
+	rvk_rsa_unref(v);
+	EVP_PKEY_free(pk);
+	EVP_PKEY_free(other);
+}
+
+/* Builds EMSA-PKCS1-v1_5 of a SHA-256 digest into em (k bytes), then
+ * alters it as op says. Returns: whether the result is the valid
+ * encoding. */
+static int
+encoding(int op, const unsigned char d[32], unsigned char *em, size_t k)
+{
+	static const unsigned char di256[] = {
+		0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+		0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+	/* The same without the NULL parameters (RFC 8017 §9.2 note 2 says
+	 * some encoders omit them; OpenSSL's RSA_verify does not accept it). */
+	static const unsigned char di256_nonull[] = {
+		0x30, 0x2f, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+		0x65, 0x03, 0x04, 0x02, 0x01, 0x04, 0x20};
+	/* SHA-1's, with 32 bytes after it. */
+	static const unsigned char di1[] = {
+		0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02,
+		0x1a, 0x05, 0x00, 0x04, 0x14};
+	const unsigned char *di = di256;
+	size_t di_len = sizeof(di256);
+	if (op == 6) {
+		di = di256_nonull;
+		di_len = sizeof(di256_nonull);
+	} else if (op == 7) {
+		di = di1;
+		di_len = sizeof(di1);
+	}
+	size_t t = di_len + 32;
+	em[0] = 0x00;
+	em[1] = 0x01;
+	memset(em + 2, 0xff, k - t - 3);
+	em[k - t - 1] = 0x00;
+	memcpy(em + k - t, di, di_len);
+	memcpy(em + k - 32, d, 32);
+	switch (op) {
+	case 0: return 1;
+	case 1: em[1] = 0x02; break;                 /* block type 2 */
+	case 2: em[k - t - 1] = 0xff; break;         /* no separator */
+	case 3: em[10] = 0xfe; break;                /* padding not all FF */
+	case 4: em[0] = 0x01; break;                 /* leading byte */
+	case 5:                                      /* digest moved left, */
+		memmove(em + k - t - 1, em + k - t, t); /* a byte of garbage */
+		em[k - 1] = 0xaa;
+		break;
+	case 8: em[k - t + 1] ^= 0x01; break;        /* DigestInfo length */
+	case 9: em[k - 33] = 0x21; break;            /* OCTET STRING length */
+	case 10: memset(em + 2, 0x00, 8); break;     /* zeros in the padding */
+	default: break;                              /* 6, 7 above */
+	}
+	return 0;
+}
+
+/* Encodings that are almost right, each signed with the raw private-key
+ * operation: only the exact encoding is valid, for both paths. */
+TAP_TEST(altered_encodings)
+{
+	EVP_PKEY *pk = private_key(0);
+	rvk_rsa_t *v = rvk_rsa_new(pk);
+	TAP_CHECK(v != NULL);
+	unsigned char d[32], em[256], sig[256];
+	SHA256((const unsigned char *)"header.payload", 14, d);
+	for (int op = 0; op <= 10; op++) {
+		int want = encoding(op, d, em, sizeof(em));
+		sign_raw(pk, em, sizeof(em), sig);
+		CHECK_BOTH(v, pk, d, 32, sig, sizeof(sig), want);
+	}
+	rvk_rsa_unref(v);
+	EVP_PKEY_free(pk);
+}
+
+/* The signature as a number: 0, 1, n - 1, n, n + 1 and all ones are all
+ * refused (n and above are out of range, RFC 8017 §5.2.2). */
+TAP_TEST(signature_out_of_range)
+{
+	EVP_PKEY *pk = private_key(0);
+	rvk_rsa_t *v = rvk_rsa_new(pk);
+	BIGNUM *n = NULL, *t = BN_new();
+	RVK_REQUIRE(EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) && t);
+	unsigned char d[32], sig[256];
+	SHA256((const unsigned char *)"x", 1, d);
+	const long deltas[] = {-1, 0, 1};
+	for (size_t i = 0; i < 3; i++) {
+		RVK_REQUIRE(BN_copy(t, n) != NULL);
+		if (deltas[i] < 0)
+			RVK_REQUIRE(BN_sub_word(t, 1));
+		else if (deltas[i] > 0)
+			RVK_REQUIRE(BN_add_word(t, 1));
+		RVK_REQUIRE(BN_bn2binpad(t, sig, 256) == 256);
+		CHECK_BOTH(v, pk, d, 32, sig, 256, 0);
+	}
+	memset(sig, 0, sizeof(sig));
+	CHECK_BOTH(v, pk, d, 32, sig, 256, 0);
+	sig[255] = 1;
+	CHECK_BOTH(v, pk, d, 32, sig, 256, 0);
+	memset(sig, 0xff, sizeof(sig));
+	CHECK_BOTH(v, pk, d, 32, sig, 256, 0);
+	BN_free(n);
+	BN_free(t);
+	rvk_rsa_unref(v);
+	EVP_PKEY_free(pk);
+}
+
+/* Other moduli and exponents: 3072 and 4096 bits; e = 3 and a 40-bit e
+ * take this path; a 65-bit e does not (rvk_rsa_new: NULL), and
+ * rvk_key_verify still verifies with such a key (through EVP). */
+TAP_TEST(moduli_and_exponents)
+{
+	struct { int bits; const char *e; int taken; } cases[] = {
+		{3072, "65537", 1},
+		{4096, "65537", 1},
+		{2048, "3", 1},
+		{2048, "1099511627791", 1},            /* 2^40 + 15 */
+		{2048, "36893488147419103249", 0},     /* 2^65 + 17 */
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		EVP_PKEY *pk = generate(cases[c].bits, cases[c].e);
+		rvk_rsa_t *v = rvk_rsa_new(pk);
+		TAP_CHECK_INT(v != NULL, cases[c].taken);
+		unsigned char d[32], sig[512];
+		SHA256((const unsigned char *)cases[c].e, strlen(cases[c].e), d);
+		size_t k = sign(pk, d, 32, sig);
+		TAP_CHECK_INT((int)k, cases[c].bits / 8);
+		if (v != NULL) {
+			CHECK_BOTH(v, pk, d, 32, sig, k, 1);
+			sig[k / 2] ^= 0x01;
+			CHECK_BOTH(v, pk, d, 32, sig, k, 0);
+			sig[k / 2] ^= 0x01;
+		}
+		/* Through the key, whichever path it takes. */
+		BIO *b = BIO_new(BIO_s_mem());
+		RVK_REQUIRE(PEM_write_bio_PUBKEY(b, pk) == 1);
+		char *pem;
+		long pem_len = BIO_get_mem_data(b, &pem);
+		rvk_key_t *key = NULL;
+		char err[128];
+		TAP_CHECK(rvk_key_from_pem(NULL, RVK_ALG_RS256, pem, (size_t)pem_len,
+		                           &key, err, sizeof(err)) == RVK_OK);
+		BIO_free(b);
+		const unsigned char msg[] = "signing.input";
+		SHA256(msg, sizeof(msg) - 1, d);
+		k = sign(pk, d, 32, sig);
+		TAP_CHECK(rvk_key_verify(key, msg, sizeof(msg) - 1, sig, k));
+		TAP_CHECK(!rvk_key_verify(key, msg, sizeof(msg) - 2, sig, k));
+		rvk_key_free(key);
+		rvk_rsa_unref(v);
+		EVP_PKEY_free(pk);
+	}
+}
+
+/* Through rvk_key_verify: RS384 and RS512 keys take the path too; a copy
+ * of a key (rvk_key_dup shares the verifier) still verifies after the
+ * original is freed. */
+TAP_TEST(keys_and_their_copies)
+{
+	EVP_PKEY *pk0 = private_key(0), *pk1 = private_key(1);
+	const rvk_alg_t algs[] = {RVK_ALG_RS256, RVK_ALG_RS384, RVK_ALG_RS512};
+	const size_t lens[] = {32, 48, 64};
+	const unsigned char msg[] = "header.payload";
+	for (size_t a = 0; a < 3; a++) {
+		rvk_key_t *k = tk_key(algs[a], 0, NULL);
+		unsigned char d[64], sig[256], other[256];
+		const EVP_MD *md = md_of_len(lens[a]);
+		RVK_REQUIRE(EVP_Digest(msg, sizeof(msg) - 1, d, NULL, md, NULL));
+		sign(pk0, d, lens[a], sig);
+		sign(pk1, d, lens[a], other);
+		TAP_CHECK(rvk_key_verify(k, msg, sizeof(msg) - 1, sig, 256));
+		TAP_CHECK(!rvk_key_verify(k, msg, sizeof(msg) - 1, other, 256));
+		TAP_CHECK(!rvk_key_verify(k, msg, sizeof(msg) - 2, sig, 256));
+		TAP_CHECK(!rvk_key_verify(k, msg, sizeof(msg) - 1, sig, 255));
+		rvk_key_t *copy = rvk_key_dup(k);
+		rvk_key_free(k);
+		TAP_CHECK(rvk_key_verify(copy, msg, sizeof(msg) - 1, sig, 256));
+		TAP_CHECK(!rvk_key_verify(copy, msg, sizeof(msg) - 1, other, 256));
+		rvk_key_free(copy);
+	}
+	EVP_PKEY_free(pk0);
+	EVP_PKEY_free(pk1);
+}
+
+/* Four threads verify on one key at once: every verdict is right (run
+ * under TSan too: the Montgomery context is shared, the scratch pooled). */
+typedef struct {
+	rvk_key_t *key;
+	const unsigned char *msg;
+	size_t msg_len;
+	const unsigned char *sig, *other;
+	int ok, bad;
+} race_t;
+
+static void *
+race(void *arg)
+{
+	race_t *r = arg;
+	for (int i = 0; i < 40; i++) {
+		r->ok += rvk_key_verify(r->key, r->msg, r->msg_len, r->sig, 256);
+		r->bad += rvk_key_verify(r->key, r->msg, r->msg_len, r->other, 256);
+	}
+	return NULL;
+}
+
+TAP_TEST(threads_share_a_key)
+{
+	EVP_PKEY *pk0 = private_key(0), *pk1 = private_key(1);
+	const unsigned char msg[] = "race.input";
+	unsigned char d[32], sig[256], other[256];
+	SHA256(msg, sizeof(msg) - 1, d);
+	sign(pk0, d, 32, sig);
+	sign(pk1, d, 32, other);
+	rvk_key_t *k = tk_key(RVK_ALG_RS256, 0, NULL);
+	race_t r[4];
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++) {
+		r[i] = (race_t){ k, msg, sizeof(msg) - 1, sig, other, 0, 0 };
+		TAP_CHECK(pthread_create(&t[i], NULL, race, &r[i]) == 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		TAP_CHECK_INT(r[i].ok, 40);
+		TAP_CHECK_INT(r[i].bad, 0);
+	}
+	rvk_key_free(k);
+	EVP_PKEY_free(pk0);
+	EVP_PKEY_free(pk1);
+}
+
+int
+main(void)
+{
+	return tap_main(TAP_LIST(valid_and_altered_signatures, altered_encodings,
+	                         signature_out_of_range, moduli_and_exponents,
+	                         keys_and_their_copies, threads_share_a_key));
+}
