@@ -225,7 +225,7 @@ fail(char *err, size_t errlen, const char *msg, const char *arg)
 	return RVK_EINVAL;
 }
 
-/* Checks that pkey may verify alg: type, RSA size, EC curve. */
+/* Checks that pkey may verify alg: type, RSA size and exponent, EC curve. */
 static rvk_result_t
 check_pkey(rvk_alg_t alg, EVP_PKEY *pkey, char *err, size_t errlen)
 {
@@ -241,6 +241,16 @@ check_pkey(rvk_alg_t alg, EVP_PKEY *pkey, char *err, size_t errlen)
 			return fail(err, errlen, "not an RSA key (%s)", rvk_alg_name(alg));
 		if (EVP_PKEY_get_bits(pkey) < 2048)
 			return fail(err, errlen, "%s", "RSA key shorter than 2048 bits");
+		/* An exponent of 1 makes every encoding its own signature, and
+		 * an even one is no RSA key (RFC 8017 §3.1: e is odd, at least
+		 * 3); OpenSSL imports both without a word. */
+		BIGNUM *e = NULL;
+		bool odd_e = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e)
+		             && BN_is_odd(e) && !BN_is_one(e);
+		BN_free(e);
+		if (!odd_e)
+			return fail(err, errlen, "%s",
+			            "RSA public exponent not odd and at least 3");
 		return RVK_OK;
 	}
 	size_t field;

@@ -6,9 +6,10 @@
  * comparison of m with the one encoding the digest allows (RFC 8017
  * §8.2.2). Through EVP_PKEY_verify, OpenSSL 3 also makes a BN_CTX, a
  * buffer and the expected encoding per call, takes the key's lock for its
- * Montgomery context and raises s to e by a general windowed method: 15.9
- * µs of which the arithmetic is 13.4 for a 2048-bit key here (auth/rsa.c,
- * docs/BENCHMARKS.md "RS256: the public operation without EVP").
+ * Montgomery context and raises s to e by a general windowed method:
+ * 15.0-15.7 µs per RS256 verify of a 2048-bit key here, 12.7 µs this way
+ * (DECISIONS D37; docs/BENCHMARKS.md, "RS256: the public-key operation
+ * without EVP").
  *
  * Ownership: rvk_rsa_new returns a reference owned by the caller; copies of
  * a key share one verifier through rvk_rsa_ref and each holder calls
@@ -48,6 +49,7 @@ void rvk_rsa_unref(rvk_rsa_t *v);
 size_t rvk_rsa_size(const rvk_rsa_t *v);
 
 /*
+ * Requires: v, digest and sig not NULL; md_len 32, 48 or 64.
  * Verifies an RSASSA-PKCS1-v1_5 signature (RFC 8017 §8.2.2) of a digest:
  * SHA-256, SHA-384 or SHA-512 by md_len (32, 48 or 64). The signature is
  * valid iff it is exactly the modulus size, below the modulus as a number,

@@ -25,8 +25,8 @@
 	"xD7Lyl94UrHB83wX5mtzpwGXg3Y0UnIcJWc70Llztv6dYFc/hXxex+rA\n" \
 	"-----END PRIVATE KEY-----\n"
 
-/* A 2048-bit RSA key (keys/fuzz_rsa2048.pem), for fuzz_rs256, which signs
- * encodings with its raw private-key operation. */
+/* A 2048-bit RSA key, e = 65537 (keys/fuzz_rsa2048.pem), for fuzz_rs256,
+ * which signs encodings with its raw private-key operation. */
 #define FUZZ_RS_PUB \
 	"-----BEGIN PUBLIC KEY-----\n" \
 	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqQCppJ1E9GKZWBq60ZBb\n" \
@@ -66,6 +66,49 @@
 	"ijQs6OpX6795+txVLFXjRL/zO1km4qCOdLC+m3tSE/l//cbdUwDp4ozm4rDneA62\n" \
 	"/fdmAu6/Fi6aLozgiZMAVxLDIuZb77bsQivpbpIw0kiy5ibOhIeAo2B40TenmZYA\n" \
 	"HFmzENwJt/gi1VPSHhtBcdY=\n" \
+	"-----END PRIVATE KEY-----\n"
+
+/* A second one whose public exponent is 2^40 + 15 (keys/fuzz_rsa2048_e40.pem):
+ * its bits take the multiplications inside auth/rsa.c's loop. */
+#define FUZZ_RS_E40_PUB \
+	"-----BEGIN PUBLIC KEY-----\n" \
+	"MIIBJTANBgkqhkiG9w0BAQEFAAOCARIAMIIBDQKCAQEAie5ESg1kiBf4OgKetz9C\n" \
+	"QRKsnMg7UdKvL+7rrt7nxlaSOt5AaSmKSbGUILy4Nnc9hAhOUp5scStrhuM+tSZm\n" \
+	"YqO1kgXq+7viw+rfLQmQVoHNyyQ5/CBgNVIRitOVoaxDWsKcOD/nBnG5InQlVt02\n" \
+	"EJe1yotp7VPBzEdEpK73sJPOHqdh8lEDl64Mi/rWs0U6+rn7jb6fQzlv4RgZSVIt\n" \
+	"hpEqMb/gpJHkL0jRTWKfnmi2+Kdyi4aFjoU58GDVFf4z2EWb68ock+MIThBTet04\n" \
+	"poaNSrygjGXTqZjbov4wuujn+HBnK/QQj/+ZjkRnqRuny96jhZyCASoa8SwMNUzy\n" \
+	"VwIGAQAAAAAP\n" \
+	"-----END PUBLIC KEY-----\n"
+
+#define FUZZ_RS_E40_PRIV \
+	"-----BEGIN PRIVATE KEY-----\n" \
+	"MIIEwQIBADANBgkqhkiG9w0BAQEFAASCBKswggSnAgEAAoIBAQCJ7kRKDWSIF/g6\n" \
+	"Ap63P0JBEqycyDtR0q8v7uuu3ufGVpI63kBpKYpJsZQgvLg2dz2ECE5SnmxxK2uG\n" \
+	"4z61JmZio7WSBer7u+LD6t8tCZBWgc3LJDn8IGA1UhGK05WhrENawpw4P+cGcbki\n" \
+	"dCVW3TYQl7XKi2ntU8HMR0Skrvewk84ep2HyUQOXrgyL+tazRTr6ufuNvp9DOW/h\n" \
+	"GBlJUi2GkSoxv+CkkeQvSNFNYp+eaLb4p3KLhoWOhTnwYNUV/jPYRZvryhyT4whO\n" \
+	"EFN63Timho1KvKCMZdOpmNui/jC66Of4cGcr9BCP/5mORGepG6fL3qOFnIIBKhrx\n" \
+	"LAw1TPJXAgYBAAAAAA8CggEAErRZhu//RGV3WlavyHz7q3jqN0ZqAFWr4FUI0L3W\n" \
+	"H+eI1qmUq9LNNfpIoepiYDRWYu5wKB340YjUGKDVq0dup+1JN1KIlSrhPQ7ZXo06\n" \
+	"37Ol5rJ/Uwkv/0I+k22h3wPLvuZLyfwo5PVMW3bh93X9p95tZCsyvFdSbMD9SA/T\n" \
+	"/p9MyZIIVvr48RAhWooJmvM2+w6GBWwzkm7K+nD4nK527gdWsEH0jaegr/QcoUya\n" \
+	"MT0UbT4YpBeM/Sbesx/vQ3KahlF0cn3zfvghzfGALi15wVs/klx4nn4JNA1ugtnG\n" \
+	"b2HzkZWQ1O0lgmVFASNFBIvpMws/esmILXbC4P5S3004LwKBgQC8cR1HwYwQ2hGJ\n" \
+	"p5rcmzj4DWP11J0OJ9CUHMQZNjVkd6khQ9d9snMsZlWKi1xTiIRi1d8uFESDC+is\n" \
+	"YYctKtXuLbeWAlg99WAfyimLswuhRtSp3W2FGkkNbKfl4jYh8l2qVU35YC2NBu4E\n" \
+	"S9Dkvq/uNvpzSoVvu64bS4Z9CwzP1QKBgQC7YVLszVzR2Onct5Wm9GGCEuPnZy5R\n" \
+	"y0Q1Y+eFFe+SKwj0010VT6LSZtR5nNWlXoVQDzkJGYwFEy3GHct951PsMXH0omqu\n" \
+	"bcJQbt2Kb/0SwkFgz1CmCWAjL/nrvrBtnJZ72jxPP7FRPisbm6Wt571vcEs6i5Mm\n" \
+	"AcJduSNHl8M7ewKBgQCo++z5CrGVVtJPNH0+ewNfhNNTOGptHWOJPBJ/64uH86uA\n" \
+	"qWtLE8c7xgV6MUBOy9+B5CxSM7da6rAcVZZ+6a45lgm4zwKGPgL6COC4A6nh4Ubm\n" \
+	"eH8BcrBUExSCIycM5IqOI3VNuRJcaByxpL7+O9sBOUV8KcDM8nDr2PodYpU4BwKB\n" \
+	"gQCsLAC+G7alUcMvhAwHOL4hH+Ih5kBk9a/eQddinjHa5uGyPQojpnuXObYRpVRs\n" \
+	"g2xqykUMPUoO9ZVq+2H72dAzgyawwGU/1LQO5km8sFSG9J7Mf5E7QOXMaFB2+we7\n" \
+	"GIGu+cfd7yAfeTdvAG+08jT1jC9Gly3dE9ykwt+KOJv63QKBgCPQa9+W996ojrV9\n" \
+	"s3dkMw/bXUuAdJT690g7oR5c/qmy0+xp0Bbff903xr5aYGSNQB3abBK7SSAIIQ4M\n" \
+	"XsFCXI4OrXUttEcLbuoKTKNVYJMd/ny+kGOu3D/AR0Ez+buMHIfjSpuqcoAcOhV2\n" \
+	"B2OUI6+1cQuu65bIIYaze1YknYw8\n" \
 	"-----END PRIVATE KEY-----\n"
 
 #endif

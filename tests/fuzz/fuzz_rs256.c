@@ -22,9 +22,14 @@
  *   2  the valid encoding of the signing input's digest with one byte
  *      set: position (2 bytes, big-endian), value (1), then the input;
  *   3  as 2, but the byte is xored with the value.
- * (mode >> 3) % 3 picks RS256, RS384 or RS512. An encoding at or above
- * the modulus cannot be signed: it is taken as a raw signature instead.
+ * With v = mode >> 3, v % 3 picks RS256, RS384 or RS512 and (v >> 2) & 1
+ * the key: e = 65537 (16 squarings) or e = 2^40 + 15 (multiplications
+ * inside the loop too). An encoding at or above the modulus cannot be
+ * signed: it is taken as a raw signature instead. A signature that was
+ * signed is also tried plus n, whenever that fits in 256 bytes: the same
+ * value after the public operation, refused only by the range check.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,11 +53,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const rvk_alg_t ALGS[3] = {RVK_ALG_RS256, RVK_ALG_RS384,
                                   RVK_ALG_RS512};
-static rvk_key_t *keys[3];  /* what revokd verifies with */
-static rvk_rsa_t *direct;   /* auth/rsa.c alone */
-static EVP_PKEY *pub;       /* the reference */
-static EVP_PKEY *priv;
-static BIGNUM *n;
+/* One fixed key and what each side verifies with. */
+struct fkey {
+	rvk_key_t *keys[3];   /* revokd's, one per algorithm */
+	rvk_rsa_t *direct;    /* auth/rsa.c alone */
+	EVP_PKEY *pub;        /* the reference */
+	EVP_PKEY *priv;
+	BIGNUM *n;
+};
+
+static struct fkey fkeys[2];
+static bool ready;
 
 static const EVP_MD *
 md_of(int a)
@@ -61,23 +72,30 @@ md_of(int a)
 }
 
 static void
-init(void)
+load(struct fkey *f, const char *pub_pem, const char *priv_pem)
 {
 	char err[128];
 	for (int a = 0; a < 3; a++)
-		RVK_REQUIRE(rvk_key_from_pem("r1", ALGS[a], FUZZ_RS_PUB,
-		                             strlen(FUZZ_RS_PUB), &keys[a], err,
-		                             sizeof(err)) == RVK_OK);
-	BIO *b = BIO_new_mem_buf(FUZZ_RS_PUB, -1);
-	pub = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+		RVK_REQUIRE(rvk_key_from_pem("r1", ALGS[a], pub_pem, strlen(pub_pem),
+		                             &f->keys[a], err, sizeof(err)) == RVK_OK);
+	BIO *b = BIO_new_mem_buf(pub_pem, -1);
+	f->pub = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
 	BIO_free(b);
-	b = BIO_new_mem_buf(FUZZ_RS_PRIV, -1);
-	priv = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	b = BIO_new_mem_buf(priv_pem, -1);
+	f->priv = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 	BIO_free(b);
-	RVK_REQUIRE(pub != NULL && priv != NULL);
-	RVK_REQUIRE(EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n));
-	direct = rvk_rsa_new(pub);
-	RVK_REQUIRE(direct != NULL && rvk_rsa_size(direct) == K);
+	RVK_REQUIRE(f->pub != NULL && f->priv != NULL);
+	RVK_REQUIRE(EVP_PKEY_get_bn_param(f->pub, OSSL_PKEY_PARAM_RSA_N, &f->n));
+	f->direct = rvk_rsa_new(f->pub);
+	RVK_REQUIRE(f->direct != NULL && rvk_rsa_size(f->direct) == K);
+}
+
+static void
+init(void)
+{
+	load(&fkeys[0], FUZZ_RS_PUB, FUZZ_RS_PRIV);
+	load(&fkeys[1], FUZZ_RS_E40_PUB, FUZZ_RS_E40_PRIV);
+	ready = true;
 }
 
 /* The valid encoding of digest (RFC 8017 §9.2), built independently of
@@ -107,15 +125,15 @@ valid_encoding(int a, const unsigned char *digest, size_t md_len,
 
 /* sig = em^d mod n. Returns: false when em is not below n. */
 static bool
-sign_raw(const unsigned char em[K], unsigned char sig[K])
+sign_raw(const struct fkey *f, const unsigned char em[K], unsigned char sig[K])
 {
 	BIGNUM *m = BN_bin2bn(em, K, NULL);
 	RVK_REQUIRE(m != NULL);
-	bool below = BN_ucmp(m, n) < 0;
+	bool below = BN_ucmp(m, f->n) < 0;
 	BN_free(m);
 	if (!below)
 		return false;
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(priv, NULL);
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(f->priv, NULL);
 	size_t len = K;
 	RVK_REQUIRE(c != NULL && EVP_PKEY_sign_init(c) == 1
 	            && EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING) == 1
@@ -126,10 +144,10 @@ sign_raw(const unsigned char em[K], unsigned char sig[K])
 
 /* OpenSSL's verdict. */
 static bool
-reference(int a, const unsigned char *digest, size_t md_len,
-          const unsigned char sig[K])
+reference(const struct fkey *f, int a, const unsigned char *digest,
+          size_t md_len, const unsigned char sig[K])
 {
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(pub, NULL);
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(f->pub, NULL);
 	RVK_REQUIRE(c != NULL && EVP_PKEY_verify_init(c) == 1
 	            && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1
 	            && EVP_PKEY_CTX_set_signature_md(c, md_of(a)) == 1);
@@ -138,14 +156,29 @@ reference(int a, const unsigned char *digest, size_t md_len,
 	return ok;
 }
 
+/* Both of revokd's answers against OpenSSL's on one signature. */
+static void
+compare(const struct fkey *f, int a, const unsigned char *msg, size_t msg_len,
+        const unsigned char *digest, size_t md_len, const unsigned char sig[K],
+        bool must_verify)
+{
+	bool want = reference(f, a, digest, md_len, sig);
+	RVK_REQUIRE(rvk_key_verify(f->keys[a], msg, msg_len, sig, K) == want);
+	RVK_REQUIRE(rvk_rsa_verify(f->direct, digest, md_len, sig, K)
+	            == (want ? 1 : 0));
+	if (must_verify)
+		RVK_REQUIRE(want);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (pub == NULL)
+	if (!ready)
 		init();
 	if (size < 1)
 		return 0;
 	int mode = data[0] % 4, a = (data[0] >> 3) % 3;
+	const struct fkey *f = &fkeys[(data[0] >> 5) & 1];
 	size_t head = 1 + (mode < 2 ? K : 3);
 	if (size < head)
 		return 0;
@@ -155,7 +188,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int md_len = 0;
 	RVK_REQUIRE(EVP_Digest(msg, msg_len, digest, &md_len, md_of(a), NULL));
 	unsigned char em[K], sig[K];
-	bool must_verify = false;
+	bool must_verify = false, signed_here = false;
 	if (mode == 0) {
 		memcpy(sig, data + 1, K);
 	} else {
@@ -170,13 +203,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			em[pos] = mode == 2 ? data[3] : (unsigned char)(em[pos] ^ data[3]);
 			must_verify = em[pos] == was;
 		}
-		if (!sign_raw(em, sig))
+		signed_here = sign_raw(f, em, sig);
+		if (!signed_here)
 			memcpy(sig, em, K);   /* at or above n: a raw signature */
 	}
-	bool want = reference(a, digest, md_len, sig);
-	RVK_REQUIRE(rvk_key_verify(keys[a], msg, msg_len, sig, K) == want);
-	RVK_REQUIRE(rvk_rsa_verify(direct, digest, md_len, sig, K) == (want ? 1 : 0));
-	if (must_verify)
-		RVK_REQUIRE(want);
+	compare(f, a, msg, msg_len, digest, md_len, sig, must_verify);
+	if (signed_here) {
+		BIGNUM *t = BN_bin2bn(sig, K, NULL);
+		RVK_REQUIRE(t != NULL && BN_add(t, t, f->n));
+		if (BN_num_bytes(t) <= K) {
+			RVK_REQUIRE(BN_bn2binpad(t, sig, K) == K);
+			compare(f, a, msg, msg_len, digest, md_len, sig, false);
+			RVK_REQUIRE(!rvk_key_verify(f->keys[a], msg, msg_len, sig, K));
+		}
+		BN_free(t);
+	}
 	return 0;
 }

@@ -2,13 +2,16 @@
  * verdict is the one OpenSSL's own EVP_PKEY_verify gives for the same
  * digest and signature, on signatures made by OpenSSL and on encodings
  * altered before they are signed with the raw private-key operation. */
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
@@ -17,6 +20,25 @@
 #include "auth/rsa.h"
 #include "tests/support/tap.h"
 #include "tests/unit/auth/keys.h"
+
+/* Every EVP_PKEY_verify of this program, auth/key.c's included, is
+ * counted here on its way to OpenSSL's (the executable's definition comes
+ * first in symbol resolution): the count shows which keys rvk_key_verify
+ * sends to auth/rsa.c and which to EVP. */
+static atomic_int evp_verifies;
+
+int
+EVP_PKEY_verify(EVP_PKEY_CTX *ctx, const unsigned char *sig, size_t siglen,
+                const unsigned char *tbs, size_t tbslen)
+{
+	static int (*real)(EVP_PKEY_CTX *, const unsigned char *, size_t,
+	                   const unsigned char *, size_t);
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "EVP_PKEY_verify");
+	RVK_REQUIRE(real != NULL);
+	atomic_fetch_add(&evp_verifies, 1);
+	return real(ctx, sig, siglen, tbs, tbslen);
+}
 
 static EVP_PKEY *
 private_key(int variant)
@@ -116,6 +138,7 @@ TAP_TEST(valid_and_altered_signatures)
 	for (size_t l = 0; l < 3; l++) {
 		size_t md_len = lens[l];
 		unsigned char d[64], sig[512], o[512];
+		memset(d, 0, sizeof(d));
 		for (size_t i = 0; i < md_len; i++)
 			d[i] = (unsigned char)(i * 7 + l);
 		size_t k = sign(pk, d, md_len, sig);
@@ -233,6 +256,22 @@ TAP_TEST(signature_out_of_range)
 		RVK_REQUIRE(BN_bn2binpad(t, sig, 256) == 256);
 		CHECK_BOTH(v, pk, d, 32, sig, 256, 0);
 	}
+	/* A valid s plus n: the same value after the public operation, so
+	 * only the range check refuses it (a second string for one token's
+	 * signature). Digests are tried until s + n fits in 256 bytes. */
+	int tried = 0;
+	for (unsigned char c = 0; tried < 2 && c < 64; c++) {
+		SHA256(&c, 1, d);
+		sign(pk, d, 32, sig);
+		CHECK_BOTH(v, pk, d, 32, sig, 256, 1);
+		RVK_REQUIRE(BN_bin2bn(sig, 256, t) && BN_add(t, t, n));
+		if (BN_num_bytes(t) > 256)
+			continue;
+		RVK_REQUIRE(BN_bn2binpad(t, sig, 256) == 256);
+		CHECK_BOTH(v, pk, d, 32, sig, 256, 0);
+		tried++;
+	}
+	TAP_CHECK_INT(tried, 2);
 	memset(sig, 0, sizeof(sig));
 	CHECK_BOTH(v, pk, d, 32, sig, 256, 0);
 	sig[255] = 1;
@@ -284,12 +323,68 @@ TAP_TEST(moduli_and_exponents)
 		const unsigned char msg[] = "signing.input";
 		SHA256(msg, sizeof(msg) - 1, d);
 		k = sign(pk, d, 32, sig);
+		int evp0 = atomic_load(&evp_verifies);
 		TAP_CHECK(rvk_key_verify(key, msg, sizeof(msg) - 1, sig, k));
 		TAP_CHECK(!rvk_key_verify(key, msg, sizeof(msg) - 2, sig, k));
+		/* The key takes auth/rsa.c exactly when rvk_rsa_new does. */
+		TAP_CHECK_INT(atomic_load(&evp_verifies) - evp0,
+		              cases[c].taken ? 0 : 2);
 		rvk_key_free(key);
 		rvk_rsa_unref(v);
 		EVP_PKEY_free(pk);
 	}
+}
+
+/* A public key made of n and e as given (no check of OpenSSL's). */
+static EVP_PKEY *
+from_data(const BIGNUM *n, const BIGNUM *e)
+{
+	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+	RVK_REQUIRE(b && OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, n)
+	            && OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, e));
+	OSSL_PARAM *p = OSSL_PARAM_BLD_to_param(b);
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY *pk = NULL;
+	RVK_REQUIRE(p && c && EVP_PKEY_fromdata_init(c) == 1
+	            && EVP_PKEY_fromdata(c, &pk, EVP_PKEY_PUBLIC_KEY, p) == 1);
+	EVP_PKEY_CTX_free(c);
+	OSSL_PARAM_free(p);
+	OSSL_PARAM_BLD_free(b);
+	return pk;
+}
+
+/* Keys auth/rsa.c does not take: a modulus above 8192 bits (its buffers
+ * hold 1024 bytes), an exponent of 1 or an even one. The last two are
+ * refused at load too, whatever the path: with e = 1 every encoding is its
+ * own signature. */
+TAP_TEST(keys_the_path_does_not_take)
+{
+	EVP_PKEY *pk = private_key(0);
+	BIGNUM *n = NULL, *e = BN_new(), *big = BN_new();
+	RVK_REQUIRE(EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) && e
+	            && big);
+	RVK_REQUIRE(BN_set_word(e, 65537) && BN_lshift(big, n, 8200 - 2048)
+	            && BN_set_bit(big, 0));
+	EVP_PKEY *huge = from_data(big, e);
+	TAP_CHECK(rvk_rsa_new(huge) == NULL);
+	EVP_PKEY_free(huge);
+	const unsigned long bad[] = {1, 65536};
+	for (size_t i = 0; i < 2; i++) {
+		RVK_REQUIRE(BN_set_word(e, bad[i]));
+		EVP_PKEY *k = from_data(n, e);
+		TAP_CHECK(rvk_rsa_new(k) == NULL);
+		rvk_key_t *key = NULL;
+		char err[128] = "";
+		TAP_CHECK_INT(rvk_key_from_pkey(NULL, RVK_ALG_RS256, k, &key, err,
+		                                sizeof(err)), RVK_EINVAL);
+		TAP_CHECK_STR(err, "RSA public exponent not odd and at least 3");
+		TAP_CHECK(key == NULL);
+		EVP_PKEY_free(k);
+	}
+	BN_free(n);
+	BN_free(e);
+	BN_free(big);
+	EVP_PKEY_free(pk);
 }
 
 /* Through rvk_key_verify: RS384 and RS512 keys take the path too; a copy
@@ -308,6 +403,7 @@ TAP_TEST(keys_and_their_copies)
 		RVK_REQUIRE(EVP_Digest(msg, sizeof(msg) - 1, d, NULL, md, NULL));
 		sign(pk0, d, lens[a], sig);
 		sign(pk1, d, lens[a], other);
+		int evp0 = atomic_load(&evp_verifies);
 		TAP_CHECK(rvk_key_verify(k, msg, sizeof(msg) - 1, sig, 256));
 		TAP_CHECK(!rvk_key_verify(k, msg, sizeof(msg) - 1, other, 256));
 		TAP_CHECK(!rvk_key_verify(k, msg, sizeof(msg) - 2, sig, 256));
@@ -317,6 +413,9 @@ TAP_TEST(keys_and_their_copies)
 		TAP_CHECK(rvk_key_verify(copy, msg, sizeof(msg) - 1, sig, 256));
 		TAP_CHECK(!rvk_key_verify(copy, msg, sizeof(msg) - 1, other, 256));
 		rvk_key_free(copy);
+		/* None of them went to EVP: the key and its copy take
+		 * auth/rsa.c. */
+		TAP_CHECK_INT(atomic_load(&evp_verifies) - evp0, 0);
 	}
 	EVP_PKEY_free(pk0);
 	EVP_PKEY_free(pk1);
@@ -373,5 +472,6 @@ main(void)
 {
 	return tap_main(TAP_LIST(valid_and_altered_signatures, altered_encodings,
 	                         signature_out_of_range, moduli_and_exponents,
+	                         keys_the_path_does_not_take,
 	                         keys_and_their_copies, threads_share_a_key));
 }
