@@ -137,13 +137,6 @@ rvk_rsa_unref(rvk_rsa_t *v)
 	free(v);
 }
 
-size_t
-rvk_rsa_size(const rvk_rsa_t *v)
-{
-	RVK_REQUIRE(v != NULL);
-	return v->k;
-}
-
 /* m = s^e mod n (step 2 above). Returns: false when OpenSSL failed. */
 static bool
 public_op(const rvk_rsa_t *v, BN_CTX *bn, const BIGNUM *s, BIGNUM *m)

@@ -45,9 +45,6 @@ rvk_rsa_t *rvk_rsa_ref(rvk_rsa_t *v);
 /* Drops one reference; the last frees the verifier. NULL is a no-op. */
 void rvk_rsa_unref(rvk_rsa_t *v);
 
-/* Returns: the modulus size in bytes (what a signature must be). */
-size_t rvk_rsa_size(const rvk_rsa_t *v);
-
 /*
  * Requires: v, digest and sig not NULL; md_len 32, 48 or 64.
  * Verifies an RSASSA-PKCS1-v1_5 signature (RFC 8017 §8.2.2) of a digest:

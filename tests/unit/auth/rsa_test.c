@@ -133,7 +133,6 @@ TAP_TEST(valid_and_altered_signatures)
 	EVP_PKEY *pk = private_key(0), *other = private_key(1);
 	rvk_rsa_t *v = rvk_rsa_new(pk);
 	TAP_CHECK(v != NULL);
-	TAP_CHECK_INT((int)rvk_rsa_size(v), 256);
 	const size_t lens[] = {32, 48, 64};
 	for (size_t l = 0; l < 3; l++) {
 		size_t md_len = lens[l];
