@@ -33,8 +33,9 @@ typedef struct rvk_rsa rvk_rsa_t;
  * Requires: pkey is an RSA key (EVP_PKEY_RSA).
  * Returns: a verifier for pkey (one reference, owned by the caller), or
  * NULL when this path does not take the key — a modulus above 8192 bits,
- * a public exponent that is even, below 3 or above 64 bits (OpenSSL's own
- * bound for large moduli), or OpenSSL cannot read it: the caller then
+ * a public exponent that is even, below 3 or wider than one BN_ULONG (64
+ * bits on 64-bit builds; OpenSSL itself takes no more than 64 bits with a
+ * modulus above 3072), or OpenSSL cannot read it: the caller then
  * verifies with EVP, which keeps its own rules for such keys.
  */
 rvk_rsa_t *rvk_rsa_new(const EVP_PKEY *pkey);
