@@ -1,9 +1,11 @@
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 
 #include "auth/mint.h"
 #include "base/check.h"
@@ -138,4 +140,56 @@ tk_hmac_token(rvk_alg_t hs, const void *key, size_t key_len,
 	free(unsigned_tok);
 	free(sig);
 	return t;
+}
+
+typedef struct {
+	rvk_key_t *key;
+	const unsigned char *msg, *sig, *other;
+	size_t msg_len, sig_len;
+	int rounds, wrong;
+} race_t;
+
+static void *
+race(void *arg)
+{
+	race_t *r = arg;
+	for (int i = 0; i < r->rounds; i++) {
+		r->wrong += !rvk_key_verify(r->key, r->msg, r->msg_len, r->sig,
+		                            r->sig_len);
+		r->wrong += rvk_key_verify(r->key, r->msg, r->msg_len, r->other,
+		                           r->sig_len);
+	}
+	return NULL;
+}
+
+int
+tk_verify_race(rvk_key_t *key, const unsigned char *msg, size_t msg_len,
+               const unsigned char *sig, const unsigned char *other,
+               size_t sig_len, int n_threads, int rounds)
+{
+	RVK_REQUIRE(n_threads > 0 && n_threads <= 8);
+	race_t r[8];
+	pthread_t t[8];
+	for (int i = 0; i < n_threads; i++) {
+		r[i] = (race_t){ key, msg, sig, other, msg_len, sig_len, rounds, 0 };
+		RVK_REQUIRE(pthread_create(&t[i], NULL, race, &r[i]) == 0);
+	}
+	int wrong = 0;
+	for (int i = 0; i < n_threads; i++) {
+		RVK_REQUIRE(pthread_join(t[i], NULL) == 0);
+		wrong += r[i].wrong;
+	}
+	return wrong;
+}
+
+EVP_PKEY *
+tk_private_pkey(rvk_alg_t alg, int i)
+{
+	RVK_REQUIRE(!rvk_alg_is_hmac(alg));
+	const tk_material_t *m = tk_material(alg, i);
+	BIO *bio = BIO_new_mem_buf(m->priv, (int)m->priv_len);
+	EVP_PKEY *pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	RVK_REQUIRE(pk != NULL);
+	return pk;
 }

@@ -4,12 +4,15 @@
  *
  * Every returned string is malloc'd and owned by the caller unless the
  * comment says "cached" (then it lives until the program exits).
- * Threads: not thread-safe (tests are single-threaded).
+ * Threads: not thread-safe (tests are single-threaded); tk_verify_race
+ * starts threads of its own, which only verify.
  */
 #ifndef RVK_TESTS_AUTH_KEYS_H
 #define RVK_TESTS_AUTH_KEYS_H
 
 #include <stddef.h>
+
+#include <openssl/evp.h>
 
 #include "auth/alg.h"
 #include "auth/issuer.h"
@@ -26,6 +29,10 @@ typedef struct tk_material {
 	size_t pub_len;
 } tk_material_t;
 const tk_material_t *tk_material(rvk_alg_t alg, int i);
+
+/* Returns: the private key of variant i of alg (RS, PS or ES), as an
+ * EVP_PKEY owned by the caller (aborts on failure). */
+EVP_PKEY *tk_private_pkey(rvk_alg_t alg, int i);
 
 /* Returns: a verification key for alg from variant i (aborts on failure). */
 rvk_key_t *tk_key(rvk_alg_t alg, int i, const char *kid);
@@ -49,5 +56,13 @@ char *tk_token(const char *header_json, const char *payload_json,
  * hs (HS256/384/512), whatever the header says. */
 char *tk_hmac_token(rvk_alg_t hs, const void *key, size_t key_len,
                     const char *header_json, const char *payload_json);
+
+/* Runs n_threads threads (at most 8) at once, each verifying sig (which
+ * must verify) and other (which must not) rounds times over msg with key.
+ * Returns: how many verdicts were wrong, over all threads (aborts if a
+ * thread cannot start). */
+int tk_verify_race(rvk_key_t *key, const unsigned char *msg, size_t msg_len,
+                   const unsigned char *sig, const unsigned char *other,
+                   size_t sig_len, int n_threads, int rounds);
 
 #endif

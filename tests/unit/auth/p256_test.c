@@ -1,6 +1,5 @@
 /* ES256 through the pinned key's table (auth/p256.c): every verdict is the
  * one OpenSSL's own EVP_PKEY_verify gives for the same digest and (r, s). */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,12 +21,7 @@
 static EVP_PKEY *
 private_key(int variant)
 {
-	const tk_material_t *m = tk_material(RVK_ALG_ES256, variant);
-	BIO *bio = BIO_new_mem_buf(m->priv, (int)m->priv_len);
-	EVP_PKEY *pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	RVK_REQUIRE(pk != NULL);
-	return pk;
+	return tk_private_pkey(RVK_ALG_ES256, variant);
 }
 
 static BIGNUM *
@@ -265,25 +259,6 @@ TAP_TEST(keys_and_their_copies)
 /* Four threads start on a key whose table is not built: one builds it,
  * the others are answered by EVP meanwhile; every verdict is right (run
  * under TSan too: the table is published once). */
-typedef struct {
-	rvk_key_t *key;
-	const unsigned char *msg;
-	size_t msg_len;
-	const unsigned char *sig, *other;
-	int ok, bad;
-} race_t;
-
-static void *
-race(void *arg)
-{
-	race_t *r = arg;
-	for (int i = 0; i < 40; i++) {
-		r->ok += rvk_key_verify(r->key, r->msg, r->msg_len, r->sig, 64);
-		r->bad += rvk_key_verify(r->key, r->msg, r->msg_len, r->other, 64);
-	}
-	return NULL;
-}
-
 TAP_TEST(threads_race_the_first_build)
 {
 	EVP_PKEY *pk0 = private_key(0), *pk1 = private_key(1);
@@ -294,17 +269,8 @@ TAP_TEST(threads_race_the_first_build)
 	sign(pk1, d, other);
 	for (int round = 0; round < 3; round++) {
 		rvk_key_t *k = tk_key(RVK_ALG_ES256, 0, NULL);
-		race_t r[4];
-		pthread_t t[4];
-		for (int i = 0; i < 4; i++) {
-			r[i] = (race_t){ k, msg, sizeof(msg) - 1, sig, other, 0, 0 };
-			TAP_CHECK(pthread_create(&t[i], NULL, race, &r[i]) == 0);
-		}
-		for (int i = 0; i < 4; i++) {
-			pthread_join(t[i], NULL);
-			TAP_CHECK_INT(r[i].ok, 40);
-			TAP_CHECK_INT(r[i].bad, 0);
-		}
+		TAP_CHECK_INT(tk_verify_race(k, msg, sizeof(msg) - 1, sig, other,
+		                             64, 4, 40), 0);
 		rvk_key_free(k);
 	}
 	EVP_PKEY_free(pk0);

@@ -3,7 +3,6 @@
  * digest and signature, on signatures made by OpenSSL and on encodings
  * altered before they are signed with the raw private-key operation. */
 #include <dlfcn.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +42,7 @@ EVP_PKEY_verify(EVP_PKEY_CTX *ctx, const unsigned char *sig, size_t siglen,
 static EVP_PKEY *
 private_key(int variant)
 {
-	const tk_material_t *m = tk_material(RVK_ALG_RS256, variant);
-	BIO *bio = BIO_new_mem_buf(m->priv, (int)m->priv_len);
-	EVP_PKEY *pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	RVK_REQUIRE(pk != NULL);
-	return pk;
+	return tk_private_pkey(RVK_ALG_RS256, variant);
 }
 
 /* A new key of bits with public exponent e (a decimal string). */
@@ -422,25 +416,6 @@ TAP_TEST(keys_and_their_copies)
 
 /* Four threads verify on one key at once: every verdict is right (run
  * under TSan too: the Montgomery context is shared, the scratch pooled). */
-typedef struct {
-	rvk_key_t *key;
-	const unsigned char *msg;
-	size_t msg_len;
-	const unsigned char *sig, *other;
-	int ok, bad;
-} race_t;
-
-static void *
-race(void *arg)
-{
-	race_t *r = arg;
-	for (int i = 0; i < 40; i++) {
-		r->ok += rvk_key_verify(r->key, r->msg, r->msg_len, r->sig, 256);
-		r->bad += rvk_key_verify(r->key, r->msg, r->msg_len, r->other, 256);
-	}
-	return NULL;
-}
-
 TAP_TEST(threads_share_a_key)
 {
 	EVP_PKEY *pk0 = private_key(0), *pk1 = private_key(1);
@@ -450,17 +425,8 @@ TAP_TEST(threads_share_a_key)
 	sign(pk0, d, 32, sig);
 	sign(pk1, d, 32, other);
 	rvk_key_t *k = tk_key(RVK_ALG_RS256, 0, NULL);
-	race_t r[4];
-	pthread_t t[4];
-	for (int i = 0; i < 4; i++) {
-		r[i] = (race_t){ k, msg, sizeof(msg) - 1, sig, other, 0, 0 };
-		TAP_CHECK(pthread_create(&t[i], NULL, race, &r[i]) == 0);
-	}
-	for (int i = 0; i < 4; i++) {
-		pthread_join(t[i], NULL);
-		TAP_CHECK_INT(r[i].ok, 40);
-		TAP_CHECK_INT(r[i].bad, 0);
-	}
+	TAP_CHECK_INT(tk_verify_race(k, msg, sizeof(msg) - 1, sig, other, 256, 4,
+	                             40), 0);
 	rvk_key_free(k);
 	EVP_PKEY_free(pk0);
 	EVP_PKEY_free(pk1);
