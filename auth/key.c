@@ -250,7 +250,7 @@ check_pkey(rvk_alg_t alg, EVP_PKEY *pkey, char *err, size_t errlen)
 		BN_free(e);
 		if (!odd_e)
 			return fail(err, errlen, "%s",
-			            "RSA public exponent not odd and at least 3");
+			            "RSA public exponent is even or 1");
 		return RVK_OK;
 	}
 	size_t field;

@@ -162,6 +162,19 @@ TAP_TEST(alg_rules)
 	TAP_CHECK(skipped_has(&s, "keys[4]: alg ES384 does not fit"));
 	rvk_jwks_set_fini(&s);
 
+	/* An exponent of 1 (every encoding its own signature) or an even one
+	 * is no RSA key: skipped (OpenSSL's public-key check refuses them
+	 * before auth/key.c's own does), the key beside it taken. */
+	s = parse_ok("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"one\",\"n\":\"" A2_N "\",\"e\":\"AQ\"},"
+	             "{\"kty\":\"RSA\",\"kid\":\"even\",\"n\":\"" A2_N "\",\"e\":\"AQA\"},"
+	             "{\"kty\":\"RSA\",\"kid\":\"ok\",\"n\":\"" A2_N "\",\"e\":\"AQAB\"}]}",
+	             RVK_ALGSET(RVK_ALG_RS256));
+	TAP_CHECK_INT(s.n, 1);
+	TAP_CHECK_INT(s.n_skipped, 2);
+	TAP_CHECK(skipped_has(&s, "keys[0] (kid \"one\"): not a valid RSA public key"));
+	TAP_CHECK(skipped_has(&s, "keys[1] (kid \"even\"): not a valid RSA public key"));
+	rvk_jwks_set_fini(&s);
+
 	/* A duplicate (kid, alg) is not taken twice. */
 	s = parse_ok("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"d\",\"n\":\"" A2_N "\",\"e\":\"AQAB\"},"
 	             "{\"kty\":\"RSA\",\"kid\":\"d\",\"n\":\"" A1_RSA_N "\",\"e\":\"AQAB\"}]}",
