@@ -51,6 +51,8 @@ typedef struct rvk_app_secrets {
 	size_t n_admin;
 	rvk_secret_t *webhook;        /* decoded whsec_ keys; none: /v1/events 403 */
 	size_t n_webhook;
+	rvk_app_client_t *clients;    /* introspection.clients with their secrets */
+	size_t n_clients;
 	rvk_rcu_head_t rcu;           /* a replaced set is wiped after a grace period */
 } rvk_app_secrets_t;
 
@@ -104,8 +106,6 @@ typedef struct rvk_app {
 	rvk_vcache_t *vcache;
 	rvk_store_t *store;           /* NULL only in tests of /auth alone */
 	rvk_app_secrets_t *secrets;   /* RCU-published; never NULL once started */
-	rvk_app_client_t *introspection_clients;  /* owned, n of them */
-	size_t n_introspection_clients;
 	/* Replay memory of logout tokens, SETs and webhook-ids (api/replay.h);
 	 * NULL: none kept. */
 	rvk_syncmap_t *seen;

@@ -28,14 +28,15 @@
 #include "base/mem.h"
 #include "base/rcu.h"
 
-/* The configured clients as api/client_auth.h takes them (borrowed). */
+/* The configured clients as api/client_auth.h takes them (borrowed from
+ * sec: used inside the caller's RCU read section). */
 static rvk_client_cred_t *
-creds_of(const rvk_app_t *app)
+creds_of(const rvk_app_secrets_t *sec)
 {
-	size_t n = app->n_introspection_clients;
+	size_t n = sec->n_clients;
 	rvk_client_cred_t *c = rvk_trymalloc((n ? n : 1) * sizeof(*c));
 	for (size_t i = 0; c && i < n; i++) {
-		const rvk_app_client_t *a = &app->introspection_clients[i];
+		const rvk_app_client_t *a = &sec->clients[i];
 		c[i] = (rvk_client_cred_t){ a->id, strlen(a->id), a->secret, a->secret_len };
 	}
 	return c;
@@ -43,10 +44,10 @@ creds_of(const rvk_app_t *app)
 
 /* client_secret_basic (RFC 6749 §2.3.1, api/client_auth.h). */
 static bool
-basic_ok(const rvk_app_t *app, const char *cred, size_t n)
+basic_ok(const rvk_app_secrets_t *sec, const char *cred, size_t n)
 {
-	rvk_client_cred_t *c = creds_of(app);
-	bool ok = c && rvk_client_basic_ok(c, app->n_introspection_clients, cred, n);
+	rvk_client_cred_t *c = creds_of(sec);
+	bool ok = c && rvk_client_basic_ok(c, sec->n_clients, cred, n);
 	free(c);
 	return ok;
 }
@@ -54,9 +55,8 @@ basic_ok(const rvk_app_t *app, const char *cred, size_t n)
 /* client_secret_post (RFC 6749 §2.3.1): client_id and client_secret in the
  * form body. */
 static bool
-post_ok(rvk_req_t *req)
+post_ok(rvk_req_t *req, const rvk_app_secrets_t *sec)
 {
-	const rvk_app_t *app = req->app;
 	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
 	rvk_form_t f;
@@ -67,8 +67,8 @@ post_ok(rvk_req_t *req)
 	size_t il = 0, sl = 0;
 	const char *id = rvk_form_get(&f, "client_id", &il);
 	const char *secret = rvk_form_get(&f, "client_secret", &sl);
-	rvk_client_cred_t *c = id && secret ? creds_of(app) : NULL;
-	bool ok = c && rvk_client_pair_ok(c, app->n_introspection_clients, id, il, secret, sl);
+	rvk_client_cred_t *c = id && secret ? creds_of(sec) : NULL;
+	bool ok = c && rvk_client_pair_ok(c, sec->n_clients, id, il, secret, sl);
 	free(c);
 	rvk_form_fini(&f);
 	return ok;
@@ -80,16 +80,21 @@ caller_ok(rvk_req_t *req)
 	const rvk_app_t *app = req->app;
 	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                            MHD_HTTP_HEADER_AUTHORIZATION);
-	if (h == NULL)
-		return post_ok(req);
 	const char *cred;
 	size_t n;
-	if (rvk_rules_credentials(h, "Basic", &cred, &n))
-		return basic_ok(app, cred, n);
+	/* The clients and the admin tokens are one set that SIGHUP replaces
+	 * (api/app.h): read under one read section. */
 	rvk_rcu_read_lock();
 	const rvk_app_secrets_t *sec = rvk_rcu_dereference(app->secrets);
-	bool ok = rvk_rules_admin(sec ? sec->admin : NULL, sec ? sec->n_admin : 0, h) ==
-	          RVK_RULES_ADMIN_OK;
+	bool ok;
+	if (sec == NULL)
+		ok = false;
+	else if (h == NULL)
+		ok = post_ok(req, sec);
+	else if (rvk_rules_credentials(h, "Basic", &cred, &n))
+		ok = basic_ok(sec, cred, n);
+	else
+		ok = rvk_rules_admin(sec->admin, sec->n_admin, h) == RVK_RULES_ADMIN_OK;
 	rvk_rcu_read_unlock();
 	return ok;
 }

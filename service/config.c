@@ -726,8 +726,8 @@ static const struct item redis_items[] = {
 /* F_RESTART, from the top: the listeners, threads and the store are
  * built once (integrity_check acts at the store's open only); a log stream does not switch format halfway; max_token_bytes
  * sizes each connection's memory; max_token_lifetime sizes what the store
- * and the replication stream keep; the introspection clients' secrets and
- * every redis setting are read once at start. leeway is live, but may not
+ * and the replication stream keep; every redis setting is read once at
+ * start. leeway is live, but may not
  * rise above its start-up value (service/reload.c). */
 static const struct item root_items[] = {
 	ROW_STR(C, "listen", listen, F_RESTART, "\"127.0.0.1:8080\"", check_listen_row),
@@ -752,7 +752,7 @@ static const struct item root_items[] = {
 	          elem_issuer),
 	ROW_OBJECT("webhook", 0, webhook_items),
 	ROW_OBJECT("admin", 0, admin_items),
-	ROW_OBJECT("introspection", F_RESTART, introspection_items),
+	ROW_OBJECT("introspection", 0, introspection_items),
 	ROW_STR(C, "set_audience", set_audience, F_NULLABLE, NULL, NULL),
 	ROW_OBJECT("redis", F_NULLABLE | F_RESTART, redis_items),
 	ROW_END

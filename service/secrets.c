@@ -141,8 +141,14 @@ secrets_free(rvk_app_secrets_t *s)
 		rvk_memzero(s->webhook[i].v, s->webhook[i].len);
 		free(s->webhook[i].v);
 	}
+	for (size_t i = 0; i < s->n_clients; i++) {
+		rvk_memzero(s->clients[i].secret, s->clients[i].secret_len);
+		free(s->clients[i].secret);
+		free(s->clients[i].id);
+	}
 	free(s->admin);
 	free(s->webhook);
+	free(s->clients);
 	free(s);
 }
 
@@ -184,8 +190,8 @@ decode_whsec(const char *wh, size_t whlen, rvk_secret_t *out)
 	return true;
 }
 
-/* Reads the admin tokens and the webhook secrets (REFERENCE §2): the
- * environment wins over the files. Every file must hold a secret (an empty
+/* Reads the admin tokens, the webhook secrets and the introspection
+ * clients' secrets (REFERENCE §2): the environment wins over the files. Every file must hold a secret (an empty
  * one is an error, as ever); every webhook secret must be a Standard
  * Webhooks secret. Two files may hold the same secret: that is how a
  * rotation starts and ends.
@@ -263,6 +269,20 @@ read_secrets(const rvk_config_t *cfg, char *err, size_t errlen)
 			s->n_webhook++;
 		}
 	}
+	if (cfg->n_introspection_clients)
+		s->clients = rvk_calloc(cfg->n_introspection_clients,
+		                        sizeof(rvk_app_client_t));
+	for (size_t i = 0; i < cfg->n_introspection_clients; i++) {
+		rvk_app_client_t *c = &s->clients[i];
+		if (rvk_secrets_read(cfg->introspection_clients[i].value, &c->secret,
+		                     &c->secret_len, what, sizeof(what)) != RVK_OK) {
+			snprintf(err, errlen, "introspection.clients[%zu].secret_file: %s",
+			         i, what);
+			goto cleanup;
+		}
+		c->id = rvk_strdup(cfg->introspection_clients[i].name);
+		s->n_clients = i + 1;
+	}
 	return s;
 cleanup:
 	secrets_free(s);
@@ -280,24 +300,6 @@ rvk_secrets_load_app(const rvk_config_t *cfg, rvk_app_t *app)
 	}
 	secrets_free(app->secrets);
 	app->secrets = sec;
-	/* RFC 7662 clients: id -> secret, read once here. */
-	if (cfg->n_introspection_clients) {
-		app->introspection_clients = rvk_calloc(cfg->n_introspection_clients,
-		                                        sizeof(rvk_app_client_t));
-		for (size_t i = 0; i < cfg->n_introspection_clients; i++) {
-			rvk_app_client_t *c = &app->introspection_clients[i];
-			if (rvk_secrets_read(cfg->introspection_clients[i].value,
-			                           &c->secret, &c->secret_len, err,
-			                           sizeof(err)) != RVK_OK) {
-				fprintf(stderr, "revokd: config %s: introspection.clients[%zu]."
-				        "secret_file: %s\n", cfg->path ? cfg->path : "(none)",
-				        i, err);
-				return 2;
-			}
-			c->id = rvk_strdup(cfg->introspection_clients[i].name);
-			app->n_introspection_clients = i + 1;
-		}
-	}
 	return 0;
 }
 
@@ -323,9 +325,10 @@ rvk_secrets_reload_app(const rvk_config_t *cfg, rvk_app_t *app)
 void
 rvk_secrets_publish_app(rvk_app_t *app, rvk_app_secrets_t *sec)
 {
-	char na[24], nw[24];
+	char na[24], nw[24], nc[24];
 	snprintf(na, sizeof(na), "%zu", sec->n_admin);
 	snprintf(nw, sizeof(nw), "%zu", sec->n_webhook);
+	snprintf(nc, sizeof(nc), "%zu", sec->n_clients);
 	/* Requests in flight finish with the set they read; the old one is
 	 * wiped once none can still see it (after a grace period, on
 	 * liburcu's call_rcu thread, like a replaced keyring). */
@@ -333,7 +336,7 @@ rvk_secrets_publish_app(rvk_app_t *app, rvk_app_secrets_t *sec)
 	if (old)
 		rvk_rcu_call(&old->rcu, secrets_free_cb);
 	rvk_log(RVK_LOG_INFO, "secrets reloaded", "admin_tokens", na,
-	        "webhook_secrets", nw, NULL);
+	        "webhook_secrets", nw, "introspection_clients", nc, NULL);
 }
 
 void
@@ -341,13 +344,4 @@ rvk_secrets_release_app(rvk_app_t *app)
 {
 	secrets_free(app->secrets);
 	app->secrets = NULL;
-	for (size_t i = 0; i < app->n_introspection_clients; i++) {
-		rvk_app_client_t *c = &app->introspection_clients[i];
-		rvk_memzero(c->secret, c->secret_len);
-		free(c->secret);
-		free(c->id);
-	}
-	free(app->introspection_clients);
-	app->introspection_clients = NULL;
-	app->n_introspection_clients = 0;
 }

@@ -46,7 +46,8 @@ rvk_result_t rvk_secrets_load_issuers(const rvk_config_t *cfg,
 int rvk_secrets_load_app(const rvk_config_t *cfg, rvk_app_t *app);
 
 /*
- * SIGHUP: reads the admin tokens and webhook secrets again and swaps the
+ * SIGHUP: reads the admin tokens, the webhook secrets and the
+ * introspection clients' secrets again and swaps the
  * set into app->secrets (RCU: requests in flight finish with the old set,
  * wiped after a grace period); on a problem logs it and keeps the old set.
  * Threads: main thread; request threads read app->secrets meanwhile.

@@ -207,6 +207,37 @@ def test_secret_file_paths_are_live(make_server):
     assert_clean_exit(srv)
 
 
+def test_introspection_clients_are_live(make_server):
+    """introspection.clients is live: a client added by a reload is let in
+    at once, one removed is refused at once, without a restart."""
+    srv = make_server()
+    cfg = copy.deepcopy(srv.config)
+    with open(os.path.join(srv.workdir, "keys", "gw.secret"), "w") as f:
+        f.write("gw-secret-0123456789\n")
+
+    def status(client, secret):
+        return requests.post(srv.url + "/v1/introspect", data={"token": "x.y.z"},
+                             auth=(client, secret), timeout=10).status_code
+    assert status("gw", "gw-secret-0123456789") == 401
+    cfg["introspection"] = {"clients": [{"id": "gw", "secret_file": "keys/gw.secret"}]}
+    rec = reload(srv, cfg)
+    assert rec["msg"] == "config reloaded" and rec["changed"] == "introspection.clients", rec
+    assert status("gw", "gw-secret-0123456789") == 200
+    assert status("gw", "another-secret") == 401
+    # A client whose secret file cannot be read: the whole reload is
+    # refused and the clients in force stay.
+    cfg["introspection"] = {"clients": [{"id": "gw2", "secret_file": "keys/missing"}]}
+    rec = reload(srv, cfg)
+    assert rec["msg"] == "config reload refused", rec
+    assert "introspection.clients[0].secret_file" in rec["error"], rec
+    assert status("gw", "gw-secret-0123456789") == 200
+    cfg["introspection"] = {"clients": []}
+    rec = reload(srv, cfg)
+    assert rec["msg"] == "config reloaded", rec
+    assert status("gw", "gw-secret-0123456789") == 401
+    assert_clean_exit(srv)
+
+
 RESTART_ONLY = [
     # (key path in the message, how the file changes it)
     ("admin_listen", lambda c: c.update(admin_listen="127.0.0.1:1")),
@@ -217,8 +248,6 @@ RESTART_ONLY = [
     ("max_token_bytes", lambda c: c.update(max_token_bytes=4096)),
     ("max_token_lifetime", lambda c: c.update(max_token_lifetime=7200)),
     ("verified_cache.max_entries", lambda c: c.update(verified_cache={"max_entries": 10})),
-    ("introspection.clients", lambda c: c.update(
-        introspection={"clients": [{"id": "rs", "secret_file": "keys/hs.secret"}]})),
     ("redis.url", lambda c: c.update(redis={"url": "redis://127.0.0.1:1"})),
 ]
 

@@ -1,7 +1,9 @@
-"""Rotating the admin token and the webhook secret without a restart
-(REFERENCE §2, §6): `admin.token_file` and `webhook.secret_file` take a path or a
-list of paths, every secret listed is accepted, and SIGHUP reads them
-again — the process, its connections and its state stay. A reload that
+"""Rotating the admin token, the webhook secret and the introspection
+clients' secrets without a restart (REFERENCE §2, §6): `admin.token_file`
+and `webhook.secret_file` take a path or a list of paths, every secret
+listed is accepted, and SIGHUP reads them again, with each
+`introspection.clients` secret_file — the process, its connections and
+its state stay. A reload that
 finds a bad file keeps the old secrets and says so in the log. No secret
 reaches the log."""
 import base64
@@ -133,6 +135,39 @@ def test_a_bad_file_on_reload_keeps_the_old_secrets(rotating):
     os.remove(s("admin.token.next"))
     sighup(srv, "secret reload failed; the old secrets stay")
     assert admin_status(srv, A) == 200
+
+
+def test_introspection_client_secret_rotation_with_sighup(tmp_path, keys):
+    d = str(tmp_path)
+    os.makedirs(os.path.join(d, "secrets"))
+    path = os.path.join(d, "secrets", "rs.secret")
+    write(path, "rs-secret-one-0123456789\n")
+    cfg = base_config(d, keys, introspection={
+        "clients": [{"id": "rs", "secret_file": "secrets/rs.secret"}]})
+    srv = start_server(d, cfg)
+
+    def status(secret, post=False):
+        if post:
+            return requests.post(srv.url + "/v1/introspect", timeout=10, data={
+                "token": "x.y.z", "client_id": "rs", "client_secret": secret}).status_code
+        return requests.post(srv.url + "/v1/introspect", data={"token": "x.y.z"},
+                             auth=("rs", secret), timeout=10).status_code
+    one, two = "rs-secret-one-0123456789", "rs-secret-two-9876543210"
+    assert status(one) == 200 and status(two) == 401
+    write(path, two + "\n")
+    sighup(srv, "secrets reloaded")
+    assert status(one) == 401 and status(one, post=True) == 401
+    assert status(two) == 200 and status(two, post=True) == 200
+    assert '"introspection_clients":"1"' in srv.stderr_text()
+    # A file gone on the next reload: the old secrets stay, the log says why.
+    os.remove(path)
+    sighup(srv, "secret reload failed; the old secrets stay")
+    line = [l for l in srv.stderr_text().splitlines() if "secret reload failed" in l][-1]
+    assert "introspection.clients[0].secret_file" in line, line
+    assert status(two) == 200
+    assert_clean_exit(srv)
+    log = srv.stderr_text()
+    assert one not in log and two not in log
 
 
 def test_several_webhook_secrets_from_the_environment(tmp_path, keys):
