@@ -52,25 +52,26 @@ basic_ok(const rvk_app_secrets_t *sec, const char *cred, size_t n)
 	return ok;
 }
 
-/* client_secret_post (RFC 6749 §2.3.1): client_id and client_secret in the
- * form body. */
+/* Who the caller says it is: HTTP Basic credentials, or the form's
+ * client_id and client_secret (borrowed from the request). */
+typedef struct {
+	const char *cred;             /* Basic: the credentials; else NULL */
+	size_t n;
+	const char *id, *secret;      /* client_secret_post: from the form */
+	size_t il, sl;
+} caller_t;
+
+/* Whether who is one of sec's clients (inside the caller's read
+ * section). */
 static bool
-post_ok(rvk_req_t *req, const rvk_app_secrets_t *sec)
+clients_ok(const rvk_app_secrets_t *sec, const caller_t *who)
 {
-	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
-	rvk_form_t f;
-	const char *why = NULL;
-	if (!rvk_rules_media_type(ct, "application/x-www-form-urlencoded")
-	    || rvk_form_parse(req->body, req->body_len, &f, &why) != RVK_OK)
-		return false;
-	size_t il = 0, sl = 0;
-	const char *id = rvk_form_get(&f, "client_id", &il);
-	const char *secret = rvk_form_get(&f, "client_secret", &sl);
-	rvk_client_cred_t *c = id && secret ? creds_of(sec) : NULL;
-	bool ok = c && rvk_client_pair_ok(c, sec->n_clients, id, il, secret, sl);
+	if (who->cred != NULL)
+		return basic_ok(sec, who->cred, who->n);
+	rvk_client_cred_t *c = who->id && who->secret ? creds_of(sec) : NULL;
+	bool ok = c && rvk_client_pair_ok(c, sec->n_clients, who->id, who->il,
+	                                  who->secret, who->sl);
 	free(c);
-	rvk_form_fini(&f);
 	return ok;
 }
 
@@ -80,8 +81,27 @@ caller_ok(rvk_req_t *req)
 	const rvk_app_t *app = req->app;
 	const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                            MHD_HTTP_HEADER_AUTHORIZATION);
-	const char *cred;
-	size_t n;
+	caller_t who = {0};
+	rvk_form_t f;
+	bool parsed = false;
+	if (h == NULL) {
+		/* client_secret_post (RFC 6749 §2.3.1): client_id and
+		 * client_secret in the form body, parsed before the read
+		 * section so that it stays short. */
+		const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+		                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+		const char *why = NULL;
+		if (!rvk_rules_media_type(ct, "application/x-www-form-urlencoded")
+		    || rvk_form_parse(req->body, req->body_len, &f, &why) != RVK_OK)
+			return false;
+		parsed = true;
+		who.id = rvk_form_get(&f, "client_id", &who.il);
+		who.secret = rvk_form_get(&f, "client_secret", &who.sl);
+	} else {
+		/* Basic sets who.cred; any other scheme leaves it NULL: the
+		 * admin token is asked for below. */
+		(void)rvk_rules_credentials(h, "Basic", &who.cred, &who.n);
+	}
 	/* The clients and the admin tokens are one set that SIGHUP replaces
 	 * (api/app.h): read under one read section. */
 	rvk_rcu_read_lock();
@@ -89,13 +109,13 @@ caller_ok(rvk_req_t *req)
 	bool ok;
 	if (sec == NULL)
 		ok = false;
-	else if (h == NULL)
-		ok = post_ok(req, sec);
-	else if (rvk_rules_credentials(h, "Basic", &cred, &n))
-		ok = basic_ok(sec, cred, n);
+	else if (h == NULL || who.cred != NULL)
+		ok = clients_ok(sec, &who);
 	else
 		ok = rvk_rules_admin(sec->admin, sec->n_admin, h) == RVK_RULES_ADMIN_OK;
 	rvk_rcu_read_unlock();
+	if (parsed)
+		rvk_form_fini(&f);
 	return ok;
 }
 

@@ -224,17 +224,30 @@ def test_introspection_clients_are_live(make_server):
     assert rec["msg"] == "config reloaded" and rec["changed"] == "introspection.clients", rec
     assert status("gw", "gw-secret-0123456789") == 200
     assert status("gw", "another-secret") == 401
+    # The rotation without a gap (OPERATIONS): the caller's new id is added
+    # beside the old one, both work, then the old one goes.
+    with open(os.path.join(srv.workdir, "keys", "gw2.secret"), "w") as f:
+        f.write("gw2-secret-9876543210\n")
+    cfg["introspection"] = {"clients": [{"id": "gw", "secret_file": "keys/gw.secret"},
+                                        {"id": "gw2", "secret_file": "keys/gw2.secret"}]}
+    assert reload(srv, cfg)["msg"] == "config reloaded"
+    assert status("gw", "gw-secret-0123456789") == 200
+    assert status("gw2", "gw2-secret-9876543210") == 200
+    cfg["introspection"] = {"clients": [{"id": "gw2", "secret_file": "keys/gw2.secret"}]}
+    assert reload(srv, cfg)["msg"] == "config reloaded"
+    assert status("gw", "gw-secret-0123456789") == 401
+    assert status("gw2", "gw2-secret-9876543210") == 200
     # A client whose secret file cannot be read: the whole reload is
     # refused and the clients in force stay.
     cfg["introspection"] = {"clients": [{"id": "gw2", "secret_file": "keys/missing"}]}
     rec = reload(srv, cfg)
     assert rec["msg"] == "config reload refused", rec
     assert "introspection.clients[0].secret_file" in rec["error"], rec
-    assert status("gw", "gw-secret-0123456789") == 200
+    assert status("gw2", "gw2-secret-9876543210") == 200
     cfg["introspection"] = {"clients": []}
     rec = reload(srv, cfg)
     assert rec["msg"] == "config reloaded", rec
-    assert status("gw", "gw-secret-0123456789") == 401
+    assert status("gw2", "gw2-secret-9876543210") == 401
     assert_clean_exit(srv)
 
 

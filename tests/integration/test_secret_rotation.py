@@ -191,6 +191,16 @@ def test_bad_secret_lists_are_configuration_errors(tmp_path, keys, value, messag
     assert "exited 2" in str(e.value) and message in str(e.value), str(e.value)
 
 
+def test_an_unreadable_client_secret_stops_the_start(tmp_path, keys):
+    d = str(tmp_path)
+    cfg = base_config(d, keys, introspection={
+        "clients": [{"id": "rs", "secret_file": "secrets/missing"}]})
+    with pytest.raises(RuntimeError) as e:
+        start_server(d, cfg)
+    assert "exited 2" in str(e.value), str(e.value)
+    assert "introspection.clients[0].secret_file: cannot read" in str(e.value), str(e.value)
+
+
 def test_reloads_under_load_never_refuse_a_listed_token(rotating):
     """Admin requests on four threads while SIGHUPs swap the secret set
     over and over (A stays listed throughout): every request is answered
