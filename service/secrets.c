@@ -191,10 +191,10 @@ decode_whsec(const char *wh, size_t whlen, rvk_secret_t *out)
 }
 
 /* Reads the admin tokens, the webhook secrets and the introspection
- * clients' secrets (REFERENCE §2): the environment wins over the files. Every file must hold a secret (an empty
- * one is an error, as ever); every webhook secret must be a Standard
- * Webhooks secret. Two files may hold the same secret: that is how a
- * rotation starts and ends.
+ * clients' secrets (REFERENCE §2): the environment wins over the files.
+ * Every file must hold a secret (an empty one is an error, as ever); every
+ * webhook secret must be a Standard Webhooks secret. Two files may hold
+ * the same secret: that is how a rotation starts and ends.
  * Returns: the set, or NULL and err ("KEY: problem"). */
 static rvk_app_secrets_t *
 read_secrets(const rvk_config_t *cfg, char *err, size_t errlen)
