@@ -410,8 +410,8 @@ idle_ms(const rvk_replica_t *rep)
 	int64_t iv_ms = rep->opts.reconcile_interval * 1000;
 	if (iv_ms <= 0)
 		return IDLE_POLL_MS;
-	int64_t now = rvk_repl_wall_ms();
-	int64_t next = now - now % iv_ms + iv_ms - now + 1;
+	/* Just past the next multiple of the interval. */
+	int64_t next = iv_ms - rvk_repl_wall_ms() % iv_ms + 1;
 	return next < IDLE_POLL_MS ? next : IDLE_POLL_MS;
 }
 
